@@ -1,0 +1,3 @@
+"""The version of uh-feature-flags; the only place the number is written."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,19 @@
+"""Shared test harness for the Unified Health SDKs' own test suites.
+
+Fixtures (registered through the ``pytest11`` entry point, so any test can ask for them):
+
+- ``redis_url``: a real Redis server's URL (``REDIS_URL``, else 127.0.0.1:6379, else a
+  ``redis-server`` started on a free port); skips without one unless ``UH_REQUIRE_REDIS=1``.
+- ``redis_client``: a ``redis.Redis`` on that server; ``redis_prefix``: a key prefix private to
+  the test, whose keys are deleted afterwards.
+- ``redis_server_factory``: starts private ``redis-server`` processes that a test may stop and
+  start again, for outage tests.
+- ``loopback_server``: serves a WSGI app on 127.0.0.1 on a free port in a thread.
+- ``fake_clock``: a clock that moves only when told to.
+"""
+
+from uh_testkit._clock import FakeClock
+from uh_testkit._http import LoopbackServer
+from uh_testkit._redis import RedisServerProcess, find_redis_url
+
+__all__ = ["FakeClock", "LoopbackServer", "RedisServerProcess", "find_redis_url"]

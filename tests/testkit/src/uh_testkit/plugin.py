@@ -1,0 +1,94 @@
+"""The pytest plugin: Redis, loopback HTTP and clock fixtures for every package's tests."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+
+from uh_testkit._clock import FakeClock
+from uh_testkit._http import LoopbackServer, WSGIApp
+from uh_testkit._redis import RedisServerProcess, delete_prefix, find_redis_url, require_redis
+
+
+def _unavailable(reason: str) -> None:
+    if require_redis():
+        pytest.fail(f"UH_REQUIRE_REDIS=1 but no Redis could be had: {reason}", pytrace=False)
+    pytest.skip(f"needs Redis: {reason}")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """URL of a real Redis server for this test session."""
+    url, process, reason = find_redis_url()
+    if url is None:
+        _unavailable(reason)
+        raise AssertionError("unreachable")  # pragma: no cover
+    try:
+        yield url
+    finally:
+        if process is not None:
+            process.close()
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix private to this test; every key containing it is deleted afterwards."""
+    prefix = f"uhtest-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    try:
+        delete_prefix(client, prefix)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def redis_client(redis_url: str, redis_prefix: str) -> Iterator[redis.Redis]:
+    """A ``redis.Redis`` client (bytes responses) on the session's server."""
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def redis_server_factory() -> Iterator[Callable[[], RedisServerProcess]]:
+    """Start private ``redis-server`` processes a test can stop and start; all closed after."""
+    started: list[RedisServerProcess] = []
+
+    def factory() -> RedisServerProcess:
+        try:
+            process = RedisServerProcess()
+        except FileNotFoundError as exc:
+            _unavailable(str(exc))
+            raise
+        process.start()
+        started.append(process)
+        return process
+
+    yield factory
+    for process in started:
+        process.close()
+
+
+@pytest.fixture
+def loopback_server() -> Iterator[Callable[[WSGIApp], LoopbackServer]]:
+    """Serve WSGI apps on 127.0.0.1 at free ports; every server is stopped after the test."""
+    servers: list[LoopbackServer] = []
+
+    def serve(app: WSGIApp) -> LoopbackServer:
+        server = LoopbackServer(app)
+        servers.append(server)
+        return server
+
+    yield serve
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    """A clock that moves only when the test advances it (or something calls its ``sleep``)."""
+    return FakeClock()
