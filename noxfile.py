@@ -110,6 +110,13 @@ def test(session: nox.Session, package: str) -> None:
     )
 
 
+def namespace_strays(package_dir: Path) -> list[str]:
+    """Names in ``src/unified_health/`` other than the package's own portion (should be none)."""
+    module = module_of(package_dir.name)
+    namespace = package_dir / "src" / "unified_health"
+    return sorted(p.name for p in namespace.iterdir() if p.name != module)
+
+
 def check_wheel(wheel: Path, module: str) -> None:
     """Reject a wheel that lacks ``py.typed``, masks the namespace, or ships anything else."""
     names = zipfile.ZipFile(wheel).namelist()
@@ -122,7 +129,7 @@ def check_wheel(wheel: Path, module: str) -> None:
     strays = [
         name
         for name in names
-        if not name.startswith(portion) and ".dist-info/" not in name.split("/", 1)[0] + "/"
+        if not name.startswith(portion) and not name.split("/", 1)[0].endswith(".dist-info")
     ]
     if strays:
         problems.append(f"files outside {portion}: {', '.join(sorted(strays)[:5])}")
@@ -136,8 +143,7 @@ def packaging(session: nox.Session, package: str) -> None:
     """Build sdist and wheel, inspect the wheel, install it alone in a fresh venv and import it."""
     source = ROOT / "packages" / package
     module = module_of(package)
-    namespace = source / "src" / "unified_health"
-    strays = sorted(p.name for p in namespace.iterdir() if p.name != module)
+    strays = namespace_strays(source)
     if strays:
         session.error(f"src/unified_health/ must hold only {module}/, found: {', '.join(strays)}")
     out = Path(tempfile.mkdtemp(prefix=f"{package}-dist-"))
@@ -169,7 +175,7 @@ def repo(session: nox.Session) -> None:
     """Repository-level tests: family conformance, packaging guards, examples smoke."""
     for package in PACKAGES:
         _install_package(session, package)
-    session.install(*_root_group("dev"), "build", "-e", str(TESTKIT))
+    session.install(*_root_group("dev"), "build", "hatchling>=1.26", "pyyaml", "-e", str(TESTKIT))
     session.run(
         "pytest",
         "-c",
@@ -234,7 +240,14 @@ def docs(session: nox.Session) -> None:
     if session.posargs[:1] == ["serve"]:
         session.run("mkdocs", "serve", *session.posargs[1:])
     else:
-        session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"))
+        session.run(
+            "mkdocs",
+            "build",
+            "--strict",
+            "--site-dir",
+            str(ROOT / "site"),
+            env={"NO_MKDOCS_2_WARNING": "1"},
+        )
 
 
 if __name__ == "__main__":
