@@ -7,6 +7,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
 from uh_testkit.family import PackageInfo, discover_packages
 
 ROOT = Path(__file__).resolve().parent.parent

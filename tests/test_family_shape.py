@@ -11,6 +11,7 @@ import tomllib
 from types import ModuleType
 
 import pytest
+
 from uh_testkit.family import PackageInfo
 
 SHARED_ERRORS = {

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
 from uh_testkit.family import PackageInfo, discover_packages, find_sibling_imports
 
 

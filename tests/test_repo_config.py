@@ -6,6 +6,7 @@ import tomllib
 from pathlib import Path
 
 import yaml
+
 from uh_testkit.family import PackageInfo
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import redis
+
 from uh_testkit import FakeClock, LoopbackServer, RedisServerProcess
 from uh_testkit._redis import delete_prefix
 
