@@ -1,0 +1,178 @@
+"""Key-aware rules: which property names hold an identifier as their whole value.
+
+A key is normalised before it is looked up: camelCase and PascalCase are split, case is folded,
+every run of other characters (``-``, ``.``, spaces, ``_``) becomes one separator and digit runs
+are dropped, so ``patientName``, ``PATIENT-NAME``, ``patient.name`` and ``patient_name_2`` are the
+same key. The lookup then tries the longest tail of the key first (``contact_email_address``
+-> ``contactemailaddress``, ``emailaddress``, ``address``), so the head noun decides:
+``email_verified`` and ``phone_type`` are not sensitive, ``home_phone`` and ``ip_address`` are.
+
+Names are special: ``name`` alone and ``<person>_name`` (``patient_name``, ``first_name``,
+``guardian_name``...) are name keys, while ``event_name``, ``specialty_name`` or ``screen_name``
+are not.
+"""
+
+from __future__ import annotations
+
+import re
+
+from unified_health.analytics._scrub._categories import RedactionCategory as C
+
+__all__ = ["AGE_KEYS", "classify_key", "normalise_key"]
+
+_ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_CAMEL = re.compile(r"([a-z])([A-Z])")
+_LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
+_SEPARATORS = re.compile(r"[^a-z0-9]+")
+
+AGE_KEYS = frozenset({"age", "ageyears", "patientage", "ageinyears", "currentage"})
+
+_TABLE: dict[str, C] = {}
+
+
+def _add(category: C, *names: str) -> None:
+    for name in names:
+        _TABLE[name] = category
+
+
+_add(C.EMAIL, "email", "emailaddress", "emailaddr", "mail", "mailaddress", "emailid")
+_add(
+    C.PHONE,
+    "phone", "phonenumber", "phoneno", "phonenum", "telephone", "telephonenumber", "tel", "telno",
+    "mobile", "mobilenumber", "mobileno", "cell", "cellnumber", "cellphone", "fax", "faxnumber",
+    "faxno", "msisdn", "contactnumber", "pager",
+)  # fmt: skip
+_add(
+    C.SSN,
+    "ssn", "socialsecurity", "socialsecuritynumber", "socialsecurityno", "ssnlast", "taxid",
+    "tin", "itin", "nationalid", "nationalidnumber",
+)  # fmt: skip
+_add(
+    C.MRN,
+    "mrn", "medicalrecord", "medicalrecordnumber", "medicalrecordno", "medicalrecordid",
+    "chartnumber", "chartno", "patientid", "patientnumber", "patientno", "healthrecordnumber",
+)  # fmt: skip
+_add(
+    C.MEMBER_ID,
+    "memberid", "membernumber", "memberno", "mbi", "medicareid", "medicarenumber", "medicaidid",
+    "medicaidnumber", "subscriberid", "subscribernumber", "policynumber", "policyno", "policyid",
+    "insuranceid", "insurancenumber", "healthplanid", "healthplannumber", "beneficiaryid",
+    "beneficiarynumber",
+)  # fmt: skip
+_add(
+    C.ACCOUNT_NUMBER,
+    "accountnumber", "accountno", "accountnum", "acct", "acctno", "acctnum", "acctnumber",
+    "bankaccount", "bankaccountnumber",
+)  # fmt: skip
+_add(
+    C.CREDIT_CARD,
+    "cardnumber", "cardno", "creditcard", "creditcardnumber", "ccnumber", "ccnum", "pan",
+    "debitcard", "debitcardnumber", "cvv", "cvc", "cardcvv",
+)  # fmt: skip
+_add(C.IBAN, "iban", "ibannumber")
+_add(
+    C.LICENSE_NUMBER,
+    "license", "licence", "licensenumber", "licencenumber", "licenseno", "licenceno",
+    "driverslicense", "driverlicense", "driverslicence", "driverlicence", "dlnumber",
+    "certificatenumber", "certificateno", "passport", "passportnumber", "passportno",
+)  # fmt: skip
+_add(
+    C.DATE_OF_BIRTH,
+    "dob", "dateofbirth", "birthdate", "birthday", "birthdt", "borndate", "bornon", "birthyear",
+    "yearofbirth", "birth",
+)  # fmt: skip
+_add(
+    C.PERSONAL_DATE,
+    "admissiondate", "admitdate", "admittedon", "dischargedate", "dischargedon", "dateofdeath",
+    "deathdate", "dod", "dateofservice", "servicedate", "visitdate", "appointmentdate",
+    "proceduredate", "surgerydate",
+)  # fmt: skip
+_add(
+    C.STREET_ADDRESS,
+    "address", "streetaddress", "street", "streetname", "addressline", "mailingaddress",
+    "residence", "housenumber", "houseno", "pobox",
+)  # fmt: skip
+_add(C.ZIP_CODE, "zip", "zipcode", "postalcode", "postcode", "postal")
+_add(
+    C.LOCATION,
+    "city", "town", "county", "latitude", "longitude", "lat", "lng", "lon", "latlng", "latlon",
+    "geolocation", "geo", "coordinates", "gps", "neighborhood", "neighbourhood", "precinct",
+)  # fmt: skip
+_add(
+    C.IP_ADDRESS,
+    "ip", "ipaddress", "ipaddr", "ipv", "clientip", "remoteip", "remoteaddr", "remoteaddress",
+    "xforwardedfor", "forwardedfor",
+)  # fmt: skip
+_add(
+    C.DEVICE_ID,
+    "deviceid", "imei", "meid", "mac", "macaddress", "macaddr", "udid", "idfa", "idfv",
+    "advertisingid", "adid", "androidid", "gaid", "serialnumber", "serialno", "deviceserial",
+    "hardwareid", "devicetoken",
+)  # fmt: skip
+_add(
+    C.VEHICLE_ID,
+    "vin", "vinnumber", "vehicleid", "vehiclenumber", "licenseplate", "licenceplate",
+    "platenumber", "numberplate",
+)  # fmt: skip
+_add(
+    C.NAME,
+    "firstname", "lastname", "middlename", "fullname", "givenname", "familyname", "maidenname",
+    "surname", "forename", "nickname", "username", "displayname", "legalname", "preferredname",
+    "fname", "lname", "initials", "signature",
+)  # fmt: skip
+
+_NAME_WORDS = frozenset({"name", "names"})
+_PERSON_WORDS = frozenset(
+    {
+        "patient", "first", "last", "middle", "full", "given", "family", "maiden", "legal",
+        "preferred", "display", "user", "member", "customer", "client", "contact", "guardian",
+        "caregiver", "carer", "spouse", "partner", "parent", "mother", "father", "child",
+        "relative", "emergency", "kin", "nick", "sur", "fore", "person", "subscriber",
+        "beneficiary", "insured", "doctor", "physician", "nurse", "employer", "recipient",
+        "sender", "owner", "holder", "cardholder", "account", "billing", "shipping", "sibling",
+        "household",
+    }
+)  # fmt: skip
+
+
+def normalise_key(key: str) -> tuple[str, ...]:
+    """Split a property name into lower-case word tokens, dropping digit runs.
+
+    Args:
+        key: A property name in any casing or separator style.
+
+    Returns:
+        The word tokens, e.g. ``("patient", "name")`` for ``"patientName2"``.
+    """
+    text = _CAMEL.sub(r"\1_\2", _ACRONYM.sub(r"\1_\2", key)).lower()
+    text = _LETTER_DIGIT.sub("_", text)
+    return tuple(t for t in _SEPARATORS.split(text) if t and not t.isdigit())
+
+
+def _lookup(compact: str) -> C | None:
+    found = _TABLE.get(compact)
+    if found is None and len(compact) > 3 and compact.endswith("s"):
+        found = _TABLE.get(compact[:-2] if compact.endswith("sses") else compact[:-1])
+    return found
+
+
+def classify_key(tokens: tuple[str, ...]) -> C | None:
+    """The category whose whole value a key holds, or None for an ordinary key.
+
+    Args:
+        tokens: The key as returned by `normalise_key`.
+
+    Returns:
+        The category, or None.
+    """
+    if not tokens:
+        return None
+    if tokens[-1] in _NAME_WORDS and (
+        len(tokens) == 1 or not _PERSON_WORDS.isdisjoint(tokens[:-1])
+    ):
+        return C.NAME
+    for start in range(len(tokens)):
+        found = _lookup("".join(tokens[start:]))
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,215 @@
+"""The compiled regular expressions of value-aware detection.
+
+Every pattern here is linear on its input: no nested unbounded quantifiers that can backtrack
+into each other, possessive or bounded repeats where a run of digits could be split many ways,
+and a left-boundary lookbehind so that a failed attempt is not retried at every character of a run.
+Checksums and validity rules live in `_checks`; this module only finds candidates.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "ADDRESS",
+    "AGE",
+    "CONTEXT_ID",
+    "DATE",
+    "DATE_CONTEXT",
+    "DIGIT",
+    "EMAIL",
+    "EMAIL_HINT",
+    "IBAN",
+    "IPV4",
+    "IPV6",
+    "LONG_NUMBER",
+    "MAC",
+    "MBI",
+    "NAME_CONTEXT",
+    "NAME_HINT",
+    "PHONE_INTL",
+    "PHONE_NANP",
+    "PHONE_NATIONAL",
+    "SSN",
+    "URL",
+    "VERSION_CONTEXT",
+    "VIN",
+    "ZIP_AFTER_STATE",
+]
+
+DIGIT = re.compile(r"\d")
+
+# ---------------------------------------------------------------- email
+# The at sign as it appears raw, URL-encoded (once or twice), JSON-escaped, as an HTML entity, or
+# spelled out in brackets.
+_AT = r"(?:@|%40|%2540|\\u0040|&\#0*64;|&commat;|\s?[\[(]at[\])]\s?)"
+EMAIL_HINT = re.compile(r"@|%(?:25)?40|\\u0040|&#0*64;|&commat;|[\[(]at[\])]", re.IGNORECASE)
+EMAIL = re.compile(
+    r"(?<![\w.+'%-])"
+    r"(?:[\w!#$'*+^`{|}~-]|%[0-9A-Fa-f]{2})(?:[\w!#$'*+^`{|}~.-]|%[0-9A-Fa-f]{2}){0,63}"
+    + _AT
+    + r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?(?:\.|%2[Ee]|\s?[\[(]dot[\])]\s?))+[A-Za-z]{2,24}(?![\w-])",
+    re.IGNORECASE,
+)
+
+# ---------------------------------------------------------------- numbers
+SSN = re.compile(r"(?<![\w-])(\d{3})([- .])(\d{2})\2(\d{4})(?![\w-]|\.\d)")
+# 13-19 digits with optional single spaces or hyphens: card numbers and IMEIs.
+LONG_NUMBER = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+PHONE_NANP = re.compile(
+    r"(?<![\w+-])(?:\+?1[ .-]?)?"
+    r"(?:\(\d{3}\)[ .-]?\d{3}[ .-]?\d{4}|\d{3}([ .-])\d{3}\1\d{4}|(?<=\+1)\d{10})"
+    r"(?:\s*(?:x|ext\.?|extension)\s*\d{1,6})?(?![\w-]|\.\d)",
+    re.IGNORECASE,
+)
+PHONE_INTL = re.compile(
+    r"(?<![\w+])\+[1-9]\d*+(?:\s?\(0\))?(?>(?:[ .-]{1,2}\(?\d++\)?|\(\d++\))*+)(?![\w-]|\.\d)"
+)
+PHONE_NATIONAL = re.compile(
+    r"(?<![\w.+-])(?:\(0[1-9]\d{0,3}\)|0[1-9]\d{0,3})(?:(?: ?- ?| )\d++){1,4}+(?![\w-]|\.\d)"
+    r"|(?<![\w.+-])0[1-9](?:\.\d\d){4}(?![\w.-])"
+)
+IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
+VERSION_CONTEXT = re.compile(
+    r"(?:\bv|\b(?:version|ver|build|release|rev|revision|firmware|fw|os|sdk|ios|android)"
+    r"\b[\s:=#.-]*)\Z",
+    re.IGNORECASE,
+)
+IPV6 = re.compile(
+    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?"
+    r"(?:%[\w.]+)?(?![\w:])"
+)
+MAC = re.compile(
+    r"(?<![\w:-])[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}(?![\w:-])"
+    r"|(?<![\w.])[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}(?![\w.])"
+)
+IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]){11,30}")
+_MBI_L = "[AC-HJKMNP-RT-Y]"
+MBI = re.compile(
+    rf"(?<![\w-])[1-9]{_MBI_L}[{_MBI_L[1:-1]}0-9]\d-?{_MBI_L}[{_MBI_L[1:-1]}0-9]\d-?"
+    rf"{_MBI_L}{{2}}\d{{2}}(?![\w-])"
+)
+VIN = re.compile(r"(?<![\w-])[A-HJ-NPR-Z0-9]{17}(?![\w-])")
+
+# ---------------------------------------------------------------- dates and ages
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+DATE = re.compile(
+    r"(?<![\w/.-])(?:"
+    r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{4}/\d{1,2}/\d{1,2}"
+    r"|\d{1,2}([/.-])\d{1,2}\1(?:\d{4}|\d{2})"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?[\s-]+{_MONTH}\.?[\s,-]+\d{{4}}"
+    rf"|\d{{1,2}}-{_MONTH}-\d{{2,4}}"
+    rf"|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+    r"|(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+    r")(?![\w/-]|\.\d)",
+    re.IGNORECASE,
+)
+DATE_CONTEXT = re.compile(
+    r"\b(?:(?P<birth>dob|d\.o\.b|date\s+of\s+birth|birth\s*date|birth\s*day|born|birth)"
+    r"|(?P<other>deceased|died|death|dod|date\s+of\s+death|admitted|admission|admit|discharged?"
+    r"|date\s+of\s+service|dos|visit\s+date|date\s+of\s+visit|expired))\b",
+    re.IGNORECASE,
+)
+AGE = re.compile(
+    r"\b(?:aged?|age\s+of)\s*[:=]?\s*(?P<a>\d{2,3})\b(?!\s*(?:%|percent|days|months|weeks))"
+    r"|\b(?P<b>\d{2,3})[\s-]*(?:years?|yrs?|y)[\s-]*(?:old|/o)\b"
+    r"|\b(?P<c>\d{2,3})\s*(?:yo|y/o|y\.o\.?)(?!\w)",
+    re.IGNORECASE,
+)
+
+# ---------------------------------------------------------------- places
+_SUFFIX = (
+    r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl"
+    r"|terrace|ter|circle|cir|highway|hwy|parkway|pkwy|square|sq|trail|trl|alley|aly|crescent"
+    r"|cres|close|loop|pike|plaza|plz|route|rte|expressway|expy|freeway|fwy|run|path|walk)"
+)
+_STATES = (
+    r"(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|PR|RI"
+    r"|S[CD]|T[NX]|UT|V[AIT]|W[AIVY])"
+)
+ADDRESS = re.compile(
+    r"(?<![\w.,/-])(?:\d{1,6}[A-Za-z]?(?:-\d{1,4})?\s+"
+    r"(?:[NSEW]\.?\s+|(?:north|south|east|west)\s+)?"
+    r"(?:[A-Za-z0-9][\w'.-]*\s+){1,4}?" + _SUFFIX + r"\b\.?"
+    r"(?:,?\s*(?:apt|apartment|suite|ste|unit|fl|floor|rm|room|#)\.?\s*#?\s*[A-Za-z0-9-]{1,6}\b)?"
+    r"(?:,\s*[A-Za-z][A-Za-z .'-]{1,30}?,?\s+" + _STATES + r"\b\.?(?:\s+\d{5}(?:-\d{4})?\b)?)?"
+    r"|p\.?\s?o\.?\s?box\s+\d{1,8}\b)",
+    re.IGNORECASE,
+)
+ZIP_AFTER_STATE = re.compile(r"(?<=[\s,])" + _STATES + r",?\s+(?P<zip>\d{5}(?:-\d{4})?)(?![\w-])")
+
+# ---------------------------------------------------------------- context words
+_NO = r"(?:number|no\.?|num|nbr|\#|id)"
+CONTEXT_ID = re.compile(
+    r"\b(?:"
+    r"(?P<ssn>ssn|ss\#|social\s+security(?:\s+" + _NO + r")?|soc\.?\s*sec\.?)"
+    r"|(?P<mrn>mrn|medical\s+record(?:\s+"
+    + _NO
+    + r")?|chart\s*"
+    + _NO
+    + r"|patient\s*"
+    + _NO
+    + r"|record\s*"
+    + _NO
+    + r")"
+    r"|(?P<member_id>member\s*"
+    + _NO
+    + r"|mbi|medicare(?:\s*"
+    + _NO
+    + r")?|medicaid(?:\s*"
+    + _NO
+    + r")?|subscriber\s*"
+    + _NO
+    + r"|policy\s*"
+    + _NO
+    + r"|insurance\s*"
+    + _NO
+    + r"|health\s+plan\s*"
+    + _NO
+    + r"|beneficiary\s*"
+    + _NO
+    + r"|group\s*"
+    + _NO
+    + r")"
+    r"|(?P<account_number>(?:bank\s+)?account\s*" + _NO + r"|acct\.?(?:\s*" + _NO + r")?|a/c)"
+    r"|(?P<license_number>(?:driver'?s?\s+)?licen[sc]e(?:\s*"
+    + _NO
+    + r")?|dl\s*"
+    + _NO
+    + r"?|passport(?:\s*"
+    + _NO
+    + r")?|certificate\s*"
+    + _NO
+    + r")"
+    r"|(?P<phone>phone|tel|telephone|mobile|cell|fax|call|text|sms|whatsapp|contact\s*"
+    + _NO
+    + r"|ph\.?)"
+    r"|(?P<device_id>imei|meid|device\s*(?:id|identifier|serial)|serial\s*"
+    + _NO
+    + r"|udid|idfa|android\s*id|advertising\s*id|mac(?:\s*address)?)"
+    r"|(?P<vehicle_id>vin|vehicle\s*(?:id|identification\s+number)|licen[sc]e\s+plate"
+    r"|plate\s*" + _NO + r")"
+    r"|(?P<zip_code>zip(?:\s*code)?|postal\s*code|post\s*code)"
+    r"|(?P<credit_card>card\s*" + _NO + r"|credit\s+card|cc)"
+    r"|(?P<iban>iban)"
+    r")(?![\w])[\s:#=.\-]*(?:(?:is|was|of|number|no|num|id)\b[\s:#=.\-]*)?"
+    r"(?P<value>(?=[A-Za-z0-9-]*\d)[A-Za-z0-9](?:[A-Za-z0-9]|[-./](?=[A-Za-z0-9])"
+    r"| (?=\d)){2,40})",
+    re.IGNORECASE,
+)
+
+# ---------------------------------------------------------------- names
+NAME_HINT = re.compile(r"name|\bm(?:r|rs|s|x|iss)\b|patient", re.IGNORECASE)
+NAME_CONTEXT = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+"
+    r"|\b(?i:(?:patient(?:'s)?|full|first|last|given|family|my|his|her|their)\s+name"
+    r"|name|patient)\s*(?:is|:|=|-)\s*)"
+    r"(?P<name>[A-Z][a-z'\u2019-]+(?:[ \t]+(?:[A-Z]\.|[A-Z][a-z'\u2019-]+)){0,3})"
+)
+
+# ---------------------------------------------------------------- urls
+URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]{1,15}://|\bwww\.)[^\s\"'<>`{}|\\^]+", re.IGNORECASE)

@@ -1,0 +1,268 @@
+"""Value-aware detection: find identifiers inside a string and replace each span with a marker.
+
+Cheap pre-checks decide which detectors run at all (most values have no digit and no ``@``), each
+detector finds candidates with a precompiled pattern, and checksums or context words confirm them.
+Overlapping findings are merged into one redaction, reported under the most specific category.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import unquote
+
+from unified_health.analytics._scrub import _patterns as p
+from unified_health.analytics._scrub._categories import RedactionCategory as C
+from unified_health.analytics._scrub._categories import marker
+from unified_health.analytics._scrub._checks import (
+    IBAN_LENGTHS,
+    digits_of,
+    is_card_number,
+    is_iban,
+    is_imei,
+    is_ip_address,
+    is_ssn,
+    is_vin,
+    luhn_ok,
+)
+from unified_health.analytics._scrub._url import UrlScrubber
+
+__all__ = ["Span", "TextScanner"]
+
+# (start, end, category, rank): a lower rank wins when two findings overlap.
+Span = tuple[int, int, str, int]
+
+# GSMA reporting-body prefixes an IMEI starts with.
+_IMEI_PREFIXES = frozenset(
+    {"01", "10", "30", "33", "35", "44", "45", "49", "50", "51", "52", "53", "54", "86", "91", "98",
+     "99"}
+)  # fmt: skip
+_CONTEXT_WINDOW = 48
+_CONTEXT_NAMES = tuple(name for name in p.CONTEXT_ID.groupindex if name != "value")
+
+
+class TextScanner:
+    """Finds identifiers in free text; immutable after construction and safe to share."""
+
+    __slots__ = ("_custom", "_url")
+
+    def __init__(self, custom: Iterable[tuple[str, re.Pattern[str]]] = ()) -> None:
+        self._custom = tuple(custom)
+        self._url = UrlScrubber(self.find)
+
+    # ------------------------------------------------------------ public
+    def redact(self, text: str, counts: dict[str, int]) -> str:
+        """Replace every identifier in ``text`` by its marker and add to ``counts``."""
+        spans = self.find(text)
+        if not spans:
+            return text
+        return apply_spans(text, spans, counts)
+
+    def find(self, text: str) -> list[Span]:
+        """All findings in ``text``, unmerged."""
+        spans: list[Span] = []
+        for name, pattern in self._custom:
+            spans.extend((m.start(), m.end(), name, 0) for m in pattern.finditer(text) if m.group())
+        if p.EMAIL_HINT.search(text):
+            spans.extend((m.start(), m.end(), C.EMAIL, 1) for m in p.EMAIL.finditer(text))
+        if "://" in text or "www." in text:
+            for m in p.URL.finditer(text):
+                spans.extend(self._url(m.group(), m.start()))
+        elif text.startswith("/"):
+            end = len(text.split(None, 1)[0])
+            spans.extend(self._url(text[:end], 0))
+        if p.DIGIT.search(text):
+            _find_numbers(text, spans)
+        elif ":" in text or "-" in text or "." in text:
+            spans.extend((m.start(), m.end(), C.DEVICE_ID, 5) for m in p.MAC.finditer(text))
+        if p.NAME_HINT.search(text):
+            spans.extend(
+                (m.start("name"), m.end("name"), C.NAME, 9) for m in p.NAME_CONTEXT.finditer(text)
+            )
+        return spans
+
+
+def apply_spans(text: str, spans: list[Span], counts: dict[str, int]) -> str:
+    """Merge overlapping spans, replace each merged span by its marker, count categories."""
+    spans.sort(key=lambda span: (span[0], -span[1]))
+    out: list[str] = []
+    position = 0
+    start, end, category, rank = spans[0]
+    for next_start, next_end, next_category, next_rank in spans[1:]:
+        if next_start < end:
+            end = max(end, next_end)
+            if next_rank < rank:
+                category, rank = next_category, next_rank
+            continue
+        out.append(text[position:start])
+        out.append(marker(category))
+        counts[str(category)] = counts.get(category, 0) + 1
+        position = end
+        start, end, category, rank = next_start, next_end, next_category, next_rank
+    out.append(text[position:start])
+    out.append(marker(category))
+    counts[str(category)] = counts.get(category, 0) + 1
+    out.append(text[end:])
+    return "".join(out)
+
+
+def _context_before(text: str, start: int) -> str:
+    return text[max(0, start - _CONTEXT_WINDOW) : start]
+
+
+def _find_numbers(text: str, spans: list[Span]) -> None:
+    spans.extend(
+        (m.start(), m.end(), C.SSN, 2)
+        for m in p.SSN.finditer(text)
+        if is_ssn(m.group(1), m.group(3), m.group(4))
+    )
+    for m in p.LONG_NUMBER.finditer(text):
+        _long_number(m.group(), m.start(), spans)
+    iban_hit = False
+    if len(text) >= 15:
+        for m in p.IBAN.finditer(text):
+            span = _iban(m.group(), m.start())
+            if span is not None:
+                spans.append(span)
+                iban_hit = True
+        spans.extend(
+            (m.start(), m.end(), C.VEHICLE_ID, 4) for m in p.VIN.finditer(text) if is_vin(m.group())
+        )
+    _find_phones(text, spans, national=not iban_hit)
+    _find_network(text, spans)
+    if len(text) >= 11:
+        spans.extend((m.start(), m.end(), C.MEMBER_ID, 4) for m in p.MBI.finditer(text))
+    for m in p.DATE.finditer(text):
+        context = p.DATE_CONTEXT.search(_context_before(text, m.start()))
+        if context is not None:
+            category = C.DATE_OF_BIRTH if context.group("birth") else C.PERSONAL_DATE
+            spans.append((m.start(), m.end(), category, 6))
+    for m in p.AGE.finditer(text):
+        group = m.lastgroup or "a"
+        if 90 <= int(m.group(group)) <= 150:
+            spans.append((m.start(group), m.end(group), C.AGE_OVER_89, 6))
+    spans.extend((m.start(), m.end(), C.STREET_ADDRESS, 7) for m in p.ADDRESS.finditer(text))
+    spans.extend(
+        (m.start("zip"), m.end("zip"), C.ZIP_CODE, 7) for m in p.ZIP_AFTER_STATE.finditer(text)
+    )
+    for m in p.CONTEXT_ID.finditer(text):
+        span = _context_id(m)
+        if span is not None:
+            spans.append(span)
+
+
+def _find_phones(text: str, spans: list[Span], *, national: bool) -> None:
+    spans.extend((m.start(), m.end(), C.PHONE, 3) for m in p.PHONE_NANP.finditer(text))
+    if "+" in text:
+        spans.extend(
+            (m.start(), m.end(), C.PHONE, 3)
+            for m in p.PHONE_INTL.finditer(text)
+            if 8 <= len(digits_of(m.group())) <= 15
+        )
+    if national:
+        spans.extend(
+            (m.start(), m.end(), C.PHONE, 3)
+            for m in p.PHONE_NATIONAL.finditer(text)
+            if 9 <= len(digits_of(m.group())) <= 12
+        )
+
+
+def _find_network(text: str, spans: list[Span]) -> None:
+    if "." in text:
+        spans.extend(
+            (m.start(), m.end(), C.IP_ADDRESS, 4)
+            for m in p.IPV4.finditer(text)
+            if all(int(part) <= 255 for part in m.group().split("."))
+            and not p.VERSION_CONTEXT.search(_context_before(text, m.start()))
+        )
+    if text.count(":") >= 2:
+        spans.extend(
+            (m.start(), m.end(), C.IP_ADDRESS, 4)
+            for m in p.IPV6.finditer(text)
+            if m.group().count(":") >= 2 and is_ip_address(m.group())
+        )
+    if ":" in text or "-" in text or "." in text:
+        spans.extend((m.start(), m.end(), C.DEVICE_ID, 5) for m in p.MAC.finditer(text))
+
+
+def _long_number(run: str, offset: int, spans: list[Span]) -> None:
+    """A 13-19 digit run: a card number, an IMEI, or a run that holds one at a group boundary."""
+    digits = digits_of(run)
+    found = _classify_long(digits)
+    if found is not None:
+        spans.append((offset, offset + len(run), found, 2))
+        return
+    # A valid number followed or preceded by another group ("4111 1111 1111 1111 2025").
+    groups = [(m.start(), m.end()) for m in re.finditer(r"\d+", run)]
+    for i in range(len(groups)):
+        for j in range(len(groups) - 1, i, -1):
+            if (i, j) == (0, len(groups) - 1):
+                continue
+            part = digits_of(run[groups[i][0] : groups[j][1]])
+            found = _classify_long(part)
+            if found is not None:
+                spans.append((offset + groups[i][0], offset + groups[j][1], found, 2))
+                return
+
+
+def _classify_long(digits: str) -> C | None:
+    if is_card_number(digits):
+        return C.CREDIT_CARD
+    if is_imei(digits) and digits[:2] in _IMEI_PREFIXES:
+        return C.DEVICE_ID
+    return None
+
+
+def _iban(candidate: str, offset: int) -> Span | None:
+    country = candidate[:2].upper()
+    length = IBAN_LENGTHS.get(country)
+    if length is None:
+        return None
+    count = 0
+    for index, ch in enumerate(candidate):
+        if ch.isalnum():
+            count += 1
+            if count == length:
+                end = index + 1
+                compact = "".join(c for c in candidate[:end] if c.isalnum()).upper()
+                if end < len(candidate) and candidate[end].isalnum():
+                    return None
+                return (offset, offset + end, C.IBAN, 2) if is_iban(compact) else None
+    return None
+
+
+def _context_id(m: re.Match[str]) -> Span | None:
+    category = next((name for name in _CONTEXT_NAMES if m.group(name) is not None), None)
+    value = m.group("value").rstrip("-./ ")
+    start = m.start("value")
+    end = start + len(value)
+    digits = digits_of(value)
+    n = len(digits)
+    if category == C.SSN:
+        compact = digits
+        ok = n == 9 and is_ssn(compact[:3], compact[3:5], compact[5:])
+    elif category == C.PHONE:
+        ok = 7 <= n <= 15
+    elif category == C.ZIP_CODE:
+        ok = n in (5, 9) and len(value) <= 10
+    elif category == C.CREDIT_CARD:
+        ok = is_card_number(digits)
+    elif category == C.IBAN:
+        ok = is_iban("".join(c for c in value if c.isalnum()).upper())
+    elif category == C.DEVICE_ID:
+        ok = n >= 6 or (n == 15 and luhn_ok(digits))
+    elif category == C.VEHICLE_ID:
+        compact = value.replace("-", "").replace(" ", "").upper()
+        ok = is_vin(compact, require_check_digit=False) or 5 <= len(compact) <= 8
+    else:
+        ok = n >= 3 and len(value) >= 4
+    if not ok or category is None:
+        return None
+    return (start, end, category, 8)
+
+
+def decode_percent(text: str) -> str:
+    """Percent-decode ``text`` (twice, for double encoding) without raising."""
+    if "%" not in text:
+        return text
+    return unquote(unquote(text))

@@ -1,0 +1,243 @@
+"""The structure walker: turns any mapping into a JSON-ready copy with identifiers redacted.
+
+Rules for input that is not plain JSON (each documented on `Sanitizer`):
+
+* ``str`` is scanned; ``bytes``-like values are decoded as UTF-8 (invalid bytes replaced) and
+  scanned; ``int`` is kept unless it is under a sensitive key or its digits hold an identifier;
+  ``float`` is kept (NaN and infinities become ``None``); ``bool`` and ``None`` are kept.
+* ``datetime``/``date``/``time``, ``Decimal``, ``UUID``, IP address objects and paths are turned
+  into their string form and scanned; an ``Enum`` is replaced by its value.
+* mappings, lists, tuples, sets and frozensets are walked (sets in a stable order) and come out
+  as ``dict`` and ``list``; dataclass instances and objects with a pydantic ``model_dump`` come out
+  as ``dict``.
+* keys are turned into strings (``str``, ``int``, ``float``, ``bool``, ``None``; other keys drop
+  their entry) and scanned like values; two keys that collide after redaction are kept apart.
+* a container nested deeper than `MAX_DEPTH`, or one that contains itself, becomes
+  ``[REDACTED:too_deep]``; past `MAX_NODES` values, or a string longer than `MAX_TEXT`, the value
+  becomes ``[REDACTED:too_large]``; any other type becomes ``[REDACTED:unsupported_type]``. Each
+  of these is counted like a redaction. Nothing is ever passed through uninspected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import ipaddress
+import math
+import re
+import uuid
+from collections.abc import Mapping, Set
+from decimal import Decimal
+from enum import Enum
+from pathlib import PurePath
+from typing import Any
+
+from unified_health.analytics._scrub._categories import RedactionCategory as C
+from unified_health.analytics._scrub._categories import marker
+from unified_health.analytics._scrub._keys import AGE_KEYS, classify_key, normalise_key
+from unified_health.analytics._scrub._text import TextScanner
+
+__all__ = ["MAX_DEPTH", "MAX_NODES", "MAX_TEXT", "Walker"]
+
+MAX_DEPTH = 12
+MAX_NODES = 5_000
+MAX_TEXT = 65_536
+_AGE = "age"
+_CACHE_LIMIT = 4_096
+_LEADING_NUMBER = re.compile(r"\s*(\d{1,3})(?!\d)")
+_STRINGIFIED = (
+    dt.datetime, dt.date, dt.time, Decimal, uuid.UUID, ipaddress.IPv4Address,
+    ipaddress.IPv6Address, ipaddress.IPv4Network, ipaddress.IPv6Network, PurePath,
+)  # fmt: skip
+_TOO_DEEP = marker(C.TOO_DEEP)
+_TOO_LARGE = marker(C.TOO_LARGE)
+_UNSUPPORTED = marker(C.UNSUPPORTED_TYPE)
+
+
+class Walker:
+    """Holds the per-tenant configuration; every call keeps its state on the stack."""
+
+    __slots__ = ("_allow", "_cache", "_extra", "_scanner")
+
+    def __init__(self, scanner: TextScanner, allow: frozenset[str], extra: frozenset[str]) -> None:
+        self._scanner = scanner
+        self._allow = allow
+        self._extra = extra
+        self._cache: dict[str, str | None] = {}
+
+    def key_category(self, key: str) -> str | None:
+        """The category a key holds whole (``"age"`` for age keys), cached per key."""
+        found = self._cache.get(key, "")
+        if found != "":
+            return found
+        tokens = normalise_key(key)
+        compact = "".join(tokens)
+        category: str | None
+        if compact in self._allow:
+            category = None
+        elif compact in self._extra:
+            category = C.CUSTOM.value
+        elif compact in AGE_KEYS:
+            category = _AGE
+        else:
+            classified = classify_key(tokens)
+            category = None if classified is None else classified.value
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[key] = category
+        return category
+
+    def mapping(self, data: Mapping[Any, object], counts: dict[str, int]) -> dict[str, object]:
+        """Walk a top-level mapping."""
+        state = _State(counts)
+        return self._mapping(data, None, 0, state)
+
+    # ------------------------------------------------------------ internals
+    def _mapping(
+        self, data: Mapping[object, object], inherited: str | None, depth: int, state: _State
+    ) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for raw_key, raw_value in list(data.items()):
+            key = self._key(raw_key, state)
+            if key is None:
+                continue
+            own = self.key_category(key) if isinstance(raw_key, str) else None
+            category = own if own is not None else inherited
+            if key in out:
+                suffix = 2
+                while f"{key}_{suffix}" in out:
+                    suffix += 1
+                key = f"{key}_{suffix}"
+            out[key] = self._value(raw_value, category, depth + 1, state)
+        return out
+
+    def _key(self, raw: object, state: _State) -> str | None:
+        if isinstance(raw, str):
+            key = raw
+        elif raw is None or isinstance(raw, int | float):
+            key = str(raw)
+        elif isinstance(raw, Enum) and isinstance(raw.value, str | int):
+            key = str(raw.value)
+        else:
+            state.count(C.UNSUPPORTED_TYPE)
+            return None
+        if len(key) > MAX_TEXT:
+            state.count(C.TOO_LARGE)
+            return None
+        return self._scanner.redact(key, state.counts)
+
+    def _value(self, value: object, category: str | None, depth: int, state: _State) -> object:
+        state.nodes += 1
+        if state.nodes > MAX_NODES:
+            state.count(C.TOO_LARGE)
+            return _TOO_LARGE
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            return self._text(value, category, state)
+        if isinstance(value, int):
+            return self._number(value, category, state)
+        if isinstance(value, float):
+            if category is not None and category != _AGE:
+                return state.redact(category)
+            if not math.isfinite(value):
+                return None
+            if category == _AGE and value >= 90:
+                return state.redact(C.AGE_OVER_89)
+            return value
+        if isinstance(value, bytes | bytearray | memoryview):
+            return self._text(bytes(value).decode("utf-8", "replace"), category, state)
+        if isinstance(value, Enum):
+            return self._value(value.value, category, depth, state)
+        if isinstance(value, _STRINGIFIED):
+            text = value.isoformat() if isinstance(value, dt.date | dt.time) else str(value)
+            return self._text(text, category, state)
+        if isinstance(value, Mapping | list | tuple | Set) or _is_record(value):
+            if depth > MAX_DEPTH or id(value) in state.path:
+                state.count(C.TOO_DEEP)
+                return _TOO_DEEP
+            state.path.add(id(value))
+            try:
+                if isinstance(value, Mapping):
+                    return self._mapping(value, category, depth, state)
+                if isinstance(value, list | tuple):
+                    return [self._value(item, category, depth + 1, state) for item in value]
+                if isinstance(value, Set):
+                    return [
+                        self._value(item, category, depth + 1, state) for item in _stable(value)
+                    ]
+                return self._mapping(_record_fields(value), category, depth, state)
+            except Exception:  # noqa: BLE001  (a hostile model_dump or __iter__ is dropped)
+                state.count(C.UNSUPPORTED_TYPE)
+                return _UNSUPPORTED
+            finally:
+                state.path.discard(id(value))
+        state.count(C.UNSUPPORTED_TYPE)
+        return _UNSUPPORTED
+
+    def _text(self, text: str, category: str | None, state: _State) -> object:
+        if category is None:
+            if len(text) > MAX_TEXT:
+                return state.redact(C.TOO_LARGE)
+            return self._scanner.redact(text, state.counts)
+        if category == _AGE:
+            m = _LEADING_NUMBER.match(text)
+            if m is not None and int(m.group(1)) >= 90:
+                return state.redact(C.AGE_OVER_89)
+            return self._text(text, None, state)
+        if not text.strip():
+            return text
+        return state.redact(category)
+
+    def _number(self, value: int, category: str | None, state: _State) -> object:
+        if category == _AGE:
+            return state.redact(C.AGE_OVER_89) if value >= 90 else value
+        if category is not None:
+            return state.redact(category)
+        if -1_000_000 < value < 1_000_000:
+            return value
+        text = str(value)
+        if len(text) > 40:
+            return value
+        found = self._scanner.redact(text, state.counts)
+        return value if found == text else found
+
+
+class _State:
+    __slots__ = ("counts", "nodes", "path")
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        self.counts = counts
+        self.nodes = 0
+        self.path: set[int] = set()
+
+    def count(self, category: str) -> None:
+        category = str(category)
+        self.counts[category] = self.counts.get(category, 0) + 1
+
+    def redact(self, category: str) -> str:
+        self.count(category)
+        return marker(category)
+
+
+def _is_record(value: object) -> bool:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return True
+    dump = getattr(type(value), "model_dump", None)
+    return callable(dump) and not isinstance(value, type)
+
+
+def _record_fields(value: object) -> Mapping[object, object]:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name, None) for f in dataclasses.fields(value)}
+    dumped = value.model_dump(mode="python")  # type: ignore[attr-defined]
+    if isinstance(dumped, Mapping):
+        return dumped
+    return {}
+
+
+def _stable(items: Set[object]) -> list[object]:
+    try:
+        return sorted(items, key=lambda item: (type(item).__name__, repr(item)))
+    except Exception:  # noqa: BLE001  (a hostile __repr__ must not crash the host)
+        return list(items)
