@@ -1,0 +1,530 @@
+"""`FeatureFlagClient`: local evaluation on an immutable snapshot, kept fresh in the background.
+
+Failure policy: evaluation never touches the network and never raises. If the store is down at
+start, the client serves the ``bootstrap`` document when given, else the caller's defaults with
+``PROVIDER_NOT_READY``. If the store goes down later, the client keeps serving its last snapshot
+for as long as it takes; `evaluate` reports reason ``STALE`` once ``stale_after`` seconds have
+passed without contact. A store that comes back empty or half-written is never applied.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import structlog
+
+from unified_health.feature_flags._compile import error_result
+from unified_health.feature_flags._config import (
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_STALE_AFTER,
+    Backoff,
+    Clock,
+    SystemClock,
+)
+from unified_health.feature_flags._exposure import ExposureRecorder
+from unified_health.feature_flags._models import (
+    ErrorCode,
+    EvaluationContext,
+    EvaluationResult,
+    FlagChangeEvent,
+    Reason,
+)
+from unified_health.feature_flags._snapshot import (
+    Snapshot,
+    build_snapshot,
+    changed_keys,
+    empty_snapshot,
+    export_state,
+    state_from_document,
+)
+from unified_health.feature_flags._sync import Synchronizer
+from unified_health.feature_flags.stores._memory import InMemoryFeatureFlagStore
+from unified_health.feature_flags.stores._protocol import FeatureFlagStore, StoreState
+
+__all__ = ["FeatureFlagClient"]
+
+_log = structlog.get_logger("unified_health.feature_flags")
+_EMPTY: dict[str, Any] = {}
+_MAX_WARNED = 1000
+_clients: weakref.WeakSet[FeatureFlagClient] = weakref.WeakSet()
+Bootstrap = str | bytes | Mapping[str, Any] | os.PathLike[str]
+
+
+def _type_ok(value: Any, default: Any) -> bool:
+    if default is None:
+        return True
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int | float):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, Mapping | list):
+        return isinstance(value, Mapping | list)
+    return isinstance(value, type(default))
+
+
+class FeatureFlagClient:
+    """Evaluate feature flags locally, in about a microsecond, from a store kept in sync.
+
+    Args:
+        store: Where flags live; an `InMemoryFeatureFlagStore` (owned by the client) by default.
+        bootstrap: A snapshot to serve until the store answers: a JSON document (text, bytes or
+            mapping, as produced by `export_snapshot`) or a path to a file holding one.
+        clock: Injected time (``now()`` and ``monotonic()``), for staleness.
+        poll_interval: Seconds between reconciliation polls that catch lost announcements.
+        stale_after: Seconds without contact with the store after which `evaluate` says STALE.
+        reconnect_max_delay: Ceiling of the jittered reconnection backoff, in seconds.
+        seed: Seed for the backoff jitter.
+        exposures: Records an exposure event for each single-flag evaluation, when given.
+        background: Run the synchronisation thread (``False`` means `refresh` is called by you).
+
+    Example:
+        >>> from unified_health.feature_flags import Flag, FeatureFlagAdmin
+        >>> store = InMemoryFeatureFlagStore()
+        >>> _ = FeatureFlagAdmin(store).create_flag(
+        ...     Flag(key="new-feature", enabled=True), actor="ops", reason="launch"
+        ... )
+        >>> with FeatureFlagClient(store) as flags:
+        ...     flags.is_enabled("new-feature", {"user_id": "user-123"})
+        True
+    """
+
+    def __init__(
+        self,
+        store: FeatureFlagStore | None = None,
+        *,
+        bootstrap: Bootstrap | None = None,
+        clock: Clock | None = None,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        stale_after: float = DEFAULT_STALE_AFTER,
+        reconnect_max_delay: float = 30.0,
+        seed: int | None = None,
+        exposures: ExposureRecorder | None = None,
+        background: bool = True,
+    ) -> None:
+        self._owns_store = store is None
+        self._store: FeatureFlagStore = store if store is not None else InMemoryFeatureFlagStore()
+        self._clock = clock if clock is not None else SystemClock()
+        self._stale_after = stale_after
+        self._exposures = exposures
+        self._listeners: list[Callable[[FlagChangeEvent], None]] = []
+        self._warned: set[tuple[str, str]] = set()
+        self._ready = threading.Event()
+        self._closed = False
+        self._snapshot: Snapshot = empty_snapshot()
+        self._snapshot_version = 0
+        if bootstrap is not None:
+            state = state_from_document(_read_bootstrap(bootstrap))
+            self._install(build_snapshot(state, source="bootstrap", previous=None), notify=False)
+        self._sync = Synchronizer(
+            self._store,
+            apply=self._apply,
+            current=lambda: (self._snapshot.epoch, self._snapshot.version),
+            clock=self._clock,
+            poll_interval=poll_interval,
+            backoff=Backoff(cap=reconnect_max_delay, seed=seed),
+        )
+        self._background = background
+        self._sync.sync_once()
+        if background:
+            self._sync.start()
+        _clients.add(self)
+
+    @classmethod
+    def from_url(cls, url: str, *, prefix: str = "uh:ff", **options: Any) -> FeatureFlagClient:
+        """Build a client on a `RedisFeatureFlagStore` it owns (closed with the client).
+
+        Args:
+            url: A Redis URL such as ``redis://127.0.0.1:6379/0``.
+            prefix: The key prefix.
+            **options: Keyword options of `FeatureFlagClient`.
+
+        Returns:
+            The client.
+
+        Example:
+            >>> FeatureFlagClient.from_url  # doctest: +ELLIPSIS
+            <bound method FeatureFlagClient.from_url of ...>
+        """
+        from unified_health.feature_flags.stores._redis import RedisFeatureFlagStore
+
+        client = cls(RedisFeatureFlagStore.from_url(url, prefix=prefix), **options)
+        client._owns_store = True
+        return client
+
+    # ------------------------------------------------------------------ hot path
+
+    def is_enabled(
+        self, key: str, context: Mapping[str, Any] | None = None, default: bool = False
+    ) -> bool:
+        """Evaluate a boolean flag.
+
+        Args:
+            key: The flag key.
+            context: Context attributes (``user_id``/``targeting_key``, other kinds nested).
+            default: Returned when the flag is unknown, not boolean, or cannot be evaluated.
+
+        Returns:
+            The flag's value for this context.
+
+        Example:
+            >>> FeatureFlagClient().is_enabled("unknown-flag", default=True)
+            True
+        """
+        if context is None:
+            context = _EMPTY
+        evaluate = self._snapshot.evaluators.get(key)
+        if evaluate is not None and context.__class__ is dict:
+            try:
+                result = evaluate(context)
+            except Exception:  # noqa: BLE001 - evaluation never raises into the host
+                return bool(self._resolve(key, context, default).value)
+            value = result.value
+            if value.__class__ is bool:
+                if self._exposures is not None:
+                    self._exposures.record(key, result, context)
+                return value
+        return bool(self._resolve(key, context, default).value)
+
+    def get_variant(
+        self, key: str, context: Mapping[str, Any] | None = None, default: str | None = None
+    ) -> str | None:
+        """Return the name of the variant served (e.g. ``"blue"``), or ``default``.
+
+        Args:
+            key: The flag key.
+            context: Context attributes.
+            default: Returned when the flag is unknown or cannot be evaluated.
+
+        Returns:
+            The variant name.
+
+        Example:
+            >>> FeatureFlagClient().get_variant("checkout-button", {"user_id": "u1"}, "control")
+            'control'
+        """
+        if context is None:
+            context = _EMPTY
+        evaluate = self._snapshot.evaluators.get(key)
+        if evaluate is not None and context.__class__ is dict:
+            try:
+                result = evaluate(context)
+            except Exception:  # noqa: BLE001 - evaluation never raises into the host
+                return default
+            if result.error_code is None:
+                if self._exposures is not None:
+                    self._exposures.record(key, result, context)
+                return result.variant
+        result = self._resolve(key, context, None)
+        return default if result.error_code is not None else result.variant
+
+    def get_value(self, key: str, context: Mapping[str, Any] | None, default: Any) -> Any:
+        """Return the flag's value when its type matches ``default``'s, else ``default``.
+
+        Args:
+            key: The flag key.
+            context: Context attributes.
+            default: The fallback, whose type the value must match (``None`` accepts any).
+
+        Returns:
+            The value.
+
+        Example:
+            >>> FeatureFlagClient().get_value("max-upload-mb", {"user_id": "u1"}, 10)
+            10
+        """
+        return self._resolve(key, context, default).value
+
+    def evaluate(
+        self, key: str, context: Mapping[str, Any] | None = None, default: Any = None
+    ) -> EvaluationResult:
+        """Evaluate a flag and explain the outcome: value, variant, reason, rule, error code.
+
+        Args:
+            key: The flag key.
+            context: Context attributes.
+            default: The value used on error; when not ``None`` the flag's value must match
+                its type (else ``TYPE_MISMATCH``).
+
+        Returns:
+            The `EvaluationResult`; reason ``STALE`` when the store has been unreachable for
+            ``stale_after`` seconds.
+
+        Example:
+            >>> FeatureFlagClient().evaluate("missing", default=False).error_code
+            <ErrorCode.FLAG_NOT_FOUND: 'FLAG_NOT_FOUND'>
+        """
+        result = self._resolve(key, context, default)
+        if result.error_code is None and self._sync.is_stale(self._stale_after):
+            return self._stale(self._snapshot, result)
+        return result
+
+    def evaluate_all(
+        self, context: Mapping[str, Any] | None = None, *, client_side_only: bool = False
+    ) -> dict[str, EvaluationResult]:
+        """Evaluate every live flag for one context (exposures are not recorded).
+
+        Args:
+            context: Context attributes.
+            client_side_only: Only flags marked ``client_side``.
+
+        Returns:
+            Results by flag key; error results carry ``value=None``.
+
+        Example:
+            >>> FeatureFlagClient().evaluate_all({"user_id": "u1"})
+            {}
+        """
+        snapshot = self._snapshot
+        ctx = self._context(context)
+        stale = self._sync.is_stale(self._stale_after)
+        out: dict[str, EvaluationResult] = {}
+        for key, evaluate in snapshot.client_side if client_side_only else snapshot.everything:
+            if ctx is None:
+                out[key] = error_result(key, ErrorCode.INVALID_CONTEXT, "context is not a mapping")
+                continue
+            try:
+                result = evaluate(ctx)
+            except Exception:  # noqa: BLE001 - evaluation never raises into the host
+                result = error_result(key, ErrorCode.GENERAL, "evaluation failed")
+            if stale and result.error_code is None:
+                result = self._stale(snapshot, result)
+            out[key] = result
+        return out
+
+    # ------------------------------------------------------------------ slow path
+
+    def _context(self, context: Any) -> Mapping[str, Any] | None:
+        if context is None:
+            return _EMPTY
+        if isinstance(context, EvaluationContext):
+            return context.as_mapping()
+        if isinstance(context, Mapping):
+            return context
+        return None
+
+    def _resolve(self, key: str, context: Any, default: Any) -> EvaluationResult:
+        snapshot = self._snapshot
+        ctx = self._context(context)
+        evaluate = snapshot.evaluators.get(key)
+        if evaluate is None:
+            if snapshot.source == "empty":
+                result = error_result(key, ErrorCode.PROVIDER_NOT_READY, "no flag data yet")
+            else:
+                result = error_result(key, ErrorCode.FLAG_NOT_FOUND, "flag not found")
+        elif ctx is None:
+            result = error_result(key, ErrorCode.INVALID_CONTEXT, "context is not a mapping")
+        else:
+            try:
+                result = evaluate(ctx)
+            except Exception:  # noqa: BLE001 - evaluation never raises into the host
+                result = error_result(key, ErrorCode.GENERAL, "evaluation failed")
+            if result.error_code is None and not _type_ok(result.value, default):
+                result = error_result(key, ErrorCode.TYPE_MISMATCH, "value type differs")
+            if self._exposures is not None:
+                self._exposures.record(key, result, ctx)
+        if result.error_code is not None:
+            self._warn_once(key, result.error_code)
+            return result.model_copy(update={"value": default})
+        return result
+
+    def _warn_once(self, key: str, code: ErrorCode) -> None:
+        marker = (key, code.value)
+        if marker in self._warned or len(self._warned) >= _MAX_WARNED:
+            return
+        self._warned.add(marker)
+        _log.warning("feature_flag_default_served", flag_key=key, error_code=code.value)
+
+    @staticmethod
+    def _stale(snapshot: Snapshot, result: EvaluationResult) -> EvaluationResult:
+        found = snapshot.stale.get(id(result))
+        if found is None:
+            found = result.model_copy(update={"reason": Reason.STALE})
+            if len(snapshot.stale) < 10_000:
+                snapshot.stale[id(result)] = found
+        return found
+
+    # ------------------------------------------------------------------ snapshots
+
+    def _apply(self, state: StoreState) -> bool:
+        current = self._snapshot
+        if (
+            current.source == "store"
+            and state.epoch == current.epoch
+            and state.version <= current.version
+        ):
+            self._ready.set()
+            return False
+        if current.source == "store" and state.epoch != current.epoch:
+            _log.info("feature_flags_store_epoch_changed", version=state.version)
+        self._install(build_snapshot(state, source="store", previous=current), notify=True)
+        self._ready.set()
+        return True
+
+    def _install(self, snapshot: Snapshot, *, notify: bool) -> None:
+        previous = self._snapshot
+        version = snapshot.version
+        if version <= self._snapshot_version and previous.source != "empty":
+            version = self._snapshot_version + 1
+        self._snapshot_version = max(version, self._snapshot_version)
+        self._snapshot = snapshot
+        changed = changed_keys(previous, snapshot)
+        _log.debug("feature_flags_snapshot_applied", version=snapshot.version, changed=len(changed))
+        if not notify or not changed:
+            return
+        event = FlagChangeEvent(changed_keys=changed, version=self._snapshot_version)
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception as exc:  # noqa: BLE001 - a listener must not break propagation
+                _log.warning("feature_flags_listener_failed", error=type(exc).__name__)
+
+    @property
+    def snapshot_version(self) -> int:
+        """A number that grows with every applied change (usable as an ETag).
+
+        Example:
+            >>> FeatureFlagClient().snapshot_version
+            0
+        """
+        return self._snapshot_version
+
+    def ready(self) -> bool:
+        """Whether flag data from the store has been loaded at least once.
+
+        Example:
+            >>> FeatureFlagClient().ready()
+            True
+        """
+        return self._ready.is_set()
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the first load from the store.
+
+        Args:
+            timeout: Seconds to wait.
+
+        Returns:
+            Whether the client is ready.
+        """
+        return self._ready.wait(timeout)
+
+    def refresh(self) -> bool:
+        """Read the store now, on this thread, and apply what changed.
+
+        Returns:
+            Whether the store answered with usable state.
+        """
+        return self._sync.sync_once()
+
+    def export_snapshot(self) -> str:
+        """Return the current data as a bootstrap document (JSON) for ``bootstrap=``.
+
+        Example:
+            >>> '"format":"uh-feature-flags/v1"' in FeatureFlagClient().export_snapshot()
+            True
+        """
+        return export_state(self._snapshot.state)
+
+    def add_listener(self, callback: Callable[[FlagChangeEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` (on the sync thread) after each applied change.
+
+        Args:
+            callback: Receives a `FlagChangeEvent`; exceptions are logged and ignored.
+
+        Returns:
+            A function that unsubscribes.
+
+        Example:
+            >>> client = FeatureFlagClient()
+            >>> unsubscribe = client.add_listener(lambda event: None)
+            >>> unsubscribe()
+        """
+        self._listeners.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+
+        return unsubscribe
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _before_fork(self) -> None:
+        self._sync.before_fork()
+
+    def _after_fork_in_parent(self) -> None:
+        self._sync.after_fork_in_parent()
+
+    def _after_fork_in_child(self) -> None:
+        self._ready = _event_like(self._ready)
+        if self._closed or not self._background:
+            self._sync.after_fork_in_parent()
+            return
+        self._sync.after_fork_in_child()
+        if self._exposures is not None:
+            self._exposures.after_fork_in_child()
+
+    def close(self) -> None:
+        """Stop synchronisation and close what the client opened (not an injected store)."""
+        if self._closed:
+            return
+        self._closed = True
+        _clients.discard(self)
+        self._sync.stop()
+        if self._owns_store:
+            self._store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _event_like(event: threading.Event) -> threading.Event:
+    fresh = threading.Event()
+    if event.is_set():
+        fresh.set()
+    return fresh
+
+
+def _read_bootstrap(bootstrap: Bootstrap) -> str | bytes | Mapping[str, Any]:
+    if isinstance(bootstrap, os.PathLike):
+        return Path(bootstrap).read_bytes()
+    return bootstrap
+
+
+def _fork_before() -> None:
+    for client in list(_clients):
+        client._before_fork()
+
+
+def _fork_after_in_parent() -> None:
+    for client in list(_clients):
+        client._after_fork_in_parent()
+
+
+def _fork_after_in_child() -> None:
+    for client in list(_clients):
+        client._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_fork_before,
+        after_in_parent=_fork_after_in_parent,
+        after_in_child=_fork_after_in_child,
+    )

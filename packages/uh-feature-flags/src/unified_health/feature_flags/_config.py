@@ -1,0 +1,88 @@
+"""Injected world (clock) and the defaults of the client's background synchronisation."""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
+
+__all__ = [
+    "DEFAULT_POLL_INTERVAL",
+    "DEFAULT_STALE_AFTER",
+    "Backoff",
+    "Clock",
+    "SystemClock",
+]
+
+DEFAULT_POLL_INTERVAL = 30.0
+"""Seconds between reconciliation polls that catch lost change announcements."""
+
+DEFAULT_STALE_AFTER = 300.0
+"""Seconds without contact with the store after which results carry reason ``STALE``."""
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """What the package needs to know about time: aware UTC now and a monotonic counter.
+
+    Example:
+        >>> isinstance(SystemClock(), Clock)
+        True
+    """
+
+    def now(self) -> datetime:
+        """Return the current time, timezone-aware UTC."""
+        ...
+
+    def monotonic(self) -> float:
+        """Return a monotonic time in seconds."""
+        ...
+
+
+class SystemClock:
+    """The real clock.
+
+    Example:
+        >>> SystemClock().now().tzinfo is not None
+        True
+    """
+
+    def now(self) -> datetime:
+        """Return the current UTC time."""
+        return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        """Return `time.monotonic()`."""
+        return time.monotonic()
+
+
+class Backoff:
+    """Exponential backoff with full jitter: delay ``n`` is uniform in ``[0, min(cap, base*2**n)]``.
+
+    Args:
+        base: The first ceiling, in seconds.
+        cap: The largest ceiling, in seconds.
+        seed: Seed for the jitter, for reproducible tests.
+
+    Example:
+        >>> backoff = Backoff(base=0.5, cap=4.0, seed=7)
+        >>> all(0 <= backoff.next() <= 4.0 for _ in range(10))
+        True
+    """
+
+    def __init__(self, *, base: float = 0.1, cap: float = 30.0, seed: int | None = None) -> None:
+        self._base = base
+        self._cap = cap
+        self._attempt = 0
+        self._random = random.Random(seed)  # noqa: S311 - jitter, not cryptography
+
+    def next(self) -> float:
+        """Return the next delay and count the attempt."""
+        ceiling = min(self._cap, self._base * (2 ** min(self._attempt, 32)))
+        self._attempt += 1
+        return self._random.uniform(0, ceiling)
+
+    def reset(self) -> None:
+        """Start again from the first delay (after a success)."""
+        self._attempt = 0

@@ -1,0 +1,412 @@
+"""Pydantic v2 models: flag and segment definitions, evaluation results, change events.
+
+Definitions (`Flag`, `Segment` and their parts) are frozen and reject unknown fields, so data
+written by a newer version of this library is refused instead of half-understood. A `Flag` checks
+its own consistency when it is built (variants named by rules exist, weights sum to 100 %,
+operator values have the right type, regexes are safe); checks that need other flags (prerequisite
+cycles, unknown segments) run in the admin API before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, model_validator
+
+from unified_health.feature_flags._errors import InvalidInputError
+from unified_health.feature_flags._validation import (
+    check_condition,
+    check_flag,
+    check_rollout,
+    check_segment,
+)
+
+__all__ = [
+    "Condition",
+    "ErrorCode",
+    "EvaluationContext",
+    "EvaluationResult",
+    "Flag",
+    "FlagChangeEvent",
+    "FlagKind",
+    "Operator",
+    "Prerequisite",
+    "Reason",
+    "Rollout",
+    "Rule",
+    "Segment",
+    "SegmentRule",
+    "Target",
+    "WeightedVariant",
+]
+
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+"""Flag, segment, rule and variant keys: 1-128 characters, letters, digits and ``._:-``."""
+
+FlagKind = Literal["boolean", "string", "number", "json"]
+
+
+class Reason(StrEnum):
+    """Why an evaluation produced its value (OpenFeature's vocabulary, plus one of ours).
+
+    Example:
+        >>> Reason.TARGETING_MATCH.value
+        'TARGETING_MATCH'
+    """
+
+    STATIC = "STATIC"
+    TARGETING_MATCH = "TARGETING_MATCH"
+    SPLIT = "SPLIT"
+    DEFAULT = "DEFAULT"
+    DISABLED = "DISABLED"
+    STALE = "STALE"
+    ERROR = "ERROR"
+    UNKNOWN = "UNKNOWN"
+    PREREQUISITE_FAILED = "PREREQUISITE_FAILED"
+
+
+class ErrorCode(StrEnum):
+    """What went wrong when an evaluation returned the caller's default (OpenFeature codes).
+
+    Example:
+        >>> ErrorCode.FLAG_NOT_FOUND.value
+        'FLAG_NOT_FOUND'
+    """
+
+    FLAG_NOT_FOUND = "FLAG_NOT_FOUND"
+    TYPE_MISMATCH = "TYPE_MISMATCH"
+    PARSE_ERROR = "PARSE_ERROR"
+    TARGETING_KEY_MISSING = "TARGETING_KEY_MISSING"
+    INVALID_CONTEXT = "INVALID_CONTEXT"
+    PROVIDER_NOT_READY = "PROVIDER_NOT_READY"
+    GENERAL = "GENERAL"
+
+
+class Operator(StrEnum):
+    """Operators a `Condition` may use. Values of a condition are OR-ed.
+
+    Example:
+        >>> Operator("ends_with") is Operator.ENDS_WITH
+        True
+    """
+
+    IN = "in"
+    NOT_IN = "not_in"
+    STARTS_WITH = "starts_with"
+    ENDS_WITH = "ends_with"
+    CONTAINS = "contains"
+    MATCHES = "matches"
+    EXISTS = "exists"
+    LT = "lt"
+    LTE = "lte"
+    GT = "gt"
+    GTE = "gte"
+    BEFORE = "before"
+    AFTER = "after"
+    SEMVER_EQ = "semver_eq"
+    SEMVER_LT = "semver_lt"
+    SEMVER_LTE = "semver_lte"
+    SEMVER_GT = "semver_gt"
+    SEMVER_GTE = "semver_gte"
+    IN_SEGMENT = "in_segment"
+    NOT_IN_SEGMENT = "not_in_segment"
+
+
+_DEFINITION = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+
+class Condition(BaseModel):
+    """One test on a context attribute; a rule matches when all its conditions hold.
+
+    A missing attribute never matches (whatever ``negate`` says), except for ``exists``, whose
+    negation matches exactly the contexts that lack the attribute. When the attribute holds a
+    list, the condition holds if any element matches.
+
+    Example:
+        >>> Condition(attribute="email", operator="ends_with", values=["@clinic.org"]).operator
+        <Operator.ENDS_WITH: 'ends_with'>
+    """
+
+    model_config = _DEFINITION
+
+    attribute: str = Field(default="key", min_length=1, max_length=128)
+    operator: Operator
+    values: list[JsonValue] = Field(default_factory=list, max_length=10_000)
+    context_kind: str = Field(default="user", pattern=KEY_PATTERN)
+    negate: bool = False
+    case_insensitive: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> Condition:
+        check_condition(self)
+        return self
+
+
+class WeightedVariant(BaseModel):
+    """A variant and its share of a rollout, in percent (up to three decimals).
+
+    Example:
+        >>> WeightedVariant(variant="blue", weight=12.5).weight
+        12.5
+    """
+
+    model_config = _DEFINITION
+
+    variant: str = Field(pattern=KEY_PATTERN)
+    weight: float = Field(ge=0, le=100)
+
+
+class Rollout(BaseModel):
+    """A deterministic split: who is in (``percentage``) and which variant they get (weights).
+
+    ``percentage`` is the coverage: raising it only adds contexts. Among covered contexts the
+    variant is chosen by ``variants`` (weights summing to 100); an empty list means the flag's
+    ``default_variant``. Coverage and variant use independent hash bits, so changing coverage
+    never moves a context between variants. See `unified_health.feature_flags._bucketing`.
+
+    Example:
+        >>> Rollout(percentage=25).percentage
+        25.0
+    """
+
+    model_config = _DEFINITION
+
+    percentage: float = Field(default=100.0, ge=0, le=100)
+    variants: list[WeightedVariant] = Field(default_factory=list, max_length=100)
+    bucket_by: str = Field(default="key", min_length=1, max_length=128)
+    context_kind: str = Field(default="user", pattern=KEY_PATTERN)
+
+    @model_validator(mode="after")
+    def _check(self) -> Rollout:
+        check_rollout(self)
+        return self
+
+
+class Rule(BaseModel):
+    """Conditions (all must hold) and what to serve: a fixed ``variant`` or a ``rollout``.
+
+    A rule whose rollout does not cover the context is skipped, and the next rule is tried.
+
+    Example:
+        >>> rule = Rule(
+        ...     id="clinicians",
+        ...     conditions=[Condition(attribute="role", operator="in", values=["clinician"])],
+        ...     variant="on",
+        ... )
+        >>> rule.id
+        'clinicians'
+    """
+
+    model_config = _DEFINITION
+
+    id: str = Field(pattern=KEY_PATTERN)
+    conditions: list[Condition] = Field(default_factory=list, max_length=100)
+    variant: str | None = Field(default=None, pattern=KEY_PATTERN)
+    rollout: Rollout | None = None
+    description: str = Field(default="", max_length=1000)
+
+    @model_validator(mode="after")
+    def _check(self) -> Rule:
+        if (self.variant is None) == (self.rollout is None):
+            raise InvalidInputError("variant", "exactly one of variant and rollout must be set")
+        return self
+
+
+class Target(BaseModel):
+    """Individual targeting: contexts whose key is listed get ``variant``.
+
+    Example:
+        >>> Target(variant="on", values=["user-1", "user-2"]).context_kind
+        'user'
+    """
+
+    model_config = _DEFINITION
+
+    variant: str = Field(pattern=KEY_PATTERN)
+    values: list[str] = Field(max_length=100_000)
+    context_kind: str = Field(default="user", pattern=KEY_PATTERN)
+
+
+class Prerequisite(BaseModel):
+    """Another flag that must evaluate to one of ``variants`` before this flag is evaluated.
+
+    Example:
+        >>> Prerequisite(key="new-billing").variants
+        ['on']
+    """
+
+    model_config = _DEFINITION
+
+    key: str = Field(pattern=KEY_PATTERN)
+    variants: list[str] = Field(default_factory=lambda: ["on"], min_length=1, max_length=100)
+
+
+def _boolean_variants() -> dict[str, JsonValue]:
+    return {"on": True, "off": False}
+
+
+class Flag(BaseModel):
+    """A feature flag definition.
+
+    Evaluation order: disabled (or global kill switch) serves ``off_variant``; a failed
+    prerequisite serves ``off_variant``; individual ``targets``; ``rules`` in order; then the
+    fallthrough: ``rollout`` when set (contexts it does not cover get ``off_variant``), else
+    ``default_variant``.
+
+    The defaults make a boolean flag: variants ``on`` (True) and ``off`` (False).
+
+    Example:
+        >>> flag = Flag(key="new-checkout", enabled=True, rollout=Rollout(percentage=25))
+        >>> (flag.kind, flag.default_variant, flag.off_variant)
+        ('boolean', 'on', 'off')
+    """
+
+    model_config = _DEFINITION
+
+    key: str = Field(pattern=KEY_PATTERN)
+    kind: FlagKind = "boolean"
+    enabled: bool = False
+    variants: dict[str, JsonValue] = Field(
+        default_factory=_boolean_variants, min_length=1, max_length=100
+    )
+    default_variant: str = Field(default="on", pattern=KEY_PATTERN)
+    off_variant: str = Field(default="off", pattern=KEY_PATTERN)
+    targets: list[Target] = Field(default_factory=list, max_length=100)
+    rules: list[Rule] = Field(default_factory=list, max_length=1000)
+    rollout: Rollout | None = None
+    prerequisites: list[Prerequisite] = Field(default_factory=list, max_length=50)
+    salt: str = Field(default="", max_length=128)
+    client_side: bool = False
+    archived: bool = False
+    version: int = Field(default=0, ge=0)
+    description: str = Field(default="", max_length=2000)
+    owner: str | None = Field(default=None, max_length=200)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    temporary: bool = True
+    expires_at: AwareDatetime | None = None
+    created_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Flag:
+        check_flag(self)
+        return self
+
+
+class SegmentRule(BaseModel):
+    """Conditions (all must hold) that put a context in a segment.
+
+    Example:
+        >>> SegmentRule(conditions=[Condition(attribute="region", operator="in", values=["eu"])])
+        SegmentRule(conditions=[...])
+    """
+
+    model_config = _DEFINITION
+
+    conditions: list[Condition] = Field(min_length=1, max_length=100)
+
+    def __repr__(self) -> str:
+        return "SegmentRule(conditions=[...])"
+
+
+class Segment(BaseModel):
+    """A reusable audience: explicit includes and excludes by key, then rules.
+
+    Membership: an excluded key is out; an included key is in; otherwise any matching rule puts
+    the context in. Segment rules cannot refer to other segments.
+
+    Example:
+        >>> Segment(key="pilot-clinics", context_kind="clinic", included=["c-1"]).included
+        ['c-1']
+    """
+
+    model_config = _DEFINITION
+
+    key: str = Field(pattern=KEY_PATTERN)
+    context_kind: str = Field(default="user", pattern=KEY_PATTERN)
+    included: list[str] = Field(default_factory=list, max_length=100_000)
+    excluded: list[str] = Field(default_factory=list, max_length=100_000)
+    rules: list[SegmentRule] = Field(default_factory=list, max_length=1000)
+    description: str = Field(default="", max_length=2000)
+    archived: bool = False
+    version: int = Field(default=0, ge=0)
+    created_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Segment:
+        check_segment(self)
+        return self
+
+
+class EvaluationContext(BaseModel):
+    """A typed way to build an evaluation context; plain mappings work too.
+
+    The user kind's attributes sit at the top level and its key is ``targeting_key`` (or
+    ``user_id``, or ``key``). Other kinds (``clinic``, ``device``, ...) are nested mappings with
+    their own ``key``.
+
+    Example:
+        >>> ctx = EvaluationContext(
+        ...     targeting_key="user-123",
+        ...     attributes={"email": "a@clinic.org"},
+        ...     kinds={"clinic": {"key": "c-9", "region": "eu"}},
+        ... )
+        >>> ctx.as_mapping()["clinic"]["region"]
+        'eu'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    targeting_key: str | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    kinds: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    def as_mapping(self) -> dict[str, Any]:
+        """Return the plain mapping the evaluator reads.
+
+        Returns:
+            A new dict: attributes, then each kind's mapping, then ``targeting_key``.
+        """
+        out: dict[str, Any] = dict(self.attributes)
+        out.update(self.kinds)
+        if self.targeting_key is not None:
+            out["targeting_key"] = self.targeting_key
+        return out
+
+
+class EvaluationResult(BaseModel):
+    """The outcome of one evaluation: value, variant, reason and, on error, a code.
+
+    Example:
+        >>> result = EvaluationResult(flag_key="f", value=True, variant="on", reason="STATIC")
+        >>> (result.value, result.reason, result.error_code)
+        (True, <Reason.STATIC: 'STATIC'>, None)
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    flag_key: str
+    value: Any
+    variant: str | None = None
+    reason: Reason
+    error_code: ErrorCode | None = None
+    error_message: str | None = None
+    rule_id: str | None = None
+    flag_metadata: Mapping[str, str | int | float | bool] = Field(default_factory=dict)
+
+
+class FlagChangeEvent(BaseModel):
+    """Sent to listeners after a new snapshot is applied.
+
+    Example:
+        >>> FlagChangeEvent(changed_keys=frozenset({"a"}), version=7).version
+        7
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    changed_keys: frozenset[str]
+    version: int

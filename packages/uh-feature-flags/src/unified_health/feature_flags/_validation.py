@@ -1,0 +1,321 @@
+"""Semantic checks on flag and segment definitions, raising `InvalidInputError(field, rule)`.
+
+Checks local to one definition run inside the models' validators. Checks across definitions
+(prerequisites exist and form no cycle, segments exist) run in `check_references` before the
+admin API writes anything. Messages name fields, rules and keys, never attribute values.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from unified_health.feature_flags._errors import InvalidInputError
+from unified_health.feature_flags._operators import (
+    parse_instant,
+    parse_semver,
+    regex_problem,
+)
+
+if TYPE_CHECKING:
+    from unified_health.feature_flags._models import Condition, Flag, Rollout, Segment
+
+__all__ = [
+    "MAX_PREREQUISITE_DEPTH",
+    "check_condition",
+    "check_flag",
+    "check_references",
+    "check_rollout",
+    "check_segment",
+    "parse_model",
+]
+
+MAX_PREREQUISITE_DEPTH = 10
+"""The longest prerequisite chain a flag may have (flag -> prerequisite -> ... )."""
+
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+_SEGMENT_OPS = frozenset({"in_segment", "not_in_segment"})
+_STRING_OPS = frozenset({"starts_with", "ends_with", "contains", "matches"})
+_NUMBER_OPS = frozenset({"lt", "lte", "gt", "gte"})
+_DATE_OPS = frozenset({"before", "after"})
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_model(model: type[M], data: Any) -> M:
+    """Validate ``data`` into ``model``, turning pydantic's errors into `InvalidInputError`.
+
+    Args:
+        model: The pydantic model class.
+        data: A mapping, a JSON string, or an instance (re-validated).
+
+    Returns:
+        The validated model.
+
+    Raises:
+        InvalidInputError: Naming the first offending field and the rule it broke.
+    """
+    try:
+        if isinstance(data, str | bytes):
+            return model.model_validate_json(data)
+        if isinstance(data, BaseModel):
+            data = data.model_dump(mode="json")
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _invalid_input(exc) from exc
+
+
+def _invalid_input(exc: ValidationError) -> InvalidInputError:
+    error = exc.errors(include_url=False, include_input=False)[0]
+    path = ".".join(str(part) for part in error["loc"])
+    inner = (error.get("ctx") or {}).get("error")
+    if isinstance(inner, InvalidInputError):
+        field = f"{path}.{inner.field}" if path else inner.field
+        return InvalidInputError(field, inner.rule)
+    rule = str(error["msg"])
+    if error["type"] == "extra_forbidden":
+        rule = "unknown field"
+    return InvalidInputError(path or "$", rule)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _units(value: float) -> int | None:
+    units = value * 1000
+    return round(units) if abs(units - round(units)) < 1e-6 else None
+
+
+def check_condition(condition: Condition) -> None:
+    """Check that a condition's values suit its operator.
+
+    Args:
+        condition: The condition to check.
+
+    Raises:
+        InvalidInputError: When a value does not suit the operator.
+    """
+    op = condition.operator.value
+    values = condition.values
+    if op == "exists":
+        if values:
+            raise InvalidInputError("values", "must be empty for the exists operator")
+        return
+    if not values:
+        raise InvalidInputError("values", "must not be empty")
+    for index, value in enumerate(values):
+        field = f"values.{index}"
+        if op in _SEGMENT_OPS:
+            if not isinstance(value, str) or not _KEY.match(value):
+                raise InvalidInputError(field, "must be a segment key")
+        elif op in ("in", "not_in"):
+            if not (isinstance(value, str | bool) or _is_number(value)):
+                raise InvalidInputError(field, "must be a string, number or boolean")
+        elif op in _STRING_OPS:
+            if not isinstance(value, str):
+                raise InvalidInputError(field, "must be a string")
+            if op == "matches":
+                problem = regex_problem(value)
+                if problem is not None:
+                    raise InvalidInputError(field, problem)
+        elif op in _NUMBER_OPS:
+            if not _is_number(value):
+                raise InvalidInputError(field, "must be a number")
+        elif op in _DATE_OPS:
+            if isinstance(value, int | float) or parse_instant(value) is None:
+                raise InvalidInputError(field, "must be an ISO-8601 date-time with a UTC offset")
+        elif parse_semver(value) is None:
+            raise InvalidInputError(field, "must be a semantic version")
+
+
+def check_rollout(rollout: Rollout) -> None:
+    """Check percentages and weights: three decimals at most, weights summing to 100.
+
+    Args:
+        rollout: The rollout to check.
+
+    Raises:
+        InvalidInputError: When a percentage or weight is malformed.
+    """
+    if _units(rollout.percentage) is None:
+        raise InvalidInputError("percentage", "must have at most three decimals")
+    seen: set[str] = set()
+    total = 0
+    for index, weighted in enumerate(rollout.variants):
+        units = _units(weighted.weight)
+        if units is None:
+            raise InvalidInputError(f"variants.{index}.weight", "must have at most three decimals")
+        if weighted.variant in seen:
+            raise InvalidInputError(f"variants.{index}.variant", "must not repeat a variant")
+        seen.add(weighted.variant)
+        total += units
+    if rollout.variants and total != 100_000:
+        raise InvalidInputError("variants", "weights must sum to 100")
+
+
+_KIND_CHECKS: dict[str, tuple[Any, str]] = {
+    "boolean": (lambda v: isinstance(v, bool), "must be a boolean for a boolean flag"),
+    "string": (lambda v: isinstance(v, str), "must be a string for a string flag"),
+    "number": (_is_number, "must be a number for a number flag"),
+    "json": (lambda v: isinstance(v, dict | list), "must be a JSON object or array"),
+}
+
+
+def check_flag(flag: Flag) -> None:
+    """Check a flag on its own: variant names, value types, references to its own variants.
+
+    Args:
+        flag: The flag to check.
+
+    Raises:
+        InvalidInputError: Naming the first offending field.
+    """
+    test, rule = _KIND_CHECKS[flag.kind]
+    for name, value in flag.variants.items():
+        if not _KEY.match(name):
+            raise InvalidInputError(
+                "variants", "variant names must be keys (letters, digits, ._:-)"
+            )
+        if not test(value):
+            raise InvalidInputError(f"variants.{name}", rule)
+    variants = flag.variants
+    for field in ("default_variant", "off_variant"):
+        if getattr(flag, field) not in variants:
+            raise InvalidInputError(field, "must name one of the flag's variants")
+    seen_keys: set[tuple[str, str]] = set()
+    for t_index, target in enumerate(flag.targets):
+        if target.variant not in variants:
+            raise InvalidInputError(f"targets.{t_index}.variant", "must name a variant")
+        for v_index, key in enumerate(target.values):
+            if (target.context_kind, key) in seen_keys:
+                raise InvalidInputError(
+                    f"targets.{t_index}.values.{v_index}", "must not be listed in two targets"
+                )
+            seen_keys.add((target.context_kind, key))
+    rule_ids: set[str] = set()
+    for r_index, rule_ in enumerate(flag.rules):
+        if rule_.id in rule_ids:
+            raise InvalidInputError(f"rules.{r_index}.id", "must be unique within the flag")
+        rule_ids.add(rule_.id)
+        if rule_.variant is not None and rule_.variant not in variants:
+            raise InvalidInputError(f"rules.{r_index}.variant", "must name a variant")
+        if rule_.rollout is not None:
+            _check_rollout_variants(rule_.rollout, variants, f"rules.{r_index}.rollout")
+    if flag.rollout is not None:
+        _check_rollout_variants(flag.rollout, variants, "rollout")
+    prerequisite_keys: set[str] = set()
+    for p_index, prerequisite in enumerate(flag.prerequisites):
+        if prerequisite.key == flag.key:
+            raise InvalidInputError(f"prerequisites.{p_index}.key", "a flag cannot require itself")
+        if prerequisite.key in prerequisite_keys:
+            raise InvalidInputError(f"prerequisites.{p_index}.key", "must not repeat a flag")
+        prerequisite_keys.add(prerequisite.key)
+
+
+def _check_rollout_variants(rollout: Rollout, variants: Mapping[str, Any], field: str) -> None:
+    for index, weighted in enumerate(rollout.variants):
+        if weighted.variant not in variants:
+            raise InvalidInputError(f"{field}.variants.{index}.variant", "must name a variant")
+
+
+def check_segment(segment: Segment) -> None:
+    """Check a segment on its own: its rules may not refer to other segments.
+
+    Args:
+        segment: The segment to check.
+
+    Raises:
+        InvalidInputError: Naming the first offending field.
+    """
+    for r_index, rule_ in enumerate(segment.rules):
+        for c_index, condition in enumerate(rule_.conditions):
+            if condition.operator.value in _SEGMENT_OPS:
+                raise InvalidInputError(
+                    f"rules.{r_index}.conditions.{c_index}.operator",
+                    "segment rules cannot refer to segments",
+                )
+
+
+def check_references(
+    flag: Flag, flags: Mapping[str, Flag], segments: Mapping[str, Segment]
+) -> None:
+    """Check ``flag`` against the others: prerequisites exist, form no cycle, stay shallow.
+
+    Args:
+        flag: The flag about to be written.
+        flags: Every other live flag by key (``flag`` itself is replaced by the new version).
+        segments: Every live segment by key.
+
+    Raises:
+        InvalidInputError: Naming the offending field.
+    """
+    for p_index, prerequisite in enumerate(flag.prerequisites):
+        target = flags.get(prerequisite.key)
+        if target is None or target.archived:
+            raise InvalidInputError(f"prerequisites.{p_index}.key", "must name an existing flag")
+        for v_index, variant in enumerate(prerequisite.variants):
+            if variant not in target.variants:
+                raise InvalidInputError(
+                    f"prerequisites.{p_index}.variants.{v_index}",
+                    "must name a variant of the prerequisite flag",
+                )
+    for r_index, rule_ in enumerate(flag.rules):
+        for c_index, condition in enumerate(rule_.conditions):
+            if condition.operator.value not in _SEGMENT_OPS:
+                continue
+            for v_index, key in enumerate(condition.values):
+                found = segments.get(str(key))
+                if found is None or found.archived:
+                    raise InvalidInputError(
+                        f"rules.{r_index}.conditions.{c_index}.values.{v_index}",
+                        "must name an existing segment",
+                    )
+    graph = {key: [p.key for p in other.prerequisites] for key, other in flags.items()}
+    graph[flag.key] = [p.key for p in flag.prerequisites]
+    depth = prerequisite_depth(flag.key, graph)
+    if depth is None:
+        raise InvalidInputError("prerequisites", "prerequisites must not form a cycle")
+    if depth > MAX_PREREQUISITE_DEPTH:
+        raise InvalidInputError(
+            "prerequisites", f"prerequisite chains must be at most {MAX_PREREQUISITE_DEPTH} deep"
+        )
+
+
+def prerequisite_depth(key: str, graph: Mapping[str, list[str]]) -> int | None:
+    """Return the longest prerequisite chain below ``key``, or ``None`` on a cycle.
+
+    Iterative (no recursion), so hostile data cannot raise `RecursionError`.
+
+    Args:
+        key: The flag to start from.
+        graph: Each flag's prerequisite keys.
+
+    Returns:
+        0 for a flag without prerequisites, or ``None`` when a cycle is reachable.
+    """
+    depth: dict[str, int] = {}
+    on_path: set[str] = set()
+    stack: list[tuple[str, int]] = [(key, 0)]
+    while stack:
+        node, index = stack.pop()
+        children = graph.get(node, [])
+        if index == 0:
+            if node in on_path:
+                return None
+            on_path.add(node)
+        if index < len(children):
+            stack.append((node, index + 1))
+            child = children[index]
+            if child in on_path:
+                return None
+            if child not in depth:
+                stack.append((child, 0))
+            continue
+        on_path.discard(node)
+        depth[node] = 1 + max((depth.get(c, 0) for c in children), default=-1)
+    return depth[key]

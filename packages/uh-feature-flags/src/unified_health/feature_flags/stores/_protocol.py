@@ -1,0 +1,188 @@
+"""The storage Protocol every flag store implements, and the plain values it exchanges.
+
+A store keeps four collections of JSON documents (``flags``, ``segments``, ``settings``,
+``schedules``), a version counter, an epoch (a random id drawn when the keyspace is initialised)
+and an append-only audit log. Stores never parse documents: a corrupt document is the evaluator's
+problem and affects only that flag.
+
+Writes are compare-and-set on the whole store: `FeatureFlagStore.commit` applies every write,
+bumps the version, appends the audit record and announces the change in one atomic step, or does
+nothing and raises `ConflictError` when the store moved past ``base_version``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+__all__ = [
+    "COLLECTIONS",
+    "ChangeFeed",
+    "Collection",
+    "Commit",
+    "FeatureFlagStore",
+    "StoreState",
+    "Write",
+]
+
+Collection = Literal["flags", "segments", "settings", "schedules"]
+COLLECTIONS: tuple[Collection, ...] = ("flags", "segments", "settings", "schedules")
+
+
+@dataclass(frozen=True, slots=True)
+class StoreState:
+    """Everything a store holds except the audit log, read atomically.
+
+    Example:
+        >>> StoreState(version=3, epoch="e1").flags
+        {}
+    """
+
+    version: int
+    epoch: str
+    flags: Mapping[str, str] = field(default_factory=dict)
+    segments: Mapping[str, str] = field(default_factory=dict)
+    settings: Mapping[str, str] = field(default_factory=dict)
+    schedules: Mapping[str, str] = field(default_factory=dict)
+    audit_head: str = ""
+    audit_length: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """Set (``value`` is a JSON document) or delete (``value`` is ``None``) one document.
+
+    Example:
+        >>> Write("flags", "new-checkout", None).value is None
+        True
+    """
+
+    collection: Collection
+    key: str
+    value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """One atomic change: writes, one audit record, one version bump, one announcement.
+
+    Args:
+        base_epoch: The epoch the writer read (ignored when ``initialize`` is true).
+        base_version: The version the writer read; the commit fails if the store moved.
+        writes: The documents to set or delete.
+        audit_record: The audit record as one JSON line, or ``None`` for none.
+        audit_hash: The record's hash, which becomes the new audit head.
+        initialize: Create the keyspace with a fresh ``new_epoch`` instead of requiring one.
+        new_epoch: The epoch to create when ``initialize`` is true.
+
+    Example:
+        >>> Commit(base_epoch="e1", base_version=3, writes=()).initialize
+        False
+    """
+
+    base_epoch: str
+    base_version: int
+    writes: tuple[Write, ...]
+    audit_record: str | None = None
+    audit_hash: str = ""
+    initialize: bool = False
+    new_epoch: str = ""
+
+
+@runtime_checkable
+class ChangeFeed(Protocol):
+    """A subscription to change announcements.
+
+    Example:
+        >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+        >>> feed = InMemoryFeatureFlagStore().watch()
+        >>> feed.next(0.0) is None
+        True
+        >>> feed.close()
+    """
+
+    def next(self, timeout: float) -> int | None:
+        """Wait up to ``timeout`` seconds for an announced version.
+
+        Args:
+            timeout: Seconds to wait.
+
+        Returns:
+            The announced version, or ``None`` when nothing arrived in time.
+
+        Raises:
+            StoreUnavailableError: The subscription broke; open a new one.
+        """
+        ...
+
+    def close(self) -> None:
+        """Stop the subscription and release its connection."""
+        ...
+
+
+@runtime_checkable
+class FeatureFlagStore(Protocol):
+    """Where flag definitions live. Implement it to plug in your own backend.
+
+    Example:
+        >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+        >>> isinstance(InMemoryFeatureFlagStore(), FeatureFlagStore)
+        True
+    """
+
+    def read(self) -> StoreState | None:
+        """Read the whole state atomically.
+
+        Returns:
+            The state, or ``None`` when the keyspace is not initialised or is incomplete
+            (wiped, half-written): callers must then keep what they had.
+
+        Raises:
+            StoreUnavailableError: The store could not be reached.
+        """
+        ...
+
+    def read_version(self) -> tuple[str, int] | None:
+        """Read ``(epoch, version)`` cheaply, or ``None`` when not initialised.
+
+        Raises:
+            StoreUnavailableError: The store could not be reached.
+        """
+        ...
+
+    def commit(self, commit: Commit) -> int:
+        """Apply a commit atomically and announce it.
+
+        Args:
+            commit: The change.
+
+        Returns:
+            The new version.
+
+        Raises:
+            ConflictError: The store moved past ``base_version`` (or already exists when
+                initialising); nothing was written.
+            StoreUnavailableError: The store could not be reached, or is not initialised.
+        """
+        ...
+
+    def audit_records(self) -> list[str]:
+        """Return every audit record, oldest first, as JSON lines.
+
+        Raises:
+            StoreUnavailableError: The store could not be reached.
+        """
+        ...
+
+    def watch(self) -> ChangeFeed:
+        """Open a subscription to change announcements.
+
+        Raises:
+            StoreUnavailableError: The store could not be reached.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release what the store opened itself (never a client the caller passed in)."""
+        ...
