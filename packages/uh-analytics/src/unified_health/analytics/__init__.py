@@ -1,13 +1,16 @@
-"""The public API of uh-analytics.
-
-Product analytics that cannot leak patient data.
+"""The public API of uh-analytics: product analytics that cannot leak patient data.
 
 Example:
-    >>> import unified_health.analytics as analytics
-    >>> isinstance(analytics.__version__, str)
-    True
+    >>> from unified_health.analytics import AnalyticsClient, PostHogProvider
+    >>> client = AnalyticsClient(
+    ...     [PostHogProvider("phc_key", region="eu")], default_consent="essential"
+    ... )  # doctest: +SKIP
+    >>> client.track("appointment_booked", {"specialty": "cardiology"}, user_id="user-123")
+    ... # doctest: +SKIP
 """
 
+from unified_health.analytics._client import AnalyticsClient
+from unified_health.analytics._context import AnalyticsContext, analytics_context, current_context
 from unified_health.analytics._errors import (
     AnalyticsError,
     ConflictError,
@@ -17,15 +20,75 @@ from unified_health.analytics._errors import (
     RateLimitedError,
     StoreUnavailableError,
 )
+from unified_health.analytics._identity import (
+    HmacPseudonymizer,
+    Pseudonymizer,
+    SurrogatePseudonymizer,
+)
+from unified_health.analytics._models import (
+    ConsentCategory,
+    DropReason,
+    MetricsSnapshot,
+    ShutdownReport,
+)
+from unified_health.analytics._sanitize import RedactionCategory, Sanitizer, ScrubResult
+from unified_health.analytics._schema import FreeText
 from unified_health.analytics._version import __version__
+from unified_health.analytics.providers import (
+    AmplitudeProvider,
+    MixpanelProvider,
+    PostHogProvider,
+    Provider,
+    RecordingTransport,
+)
+from unified_health.analytics.stores import (
+    ConsentStore,
+    InMemoryConsentStore,
+    InMemorySpillStore,
+    InMemorySurrogateIdStore,
+    RedisConsentStore,
+    RedisSpillStore,
+    RedisSurrogateIdStore,
+    SpillStore,
+    SurrogateIdStore,
+)
 
 __all__ = [
+    "AmplitudeProvider",
+    "AnalyticsClient",
+    "AnalyticsContext",
     "AnalyticsError",
     "ConflictError",
+    "ConsentCategory",
+    "ConsentStore",
+    "DropReason",
+    "FreeText",
+    "HmacPseudonymizer",
+    "InMemoryConsentStore",
+    "InMemorySpillStore",
+    "InMemorySurrogateIdStore",
     "InvalidInputError",
+    "MetricsSnapshot",
+    "MixpanelProvider",
     "NotFoundError",
+    "PostHogProvider",
+    "Provider",
     "ProviderError",
+    "Pseudonymizer",
     "RateLimitedError",
+    "RecordingTransport",
+    "RedactionCategory",
+    "RedisConsentStore",
+    "RedisSpillStore",
+    "RedisSurrogateIdStore",
+    "Sanitizer",
+    "ScrubResult",
+    "ShutdownReport",
+    "SpillStore",
     "StoreUnavailableError",
+    "SurrogateIdStore",
+    "SurrogatePseudonymizer",
     "__version__",
+    "analytics_context",
+    "current_context",
 ]

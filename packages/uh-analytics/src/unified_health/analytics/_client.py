@@ -1,0 +1,760 @@
+"""`AnalyticsClient`: product analytics that cannot leak patient data, block, or lose events.
+
+`track()` (and `identify`, `alias`, `group`) run on the caller's thread and do no I/O: they
+validate, apply the schema, sanitise, check consent when that needs no I/O, and put the event on
+one bounded queue per provider. They never raise (``strict=True`` raises input errors, for
+tests). Everything else (consent re-check, pseudonymisation, batching, HTTP, retries) happens on
+one sender thread per provider; see `unified_health.analytics._delivery`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import random
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import structlog
+from pydantic import BaseModel
+
+from unified_health.analytics._consent import ConsentGate
+from unified_health.analytics._context import current_context
+from unified_health.analytics._delivery import Lane
+from unified_health.analytics._errors import InvalidInputError
+from unified_health.analytics._identity import Pseudonymizer, SurrogatePseudonymizer
+from unified_health.analytics._metrics import Metrics
+from unified_health.analytics._models import (
+    ConsentCategory,
+    DropReason,
+    Event,
+    EventKind,
+    MetricsSnapshot,
+    ShutdownReport,
+)
+from unified_health.analytics._normalize import EVENT_NAME, finish, prepare
+from unified_health.analytics._queue import DropPolicy
+from unified_health.analytics._sanitize import Sanitizer
+from unified_health.analytics._schema import SchemaRegistry
+from unified_health.analytics.providers._base import OutboundEvent, Provider, dumps
+from unified_health.analytics.stores._memory import InMemoryConsentStore
+from unified_health.analytics.stores._protocol import ConsentStore, SpillStore
+
+__all__ = ["AnalyticsClient"]
+
+log = structlog.get_logger("unified_health.analytics")
+
+_CLIENTS: weakref.WeakSet[AnalyticsClient] = weakref.WeakSet()
+_BUILTIN_CATEGORIES = frozenset(c.value for c in ConsentCategory)
+
+
+class AnalyticsClient:
+    """Send sanitised, consented, pseudonymised events to analytics vendors.
+
+    Args:
+        providers: Destinations (`MixpanelProvider`, `AmplitudeProvider`, `PostHogProvider`, ...),
+            each with the consent categories it may receive. Names must be unique.
+        default_consent: Categories of users without a consent record (``essential`` is always
+            granted).
+        consent_store: Per-user consent records; in-memory by default.
+        consent_categories: Categories beyond essential/analytics/marketing.
+        pseudonymizer: Outbound ids; default: `HmacPseudonymizer.from_env()` when
+            ``UH_ANALYTICS_HMAC_KEYS`` is set, else random surrogates kept in memory.
+        sanitizer: The PII/PHI sanitiser; a default `Sanitizer()` otherwise.
+        schemas: Allow-list pydantic models by event name.
+        require_schemas: Drop events that have no schema.
+        event_categories: Consent category by event name.
+        default_category: Category of events not listed in ``event_categories``.
+        super_properties: Properties added to every event.
+        max_queue_events: Bound of each provider's queue, in events.
+        max_queue_bytes: Bound of each provider's queue, in bytes of JSON.
+        drop_policy: ``"drop_newest"`` or ``"drop_oldest"`` when a queue is full.
+        flush_interval: Seconds an event may wait for its batch to fill.
+        shutdown_timeout: Default deadline of `shutdown()` (and of the exit hook).
+        spill_store: Durable overflow (`RedisSpillStore`) for at-least-once delivery across
+            restarts: events that cannot be delivered are written there and replayed later.
+        max_properties: Properties per event; extras are removed and counted.
+        max_string_length: Characters per string value; longer ones are cut and counted.
+        max_event_bytes: JSON bytes of one event's properties; bigger events are dropped.
+        strict: Raise `InvalidInputError` for bad input instead of counting it (tests).
+        debug: Log event names and counts (never values) as events pass.
+        seed: Seed for insert ids and anonymous ids (tests).
+        clock: Returns the current aware UTC time for event timestamps (tests).
+        register_atexit: Drain the queues when the interpreter exits.
+
+    Raises:
+        InvalidInputError: No provider, duplicate provider names, an unknown category, or a
+            bad bound.
+
+    Example:
+        >>> from unified_health.analytics.testing import RecordingProvider
+        >>> with AnalyticsClient([RecordingProvider()], default_consent="analytics") as client:
+        ...     client.track("appointment_booked", {"specialty": "cardiology"}, user_id="user-1")
+        True
+    """
+
+    def __init__(
+        self,
+        providers: Sequence[Provider],
+        *,
+        default_consent: str | Iterable[str] = "essential",
+        consent_store: ConsentStore | None = None,
+        consent_categories: Iterable[str] = (),
+        pseudonymizer: Pseudonymizer | None = None,
+        sanitizer: Sanitizer | None = None,
+        schemas: Mapping[str, type[BaseModel]] | None = None,
+        require_schemas: bool = False,
+        event_categories: Mapping[str, str] | None = None,
+        default_category: str = "analytics",
+        super_properties: Mapping[str, Any] | None = None,
+        max_queue_events: int = 10_000,
+        max_queue_bytes: int = 16 * 1024 * 1024,
+        drop_policy: DropPolicy = "drop_newest",
+        flush_interval: float = 0.5,
+        shutdown_timeout: float = 5.0,
+        spill_store: SpillStore | None = None,
+        max_properties: int = 200,
+        max_string_length: int = 1024,
+        max_event_bytes: int = 32 * 1024,
+        strict: bool = False,
+        debug: bool = False,
+        seed: int | None = None,
+        clock: Callable[[], datetime] | None = None,
+        register_atexit: bool = True,
+    ) -> None:
+        if not providers:
+            raise InvalidInputError("providers", "must name at least one provider")
+        names = [p.name for p in providers]
+        if len(set(names)) != len(names):
+            raise InvalidInputError("providers", "provider names must be unique")
+        for field, value in (
+            ("max_queue_events", max_queue_events),
+            ("max_queue_bytes", max_queue_bytes),
+            ("max_properties", max_properties),
+            ("max_string_length", max_string_length),
+            ("max_event_bytes", max_event_bytes),
+        ):
+            if value < 1:
+                raise InvalidInputError(field, "must be positive")
+        if drop_policy not in ("drop_newest", "drop_oldest"):
+            raise InvalidInputError("drop_policy", "must be drop_newest or drop_oldest")
+        if flush_interval <= 0 or shutdown_timeout < 0:
+            raise InvalidInputError("flush_interval", "must be positive")
+        known = _BUILTIN_CATEGORIES | frozenset(consent_categories)
+        self._gate = ConsentGate(consent_store or InMemoryConsentStore(), default_consent, known)
+        for index, provider in enumerate(providers):
+            self._gate.check(f"providers[{index}].categories", provider.categories)
+        self._default_category = next(iter(self._gate.check("default_category", default_category)))
+        self._event_categories = dict(event_categories or {})
+        for name, category in self._event_categories.items():
+            self._gate.check(f"event_categories.{name}", category)
+        self._pseudonymizer = pseudonymizer or _default_pseudonymizer()
+        self._sanitizer = sanitizer if sanitizer is not None else Sanitizer()
+        self._schemas = SchemaRegistry(schemas)
+        self._require_schemas = require_schemas
+        self._super: dict[str, Any] = {}
+        self._max_properties = max_properties
+        self._max_string_length = max_string_length
+        self._max_event_bytes = max_event_bytes
+        self._strict = strict
+        self._debug = debug
+        self._rng = random.Random(seed) if seed is not None else None  # noqa: S311 - test ids
+        self._clock = clock
+        self.shutdown_timeout = shutdown_timeout
+        self._metrics = Metrics()
+        self._valid_names: set[str] = set()
+        self._closed = False
+        self._lock = threading.Lock()
+        self._lanes = [
+            Lane(
+                provider,
+                gate=self._gate,
+                to_outbound=self._outbound,
+                metrics=self._metrics,
+                max_events=max_queue_events,
+                max_bytes=max_queue_bytes,
+                policy=drop_policy,
+                flush_interval=flush_interval,
+                spill=spill_store,
+                debug=debug,
+            )
+            for provider in providers
+        ]
+        self._metrics.set_queue_probe(lambda: {lane.name: lane.depth() for lane in self._lanes})
+        if super_properties:
+            self.register_super_properties(super_properties)
+        self._pid = os.getpid()
+        for lane in self._lanes:
+            lane.start()
+        _CLIENTS.add(self)
+        self._atexit = register_atexit
+        _register_multiprocessing_hook(self)
+        log.info("analytics_client_started", providers=names)
+
+    # -- context manager -----------------------------------------------------------------------
+    def __enter__(self) -> AnalyticsClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shutdown()
+
+    # -- tracking ------------------------------------------------------------------------------
+    def track(
+        self,
+        event: str,
+        properties: Mapping[str, Any] | None = None,
+        *,
+        user_id: str | None = None,
+        anonymous_id: str | None = None,
+        category: str | None = None,
+        groups: Mapping[str, str] | None = None,
+        timestamp: datetime | None = None,
+    ) -> bool:
+        """Queue an event for every provider its category and the user's consent allow.
+
+        Never raises (except input errors with ``strict=True``) and does no I/O.
+
+        Args:
+            event: The event name (a letter, then letters, digits, ``_.:/-`` or spaces).
+            properties: Event properties; sanitised, validated and bounded (see the docs).
+            user_id: The raw user id; defaults to the current `analytics_context`.
+            anonymous_id: A device/visitor id for events without a signed-in user.
+            category: Consent category; defaults to ``event_categories`` or the default.
+            groups: Group memberships, e.g. ``{"clinic": "clinic-42"}`` (pseudonymised).
+            timestamp: When it happened (timezone-aware); now by default.
+
+        Returns:
+            Whether the event was queued for at least one provider.
+
+        Example:
+            >>> from unified_health.analytics.testing import RecordingProvider
+            >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
+            >>> client.track("page_viewed", user_id="user-1")  # no analytics consent yet
+            False
+            >>> _ = client.shutdown()
+        """
+        return self._submit("track", event, properties, user_id, anonymous_id, category,
+                            groups=groups, timestamp=timestamp)  # fmt: skip
+
+    def identify(
+        self,
+        user_id: str,
+        traits: Mapping[str, Any] | None = None,
+        *,
+        category: str | None = None,
+    ) -> bool:
+        """Set profile traits of a user (sanitised like properties).
+
+        Example:
+            >>> from unified_health.analytics.testing import RecordingProvider
+            >>> client = AnalyticsClient([RecordingProvider()], default_consent="analytics",
+            ...                          register_atexit=False)
+            >>> client.identify("user-1", {"plan": "premium"})
+            True
+            >>> _ = client.shutdown()
+        """
+        return self._submit("identify", "$identify", traits, user_id, None, category)
+
+    def alias(self, previous_id: str, user_id: str, *, category: str | None = None) -> bool:
+        """Link a previous (anonymous) id to a user id; both are pseudonymised.
+
+        Example:
+            >>> from unified_health.analytics.testing import RecordingProvider
+            >>> client = AnalyticsClient([RecordingProvider()], default_consent="analytics",
+            ...                          register_atexit=False)
+            >>> client.alias("visitor-9", "user-1")
+            True
+            >>> _ = client.shutdown()
+        """
+        return self._submit("alias", "$create_alias", None, user_id, None, category,
+                            previous_id=previous_id)  # fmt: skip
+
+    def group(
+        self,
+        group_type: str,
+        group_key: str,
+        traits: Mapping[str, Any] | None = None,
+        *,
+        user_id: str | None = None,
+        category: str | None = None,
+    ) -> bool:
+        """Set traits of a group (an organisation, a clinic); the key is pseudonymised.
+
+        Example:
+            >>> from unified_health.analytics.testing import RecordingProvider
+            >>> client = AnalyticsClient([RecordingProvider()], default_consent="analytics",
+            ...                          register_atexit=False)
+            >>> client.group("clinic", "clinic-42", {"tier": "gold"}, user_id="user-1")
+            True
+            >>> _ = client.shutdown()
+        """
+        return self._submit("group", "$groupidentify", traits, user_id, None, category,
+                            group_type=group_type, group_key=group_key)  # fmt: skip
+
+    def _submit(
+        self,
+        kind: EventKind,
+        name: str,
+        properties: Mapping[str, Any] | None,
+        user_id: str | None,
+        anonymous_id: str | None,
+        category: str | None,
+        *,
+        groups: Mapping[str, str] | None = None,
+        timestamp: datetime | None = None,
+        previous_id: str | None = None,
+        group_type: str | None = None,
+        group_key: str | None = None,
+    ) -> bool:
+        try:
+            return self._build_and_queue(
+                kind, name, properties, user_id, anonymous_id, category,
+                groups, timestamp, previous_id, group_type, group_key,
+            )  # fmt: skip
+        except InvalidInputError as exc:
+            self._metrics.drop(_reason_of(exc))
+            if self._strict:
+                raise
+            return False
+        except Exception:
+            self._metrics.drop(DropReason.INTERNAL_ERROR)
+            log.exception("track_failed", kind=kind)
+            if self._strict:
+                raise
+            return False
+
+    def _build_and_queue(
+        self,
+        kind: EventKind,
+        name: str,
+        properties: Mapping[str, Any] | None,
+        user_id: str | None,
+        anonymous_id: str | None,
+        category: str | None,
+        groups: Mapping[str, str] | None,
+        timestamp: datetime | None,
+        previous_id: str | None,
+        group_type: str | None,
+        group_key: str | None,
+    ) -> bool:
+        if self._closed:
+            self._metrics.drop(DropReason.CLIENT_CLOSED)
+            return False
+        if kind == "track":
+            self._check_name(name)
+        ctx = current_context()
+        if user_id is None and ctx is not None:
+            user_id = ctx.user_id
+            anonymous_id = anonymous_id if anonymous_id is not None else ctx.anonymous_id
+        for field, value in (("user_id", user_id), ("anonymous_id", anonymous_id),
+                             ("previous_id", previous_id), ("group_key", group_key)):  # fmt: skip
+            if value is not None and not _nonempty_str(value):
+                raise InvalidInputError(field, "must be a non-empty string")
+        if kind == "group" and not (isinstance(group_type, str) and EVENT_NAME.match(group_type)):
+            raise InvalidInputError("group_type", "must be a simple name")
+        cat = category or self._event_categories.get(name, self._default_category)
+        if cat not in self._gate.known:
+            raise InvalidInputError("category", "must be a known consent category")
+        if user_id is None and anonymous_id is None:
+            anonymous_id = f"anon-{self._new_id()}"
+        subject = user_id or anonymous_id
+        if self._gate.allows_now(subject, cat) is False:
+            self._metrics.drop(DropReason.NO_CONSENT)
+            return False
+        lanes = [lane for lane in self._lanes if cat in lane.provider.categories]
+        if not lanes:
+            self._metrics.drop(DropReason.NO_PROVIDER)
+            return False
+
+        merged: dict[Any, Any] = {}
+        if kind == "track":
+            if self._super:
+                merged.update(self._super)
+            if ctx is not None and ctx.properties:
+                merged.update(ctx.properties)
+        if properties:
+            merged.update(properties)
+        if kind == "track" and name in self._schemas:
+            merged, unknown = self._schemas.apply(name, merged)
+            if unknown:
+                self._metrics.adjusted({"schema_unknown_property": unknown})
+        elif kind == "track" and self._require_schemas:
+            raise InvalidInputError(name, "has no schema and require_schemas is set")
+        clean, adjusted = prepare(merged, self._max_properties)
+        if adjusted:
+            if self._strict:
+                raise InvalidInputError("properties", f"rejected: {', '.join(sorted(adjusted))}")
+            self._metrics.adjusted(adjusted)
+        scrubbed = self._sanitizer.scrub(clean)
+        if scrubbed.redactions:
+            self._metrics.redacted({str(k): v for k, v in scrubbed.redactions.items()})
+        raw_ids = tuple(i for i in (user_id, anonymous_id, previous_id, group_key) if i)
+        props, post = finish(dict(scrubbed.properties), raw_ids, self._max_string_length)
+        if post:
+            own = post.pop("user_id", 0)
+            if own:
+                self._metrics.redacted({"user_id": own})
+            self._metrics.adjusted(post)
+        body = dumps(props)
+        if len(body) > self._max_event_bytes:
+            raise InvalidInputError("properties", f"larger than {self._max_event_bytes} bytes")
+        if timestamp is None:
+            ts = self._clock().timestamp() if self._clock is not None else time.time()
+        elif timestamp.tzinfo is None or timestamp.utcoffset() is None:
+            raise InvalidInputError("timestamp", "must be timezone-aware")
+        else:
+            ts = timestamp.timestamp()
+        is_profile = kind in ("identify", "group")
+        record = Event(
+            kind=kind,
+            name=name,
+            properties={} if is_profile else props,
+            user_id=user_id,
+            anonymous_id=anonymous_id,
+            category=cat,
+            timestamp=ts,
+            insert_id=self._new_id(),
+            groups=dict(groups) if groups else None,
+            traits=props if is_profile else None,
+            previous_id=previous_id,
+            group_type=group_type,
+            group_key=group_key,
+            size=len(body) + 160,
+        )
+        queued = False
+        for lane in lanes:
+            queued = lane.put(record) or queued
+        if queued:
+            self._metrics.enqueue()
+            if self._debug:
+                log.debug("event_enqueued", event_name=name, kind=kind, category=cat,
+                          property_count=len(props), providers=len(lanes))  # fmt: skip
+        return queued
+
+    def _check_name(self, name: str) -> None:
+        if name in self._valid_names:
+            return
+        if not _nonempty_str(name) or not EVENT_NAME.match(name):
+            raise InvalidInputError("event", "must be a letter then letters, digits, _.:/- ")
+        cleaned, found = self._sanitizer.scrub_value(name)
+        if found or cleaned != name:
+            raise InvalidInputError("event", "must not contain personal data")
+        if len(self._valid_names) < 10_000:
+            self._valid_names.add(name)
+
+    def _new_id(self) -> str:
+        if self._rng is not None:
+            return uuid.UUID(int=self._rng.getrandbits(128), version=4).hex
+        return uuid.uuid4().hex
+
+    def _outbound(self, event: Event) -> OutboundEvent:
+        pseudo = self._pseudonymizer.pseudonymize
+        uid = pseudo(event.user_id, "user") if event.user_id else None
+        dev = pseudo(event.anonymous_id, "device") if event.anonymous_id else None
+        groups = (
+            {t: pseudo(k, f"group:{t}") for t, k in event.groups.items()} if event.groups else None
+        )
+        return OutboundEvent(
+            kind=event.kind,
+            name=event.name,
+            properties=event.properties,
+            distinct_id=uid or dev or pseudo(event.insert_id, "device"),
+            user_id=uid,
+            device_id=dev,
+            timestamp=event.timestamp,
+            insert_id=event.insert_id,
+            groups=groups,
+            traits=event.traits,
+            previous_id=pseudo(event.previous_id, "device") if event.previous_id else None,
+            group_type=event.group_type,
+            group_key=(
+                pseudo(event.group_key, f"group:{event.group_type}") if event.group_key else None
+            ),
+        )
+
+    # -- super properties ----------------------------------------------------------------------
+    def register_super_properties(self, properties: Mapping[str, Any]) -> None:
+        """Add properties to every later track event (sanitised with each event).
+
+        Example:
+            >>> from unified_health.analytics.testing import RecordingProvider
+            >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
+            >>> client.register_super_properties({"app_version": "4.2.0"})
+            >>> client.super_properties
+            {'app_version': '4.2.0'}
+            >>> _ = client.shutdown()
+        """
+        with self._lock:
+            self._super = {**self._super, **properties}
+
+    def unregister_super_property(self, key: str) -> None:
+        """Stop adding ``key`` to events. Idempotent.
+
+        Example:
+            >>> from unified_health.analytics.testing import RecordingProvider
+            >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
+            >>> client.unregister_super_property("missing")
+            >>> _ = client.shutdown()
+        """
+        with self._lock:
+            self._super = {k: v for k, v in self._super.items() if k != key}
+
+    @property
+    def super_properties(self) -> dict[str, Any]:
+        """A copy of the current super properties."""
+        return dict(self._super)
+
+    # -- consent -------------------------------------------------------------------------------
+    def set_consent(self, user_id: str, categories: Iterable[str]) -> None:
+        """Record a user's consent; withdrawn categories stop delivery at once.
+
+        Queued events of the user in categories no longer consented to are dropped now; events
+        already being sent are re-checked before every attempt. Raises on failure (consent is a
+        correctness path).
+
+        Raises:
+            InvalidInputError: An unknown category or an empty user id.
+            StoreUnavailableError: The consent store could not be written.
+
+        Example:
+            >>> from unified_health.analytics.testing import RecordingProvider
+            >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
+            >>> client.set_consent("user-1", {"essential", "analytics"})
+            >>> sorted(client.get_consent("user-1"))
+            ['analytics', 'essential']
+            >>> _ = client.shutdown()
+        """
+        if not _nonempty_str(user_id):
+            raise InvalidInputError("user_id", "must be a non-empty string")
+        granted = self._gate.check("categories", categories)
+        self._gate.store.set_consent(user_id, granted)
+        effective = granted | {ConsentCategory.ESSENTIAL.value}
+
+        def withdrawn(event: Event) -> bool:
+            return (event.user_id or event.anonymous_id) == user_id and (
+                event.category not in effective
+            )
+
+        purged = sum(lane.purge(withdrawn) for lane in self._lanes)
+        log.info("consent_updated", categories=sorted(effective), purged=purged)
+
+    def get_consent(self, user_id: str) -> frozenset[str]:
+        """Return the user's effective categories (their record or the default, plus essential).
+
+        Raises:
+            StoreUnavailableError: The consent store could not be read.
+
+        Example:
+            >>> from unified_health.analytics.testing import RecordingProvider
+            >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
+            >>> sorted(client.get_consent("user-1"))
+            ['essential']
+            >>> _ = client.shutdown()
+        """
+        return self._gate.consent_of(user_id)
+
+    def clear_consent(self, user_id: str) -> None:
+        """Delete the user's record; they fall back to ``default_consent`` (queue purged too).
+
+        Example:
+            >>> from unified_health.analytics.testing import RecordingProvider
+            >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
+            >>> client.clear_consent("user-1")
+            >>> _ = client.shutdown()
+        """
+        self._gate.store.delete_consent(user_id)
+        default = self._gate.default
+
+        def withdrawn(event: Event) -> bool:
+            return (event.user_id or event.anonymous_id) == user_id and (
+                event.category not in default
+            )
+
+        for lane in self._lanes:
+            lane.purge(withdrawn)
+
+    # -- schemas -------------------------------------------------------------------------------
+    def register_schema(self, event: str, model: type[BaseModel]) -> None:
+        """Add (or replace) the allow-list schema of an event.
+
+        Raises:
+            InvalidInputError: The model admits free text without opting in.
+
+        Example:
+            >>> from typing import Literal
+            >>> from pydantic import BaseModel
+            >>> from unified_health.analytics.testing import RecordingProvider
+            >>> class Booked(BaseModel):
+            ...     specialty: Literal["cardiology"]
+            >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
+            >>> client.register_schema("appointment_booked", Booked)
+            >>> _ = client.shutdown()
+        """
+        self._schemas.register(event, model)
+
+    # -- delivery control ----------------------------------------------------------------------
+    def metrics(self) -> MetricsSnapshot:
+        """Counters: enqueued, sent, retried, dropped by reason, redacted by category.
+
+        Example:
+            >>> from unified_health.analytics.testing import RecordingProvider
+            >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
+            >>> client.metrics().enqueued
+            0
+            >>> _ = client.shutdown()
+        """
+        return self._metrics.snapshot()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Send everything queued now and wait; return whether all queues drained in time.
+
+        Example:
+            >>> from unified_health.analytics.testing import RecordingProvider
+            >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
+            >>> client.flush(timeout=1.0)
+            True
+            >>> _ = client.shutdown()
+        """
+        self._ensure_started()
+        end = time.monotonic() + timeout
+        return all(lane.flush(max(end - time.monotonic(), 0.0)) for lane in self._lanes)
+
+    def shutdown(self, timeout: float | None = None) -> ShutdownReport:
+        """Stop accepting events, drain the queues within ``timeout`` and report the rest.
+
+        Undelivered events go to the spill store if there is one. Idempotent; also called at
+        interpreter exit. Closes the HTTP clients the providers created.
+
+        Example:
+            >>> from unified_health.analytics.testing import RecordingProvider
+            >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
+            >>> client.shutdown(timeout=1.0).lost
+            0
+        """
+        with self._lock:
+            if self._closed:
+                return ShutdownReport()
+            self._closed = True
+        self._ensure_started()
+        started = time.monotonic()
+        budget = self.shutdown_timeout if timeout is None else timeout
+        deadline = started + budget
+        before = {lane.name: lane.delivered for lane in self._lanes}
+        for lane in self._lanes:
+            lane.begin_shutdown(deadline)
+        for lane in self._lanes:
+            lane.finish(deadline - time.monotonic())
+        for lane in self._lanes:
+            try:
+                lane.provider.close()
+            except Exception:  # noqa: BLE001 - closing must not raise into the host
+                log.warning("provider_close_failed", provider=lane.name)
+        report = ShutdownReport(
+            delivered={lane.name: lane.delivered - before[lane.name] for lane in self._lanes},
+            undelivered={lane.name: lane.undelivered for lane in self._lanes},
+            spilled=sum(lane.spilled for lane in self._lanes),
+            timed_out=time.monotonic() > deadline,
+            duration=round(time.monotonic() - started, 6),
+        )
+        _CLIENTS.discard(self)
+        log.info(
+            "analytics_client_stopped",
+            delivered=sum(report.delivered.values()),
+            undelivered=sum(report.undelivered.values()),
+            spilled=report.spilled,
+        )
+        return report
+
+    @property
+    def closed(self) -> bool:
+        """Whether `shutdown()` was called."""
+        return self._closed
+
+    # -- process lifecycle ---------------------------------------------------------------------
+    def _ensure_started(self) -> None:
+        if self._pid != os.getpid():
+            _after_fork_in_child()
+
+    def _reset_after_fork(self) -> None:
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._metrics.reset_lock()
+        for lane in self._lanes:
+            lane.after_fork_in_child()
+            lane.start()
+
+    def _shutdown_at_exit(self) -> None:
+        if not self._closed:
+            self.shutdown()
+
+
+def _nonempty_str(value: object) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _reason_of(exc: InvalidInputError) -> str:
+    if exc.field == "event":
+        return DropReason.INVALID_NAME
+    if "schema" in exc.rule:
+        return DropReason.MISSING_SCHEMA
+    if exc.field == "properties" and "bytes" in exc.rule:
+        return DropReason.OVERSIZED
+    if "." in exc.field:
+        return DropReason.SCHEMA_VIOLATION
+    return DropReason.INVALID_INPUT
+
+
+def _default_pseudonymizer() -> Pseudonymizer:
+    from unified_health.analytics._identity import HmacPseudonymizer
+
+    if os.environ.get("UH_ANALYTICS_HMAC_KEYS"):
+        return HmacPseudonymizer.from_env()
+    log.warning("pseudonymizer_defaulted", strategy="surrogate_in_memory")
+    return SurrogatePseudonymizer()
+
+
+def _at_exit() -> None:
+    for client in list(_CLIENTS):
+        if client._atexit:
+            try:
+                client._shutdown_at_exit()
+            except Exception:  # noqa: BLE001 - one client must not stop the others
+                log.warning("exit_shutdown_failed")
+
+
+def _after_fork_in_child() -> None:
+    for client in list(_CLIENTS):
+        if client._pid != os.getpid() and not client._closed:
+            client._reset_after_fork()
+
+
+def _shutdown_ref(ref: weakref.ref[AnalyticsClient]) -> None:
+    client = ref()
+    if client is not None and client._atexit:
+        client._shutdown_at_exit()
+
+
+def _finalize_in_child(client: AnalyticsClient) -> None:
+    import multiprocessing.util as mp_util
+
+    mp_util.Finalize(None, _shutdown_ref, args=(weakref.ref(client),), exitpriority=100)
+
+
+def _register_multiprocessing_hook(client: AnalyticsClient) -> None:
+    """Multiprocessing children end with ``os._exit``, skipping atexit: drain in a finaliser.
+
+    The finaliser is registered in the child (the child's registry starts empty), through the
+    after-fork hook multiprocessing runs once it has set the child up.
+    """
+    import multiprocessing.util as mp_util
+
+    mp_util.register_after_fork(client, _finalize_in_child)
+
+
+atexit.register(_at_exit)
+os.register_at_fork(after_in_child=_after_fork_in_child)

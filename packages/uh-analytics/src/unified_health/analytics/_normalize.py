@@ -1,0 +1,201 @@
+"""The bad-input rules for event names and properties, applied before anything is queued.
+
+Properties (before the sanitiser):
+
+==========================================  =============================================
+input                                        rule (counted under ``adjusted[...]``)
+==========================================  =============================================
+key not a string, empty, over 255 chars,     property removed (``invalid_property_name``)
+control characters, leading ``$``
+key reserved by a vendor or for identity     property removed (``reserved_property_name``)
+(``distinct_id``, ``user_id``, ``ip``, ...)
+more than ``max_properties`` properties      extras removed (``too_many_properties``)
+``None``, bool, int, finite float, str       kept
+NaN / infinity, bytes, arbitrary objects     property removed (``unserialisable``)
+aware ``datetime`` / ``date``                ISO 8601 string
+naive ``datetime``                           property removed (``naive_datetime``)
+``Enum`` / ``Decimal`` / ``UUID``            value / float / string
+mapping, list, tuple, set                    JSON object / array, depth <= 3 (``too_deep``),
+                                             arrays <= 255 items (``list_truncated``)
+==========================================  =============================================
+
+After the sanitiser, strings longer than ``max_string_length`` are cut (``truncated``) and any
+occurrence of the event's own raw user/anonymous id is replaced by ``[REDACTED:user_id]``. An event
+whose properties still exceed ``max_event_bytes`` of JSON is dropped (``oversized``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import math
+import re
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+__all__ = ["EVENT_NAME", "RESERVED_KEYS", "finish", "prepare"]
+
+#: Event names: a letter, then letters, digits, ``_ . : / -`` or spaces; at most 128 characters.
+EVENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.:/ \-]{0,127}$")
+RESERVED_KEYS = frozenset(
+    {
+        "distinct_id",
+        "user_id",
+        "device_id",
+        "anonymous_id",
+        "insert_id",
+        "uuid",
+        "time",
+        "timestamp",
+        "token",
+        "ip",
+        "event",
+        "event_type",
+        "mp_lib",
+        "api_key",
+    }
+)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_MAX_KEY = 255
+_MAX_DEPTH = 3
+_MAX_LIST = 255
+_PRESCRUB_CAP = 65_536
+_USER_ID_MARKER = "[REDACTED:user_id]"
+
+
+def _key_problem(key: object) -> str | None:
+    if not isinstance(key, str) or not key or len(key) > _MAX_KEY:
+        return "invalid_property_name"
+    if key[0] == "$" or _CONTROL.search(key):
+        return "invalid_property_name"
+    if key.lower() in RESERVED_KEYS:
+        return "reserved_property_name"
+    return None
+
+
+def _value(value: Any, depth: int, counts: Counter[str]) -> tuple[bool, Any]:
+    """Return (keep, json_value)."""
+    if value is None or isinstance(value, bool | int):
+        return True, value
+    if isinstance(value, str):
+        if len(value) > _PRESCRUB_CAP:
+            return True, value[:_PRESCRUB_CAP]
+        return True, value
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return True, value
+        counts["unserialisable"] += 1
+        return False, None
+    if isinstance(value, enum.Enum):
+        return _value(value.value, depth, counts)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            counts["naive_datetime"] += 1
+            return False, None
+        return True, value.astimezone(dt.UTC).isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return True, value.isoformat()
+    if isinstance(value, Decimal):
+        if value.is_finite():
+            return True, float(value)
+        counts["unserialisable"] += 1
+        return False, None
+    if isinstance(value, uuid.UUID):
+        return True, str(value)
+    if isinstance(value, Mapping | list | tuple | set | frozenset):
+        if depth >= _MAX_DEPTH:
+            counts["too_deep"] += 1
+            return False, None
+        if isinstance(value, Mapping):
+            return True, _mapping(value, depth + 1, counts, None)
+        items = sorted(value, key=repr) if isinstance(value, set | frozenset) else list(value)
+        if len(items) > _MAX_LIST:
+            counts["list_truncated"] += 1
+            items = items[:_MAX_LIST]
+        out = []
+        for item in items:
+            keep, clean = _value(item, depth + 1, counts)
+            if keep:
+                out.append(clean)
+        return True, out
+    counts["unserialisable"] += 1
+    return False, None
+
+
+def _mapping(
+    data: Mapping[Any, Any], depth: int, counts: Counter[str], limit: int | None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        problem = (
+            _key_problem(key)
+            if depth == 0
+            else ("invalid_property_name" if not isinstance(key, str) or not key else None)
+        )
+        if problem:
+            counts[problem] += 1
+            continue
+        if limit is not None and len(out) >= limit:
+            counts["too_many_properties"] += 1
+            continue
+        keep, clean = _value(value, depth, counts)
+        if keep:
+            out[key] = clean
+    return out
+
+
+def prepare(
+    properties: Mapping[Any, Any], max_properties: int
+) -> tuple[dict[str, Any], Counter[str]]:
+    """Apply the pre-sanitiser rules; return JSON-ready properties and per-rule counts.
+
+    Example:
+        >>> import math
+        >>> clean, counts = prepare({"ok": 1, "$bad": 2, "nan": math.nan, "ip": "1.2.3.4"}, 200)
+        >>> clean
+        {'ok': 1}
+        >>> sorted(counts)
+        ['invalid_property_name', 'reserved_property_name', 'unserialisable']
+    """
+    counts: Counter[str] = Counter()
+    return _mapping(properties, 0, counts, max_properties), counts
+
+
+def _finish_value(value: Any, ids: tuple[str, ...], max_len: int, counts: Counter[str]) -> Any:
+    if isinstance(value, str):
+        for raw in ids:
+            if raw in value:
+                value = value.replace(raw, _USER_ID_MARKER)
+                counts["user_id"] += 1
+        if len(value) > max_len:
+            counts["truncated"] += 1
+            value = value[:max_len]
+        return value
+    if isinstance(value, dict):
+        return {k: _finish_value(v, ids, max_len, counts) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finish_value(v, ids, max_len, counts) for v in value]
+    return value
+
+
+def finish(
+    properties: dict[str, Any], ids: tuple[str, ...], max_len: int
+) -> tuple[dict[str, Any], Counter[str]]:
+    """Apply the post-sanitiser rules: scrub the event's own raw ids, cut long strings.
+
+    Returns:
+        The properties and counts; ``counts["user_id"]`` is a redaction, the rest adjustments.
+
+    Example:
+        >>> finish({"note": "for user-42", "n": 1}, ("user-42",), 100)[0]
+        {'note': 'for [REDACTED:user_id]', 'n': 1}
+    """
+    counts: Counter[str] = Counter()
+    ids = tuple(i for i in ids if len(i) >= 3)
+    for key, value in properties.items():
+        if isinstance(value, str | dict | list):
+            properties[key] = _finish_value(value, ids, max_len, counts)
+    return properties, counts

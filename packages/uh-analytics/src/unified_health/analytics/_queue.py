@@ -1,0 +1,111 @@
+"""A bounded event queue (by count and by bytes) with a counted drop policy.
+
+Each provider has its own queue so that a slow or failing vendor never holds up the others.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import Literal
+
+from unified_health.analytics._models import Event
+
+__all__ = ["DropPolicy", "EventQueue"]
+
+DropPolicy = Literal["drop_newest", "drop_oldest"]
+
+
+class EventQueue:
+    """FIFO of events bounded by ``max_events`` and ``max_bytes``.
+
+    When full, ``drop_newest`` refuses the incoming event and ``drop_oldest`` evicts the oldest
+    ones until the new event fits; either way `put` returns what was dropped so it can be
+    counted (or spilled).
+
+    Example:
+        >>> q = EventQueue(max_events=1, max_bytes=1_000)
+        >>> e = Event("track", "a", {}, None, "anon-1", "analytics", 0.0, "1", size=10)
+        >>> q.put(e), len(q.put(e))
+        ([], 1)
+    """
+
+    def __init__(
+        self, *, max_events: int, max_bytes: int, policy: DropPolicy = "drop_newest"
+    ) -> None:
+        self.max_events = max_events
+        self.max_bytes = max_bytes
+        self.policy = policy
+        self._items: deque[Event] = deque()
+        self._bytes = 0
+        self.lock = threading.Lock()
+        self.ready = threading.Condition(self.lock)
+        self.notify_at = 1
+
+    def reset_after_fork(self) -> None:
+        """Fresh lock and condition for a forked child; inherited events are left to the parent."""
+        self._items = deque()
+        self._bytes = 0
+        self.lock = threading.Lock()
+        self.ready = threading.Condition(self.lock)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def bytes(self) -> int:
+        """Bytes currently held (the sum of the events' serialised sizes)."""
+        return self._bytes
+
+    def put(self, event: Event) -> list[Event]:
+        """Append ``event``; return the events dropped to respect the bounds (maybe ``event``)."""
+        size = event.size
+        with self.lock:
+            items = self._items
+            if len(items) >= self.max_events or self._bytes + size > self.max_bytes:
+                if self.policy == "drop_newest" or size > self.max_bytes:
+                    return [event]
+                evicted: list[Event] = []
+                while items and (
+                    len(items) >= self.max_events or self._bytes + size > self.max_bytes
+                ):
+                    old = items.popleft()
+                    self._bytes -= old.size
+                    evicted.append(old)
+                items.append(event)
+                self._bytes += size
+                return evicted
+            items.append(event)
+            self._bytes += size
+            if len(items) >= self.notify_at:
+                self.ready.notify()
+            return []
+
+    def take(self, max_events: int) -> list[Event]:
+        """Remove and return up to ``max_events`` events, oldest first. Caller holds no lock."""
+        with self.lock:
+            return self._take_locked(max_events)
+
+    def _take_locked(self, max_events: int) -> list[Event]:
+        items = self._items
+        count = min(max_events, len(items))
+        out = [items.popleft() for _ in range(count)]
+        self._bytes -= sum(e.size for e in out)
+        return out
+
+    def take_locked(self, max_events: int) -> list[Event]:
+        """Like `take`, for a caller already holding ``lock``."""
+        return self._take_locked(max_events)
+
+    def purge(self, predicate: Callable[[Event], bool]) -> list[Event]:
+        """Remove and return every queued event for which ``predicate`` is true."""
+        with self.lock:
+            kept: deque[Event] = deque()
+            removed: list[Event] = []
+            for event in self._items:
+                (removed if predicate(event) else kept).append(event)
+            if removed:
+                self._items = kept
+                self._bytes -= sum(e.size for e in removed)
+            return removed

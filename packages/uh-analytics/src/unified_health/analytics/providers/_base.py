@@ -1,0 +1,381 @@
+"""What a provider is, and the shared HTTP machinery of the vendor providers.
+
+A provider turns one pseudonymised `OutboundEvent` into the vendor's JSON (`encode`), sends a
+batch of encoded events in one request (`deliver`) and says, event by event, what the vendor
+made of it (`SendResult`). Batching, consent re-checks, retries and backoff live in the delivery
+worker, so every provider gets them the same way.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import gzip
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import httpx
+
+from unified_health.analytics._errors import InvalidInputError
+from unified_health.analytics._models import DropReason, EventKind
+from unified_health.analytics._version import __version__
+
+__all__ = [
+    "HttpProvider",
+    "OutboundEvent",
+    "Provider",
+    "ProviderLimits",
+    "SendResult",
+]
+
+USER_AGENT = f"uh-analytics/{__version__}"
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray")
+_MAX_RETRY_AFTER = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderLimits:
+    """A vendor's documented limits for one ingestion request.
+
+    Example:
+        >>> ProviderLimits(2000, 10 * 1024 * 1024, 1024 * 1024).max_events_per_request
+        2000
+    """
+
+    max_events_per_request: int
+    max_request_bytes: int
+    max_event_bytes: int
+    max_properties_per_event: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundEvent:
+    """An event as vendors may see it: every identifier already pseudonymised.
+
+    Example:
+        >>> OutboundEvent("track", "page_viewed", {}, "k1_ab", "k1_ab", None, 0.0, "0" * 32).kind
+        'track'
+    """
+
+    kind: EventKind
+    name: str
+    properties: Mapping[str, Any]
+    distinct_id: str
+    user_id: str | None
+    device_id: str | None
+    timestamp: float
+    insert_id: str
+    groups: Mapping[str, str] | None = None
+    traits: Mapping[str, Any] | None = None
+    previous_id: str | None = None
+    group_type: str | None = None
+    group_key: str | None = None
+
+    @property
+    def time_ms(self) -> int:
+        """Milliseconds since the Unix epoch."""
+        return int(self.timestamp * 1000)
+
+    @property
+    def iso_timestamp(self) -> str:
+        """ISO 8601 UTC timestamp."""
+        return datetime.fromtimestamp(self.timestamp, UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(slots=True)
+class SendResult:
+    """What the vendor made of one request, by index into the batch.
+
+    ``accepted`` were ingested; ``retry`` may succeed later (backoff, at least ``retry_after``);
+    ``resend`` were not ingested only because of their neighbours and go again at once;
+    ``rejected`` will never be accepted (index -> drop reason); ``split`` asks for the batch to be
+    halved (413, or a whole-batch 400 that names no event).
+
+    Example:
+        >>> SendResult(200, accepted=[0, 1]).ok
+        True
+    """
+
+    status_code: int | None
+    accepted: list[int] = field(default_factory=list)
+    retry: list[int] = field(default_factory=list)
+    resend: list[int] = field(default_factory=list)
+    rejected: dict[int, str] = field(default_factory=dict)
+    split: bool = False
+    retry_after: float | None = None
+    request_id: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether every event was accepted."""
+        return not (self.retry or self.resend or self.rejected or self.split)
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """The interface the delivery worker drives; implement it to add a destination.
+
+    Example:
+        >>> from unified_health.analytics.testing import RecordingProvider
+        >>> isinstance(RecordingProvider(), Provider)
+        True
+    """
+
+    name: str
+    categories: frozenset[str]
+    limits: ProviderLimits
+    max_retries: int
+
+    def encode(self, event: OutboundEvent) -> bytes | None:
+        """Return the vendor JSON of one event, or ``None`` if the vendor has no such call."""
+        ...
+
+    def deliver(self, parts: list[bytes], *, timeout: float) -> SendResult:
+        """Send encoded events in one request and report per event."""
+        ...
+
+    def backoff(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait before attempt ``attempt + 1``."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait (injectable; tests pass a fake clock's sleep)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections the provider opened."""
+        ...
+
+    def reset_after_fork(self) -> None:
+        """Drop connections inherited from a parent process."""
+        ...
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON bytes."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """Parse a Retry-After header (seconds or an HTTP date).
+
+    Example:
+        >>> parse_retry_after("2")
+        2.0
+    """
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - now()
+    return min(max(seconds, 0.0), _MAX_RETRY_AFTER)
+
+
+def check_categories(categories: Iterable[str]) -> frozenset[str]:
+    """Validate a provider's consent categories (non-empty strings)."""
+    found: frozenset[object] = frozenset(categories)
+    if not found or not all(isinstance(c, str) and c for c in found):
+        raise InvalidInputError("categories", "must name at least one consent category")
+    return frozenset(str(c) for c in found)
+
+
+class HttpProvider:
+    """Shared machinery of the vendor providers: hosts, auth, gzip, status mapping, backoff.
+
+    Subclasses set ``name``, ``REGIONS``, ``limits`` and implement `encode`, `_url`,
+    `_envelope` and (where the vendor reports per event) `_bad_request`.
+
+    Example:
+        >>> from unified_health.analytics import PostHogProvider
+        >>> isinstance(PostHogProvider("phc_test", region="eu"), HttpProvider)
+        True
+    """
+
+    name: str = "http"
+    REGIONS: ClassVar[Mapping[str, str]] = {}
+    limits: ProviderLimits
+    gzip_body: bool = True
+
+    def __init__(
+        self,
+        *,
+        region: str,
+        categories: Iterable[str],
+        base_url: str | None,
+        http_client: httpx.Client | None,
+        transport: httpx.BaseTransport | None,
+        timeout: float,
+        max_retries: int,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        sleep: Callable[[float], None] | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if region not in self.REGIONS:
+            raise InvalidInputError("region", f"must be one of: {', '.join(sorted(self.REGIONS))}")
+        if timeout <= 0:
+            raise InvalidInputError("timeout", "must be positive")
+        if max_retries < 0:
+            raise InvalidInputError("max_retries", "must not be negative")
+        self.region = region
+        self.categories = check_categories(categories)
+        self.base_url = (base_url or f"https://{self.REGIONS[region]}").rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self._sleep = sleep
+        self._wake = threading.Event()
+        self._rng = random.Random(seed)  # noqa: S311 - jitter, not security
+        self._transport = transport
+        self._owns_client = http_client is None
+        self._client = http_client if http_client is not None else self._new_client()
+
+    def _new_client(self) -> httpx.Client:
+        return httpx.Client(
+            transport=self._transport,
+            timeout=self.timeout,
+            headers={"User-Agent": USER_AGENT},
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(region={self.region!r}, base_url={self.base_url!r})"
+
+    # -- what subclasses provide ---------------------------------------------------------------
+    def encode(self, event: OutboundEvent) -> bytes | None:
+        """Return the vendor JSON of one event, or ``None`` if the vendor has no such call."""
+        raise NotImplementedError
+
+    def _url(self) -> str:
+        raise NotImplementedError
+
+    def _envelope(self, parts: list[bytes]) -> bytes:
+        raise NotImplementedError
+
+    def _auth(self) -> httpx.Auth | None:
+        return None
+
+    def _bad_request(self, body: Any, count: int) -> SendResult:
+        """A 400 that names no event: halve the batch to find the bad ones."""
+        if count > 1:
+            return SendResult(400, split=True, error="bad request")
+        return SendResult(400, rejected={0: DropReason.REJECTED_BY_VENDOR}, error="bad request")
+
+    def _success(self, body: Any, count: int) -> SendResult:
+        return SendResult(200, accepted=list(range(count)))
+
+    # -- shared --------------------------------------------------------------------------------
+    def deliver(self, parts: list[bytes], *, timeout: float) -> SendResult:
+        """POST the encoded events in one request and map the answer per event."""
+        count = len(parts)
+        body = self._envelope(parts)
+        headers = {"Content-Type": "application/json"}
+        if self.gzip_body:
+            body = gzip.compress(body, compresslevel=1)
+            headers["Content-Encoding"] = "gzip"
+        try:
+            response = self._client.post(
+                self._url(),
+                content=body,
+                headers=headers,
+                auth=self._auth() or httpx.USE_CLIENT_DEFAULT,
+                timeout=max(min(timeout, self.timeout), 0.05),
+            )
+        except httpx.TimeoutException as exc:
+            return SendResult(None, retry=list(range(count)), error=type(exc).__name__)
+        except httpx.TransportError as exc:
+            return SendResult(None, retry=list(range(count)), error=type(exc).__name__)
+        return self._interpret(response, count)
+
+    def _interpret(self, response: httpx.Response, count: int) -> SendResult:
+        status = response.status_code
+        request_id = next(
+            (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None
+        )
+        try:
+            body: Any = response.json()
+        except ValueError:
+            body = None
+        everyone = list(range(count))
+        if 200 <= status < 300:
+            result = self._success(body, count)
+        elif status == 400:
+            result = self._bad_request(body, count)
+        elif status in (401, 403):
+            result = SendResult(status, rejected=dict.fromkeys(everyone, DropReason.UNAUTHORIZED))
+            result.error = "unauthorized"
+        elif status == 413:
+            result = (
+                SendResult(status, split=True, error="payload too large")
+                if count > 1
+                else SendResult(status, rejected={0: DropReason.OVERSIZED}, error="too large")
+            )
+        elif status in (408, 429) or status >= 500:
+            result = self._retryable(body, count, status)
+            result.retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        else:
+            result = SendResult(
+                status, rejected=dict.fromkeys(everyone, DropReason.REJECTED_BY_VENDOR)
+            )
+            result.error = f"status {status}"
+        result.status_code = status
+        result.request_id = request_id
+        return result
+
+    def _retryable(self, body: Any, count: int, status: int) -> SendResult:
+        return SendResult(status, retry=list(range(count)), error=f"status {status}")
+
+    def backoff(self, attempt: int, retry_after: float | None) -> float:
+        """Exponential backoff with jitter, never shorter than the vendor's Retry-After."""
+        delay = min(self.backoff_cap, self.backoff_base * (2**attempt))
+        delay *= 0.5 + self._rng.random() / 2
+        return float(max(delay, retry_after or 0.0))
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` (the injected sleep, or an interruptible wait)."""
+        if self._sleep is not None:
+            self._sleep(seconds)
+        elif self._wake.wait(seconds):
+            self._wake.clear()
+
+    def interrupt(self) -> None:
+        """Cut a running default `sleep` short (used at shutdown)."""
+        self._wake.set()
+
+    def close(self) -> None:
+        """Close the HTTP client if the provider created it."""
+        if self._owns_client:
+            self._client.close()
+
+    def reset_after_fork(self) -> None:
+        """Open a fresh HTTP client in a forked child (sockets must not be shared)."""
+        self._wake = threading.Event()
+        if self._owns_client:
+            self._client = self._new_client()
+
+
+def indices(body: Any, *names: str) -> set[int]:
+    """Collect event indices from vendor error fields shaped ``{field: [indices]}``."""
+    found: set[int] = set()
+    if not isinstance(body, dict):
+        return found
+    for name in names:
+        value = body.get(name)
+        if isinstance(value, dict):
+            for idx_list in value.values():
+                if isinstance(idx_list, list):
+                    found.update(i for i in idx_list if isinstance(i, int))
+        elif isinstance(value, list):
+            found.update(i for i in value if isinstance(i, int))
+    return found

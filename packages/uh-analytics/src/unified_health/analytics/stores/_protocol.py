@@ -1,0 +1,125 @@
+"""The storage Protocols of uh-analytics and the Redis commands the Redis stores use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["ConsentStore", "RedisClientProtocol", "SpillStore", "SurrogateIdStore"]
+
+
+@runtime_checkable
+class ConsentStore(Protocol):
+    """Per-user consent: which categories each user agreed to.
+
+    A user with no record falls back to the client's ``default_consent``.
+
+    Example:
+        >>> from unified_health.analytics.stores import InMemoryConsentStore
+        >>> isinstance(InMemoryConsentStore(), ConsentStore)
+        True
+    """
+
+    def get_consent(self, user_id: str) -> frozenset[str] | None:
+        """Return the user's categories, or ``None`` when the user has no record."""
+        ...
+
+    def get_consents(self, user_ids: Sequence[str]) -> dict[str, frozenset[str]]:
+        """Return the records of the users that have one (others are left out)."""
+        ...
+
+    def set_consent(self, user_id: str, categories: Iterable[str]) -> None:
+        """Replace the user's categories."""
+        ...
+
+    def delete_consent(self, user_id: str) -> None:
+        """Forget the user's record (they fall back to the default). Idempotent."""
+        ...
+
+
+@runtime_checkable
+class SurrogateIdStore(Protocol):
+    """A mapping from raw ids to random surrogate ids, created once and then stable.
+
+    Example:
+        >>> from unified_health.analytics.stores import InMemorySurrogateIdStore
+        >>> store = InMemorySurrogateIdStore()
+        >>> store.get_or_create("user", "u-1", "s_1") == store.get_or_create("user", "u-1", "s_2")
+        True
+    """
+
+    def get_or_create(self, kind: str, raw_id: str, candidate: str) -> str:
+        """Return the surrogate of ``raw_id``; store ``candidate`` first if there is none."""
+        ...
+
+
+@runtime_checkable
+class SpillStore(Protocol):
+    """Durable overflow for events a process could not deliver (at-least-once across restarts).
+
+    Example:
+        >>> from unified_health.analytics.stores import InMemorySpillStore
+        >>> spill = InMemorySpillStore()
+        >>> spill.push("posthog", [b"{}"])
+        >>> spill.pop("posthog", 10)
+        [b'{}']
+    """
+
+    def push(self, lane: str, items: Sequence[bytes]) -> None:
+        """Append serialised events to a provider's lane."""
+        ...
+
+    def pop(self, lane: str, count: int) -> list[bytes]:
+        """Remove and return up to ``count`` events, oldest first."""
+        ...
+
+    def size(self, lane: str) -> int:
+        """Return how many events wait in the lane."""
+        ...
+
+
+class RedisClientProtocol(Protocol):
+    """The redis-py commands the Redis stores use; any compatible client will do.
+
+    Example:
+        >>> import redis  # doctest: +SKIP
+        >>> client: RedisClientProtocol = redis.Redis()  # doctest: +SKIP
+    """
+
+    def get(self, name: str) -> Any:
+        """GET."""
+        ...
+
+    def mget(self, keys: Sequence[str], *args: str) -> Any:
+        """MGET."""
+        ...
+
+    def set(self, name: str, value: Any, *, nx: bool = ...) -> Any:
+        """SET (``nx`` for create-only)."""
+        ...
+
+    def delete(self, *names: str) -> Any:
+        """DEL."""
+        ...
+
+    def rpush(self, name: str, *values: Any) -> Any:
+        """RPUSH."""
+        ...
+
+    def lpop(self, name: str, count: int | None = ...) -> Any:
+        """LPOP with a count."""
+        ...
+
+    def llen(self, name: str) -> Any:
+        """LLEN."""
+        ...
+
+
+def decode(value: Any) -> str:
+    """Turn a Redis reply (bytes or str) into ``str``."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def consent_record(categories: Iterable[str]) -> Mapping[str, Any]:
+    """The stored shape of a consent record (versioned for future migrations)."""
+    return {"v": 1, "categories": sorted(set(categories))}
