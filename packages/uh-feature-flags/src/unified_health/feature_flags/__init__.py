@@ -48,6 +48,7 @@ from unified_health.feature_flags._models import (
     Target,
     WeightedVariant,
 )
+from unified_health.feature_flags._schedule import ScheduledChange, StaleFlag
 from unified_health.feature_flags._version import __version__
 from unified_health.feature_flags.stores import (
     FeatureFlagStore,
@@ -84,8 +85,10 @@ __all__ = [
     "RedisFeatureFlagStore",
     "Rollout",
     "Rule",
+    "ScheduledChange",
     "Segment",
     "SegmentRule",
+    "StaleFlag",
     "StoreUnavailableError",
     "SystemClock",
     "Target",

@@ -1,0 +1,306 @@
+"""Scheduled changes, staged ramps and the stale-flag report.
+
+A scheduled change is a document in the store's ``schedules`` collection. `run_due_schedules`
+may run in any number of processes at once (a cron job, every web worker): each change is applied
+in a compare-and-set commit that also marks it ``applied``, so exactly one process applies it and
+the others find it done when they retry.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from unified_health.feature_flags._errors import InvalidInputError, NotFoundError
+from unified_health.feature_flags._models import KEY_PATTERN, Flag, Rollout
+from unified_health.feature_flags._mutation import AdminCore, Mutation, StoreView, doc, dump
+from unified_health.feature_flags._validation import parse_model
+from unified_health.feature_flags.stores._protocol import Write
+
+__all__ = ["ScheduleAdmin", "ScheduledChange", "StaleFlag"]
+
+SCHEDULER_ACTOR = "scheduler"
+
+
+class ScheduledChange(BaseModel):
+    """A change to one flag at a set time: turn it on/off and/or set its rollout percentage.
+
+    Example:
+        >>> from datetime import UTC
+        >>> ScheduledChange(
+        ...     id="s1", flag_key="f", at=datetime(2026, 3, 1, tzinfo=UTC), percentage=5,
+        ...     created_by="ops",
+        ... ).status
+        'pending'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=KEY_PATTERN)
+    flag_key: str = Field(pattern=KEY_PATTERN)
+    at: AwareDatetime
+    enabled: bool | None = None
+    percentage: float | None = Field(default=None, ge=0, le=100)
+    status: Literal["pending", "applied", "cancelled", "skipped"] = "pending"
+    applied_at: AwareDatetime | None = None
+    ramp_id: str | None = None
+    created_by: str
+
+
+class StaleFlag(BaseModel):
+    """A flag the report suggests cleaning up, and why.
+
+    Reasons: ``expired`` (past ``expires_at``), ``unchanged`` (temporary and not changed for
+    the report's window), ``fully_rolled_out`` (temporary, on, and serving one value to all).
+
+    Example:
+        >>> StaleFlag(key="old", owner=None, reasons=["expired"], last_changed=None).reasons
+        ['expired']
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    owner: str | None
+    reasons: list[str]
+    last_changed: datetime | None
+
+
+def _apply_change(flag: Flag, change: ScheduledChange) -> Flag:
+    update: dict[str, object] = {}
+    if change.enabled is not None:
+        update["enabled"] = change.enabled
+    if change.percentage is not None:
+        rollout = flag.rollout if flag.rollout is not None else Rollout()
+        update["rollout"] = rollout.model_copy(update={"percentage": change.percentage})
+    return parse_model(Flag, flag.model_copy(update=update))
+
+
+def _fully_rolled_out(flag: Flag) -> bool:
+    if not flag.enabled or flag.targets or flag.rules or flag.prerequisites:
+        return False
+    rollout = flag.rollout
+    return rollout is None or (rollout.percentage >= 100 and len(rollout.variants) <= 1)
+
+
+class ScheduleAdmin(AdminCore):
+    """The scheduling half of `FeatureFlagAdmin`."""
+
+    def schedule_change(
+        self,
+        key: str,
+        at: datetime,
+        *,
+        enabled: bool | None = None,
+        percentage: float | None = None,
+        actor: str,
+        reason: str,
+    ) -> ScheduledChange:
+        """Schedule one change to a flag.
+
+        Args:
+            key: The flag.
+            at: When (timezone-aware).
+            enabled: Turn the flag on or off, if given.
+            percentage: Set the fallthrough rollout percentage, if given.
+            actor: Who asks.
+            reason: Why.
+
+        Returns:
+            The pending change.
+
+        Raises:
+            InvalidInputError: Nothing to change, a naive time, or a bad percentage.
+            NotFoundError: No such flag.
+        """
+        return self.schedule_ramp(
+            key, [(at, percentage)], enabled=enabled, actor=actor, reason=reason
+        )[0]
+
+    def schedule_ramp(
+        self,
+        key: str,
+        steps: Sequence[tuple[datetime, float | None]],
+        *,
+        enabled: bool | None = None,
+        actor: str,
+        reason: str,
+    ) -> list[ScheduledChange]:
+        """Schedule a staged rollout, e.g. 1 -> 5 -> 25 -> 100 % at set times, in one write.
+
+        Args:
+            key: The flag.
+            steps: ``(at, percentage)`` pairs, times strictly increasing, percentages never
+                decreasing.
+            enabled: Also turn the flag on or off at every step, if given.
+            actor: Who asks.
+            reason: Why.
+
+        Returns:
+            The pending changes, in order.
+
+        Raises:
+            InvalidInputError: Bad steps (the field names the step).
+            NotFoundError: No such flag.
+
+        Example:
+            >>> from datetime import UTC
+            >>> from unified_health.feature_flags import FeatureFlagAdmin, Flag
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
+            >>> _ = admin.create_flag(Flag(key="f", enabled=True), actor="ops", reason="new")
+            >>> day = lambda d: datetime(2026, 3, d, tzinfo=UTC)
+            >>> steps = [(day(1), 1), (day(2), 5), (day(3), 25), (day(4), 100)]
+            >>> len(admin.schedule_ramp("f", steps, actor="ops", reason="ramp"))
+            4
+        """
+        if not steps:
+            raise InvalidInputError("steps", "must not be empty")
+        ramp_id = uuid.uuid4().hex if len(steps) > 1 else None
+        changes: list[ScheduledChange] = []
+        for index, (at, percentage) in enumerate(steps):
+            field = f"steps.{index}"
+            if at.tzinfo is None or at.utcoffset() is None:
+                raise InvalidInputError(f"{field}.at", "must be timezone-aware")
+            if percentage is None and enabled is None:
+                raise InvalidInputError(field, "must change something (enabled or percentage)")
+            if changes and at <= changes[-1].at:
+                raise InvalidInputError(f"{field}.at", "must be later than the previous step")
+            previous = changes[-1].percentage if changes else None
+            if percentage is not None and previous is not None and percentage < previous:
+                raise InvalidInputError(f"{field}.percentage", "must not decrease along a ramp")
+            payload = {
+                "id": uuid.uuid4().hex,
+                "flag_key": key,
+                "at": at,
+                "enabled": enabled,
+                "percentage": percentage,
+                "ramp_id": ramp_id,
+                "created_by": actor,
+            }
+            change = parse_model(ScheduledChange, payload)
+            if change.percentage is not None:
+                parse_model(Rollout, {"percentage": change.percentage})
+            changes.append(change)
+
+        def build(view: StoreView) -> Mutation:
+            flag = view.flags.get(key)
+            if flag is None or flag.archived:
+                raise NotFoundError("flag", key)
+            writes = tuple(Write("schedules", c.id, doc(c)) for c in changes)
+            after = {"steps": [dump(c) for c in changes]}
+            return Mutation("schedule.create", key, writes, None, after, changes)
+
+        result: list[ScheduledChange] = self.mutate(build, actor=actor, reason=reason)
+        return result
+
+    def list_schedules(self, *, include_done: bool = False) -> list[ScheduledChange]:
+        """Return scheduled changes ordered by time (pending only unless ``include_done``)."""
+        changes = [
+            ScheduledChange.model_validate_json(raw) for raw in self.view().state.schedules.values()
+        ]
+        wanted = [c for c in changes if include_done or c.status == "pending"]
+        return sorted(wanted, key=lambda c: (c.at, c.id))
+
+    def cancel_schedule(self, schedule_id: str, *, actor: str, reason: str) -> ScheduledChange:
+        """Cancel a pending change.
+
+        Raises:
+            NotFoundError: No such pending change.
+        """
+
+        def build(view: StoreView) -> Mutation:
+            raw = view.state.schedules.get(schedule_id)
+            change = ScheduledChange.model_validate_json(raw) if raw else None
+            if change is None or change.status != "pending":
+                raise NotFoundError("pending schedule", schedule_id)
+            done = change.model_copy(update={"status": "cancelled"})
+            writes = (Write("schedules", schedule_id, doc(done)),)
+            return Mutation(
+                "schedule.cancel", change.flag_key, writes, dump(change), dump(done), done
+            )
+
+        result: ScheduledChange = self.mutate(build, actor=actor, reason=reason)
+        return result
+
+    def run_due_schedules(self, *, now: datetime | None = None) -> list[ScheduledChange]:
+        """Apply every pending change whose time has come, oldest first, each exactly once.
+
+        Safe to call from many processes at once. A change whose flag is gone is ``skipped``.
+
+        Args:
+            now: The time to compare with (the admin's clock by default).
+
+        Returns:
+            The changes this call applied or skipped (not those another process took).
+        """
+        moment = now if now is not None else self._clock.now()
+        due = [c for c in self.list_schedules() if c.at <= moment]
+        done: list[ScheduledChange] = []
+        for change in due:
+            result = self.mutate(
+                functools.partial(self._apply_due, schedule_id=change.id, moment=moment),
+                actor=SCHEDULER_ACTOR,
+                reason=f"scheduled change {change.id}",
+            )
+            if result is not None:
+                done.append(result)
+        return done
+
+    def _apply_due(self, view: StoreView, *, schedule_id: str, moment: datetime) -> Mutation | None:
+        raw = view.state.schedules.get(schedule_id)
+        if raw is None:
+            return None
+        change = ScheduledChange.model_validate_json(raw)
+        if change.status != "pending":
+            return None  # another process applied it
+        flag = view.flags.get(change.flag_key)
+        if flag is None or flag.archived:
+            skipped = change.model_copy(update={"status": "skipped", "applied_at": moment})
+            writes: tuple[Write, ...] = (Write("schedules", change.id, doc(skipped)),)
+            return Mutation(
+                "schedule.skip", change.flag_key, writes, dump(change), dump(skipped), skipped
+            )
+        new = _apply_change(flag, change).model_copy(
+            update={"version": flag.version + 1, "updated_at": moment}
+        )
+        applied = change.model_copy(update={"status": "applied", "applied_at": moment})
+        writes = (
+            Write("flags", flag.key, doc(new)),
+            Write("schedules", change.id, doc(applied)),
+        )
+        return Mutation("schedule.apply", flag.key, writes, dump(flag), dump(new), applied)
+
+    def stale_flag_report(
+        self, *, now: datetime | None = None, unchanged_for: timedelta = timedelta(days=30)
+    ) -> list[StaleFlag]:
+        """List live flags that look ready for removal.
+
+        Args:
+            now: The time to compare with (the admin's clock by default).
+            unchanged_for: How long a temporary flag may go unchanged before it is reported.
+
+        Returns:
+            One entry per stale flag, sorted by key.
+        """
+        moment = now if now is not None else self._clock.now()
+        report: list[StaleFlag] = []
+        for key, flag in sorted(self.view().live_flags().items()):
+            reasons: list[str] = []
+            if flag.expires_at is not None and flag.expires_at <= moment:
+                reasons.append("expired")
+            changed = flag.updated_at or flag.created_at
+            if flag.temporary and changed is not None and moment - changed >= unchanged_for:
+                reasons.append("unchanged")
+            if flag.temporary and _fully_rolled_out(flag):
+                reasons.append("fully_rolled_out")
+            if reasons:
+                report.append(
+                    StaleFlag(key=key, owner=flag.owner, reasons=reasons, last_changed=changed)
+                )
+        return report
