@@ -35,6 +35,7 @@ __all__ = [
     "VERSION_CONTEXT",
     "VIN",
     "ZIP_AFTER_STATE",
+    "AMBIGUOUS_STATES",
 ]
 
 DIGIT = re.compile(r"\d")
@@ -53,43 +54,43 @@ EMAIL = re.compile(
 )
 
 # ---------------------------------------------------------------- numbers
-SSN = re.compile(r"(?<![\w-])(\d{3})([- .])(\d{2})\2(\d{4})(?![\w-]|\.\d)")
+SSN = re.compile(r"(?<![\w-])(\d{3})([- .])(\d{2})\2(\d{4})(?![\w]|[-.]\w)")
 # 13-19 digits with optional single spaces or hyphens: card numbers and IMEIs.
-LONG_NUMBER = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+LONG_NUMBER = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w]|-\w)")
 PHONE_NANP = re.compile(
     r"(?<![\w+-])(?:\+?1[ .-]?)?"
     r"(?:\(\d{3}\)[ .-]?\d{3}[ .-]?\d{4}|\d{3}([ .-])\d{3}\1\d{4}|(?<=\+1)\d{10})"
-    r"(?:\s*(?:x|ext\.?|extension)\s*\d{1,6})?(?![\w-]|\.\d)",
+    r"(?:\s*(?:x|ext\.?|extension)\s*\d{1,6})?(?![\w]|[-.]\w)",
     re.IGNORECASE,
 )
-PHONE_INTL = re.compile(
-    r"(?<![\w+])\+[1-9]\d*+(?:\s?\(0\))?(?>(?:[ .-]{1,2}\(?\d++\)?|\(\d++\))*+)(?![\w-]|\.\d)"
-)
+# International and national numbers: a run of digit groups, trimmed to a valid length in code.
+PHONE_INTL = re.compile(r"(?<![\w+])\+[1-9](?:\d|[ .-](?=[\d(])|\((?=\d)|(?<=\d)\)){5,40}")
 PHONE_NATIONAL = re.compile(
-    r"(?<![\w.+-])(?:\(0[1-9]\d{0,3}\)|0[1-9]\d{0,3})(?:(?: ?- ?| )\d++){1,4}+(?![\w-]|\.\d)"
+    r"(?<![\w.+-])(?:\(0[1-9]\d{0,3}\)|0[1-9]\d{0,3})(?:(?: ?- ?| )\d++){1,6}+"
     r"|(?<![\w.+-])0[1-9](?:\.\d\d){4}(?![\w.-])"
 )
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
 VERSION_CONTEXT = re.compile(
-    r"(?:\bv|\b(?:version|ver|build|release|rev|revision|firmware|fw|os|sdk|ios|android)"
+    r"(?:\bv|[A-Za-z]/|\b(?:version|ver|build|release|rev|revision|firmware|fw|os|sdk|ios|android)"
     r"\b[\s:=#.-]*)\Z",
     re.IGNORECASE,
 )
 IPV6 = re.compile(
     r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?"
-    r"(?:%[\w.]+)?(?![\w:])"
+    r"(?:%[\w.]+)?(?![\w]|:[0-9A-Fa-f:])"
 )
 MAC = re.compile(
-    r"(?<![\w:-])[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}(?![\w:-])"
+    r"(?<![\w])(?<![0-9A-Fa-f][:-])[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}"
+    r"(?![\w]|[:-][0-9A-Fa-f])"
     r"|(?<![\w.])[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}(?![\w.])"
 )
 IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]){11,30}")
 _MBI_L = "[AC-HJKMNP-RT-Y]"
 MBI = re.compile(
     rf"(?<![\w-])[1-9]{_MBI_L}[{_MBI_L[1:-1]}0-9]\d-?{_MBI_L}[{_MBI_L[1:-1]}0-9]\d-?"
-    rf"{_MBI_L}{{2}}\d{{2}}(?![\w-])"
+    rf"{_MBI_L}{{2}}\d{{2}}(?![\w]|-\w)"
 )
-VIN = re.compile(r"(?<![\w-])[A-HJ-NPR-Z0-9]{17}(?![\w-])")
+VIN = re.compile(r"(?<![\w-])[A-HJ-NPR-Z0-9]{17}(?![\w]|-\w)")
 
 # ---------------------------------------------------------------- dates and ages
 _MONTH = (
@@ -125,7 +126,7 @@ AGE = re.compile(
 _SUFFIX = (
     r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl"
     r"|terrace|ter|circle|cir|highway|hwy|parkway|pkwy|square|sq|trail|trl|alley|aly|crescent"
-    r"|cres|close|loop|pike|plaza|plz|route|rte|expressway|expy|freeway|fwy|run|path|walk)"
+    r"|cres|pike|plaza|plz|route|rte|expressway|expy|freeway|fwy)"
 )
 _STATES = (
     r"(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|PR|RI"
@@ -140,7 +141,11 @@ ADDRESS = re.compile(
     r"|p\.?\s?o\.?\s?box\s+\d{1,8}\b)",
     re.IGNORECASE,
 )
-ZIP_AFTER_STATE = re.compile(r"(?<=[\s,])" + _STATES + r",?\s+(?P<zip>\d{5}(?:-\d{4})?)(?![\w-])")
+ZIP_AFTER_STATE = re.compile(
+    r"(?<![\w-])(?P<state>" + _STATES + r"),?\s+(?P<zip>\d{5}(?:-\d{4})?)(?![\w]|-\w)"
+)
+# State codes that are also common words or abbreviations: they need the ", City, ST" shape.
+AMBIGUOUS_STATES = frozenset({"DE", "HI", "ID", "IN", "MA", "ME", "OK", "OR", "PA"})
 
 # ---------------------------------------------------------------- context words
 _NO = r"(?:number|no\.?|num|nbr|\#|id)"
@@ -175,7 +180,8 @@ CONTEXT_ID = re.compile(
     + r"|group\s*"
     + _NO
     + r")"
-    r"|(?P<account_number>(?:bank\s+)?account\s*" + _NO + r"|acct\.?(?:\s*" + _NO + r")?|a/c)"
+    r"|(?P<account_number>account\s*" + _NO + r"|bank\s+account(?:\s*" + _NO + r")?"
+    r"|acct\.?(?:\s*" + _NO + r")?|a/c)"
     r"|(?P<license_number>(?:driver'?s?\s+)?licen[sc]e(?:\s*"
     + _NO
     + r")?|dl\s*"
@@ -196,7 +202,7 @@ CONTEXT_ID = re.compile(
     r"|(?P<zip_code>zip(?:\s*code)?|postal\s*code|post\s*code)"
     r"|(?P<credit_card>card\s*" + _NO + r"|credit\s+card|cc)"
     r"|(?P<iban>iban)"
-    r")(?![\w])[\s:#=.\-]*(?:(?:is|was|of|number|no|num|id)\b[\s:#=.\-]*)?"
+    r")(?:(?<=\#)|(?!\w))[\s:#=.\-]*(?:(?:is|was|of|number|no|num|id)\b[\s:#=.\-]*)?"
     r"(?P<value>(?=[A-Za-z0-9-]*\d)[A-Za-z0-9](?:[A-Za-z0-9]|[-./](?=[A-Za-z0-9])"
     r"| (?=\d)){2,40})",
     re.IGNORECASE,

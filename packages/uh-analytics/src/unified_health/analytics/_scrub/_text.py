@@ -38,6 +38,8 @@ _IMEI_PREFIXES = frozenset(
      "99"}
 )  # fmt: skip
 _CONTEXT_WINDOW = 48
+_DIGIT_RUN = re.compile(r"\d+")
+_IBAN_HEAD = re.compile(r"[A-Za-z]{2}\d{2}[ -]?\Z")
 _CONTEXT_NAMES = tuple(name for name in p.CONTEXT_ID.groupindex if name != "value")
 
 
@@ -117,7 +119,8 @@ def _find_numbers(text: str, spans: list[Span]) -> None:
         if is_ssn(m.group(1), m.group(3), m.group(4))
     )
     for m in p.LONG_NUMBER.finditer(text):
-        _long_number(m.group(), m.start(), spans)
+        if not _IBAN_HEAD.search(text, max(0, m.start() - 5), m.start()):
+            _long_number(m.group(), m.start(), spans)
     iban_hit = False
     if len(text) >= 15:
         for m in p.IBAN.finditer(text):
@@ -143,7 +146,9 @@ def _find_numbers(text: str, spans: list[Span]) -> None:
             spans.append((m.start(group), m.end(group), C.AGE_OVER_89, 6))
     spans.extend((m.start(), m.end(), C.STREET_ADDRESS, 7) for m in p.ADDRESS.finditer(text))
     spans.extend(
-        (m.start("zip"), m.end("zip"), C.ZIP_CODE, 7) for m in p.ZIP_AFTER_STATE.finditer(text)
+        (m.start("zip"), m.end("zip"), C.ZIP_CODE, 7)
+        for m in p.ZIP_AFTER_STATE.finditer(text)
+        if m.group("state") not in p.AMBIGUOUS_STATES or text[: m.start()].rstrip().endswith(",")
     )
     for m in p.CONTEXT_ID.finditer(text):
         span = _context_id(m)
@@ -154,17 +159,35 @@ def _find_numbers(text: str, spans: list[Span]) -> None:
 def _find_phones(text: str, spans: list[Span], *, national: bool) -> None:
     spans.extend((m.start(), m.end(), C.PHONE, 3) for m in p.PHONE_NANP.finditer(text))
     if "+" in text:
-        spans.extend(
-            (m.start(), m.end(), C.PHONE, 3)
-            for m in p.PHONE_INTL.finditer(text)
-            if 8 <= len(digits_of(m.group())) <= 15
-        )
+        for m in p.PHONE_INTL.finditer(text):
+            end = _digit_groups_end(text, m.start(), m.end(), 8, 15)
+            if end is not None:
+                spans.append((m.start(), end, C.PHONE, 3))
     if national:
-        spans.extend(
-            (m.start(), m.end(), C.PHONE, 3)
-            for m in p.PHONE_NATIONAL.finditer(text)
-            if 9 <= len(digits_of(m.group())) <= 12
-        )
+        for m in p.PHONE_NATIONAL.finditer(text):
+            end = _digit_groups_end(text, m.start(), m.end(), 9, 12)
+            if end is not None:
+                spans.append((m.start(), end, C.PHONE, 3))
+
+
+def _digit_groups_end(text: str, start: int, end: int, least: int, most: int) -> int | None:
+    """Where a run of digit groups stops once it holds ``most`` digits, or None if too short.
+
+    The run must end at a word boundary: a number glued to letters is not a phone number.
+    """
+    count = 0
+    stop = start
+    for group in _DIGIT_RUN.finditer(text, start, end):
+        size = group.end() - group.start()
+        if count + size > most:
+            break
+        count += size
+        stop = group.end()
+    if count < least or (stop < len(text) and text[stop].isalnum()):
+        return None
+    if stop < len(text) and text[stop] == ")" and "(" in text[start:stop]:
+        stop += 1
+    return stop
 
 
 def _find_network(text: str, spans: list[Span]) -> None:
@@ -173,14 +196,16 @@ def _find_network(text: str, spans: list[Span]) -> None:
             (m.start(), m.end(), C.IP_ADDRESS, 4)
             for m in p.IPV4.finditer(text)
             if all(int(part) <= 255 for part in m.group().split("."))
+            and not m.group().endswith(".0.0.0")
             and not p.VERSION_CONTEXT.search(_context_before(text, m.start()))
         )
     if text.count(":") >= 2:
-        spans.extend(
-            (m.start(), m.end(), C.IP_ADDRESS, 4)
-            for m in p.IPV6.finditer(text)
-            if m.group().count(":") >= 2 and is_ip_address(m.group())
-        )
+        for m in p.IPV6.finditer(text):
+            candidate = m.group()
+            if candidate.endswith(":") and not candidate.endswith("::"):
+                candidate = candidate[:-1]
+            if candidate.count(":") >= 2 and is_ip_address(candidate):
+                spans.append((m.start(), m.start() + len(candidate), C.IP_ADDRESS, 4))
     if ":" in text or "-" in text or "." in text:
         spans.extend((m.start(), m.end(), C.DEVICE_ID, 5) for m in p.MAC.finditer(text))
 
@@ -258,7 +283,7 @@ def _context_id(m: re.Match[str]) -> Span | None:
         ok = n >= 3 and len(value) >= 4
     if not ok or category is None:
         return None
-    return (start, end, category, 8)
+    return (start, end, category, 1)
 
 
 def decode_percent(text: str) -> str:

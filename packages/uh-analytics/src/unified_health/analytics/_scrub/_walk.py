@@ -44,6 +44,7 @@ MAX_NODES = 5_000
 MAX_TEXT = 65_536
 _AGE = "age"
 _CACHE_LIMIT = 4_096
+_MARKER = re.compile(r"\[REDACTED:[a-z][a-z0-9_]{0,39}\]")
 _LEADING_NUMBER = re.compile(r"\s*(\d{1,3})(?!\d)")
 _STRINGIFIED = (
     dt.datetime, dt.date, dt.time, Decimal, uuid.UUID, ipaddress.IPv4Address,
@@ -185,7 +186,7 @@ class Walker:
             if m is not None and int(m.group(1)) >= 90:
                 return state.redact(C.AGE_OVER_89)
             return self._text(text, None, state)
-        if not text.strip():
+        if not text.strip() or _MARKER.fullmatch(text):
             return text
         return state.redact(category)
 
