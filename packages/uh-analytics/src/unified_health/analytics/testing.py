@@ -162,7 +162,10 @@ class FakeVendorServer:
         self.port: int = self._server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"fake-{type(self).__name__}", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"fake-{type(self).__name__}",
+            daemon=True,
         )
         self._thread.start()
 

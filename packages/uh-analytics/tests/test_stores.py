@@ -1,0 +1,122 @@
+"""One contract suite per store Protocol, run against the in-memory and the Redis implementation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import redis
+
+from unified_health.analytics import (
+    InMemoryConsentStore,
+    InMemorySpillStore,
+    InMemorySurrogateIdStore,
+    InvalidInputError,
+    RedisConsentStore,
+    RedisSpillStore,
+    RedisSurrogateIdStore,
+    StoreUnavailableError,
+)
+from unified_health.analytics.stores import ConsentStore, SpillStore, SurrogateIdStore
+
+
+@pytest.fixture(params=["memory", "redis"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def prefix(backend: str, request: pytest.FixtureRequest) -> str:
+    if backend == "memory":
+        return ""
+    return "{" + str(request.getfixturevalue("redis_prefix")) + "}"
+
+
+@pytest.fixture
+def consent_store(backend: str, prefix: str, request: pytest.FixtureRequest) -> ConsentStore:
+    if backend == "memory":
+        return InMemoryConsentStore()
+    return RedisConsentStore(request.getfixturevalue("redis_client"), prefix=prefix)
+
+
+@pytest.fixture
+def surrogate_store(backend: str, prefix: str, request: pytest.FixtureRequest) -> SurrogateIdStore:
+    if backend == "memory":
+        return InMemorySurrogateIdStore()
+    return RedisSurrogateIdStore(request.getfixturevalue("redis_client"), prefix=prefix)
+
+
+@pytest.fixture
+def spill_store(backend: str, prefix: str, request: pytest.FixtureRequest) -> SpillStore:
+    if backend == "memory":
+        return InMemorySpillStore()
+    return RedisSpillStore(request.getfixturevalue("redis_client"), prefix=prefix)
+
+
+def test_consent_round_trip(consent_store: ConsentStore) -> None:
+    assert consent_store.get_consent("user-1") is None
+    consent_store.set_consent("user-1", ["analytics", "essential"])
+    assert consent_store.get_consent("user-1") == {"analytics", "essential"}
+    consent_store.set_consent("user-1", ["essential"])
+    assert consent_store.get_consent("user-1") == {"essential"}
+
+
+def test_consent_bulk_lookup_leaves_out_unknown_users(consent_store: ConsentStore) -> None:
+    consent_store.set_consent("a", ["analytics"])
+    consent_store.set_consent("b", [])
+    assert consent_store.get_consents(["a", "b", "c", "a"]) == {"a": {"analytics"}, "b": set()}
+    assert consent_store.get_consents([]) == {}
+
+
+def test_consent_delete_is_idempotent(consent_store: ConsentStore) -> None:
+    consent_store.set_consent("a", ["analytics"])
+    consent_store.delete_consent("a")
+    consent_store.delete_consent("a")
+    assert consent_store.get_consent("a") is None
+
+
+def test_surrogate_first_writer_wins(surrogate_store: SurrogateIdStore) -> None:
+    first = surrogate_store.get_or_create("user", "u-1", "s_first")
+    assert first == "s_first"
+    assert surrogate_store.get_or_create("user", "u-1", "s_second") == "s_first"
+    assert surrogate_store.get_or_create("device", "u-1", "s_third") == "s_third"
+
+
+def test_spill_is_fifo_per_lane(spill_store: SpillStore) -> None:
+    spill_store.push("posthog", [b"1", b"2", b"3"])
+    spill_store.push("mixpanel", [b"x"])
+    assert spill_store.size("posthog") == 3
+    assert spill_store.pop("posthog", 2) == [b"1", b"2"]
+    assert spill_store.pop("posthog", 10) == [b"3"]
+    assert spill_store.pop("posthog", 10) == []
+    assert spill_store.size("mixpanel") == 1
+
+
+@pytest.mark.redis
+def test_redis_keys_hold_no_raw_user_id(redis_client: redis.Redis, redis_prefix: str) -> None:
+    prefix = "{" + redis_prefix + "}"
+    RedisConsentStore(redis_client, prefix=prefix).set_consent("jane.doe-77", ["analytics"])
+    RedisSurrogateIdStore(redis_client, prefix=prefix).get_or_create("user", "jane.doe-77", "s_1")
+    keys = [k.decode() for k in redis_client.scan_iter(match=f"{prefix}*")]
+    assert len(keys) == 2
+    assert all(":v1:" in k and "jane" not in k for k in keys)
+
+
+@pytest.mark.redis
+def test_redis_outage_raises_store_unavailable(
+    redis_server_factory: Callable[..., object],
+) -> None:
+    server = redis_server_factory()
+    client = redis.Redis.from_url(server.url, socket_timeout=0.5)  # type: ignore[attr-defined]
+    store = RedisConsentStore(client, prefix="{t}")
+    store.set_consent("u", ["analytics"])
+    server.stop()  # type: ignore[attr-defined]
+    with pytest.raises(StoreUnavailableError) as err:
+        store.get_consent("u")
+    assert isinstance(err.value.__cause__, redis.RedisError)
+    client.close()
+
+
+def test_prefix_needs_a_hash_tag() -> None:
+    with pytest.raises(InvalidInputError):
+        RedisConsentStore(redis.Redis(), prefix="plain")
