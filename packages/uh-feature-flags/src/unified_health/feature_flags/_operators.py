@@ -6,8 +6,9 @@ key is ``targeting_key``, else ``user_id``, else ``key``. Any other kind (``clin
 else ``id``). The attribute name ``key`` always means the kind's key.
 
 Regexes are compiled once, limited to `MAX_REGEX_LENGTH` characters, and rejected when they can
-backtrack catastrophically: backreferences, a repeat nested inside an unbounded repeat, or an
-alternation inside an unbounded repeat (other than between distinct single characters). Values
+backtrack catastrophically: backreferences, a repeat nested inside an unbounded repeat, an
+unbounded repeat nested inside any repeat, or an alternation inside an unbounded repeat (other
+than between distinct single characters). Values
 longer than `MAX_MATCH_INPUT` characters never match a regex.
 """
 
@@ -223,35 +224,36 @@ def regex_problem(pattern: str) -> str | None:
         tree = _parser.parse(pattern)
     except (re.error, RecursionError, OverflowError):
         return "must be a valid regular expression"
-    return _walk(tree, inside_unbounded=False)
+    return _walk(tree, outer=1)
 
 
 def _items(node: Any) -> list[tuple[Any, Any]]:
     return list(node.data) if hasattr(node, "data") else list(node)
 
 
-def _walk(node: Any, *, inside_unbounded: bool) -> str | None:
+def _walk(node: Any, *, outer: int) -> str | None:
+    """Walk the parsed pattern; ``outer`` is the largest count of the enclosing repeats."""
     for op, arg in _items(node):
         problem: str | None = None
         if op in (_constants.GROUPREF, _constants.GROUPREF_EXISTS):
             return "regex must not use backreferences"
         if op in _REPEATS:
             _low, high, body = arg
-            if inside_unbounded and high > 1:
+            if (outer == _UNBOUNDED and high > 1) or (outer > 1 and high == _UNBOUNDED):
                 return "regex can backtrack catastrophically (nested repeat)"
-            problem = _walk(body, inside_unbounded=inside_unbounded or high == _UNBOUNDED)
-        elif op is _constants.SUBPATTERN:
-            problem = _walk(arg[-1], inside_unbounded=inside_unbounded)
-        elif op is _constants.BRANCH:
+            problem = _walk(body, outer=max(outer, high))
+        elif op == _constants.SUBPATTERN:
+            problem = _walk(arg[-1], outer=outer)
+        elif op == _constants.BRANCH:
             branches = arg[1]
-            if inside_unbounded and not _distinct_literals(branches):
+            if outer == _UNBOUNDED and not _distinct_literals(branches):
                 return "regex can backtrack catastrophically (alternation inside a repeat)"
             for branch in branches:
-                problem = problem or _walk(branch, inside_unbounded=inside_unbounded)
+                problem = problem or _walk(branch, outer=outer)
         elif op in (_constants.ASSERT, _constants.ASSERT_NOT):
-            problem = _walk(arg[1], inside_unbounded=inside_unbounded)
-        elif op is _constants.ATOMIC_GROUP:
-            problem = _walk(arg, inside_unbounded=inside_unbounded)
+            problem = _walk(arg[1], outer=outer)
+        elif op == _constants.ATOMIC_GROUP:
+            problem = _walk(arg, outer=outer)
         if problem:
             return problem
     return None
