@@ -41,7 +41,13 @@ class FreeText:
 
 
 def _has_opt_in(metadata: Any) -> bool:
-    return any(isinstance(m, FreeText) or getattr(m, "pattern", None) for m in metadata)
+    for item in metadata:
+        if isinstance(item, FreeText) or getattr(item, "pattern", None):
+            return True
+        inner = getattr(item, "metadata", None)  # a Field(...) inside Annotated
+        if isinstance(inner, list) and _has_opt_in(inner):
+            return True
+    return False
 
 
 def _free_text_paths(annotation: Any, metadata: Any = ()) -> bool:

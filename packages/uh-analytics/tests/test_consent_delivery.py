@@ -1,0 +1,83 @@
+"""Consent is checked at the door and again before every delivery attempt."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import redis
+
+from unified_health.analytics import AnalyticsClient, RedisConsentStore
+from unified_health.analytics.testing import FakeClock, FakePostHog, RecordingProvider
+
+Make = Callable[..., AnalyticsClient]
+
+
+def test_withdrawal_purges_queued_events(make_client: Make) -> None:
+    rec = RecordingProvider()
+    client = make_client([rec], flush_interval=30)
+    for _ in range(5):
+        client.track("page_viewed", user_id="user-1")
+        client.track("page_viewed", user_id="user-2")
+    client.set_consent("user-1", {"essential"})
+    assert client.flush(5)
+    assert len(rec.events) == 5
+    assert {e["user_id"] for e in rec.events} == {client._pseudonymizer.pseudonymize("user-2")}
+    assert client.metrics().dropped == {"consent_withdrawn": 5}
+
+
+def test_withdrawal_stops_events_waiting_for_a_retry(
+    make_client: Make, posthog: FakePostHog
+) -> None:
+    """A batch in backoff is re-checked before the next attempt."""
+    withdraw: list[Callable[[], None]] = []
+
+    def sleep(seconds: float) -> None:
+        withdraw[0]()
+
+    posthog.fail_next(503)
+    client = make_client([posthog.provider(sleep=sleep)])
+    withdraw.append(lambda: client.set_consent("user-1", set()))
+    client.track("page_viewed", user_id="user-1")
+    client.track("page_viewed", user_id="user-2")
+    assert client.flush(5)
+    assert len(posthog.events) == 1
+    assert client.metrics().dropped == {"consent_withdrawn": 1}
+
+
+@pytest.mark.redis
+def test_redis_consent_is_checked_at_delivery(
+    make_client: Make,
+    redis_client: redis.Redis,
+    redis_url: str,
+    redis_prefix: str,
+    posthog: FakePostHog,
+) -> None:
+    """With a shared store, track() does no I/O; the sender applies another process's change."""
+    prefix = "{" + redis_prefix + "}"
+    store = RedisConsentStore(redis_client, prefix=prefix)
+    other_client = redis.Redis.from_url(redis_url)
+    other = RedisConsentStore(other_client, prefix=prefix)  # "another process"
+    clock = FakeClock()
+
+    def sleep(seconds: float) -> None:  # the other process withdraws during the backoff
+        clock.sleep(seconds)
+        other.delete_consent("user-ok")
+
+    client = make_client(
+        [posthog.provider(sleep=sleep)], consent_store=store, default_consent="essential",
+        flush_interval=30,
+    )  # fmt: skip
+    store.set_consent("user-ok", ["analytics"])
+    assert client.track("page_viewed", user_id="user-ok")
+    assert client.track("page_viewed", user_id="user-none")  # no record: decided at delivery
+    assert client.flush(5)
+    assert len(posthog.events) == 1
+    assert client.metrics().dropped == {"no_consent": 1}
+
+    posthog.fail_next(503)
+    client.track("page_viewed", user_id="user-ok")
+    assert client.flush(5)
+    assert len(posthog.events) == 1
+    assert client.metrics().dropped == {"no_consent": 1, "consent_withdrawn": 1}
+    other_client.close()
