@@ -16,7 +16,8 @@ Figures:
    ``all_flags_state`` on the same flags as a peer).
 
 Medians come from ``perf_counter_ns`` over batches (batch time / batch size); p95 and p99 from
-timing single calls of a sample, which includes the timer's own overhead (tens of nanoseconds).
+timing single calls of a random sample, which includes the timer's own overhead (tens of
+nanoseconds).
 ``ratio_to`` is the peer's median divided by ours: above 1 means this package is faster.
 """
 
@@ -31,6 +32,7 @@ import multiprocessing
 import os
 import platform
 import queue
+import random
 import shutil
 import socket
 import statistics
@@ -511,7 +513,7 @@ def figure_mix(quick: bool, redis_url: str | None, redis_note: str) -> dict[str,
         counting.counted_thread = threading.get_ident()
         counting.count = 0
     medians = time_batches(ours, chunks(pairs, batch) * (1 if quick else 3), per_batch=batch)
-    sample = pairs[:: max(1, len(pairs) // 20_000)]
+    sample = random.Random(7).sample(pairs, min(len(pairs), 20_000))
     p95, p99 = time_singles(lambda pair: is_enabled(*pair), sample)
     evaluations = len(medians) * batch
     thread_commands = counting.count if counting is not None else None
@@ -809,7 +811,7 @@ def figure_outage(quick: bool, server: RedisServer | None, redis_note: str) -> d
     up, values_up = measure()
     server.stop()
     down, values_down = measure()
-    sample = pairs[:: max(1, len(pairs) // 10_000)]
+    sample = random.Random(7).sample(pairs, min(len(pairs), 10_000))
     down_p95, down_p99 = time_singles(lambda pair: is_enabled(*pair), sample)
     reason = client.evaluate(MIX[0], pairs[0][1]).reason.value
     client.close()

@@ -4,7 +4,25 @@ Routes, relative to wherever the host mounts the app::
 
     POST /ofrep/v1/evaluate/flags/{key}     one flag (OFREP "evaluateFlag")
     POST /ofrep/v1/evaluate/flags           every client-side flag (OFREP "evaluateFlagsBulk")
-    ...  /admin/v1/...                      the admin API, only when ``admin=`` is given
+
+and, only when ``admin=`` is given (each request first passes ``admin_authorize``)::
+
+    GET    /admin/v1/flags                  list (``?include_archived=false`` to hide archived)
+    POST   /admin/v1/flags                  create                       -> 201, ETag, Location
+    GET    /admin/v1/flags/{key}            read                         -> ETag: "<version>"
+    PUT    /admin/v1/flags/{key}            replace; If-Match required   -> 428 without, 412 stale
+    DELETE /admin/v1/flags/{key}            delete (idempotent)          -> 204
+    POST   /admin/v1/flags/{key}/toggle     {"enabled": bool}; If-Match optional
+    POST   /admin/v1/flags/{key}/archive    If-Match optional
+    ...    /admin/v1/segments[/{key}[/archive]]   the same for segments (no toggle)
+    GET    /admin/v1/audit                  every audit record, oldest first
+    GET    /admin/v1/audit/verify           recompute the hash chain
+    GET    /admin/v1/schemas                JSON Schemas of Flag and Segment
+
+Every change needs an ``X-Change-Reason`` header (it goes to the audit log with the actor that
+``admin_authorize`` returned). Errors are JSON: 422 ``{"error": "invalid_input", "field", "rule"}``,
+404 ``not_found``, 409 ``conflict`` (e.g. the key exists), 412 ``precondition_failed`` (stale
+If-Match, with ``current_version``), 503 ``store_unavailable`` with ``Retry-After``.
 
 OFREP serves only flags marked ``client_side=True``; any other key answers 404 exactly like a key
 that does not exist, so a browser can neither read server-side flags nor learn that they exist.
@@ -22,11 +40,19 @@ from typing import Any
 
 import structlog
 
+from unified_health.feature_flags._admin import FeatureFlagAdmin
 from unified_health.feature_flags._client import FeatureFlagClient
+from unified_health.feature_flags._errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    StoreUnavailableError,
+)
 from unified_health.feature_flags._models import EvaluationResult
 
 try:
     from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException
     from starlette.requests import Request
     from starlette.responses import JSONResponse, Response
@@ -78,7 +104,7 @@ def create_asgi_app(
     client: FeatureFlagClient,
     *,
     authorize: Authorize | None,
-    admin: Any = None,
+    admin: FeatureFlagAdmin | None = None,
     admin_authorize: AdminAuthorize | None = None,
 ) -> Starlette:
     """Build the ASGI app serving OFREP (and, with ``admin=``, the admin API).
@@ -112,11 +138,9 @@ def create_asgi_app(
         Route("/ofrep/v1/evaluate/flags", ofrep.evaluate_bulk, methods=["POST"]),
     ]
     if admin is not None:
-        from unified_health.feature_flags._errors import InvalidInputError
-
         if admin_authorize is None:
             raise InvalidInputError("admin_authorize", "is required when admin is given")
-        routes.append(Mount("/admin/v1", routes=_admin_routes(admin, admin_authorize)))
+        routes.append(Mount("/admin/v1", routes=_Admin(admin, admin_authorize).routes()))
     return Starlette(
         routes=routes,
         exception_handlers={HTTPException: _http_error},
@@ -293,5 +317,248 @@ def _ofrep_item(result: EvaluationResult) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------- admin
 
 
-def _admin_routes(admin: Any, admin_authorize: AdminAuthorize) -> list[BaseRoute]:
-    return []
+class _AdminError(Exception):
+    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
+        super().__init__(body.get("error", ""))
+        self.status = status
+        self.body = body
+        self.headers = headers
+
+
+def _version_etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def _if_match(request: Request) -> int | None:
+    """The version an ``If-Match`` header names; ``None`` for absent or ``*``."""
+    header = request.headers.get("if-match")
+    if header is None or header.strip() == "*":
+        return None
+    tag = header.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise _AdminError(
+            412, {"error": "precondition_failed", "message": "If-Match is not a version"}
+        )
+    return int(tag)
+
+
+class _Admin:
+    """JSON endpoints over a ``FeatureFlagAdmin``; blocking store calls run in a worker thread."""
+
+    def __init__(self, admin: FeatureFlagAdmin, authorize: AdminAuthorize) -> None:
+        self._admin: FeatureFlagAdmin = admin
+        self._authorize = authorize
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/flags", self._endpoint(self.list_flags), methods=["GET"]),
+            Route("/flags", self._endpoint(self.create_flag), methods=["POST"]),
+            Route("/flags/{key}", self._endpoint(self.get_flag), methods=["GET"]),
+            Route("/flags/{key}", self._endpoint(self.update_flag), methods=["PUT"]),
+            Route("/flags/{key}", self._endpoint(self.delete_flag), methods=["DELETE"]),
+            Route("/flags/{key}/toggle", self._endpoint(self.toggle_flag), methods=["POST"]),
+            Route("/flags/{key}/archive", self._endpoint(self.archive_flag), methods=["POST"]),
+            Route("/segments", self._endpoint(self.list_segments), methods=["GET"]),
+            Route("/segments", self._endpoint(self.create_segment), methods=["POST"]),
+            Route("/segments/{key}", self._endpoint(self.get_segment), methods=["GET"]),
+            Route("/segments/{key}", self._endpoint(self.update_segment), methods=["PUT"]),
+            Route("/segments/{key}", self._endpoint(self.delete_segment), methods=["DELETE"]),
+            Route(
+                "/segments/{key}/archive", self._endpoint(self.archive_segment), methods=["POST"]
+            ),
+            Route("/audit", self._endpoint(self.audit_log), methods=["GET"]),
+            Route("/audit/verify", self._endpoint(self.verify_audit), methods=["GET"]),
+            Route("/schemas", self._endpoint(self.schemas), methods=["GET"]),
+        ]
+
+    def _endpoint(
+        self, handler: Callable[[Request, str], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            actor = await _call(self._authorize, request)
+            try:
+                return await handler(request, str(actor))
+            except _AdminError as exc:
+                return JSONResponse(exc.body, exc.status, headers=exc.headers)
+            except InvalidInputError as exc:
+                body = {"error": "invalid_input", "field": exc.field, "rule": exc.rule}
+                return JSONResponse(body, 422)
+            except NotFoundError as exc:
+                body = {"error": "not_found", "kind": exc.kind, "key": exc.key}
+                return JSONResponse(body, 404)
+            except ConflictError as exc:
+                return JSONResponse({"error": "conflict", "message": str(exc)}, 409)
+            except StoreUnavailableError:
+                _logger.warning("feature_flags_admin_store_unavailable", path=request.url.path)
+                body = {"error": "store_unavailable", "message": "the flag store did not answer"}
+                return JSONResponse(body, 503, headers={"Retry-After": "1"})
+
+        return endpoint
+
+    async def _run(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return await run_in_threadpool(function, *args, **kwargs)
+
+    @staticmethod
+    async def _body(request: Request) -> dict[str, Any]:
+        try:
+            payload = json.loads(await request.body() or b"null")
+        except ValueError as exc:
+            raise InvalidInputError("body", "must be valid JSON") from exc
+        if not isinstance(payload, dict):
+            raise InvalidInputError("body", "must be a JSON object")
+        return payload
+
+    @staticmethod
+    def _reason(request: Request) -> str:
+        reason = request.headers.get("x-change-reason", "").strip()
+        if not reason:
+            raise InvalidInputError("X-Change-Reason", "header is required on every change")
+        return reason
+
+    @staticmethod
+    def _model(model: Any, status: int = 200) -> Response:
+        return JSONResponse(
+            model.model_dump(mode="json"), status, headers={"ETag": _version_etag(model.version)}
+        )
+
+    async def _check_version(self, getter: Callable[[str], Any], request: Request) -> int | None:
+        """Compare ``If-Match`` with the stored version; 412 when it is stale."""
+        expected = _if_match(request)
+        if expected is None:
+            return None
+        current = await self._run(getter, request.path_params["key"])
+        if current.version != expected:
+            raise _AdminError(
+                412,
+                {"error": "precondition_failed", "current_version": current.version},
+                {"ETag": _version_etag(current.version)},
+            )
+        return expected
+
+    # ------------------------------------------------------------------ flags
+
+    async def list_flags(self, request: Request, actor: str) -> Response:
+        include = request.query_params.get("include_archived", "true") != "false"
+        flags = await self._run(self._admin.list_flags, include_archived=include)
+        return JSONResponse({"flags": [flag.model_dump(mode="json") for flag in flags]})
+
+    async def get_flag(self, request: Request, actor: str) -> Response:
+        return self._model(await self._run(self._admin.get_flag, request.path_params["key"]))
+
+    async def create_flag(self, request: Request, actor: str) -> Response:
+        body, reason = await self._body(request), self._reason(request)
+        flag = await self._run(self._admin.create_flag, body, actor=actor, reason=reason)
+        response = self._model(flag, 201)
+        response.headers["Location"] = f"{request.url.path}/{flag.key}"
+        return response
+
+    async def update_flag(self, request: Request, actor: str) -> Response:
+        return await self._update(request, actor, self._admin.get_flag, self._admin.update_flag)
+
+    async def _update(
+        self, request: Request, actor: str, getter: Callable[..., Any], update: Callable[..., Any]
+    ) -> Response:
+        key = request.path_params["key"]
+        if "if-match" not in request.headers:
+            raise _AdminError(
+                428, {"error": "precondition_required", "message": "send If-Match: the ETag read"}
+            )
+        body, reason = await self._body(request), self._reason(request)
+        if body.setdefault("key", key) != key:
+            raise InvalidInputError("key", "must match the key in the path")
+        expected = await self._check_version(getter, request)
+        if expected is None:
+            expected = (await self._run(getter, key)).version
+        try:
+            model = await self._run(
+                update, body, expected_version=expected, actor=actor, reason=reason
+            )
+        except ConflictError as exc:
+            raise _AdminError(412, {"error": "precondition_failed", "message": str(exc)}) from exc
+        return self._model(model)
+
+    async def toggle_flag(self, request: Request, actor: str) -> Response:
+        body, reason = await self._body(request), self._reason(request)
+        enabled = body.get("enabled")
+        if not isinstance(enabled, bool):
+            raise InvalidInputError("enabled", "must be true or false")
+        expected = _if_match(request)
+        try:
+            flag = await self._run(
+                self._admin.toggle_flag,
+                request.path_params["key"],
+                enabled,
+                expected_version=expected,
+                actor=actor,
+                reason=reason,
+            )
+        except ConflictError as exc:
+            if expected is None:
+                raise
+            raise _AdminError(412, {"error": "precondition_failed", "message": str(exc)}) from exc
+        return self._model(flag)
+
+    async def archive_flag(self, request: Request, actor: str) -> Response:
+        reason = self._reason(request)
+        await self._check_version(self._admin.get_flag, request)
+        flag = await self._run(
+            self._admin.archive_flag, request.path_params["key"], actor=actor, reason=reason
+        )
+        return self._model(flag)
+
+    async def delete_flag(self, request: Request, actor: str) -> Response:
+        reason = self._reason(request)
+        key = request.path_params["key"]
+        if _if_match(request) is not None and await self._run(self._admin.flag_exists, key):
+            await self._check_version(self._admin.get_flag, request)
+        await self._run(self._admin.delete_flag, key, actor=actor, reason=reason)
+        return Response(status_code=204)
+
+    # ------------------------------------------------------------------ segments
+
+    async def list_segments(self, request: Request, actor: str) -> Response:
+        segments = await self._run(self._admin.list_segments)
+        return JSONResponse({"segments": [s.model_dump(mode="json") for s in segments]})
+
+    async def get_segment(self, request: Request, actor: str) -> Response:
+        return self._model(await self._run(self._admin.get_segment, request.path_params["key"]))
+
+    async def create_segment(self, request: Request, actor: str) -> Response:
+        body, reason = await self._body(request), self._reason(request)
+        segment = await self._run(self._admin.create_segment, body, actor=actor, reason=reason)
+        response = self._model(segment, 201)
+        response.headers["Location"] = f"{request.url.path}/{segment.key}"
+        return response
+
+    async def update_segment(self, request: Request, actor: str) -> Response:
+        return await self._update(
+            request, actor, self._admin.get_segment, self._admin.update_segment
+        )
+
+    async def archive_segment(self, request: Request, actor: str) -> Response:
+        reason = self._reason(request)
+        await self._check_version(self._admin.get_segment, request)
+        segment = await self._run(
+            self._admin.archive_segment, request.path_params["key"], actor=actor, reason=reason
+        )
+        return self._model(segment)
+
+    async def delete_segment(self, request: Request, actor: str) -> Response:
+        reason = self._reason(request)
+        await self._run(
+            self._admin.delete_segment, request.path_params["key"], actor=actor, reason=reason
+        )
+        return Response(status_code=204)
+
+    # ------------------------------------------------------------------ audit
+
+    async def audit_log(self, request: Request, actor: str) -> Response:
+        records = await self._run(self._admin.audit_log)
+        return JSONResponse({"records": [r.model_dump(mode="json") for r in records]})
+
+    async def verify_audit(self, request: Request, actor: str) -> Response:
+        verification = await self._run(self._admin.verify_audit)
+        return JSONResponse(verification.model_dump(mode="json"))
+
+    async def schemas(self, request: Request, actor: str) -> Response:
+        return JSONResponse(self._admin.json_schemas())

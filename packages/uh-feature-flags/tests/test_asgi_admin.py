@@ -1,0 +1,262 @@
+"""The admin API over HTTP: CRUD, toggles, archive, ETag/If-Match, errors, audit, auth."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from unified_health.feature_flags._admin import FeatureFlagAdmin
+from unified_health.feature_flags._asgi import create_asgi_app
+from unified_health.feature_flags._client import FeatureFlagClient
+from unified_health.feature_flags._errors import InvalidInputError, StoreUnavailableError
+from unified_health.feature_flags.stores import Commit, InMemoryFeatureFlagStore
+
+WHY = {"X-Change-Reason": "ticket 42"}
+FLAG = {"key": "beta", "enabled": True, "client_side": True}
+
+
+@contextmanager
+def served(app: Any) -> Iterator[httpx.Client]:
+    """Serve ``app`` with uvicorn on a free 127.0.0.1 port; yield an HTTP client for it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="error", lifespan="off", ws="none", http="h11")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive(), "uvicorn stopped"
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.005)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}/admin/v1", timeout=10) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+class BreakableStore(InMemoryFeatureFlagStore):
+    """An in-memory store whose commits fail while ``down`` is set."""
+
+    down = False
+
+    def commit(self, commit: Commit) -> int:
+        if self.down:
+            raise StoreUnavailableError("store is down")
+        return super().commit(commit)
+
+
+def authorize(request: Request) -> str:
+    token = request.headers.get("authorization", "")
+    if token == "Bearer admin-token":
+        return "alice"
+    if token == "Bearer viewer-token" and request.method == "GET":
+        return "bob"
+    raise HTTPException(401 if not token else 403, "not allowed")
+
+
+@pytest.fixture
+def store() -> BreakableStore:
+    return BreakableStore()
+
+
+@pytest.fixture
+def flags(store: BreakableStore) -> Iterator[FeatureFlagClient]:
+    with FeatureFlagClient(store, background=False) as client:
+        yield client
+
+
+@pytest.fixture
+def http(store: BreakableStore, flags: FeatureFlagClient) -> Iterator[httpx.Client]:
+    app = create_asgi_app(
+        flags, authorize=None, admin=FeatureFlagAdmin(store), admin_authorize=authorize
+    )
+    with served(app) as client:
+        client.headers["Authorization"] = "Bearer admin-token"
+        yield client
+
+
+def test_admin_routes_refuse_to_exist_without_an_authorizer(flags: FeatureFlagClient) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        create_asgi_app(flags, authorize=None, admin=FeatureFlagAdmin(InMemoryFeatureFlagStore()))
+    assert caught.value.field == "admin_authorize"
+
+
+def test_admin_routes_are_absent_without_admin(flags: FeatureFlagClient) -> None:
+    paths = [getattr(route, "path", "") for route in create_asgi_app(flags, authorize=None).routes]
+    assert not any(path.startswith("/admin") for path in paths)
+
+
+def test_requests_without_credentials_are_refused(http: httpx.Client) -> None:
+    anonymous = http.get("/flags", headers={"Authorization": ""})
+    assert anonymous.status_code == 401
+    viewer = {"Authorization": "Bearer viewer-token"}
+    assert http.get("/flags", headers=viewer).status_code == 200
+    assert http.post("/flags", json=FLAG, headers={**viewer, **WHY}).status_code == 403
+
+
+def test_create_read_list(http: httpx.Client) -> None:
+    created = http.post("/flags", json=FLAG, headers=WHY)
+    assert created.status_code == 201
+    assert created.headers["etag"] == '"1"'
+    assert created.headers["location"] == "/admin/v1/flags/beta"
+    assert created.json()["version"] == 1
+
+    read = http.get("/flags/beta")
+    assert read.status_code == 200
+    assert read.headers["etag"] == '"1"'
+    assert read.json()["enabled"] is True
+    assert [f["key"] for f in http.get("/flags").json()["flags"]] == ["beta"]
+
+
+def test_duplicate_key_is_a_conflict(http: httpx.Client) -> None:
+    http.post("/flags", json=FLAG, headers=WHY)
+    again = http.post("/flags", json=FLAG, headers=WHY)
+    assert again.status_code == 409
+    assert again.json()["error"] == "conflict"
+
+
+def test_invalid_definitions_name_the_field_and_rule(http: httpx.Client) -> None:
+    bad = http.post("/flags", json={**FLAG, "default_variant": "missing"}, headers=WHY)
+    assert bad.status_code == 422
+    body = bad.json()
+    assert body["error"] == "invalid_input"
+    assert body["field"]
+    assert body["rule"]
+    unknown = http.post("/flags", json={**FLAG, "colour": "red"}, headers=WHY)
+    assert unknown.status_code == 422
+    not_json = http.post(
+        "/flags", content=b"{", headers={**WHY, "content-type": "application/json"}
+    )
+    assert not_json.json() == {
+        "error": "invalid_input",
+        "field": "body",
+        "rule": "must be valid JSON",
+    }
+
+
+def test_every_change_needs_a_reason(http: httpx.Client) -> None:
+    response = http.post("/flags", json=FLAG)
+    assert response.status_code == 422
+    assert response.json()["field"] == "X-Change-Reason"
+
+
+def test_missing_flag_is_404(http: httpx.Client) -> None:
+    response = http.get("/flags/nope")
+    assert response.status_code == 404
+    assert response.json() == {"error": "not_found", "kind": "flag", "key": "nope"}
+
+
+def test_update_needs_if_match_and_refuses_a_stale_one(http: httpx.Client) -> None:
+    http.post("/flags", json=FLAG, headers=WHY)
+    change = {**FLAG, "description": "beta checkout"}
+
+    assert http.put("/flags/beta", json=change, headers=WHY).status_code == 428
+
+    updated = http.put("/flags/beta", json=change, headers={**WHY, "If-Match": '"1"'})
+    assert updated.status_code == 200
+    assert updated.headers["etag"] == '"2"'
+    assert updated.json()["description"] == "beta checkout"
+
+    stale = http.put("/flags/beta", json=change, headers={**WHY, "If-Match": '"1"'})
+    assert stale.status_code == 412
+    assert stale.json()["current_version"] == 2
+    assert stale.headers["etag"] == '"2"'
+
+    other_key = http.put(
+        "/flags/beta", json={**change, "key": "gamma"}, headers={**WHY, "If-Match": '"2"'}
+    )
+    assert other_key.status_code == 422
+
+
+def test_toggle_archive_and_delete(http: httpx.Client, flags: FeatureFlagClient) -> None:
+    http.post("/flags", json=FLAG, headers=WHY)
+    assert http.post("/flags/beta/toggle", json={"enabled": "yes"}, headers=WHY).status_code == 422
+    stale = http.post(
+        "/flags/beta/toggle", json={"enabled": False}, headers={**WHY, "If-Match": '"9"'}
+    )
+    assert stale.status_code == 412
+
+    off = http.post("/flags/beta/toggle", json={"enabled": False}, headers=WHY)
+    assert off.status_code == 200
+    assert off.json()["enabled"] is False
+    flags.refresh()
+    assert flags.is_enabled("beta", default=True) is False
+
+    archived = http.post("/flags/beta/archive", headers={**WHY, "If-Match": '"2"'})
+    assert archived.status_code == 200
+    assert archived.json()["archived"] is True
+
+    assert http.delete("/flags/beta", headers=WHY).status_code == 204
+    assert http.delete("/flags/beta", headers=WHY).status_code == 204  # idempotent
+    assert http.get("/flags/beta").status_code == 404
+
+
+def test_segments(http: httpx.Client) -> None:
+    segment = {"key": "pilot", "included": ["user-1"]}
+    created = http.post("/segments", json=segment, headers=WHY)
+    assert created.status_code == 201
+    assert created.headers["location"] == "/admin/v1/segments/pilot"
+    assert http.get("/segments/pilot").json()["included"] == ["user-1"]
+    assert [s["key"] for s in http.get("/segments").json()["segments"]] == ["pilot"]
+
+    changed = {**segment, "included": ["user-1", "user-2"]}
+    assert (
+        http.put("/segments/pilot", json=changed, headers={**WHY, "If-Match": '"7"'}).status_code
+        == 412
+    )
+    updated = http.put("/segments/pilot", json=changed, headers={**WHY, "If-Match": '"1"'})
+    assert updated.json()["included"] == ["user-1", "user-2"]
+    assert http.post("/segments/pilot/archive", headers=WHY).json()["archived"] is True
+    assert http.delete("/segments/pilot", headers=WHY).status_code == 204
+    assert http.get("/segments/pilot").status_code == 404
+
+
+def test_audit_log_records_the_actor_and_verifies(http: httpx.Client) -> None:
+    http.post("/flags", json=FLAG, headers=WHY)
+    http.post("/flags/beta/toggle", json={"enabled": False}, headers=WHY)
+    records = http.get("/audit").json()["records"]
+    assert [(r["action"], r["actor"], r["reason"]) for r in records][-2:] == [
+        ("flag.create", "alice", "ticket 42"),
+        ("flag.toggle", "alice", "ticket 42"),
+    ]
+    verdict = http.get("/audit/verify").json()
+    assert verdict["ok"] is True
+    assert verdict["count"] == len(records)
+
+
+def test_schemas(http: httpx.Client) -> None:
+    assert set(http.get("/schemas").json()) == {"Flag", "Segment"}
+
+
+def test_store_outage_is_503_with_retry_after(http: httpx.Client, store: BreakableStore) -> None:
+    store.down = True
+    response = http.post("/flags", json=FLAG, headers=WHY)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["error"] == "store_unavailable"
+
+
+def test_ofrep_and_admin_share_one_app(http: httpx.Client, flags: FeatureFlagClient) -> None:
+    http.post("/flags", json=FLAG, headers=WHY)
+    flags.refresh()
+    base = str(http.base_url).removesuffix("/admin/v1/")
+    evaluated = httpx.post(
+        f"{base}/ofrep/v1/evaluate/flags/beta", json={"context": {"targetingKey": "u"}}
+    )
+    assert evaluated.json()["value"] is True
