@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any
 
 import pytest
 
+from unified_health.analytics._errors import InvalidInputError
 from unified_health.analytics._sanitize import RedactionCategory, Sanitizer, ScrubResult
 
 
@@ -37,3 +43,258 @@ def test_categories_are_plain_strings_in_the_counts(sanitizer: Sanitizer) -> Non
 def test_output_is_json_serialisable(sanitizer: Sanitizer) -> None:
     result = sanitizer.scrub({"a": {1, 2}, "b": b"bytes", "c": float("nan"), 1: (1, 2)})
     json.dumps(result.properties, allow_nan=False)
+
+
+# ---------------------------------------------------------------- key-aware rules
+@pytest.mark.parametrize(
+    ("key", "category"),
+    [
+        ("name", "name"),
+        ("patientName", "name"),
+        ("PATIENT-NAME", "name"),
+        ("patient.name", "name"),
+        ("first_name", "name"),
+        ("emergencyContactName", "name"),
+        ("dob", "date_of_birth"),
+        ("dateOfBirth", "date_of_birth"),
+        ("birth_date", "date_of_birth"),
+        ("ssn", "ssn"),
+        ("mrn", "mrn"),
+        ("emailAddress", "email"),
+        ("contact-email", "email"),
+        ("home_phone", "phone"),
+        ("fax", "phone"),
+        ("address_line_1", "street_address"),
+        ("street", "street_address"),
+        ("zip", "zip_code"),
+        ("postcode", "zip_code"),
+        ("ip", "ip_address"),
+        ("clientIp", "ip_address"),
+        ("device_id", "device_id"),
+        ("imei", "device_id"),
+        ("mac", "device_id"),
+        ("vin", "vehicle_id"),
+        ("drivers_license", "license_number"),
+        ("member_id", "member_id"),
+        ("account_number", "account_number"),
+        ("emails", "email"),
+    ],
+)
+def test_sensitive_keys_redact_the_whole_value(
+    sanitizer: Sanitizer, key: str, category: str
+) -> None:
+    result = sanitizer.scrub({key: "anything at all 42"})
+    assert result.properties == {key: f"[REDACTED:{category}]"}
+    assert dict(result.redactions) == {category: 1}
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("specialty", "Obstetrics & Gynecology"),
+        ("specialty_name", "Cardiology"),
+        ("diagnosis_category", "cardiology"),
+        ("event_name", "Appointment Booked"),
+        ("screen_name", "Address Book"),
+        ("email_verified", "true"),
+        ("phone_type", "mobile"),
+        ("order_id", "ORD-2024-000123"),
+        ("ref", "A1B2C3"),
+        ("timestamp", "2026-03-01T10:00:00Z"),
+        ("app_version", "v2.10.0-rc1"),
+        ("event_id", "550e8400-e29b-41d4-a716-446655440000"),
+        ("age", "45"),
+    ],
+)
+def test_ordinary_keys_keep_benign_values(sanitizer: Sanitizer, key: str, value: str) -> None:
+    result = sanitizer.scrub({key: value})
+    assert result.properties == {key: value}
+    assert not result.redactions
+
+
+def test_timestamps_are_redacted_under_birth_keys_or_birth_words(sanitizer: Sanitizer) -> None:
+    assert sanitizer.scrub_value("2026-03-01T10:00:00Z", key="dob")[0] == "[REDACTED:date_of_birth]"
+    assert sanitizer.scrub_value("born 1950-03-01T00:00:00Z")[0] == "born [REDACTED:date_of_birth]"
+    assert sanitizer.scrub_value("seen 2026-03-01T10:00:00Z")[0] == "seen 2026-03-01T10:00:00Z"
+
+
+def test_ages_over_89_only(sanitizer: Sanitizer) -> None:
+    result = sanitizer.scrub({"age": 93, "patient_age": "91", "age_2": 45, "note": "a 95 y/o"})
+    assert result.properties == {
+        "age": "[REDACTED:age_over_89]",
+        "patient_age": "[REDACTED:age_over_89]",
+        "age_2": 45,
+        "note": "a [REDACTED:age_over_89] y/o",
+    }
+
+
+def test_containers_under_a_sensitive_key_are_redacted_leaf_by_leaf(sanitizer: Sanitizer) -> None:
+    result = sanitizer.scrub({"address": {"line": "12 Oak St", "verified": True, "unit": 4}})
+    assert result.properties == {
+        "address": {
+            "line": "[REDACTED:street_address]",
+            "verified": True,
+            "unit": "[REDACTED:street_address]",
+        }
+    }
+
+
+def test_numbers_are_scanned_too(sanitizer: Sanitizer) -> None:
+    result = sanitizer.scrub({"n": 4111111111111111, "count": 12, "zip": 90210, "ratio": 0.5})
+    assert result.properties == {
+        "n": "[REDACTED:credit_card]",
+        "count": 12,
+        "zip": "[REDACTED:zip_code]",
+        "ratio": 0.5,
+    }
+
+
+def test_identifiers_in_keys_are_redacted(sanitizer: Sanitizer) -> None:
+    result = sanitizer.scrub({"jane@example.com": 1, "a@example.com": 2, "b@example.com": 3})
+    assert list(result.properties) == [
+        "[REDACTED:email]",
+        "[REDACTED:email]_2",
+        "[REDACTED:email]_3",
+    ]
+    assert dict(result.redactions) == {"email": 3}
+
+
+# ---------------------------------------------------------------- configuration
+def test_custom_patterns_are_reported_under_their_own_name() -> None:
+    sanitizer = Sanitizer(custom_patterns={"clinic_mrn": r"\bCLN\d{7}\b"})
+    text, counts = sanitizer.scrub_value("chart CLN1234567 reviewed")
+    assert (text, dict(counts)) == ("chart [REDACTED:clinic_mrn] reviewed", {"clinic_mrn": 1})
+
+
+@pytest.mark.parametrize(
+    "patterns",
+    [{"Bad Name": r"\d"}, {"ok": r"("}, {"ok": r"\d*"}, {"": r"x"}],
+)
+def test_invalid_custom_patterns_are_rejected_without_echoing_them(
+    patterns: dict[str, str],
+) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        Sanitizer(custom_patterns=patterns)
+    assert info.value.field.startswith("custom_patterns")
+
+
+def test_allow_keys_skip_key_rules_but_values_are_still_scanned() -> None:
+    sanitizer = Sanitizer(allow_keys=["Mac"])
+    assert sanitizer.scrub({"mac": "Sonoma"}).properties == {"mac": "Sonoma"}
+    assert sanitizer.scrub({"mac": "aa:bb:cc:dd:ee:ff"}).properties == {
+        "mac": "[REDACTED:device_id]"
+    }
+
+
+def test_extra_sensitive_keys_match_after_normalisation() -> None:
+    sanitizer = Sanitizer(extra_sensitive_keys=["loyalty_code"])
+    result = sanitizer.scrub({"loyaltyCode": "GOLD", "plan": "GOLD"})
+    assert result.properties == {"loyaltyCode": "[REDACTED:custom]", "plan": "GOLD"}
+
+
+# ---------------------------------------------------------------- urls
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "https://portal.example.com/patients/884213/labs?tab=results",
+            "https://portal.example.com/patients/[REDACTED:url_identifier]/labs?tab=results",
+        ),
+        ("/users/jane-doe/settings", "/users/[REDACTED:url_identifier]/settings"),
+        ("/patients/search?page=2", "/patients/search?page=2"),
+        (
+            "https://x.example/find?patient_name=Jane+Doe&dob=1950-03-01&sort=asc",
+            "https://x.example/find?patient_name=[REDACTED:name]&dob=[REDACTED:date_of_birth]"
+            "&sort=asc",
+        ),
+        ("https://x.example/?q=jane%40example.com", "https://x.example/?q=[REDACTED:email]"),
+        ("https://jane:pw@x.example/", "https://[REDACTED:url_identifier]/"),
+        (
+            "https://example.com/pricing?utm_source=mail",
+            "https://example.com/pricing?utm_source=mail",
+        ),
+    ],
+)
+def test_url_rules(sanitizer: Sanitizer, url: str, expected: str) -> None:
+    assert sanitizer.scrub_value(url)[0] == expected
+
+
+# ---------------------------------------------------------------- bad input
+class _Hostile:
+    def __repr__(self) -> str:
+        raise RuntimeError("no")
+
+    def __str__(self) -> str:
+        raise RuntimeError("no")
+
+
+def test_cycles_depth_and_unknown_types_are_dropped_and_counted(sanitizer: Sanitizer) -> None:
+    cyclic: dict[str, object] = {"email": "x@example.com"}
+    cyclic["self"] = cyclic
+    deep: dict[str, object] = {}
+    node = deep
+    for _ in range(50):
+        node["next"] = {}
+        node = node["next"]  # type: ignore[assignment]
+    result = sanitizer.scrub({"cyclic": cyclic, "deep": deep, "odd": _Hostile(), "gen": iter([])})
+    json.dumps(result.properties)
+    assert result.properties["cyclic"] == {
+        "email": "[REDACTED:email]",
+        "self": "[REDACTED:too_deep]",
+    }
+    assert result.properties["odd"] == "[REDACTED:unsupported_type]"
+    assert result.redactions["too_deep"] == 2
+    assert result.redactions["unsupported_type"] == 2
+
+
+def test_odd_keys_and_values_are_coerced(sanitizer: Sanitizer) -> None:
+    event = {
+        1: b"jane@example.com",
+        None: bytearray(b"\xff\xfe ok"),
+        (1, 2): "dropped with its key",
+        "when": dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC),
+        "dob": dt.date(1950, 3, 1),
+        "id": uuid.UUID(int=7),
+        "price": Decimal("12.50"),
+        "tags": {"b", "a"},
+        "inf": float("inf"),
+    }
+    result = sanitizer.scrub(event)  # type: ignore[arg-type]
+    assert result.properties == {
+        "1": "[REDACTED:email]",
+        "None": "\ufffd\ufffd ok",
+        "when": "2026-03-01T10:00:00+00:00",
+        "dob": "[REDACTED:date_of_birth]",
+        "id": "00000000-0000-0000-0000-000000000007",
+        "price": "12.50",
+        "tags": ["a", "b"],
+        "inf": None,
+    }
+    assert result.redactions["unsupported_type"] == 1
+
+
+def test_too_large_input_is_bounded(sanitizer: Sanitizer) -> None:
+    result = sanitizer.scrub({"big": "x" * 70_000, "many": list(range(10_000))})
+    assert result.properties["big"] == "[REDACTED:too_large]"
+    assert "[REDACTED:too_large]" in result.properties["many"]  # type: ignore[operator]
+
+
+def test_unreadable_input_fails_closed(sanitizer: Sanitizer) -> None:
+    class Broken(dict[str, object]):
+        def items(self) -> Any:
+            raise RuntimeError("boom")
+
+    for bad in (Broken(a=1), None, ["a"]):
+        result = sanitizer.scrub(bad)  # type: ignore[arg-type]
+        assert result.properties == {}
+        assert dict(result.redactions) == {"unsupported_type": 1}
+
+
+def test_a_sanitizer_is_shared_safely_between_threads(sanitizer: Sanitizer) -> None:
+    events = [
+        {"note": f"call 555-123-{i:04d} or mail u{i}@example.com", "i": i} for i in range(200)
+    ]
+    expected = [sanitizer.scrub(event) for event in events]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(sanitizer.scrub, events))
+    assert results == expected

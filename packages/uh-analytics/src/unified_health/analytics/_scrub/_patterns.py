@@ -18,7 +18,7 @@ __all__ = [
     "DATE_CONTEXT",
     "DIGIT",
     "EMAIL",
-    "EMAIL_HINT",
+    "AT_SIGN",
     "IBAN",
     "IPV4",
     "IPV6",
@@ -26,7 +26,10 @@ __all__ = [
     "MAC",
     "MBI",
     "NAME_CONTEXT",
-    "NAME_HINT",
+    "HONORIFIC",
+    "STREET_SUFFIXES",
+    "CONTEXT_FIRST_WORDS",
+    "BENIGN_TOKEN",
     "PHONE_INTL",
     "PHONE_NANP",
     "PHONE_NATIONAL",
@@ -39,12 +42,24 @@ __all__ = [
 ]
 
 DIGIT = re.compile(r"\d")
+# Whole values that hold no identifier whatever their key: ISO-8601 timestamps (a date of birth is
+# caught by its key or its context words, which such a value cannot hold), version strings, UUIDs,
+# hex digests, small numbers and single lower-case words.
+BENIGN_TOKEN = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?"
+    r"|v?\d{1,4}(?:\.\d{1,3}){1,2}(?:[-+][0-9A-Za-z.-]{1,20})?"
+    r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"|[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}"
+    r"|[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}"
+    r"|-?\d{1,6}(?:\.\d{1,6})?"
+    r"|[a-z][a-z_ &'-]{0,40}"
+)
 
 # ---------------------------------------------------------------- email
 # The at sign as it appears raw, URL-encoded (once or twice), JSON-escaped, as an HTML entity, or
 # spelled out in brackets.
 _AT = r"(?:@|%40|%2540|\\u0040|&\#0*64;|&commat;|\s?[\[(]at[\])]\s?)"
-EMAIL_HINT = re.compile(r"@|%(?:25)?40|\\u0040|&#0*64;|&commat;|[\[(]at[\])]", re.IGNORECASE)
+AT_SIGN = re.compile(r"@|%(?:25)?40|\\u0040|&#0*64;|&commat;|[\[(]at[\])]", re.IGNORECASE)
 EMAIL = re.compile(
     r"(?<![\w.+'%-])"
     r"(?:[\w!#$'*+^`{|}~-]|%[0-9A-Fa-f]{2})(?:[\w!#$'*+^`{|}~.-]|%[0-9A-Fa-f]{2}){0,63}"
@@ -110,7 +125,7 @@ DATE = re.compile(
     re.IGNORECASE,
 )
 DATE_CONTEXT = re.compile(
-    r"\b(?:(?P<birth>dob|d\.o\.b|date\s+of\s+birth|birth\s*date|birth\s*day|born|birth)"
+    r"\b(?:(?P<birth>dob|d\.o\.b|date\s+of\s+birth|birth\s*date|birth\s*day|born|birth|b(?=\.\s))"
     r"|(?P<other>deceased|died|death|dod|date\s+of\s+death|admitted|admission|admit|discharged?"
     r"|date\s+of\s+service|dos|visit\s+date|date\s+of\s+visit|expired))\b",
     re.IGNORECASE,
@@ -123,11 +138,13 @@ AGE = re.compile(
 )
 
 # ---------------------------------------------------------------- places
-_SUFFIX = (
-    r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl"
-    r"|terrace|ter|circle|cir|highway|hwy|parkway|pkwy|square|sq|trail|trl|alley|aly|crescent"
-    r"|cres|pike|plaza|plz|route|rte|expressway|expy|freeway|fwy)"
-)
+STREET_SUFFIXES = (
+    "street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd", "lane", "ln", "drive", "dr",
+    "court", "ct", "way", "place", "pl", "terrace", "ter", "circle", "cir", "highway", "hwy",
+    "parkway", "pkwy", "square", "sq", "trail", "trl", "alley", "aly", "crescent", "cres", "pike",
+    "plaza", "plz", "route", "rte", "expressway", "expy", "freeway", "fwy",
+)  # fmt: skip
+_SUFFIX = "(?:" + "|".join(STREET_SUFFIXES) + ")"
 _STATES = (
     r"(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|PR|RI"
     r"|S[CD]|T[NX]|UT|V[AIT]|W[AIVY])"
@@ -135,7 +152,7 @@ _STATES = (
 ADDRESS = re.compile(
     r"(?<![\w.,/-])(?:\d{1,6}[A-Za-z]?(?:-\d{1,4})?\s+"
     r"(?:[NSEW]\.?\s+|(?:north|south|east|west)\s+)?"
-    r"(?:[A-Za-z0-9][\w'.-]*\s+){1,4}?" + _SUFFIX + r"\b\.?"
+    r"(?:[A-Za-z0-9][\w'.-]*\s+){1,4}?" + _SUFFIX + r"\b\.?(?:\s+(?:[NS][EW]?|[EW])\b\.?)?"
     r"(?:,?\s*(?:apt|apartment|suite|ste|unit|fl|floor|rm|room|#)\.?\s*#?\s*[A-Za-z0-9-]{1,6}\b)?"
     r"(?:,\s*[A-Za-z][A-Za-z .'-]{1,30}?,?\s+" + _STATES + r"\b\.?(?:\s+\d{5}(?:-\d{4})?\b)?)?"
     r"|p\.?\s?o\.?\s?box\s+\d{1,8}\b)",
@@ -208,8 +225,19 @@ CONTEXT_ID = re.compile(
     re.IGNORECASE,
 )
 
+# The first word of every context phrase above, as a lower-case letter run.
+CONTEXT_FIRST_WORDS = (
+    "ssn", "ss", "social", "soc", "mrn", "medical", "chart", "patient", "record", "member", "mbi",
+    "medicare", "medicaid", "subscriber", "policy", "insurance", "health", "beneficiary", "group",
+    "account", "bank", "acct", "a", "driver", "drivers", "licence", "license", "dl", "passport",
+    "certificate", "phone", "tel", "telephone", "mobile", "cell", "fax", "call", "text", "sms",
+    "whatsapp", "contact", "ph", "imei", "meid", "device", "serial", "udid", "idfa", "android",
+    "advertising", "mac", "vin", "vehicle", "plate", "zip", "postal", "post", "card", "credit",
+    "cc", "iban", "mrn",
+)  # fmt: skip
+
 # ---------------------------------------------------------------- names
-NAME_HINT = re.compile(r"name|\bm(?:r|rs|s|x|iss)\b|patient", re.IGNORECASE)
+HONORIFIC = re.compile(r"\bM(?:r|rs|s|x|iss)\b")
 NAME_CONTEXT = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+"
     r"|\b(?i:(?:patient(?:'s)?|full|first|last|given|family|my|his|her|their)\s+name"

@@ -8,6 +8,7 @@ Overlapping findings are merged into one redaction, reported under the most spec
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable
 from urllib.parse import unquote
 
@@ -39,6 +40,22 @@ _IMEI_PREFIXES = frozenset(
 )  # fmt: skip
 _CONTEXT_WINDOW = 48
 _DIGIT_RUN = re.compile(r"\d+")
+_NATIONAL_PREFIX = re.compile(r"0[1-9]\d{0,3}\Z")
+_LOCAL_CHARS = frozenset(string.ascii_letters + string.digits + "!#$'*+^`{|}~.-_%")
+_NAME_WORDS = frozenset(
+    {"mr", "mrs", "ms", "mx", "miss", "patient", "name", "full", "first", "last", "given",
+     "family", "my", "his", "her", "their"}
+)  # fmt: skip
+_LETTERS = re.compile(r"[a-z]+")
+# The words that must appear (as a whole lower-case letter run) before a detector can match.
+_DATE_WORDS = frozenset(
+    {"dob", "birth", "birthdate", "birthday", "born", "deceased", "died", "death", "dod",
+     "admitted", "admission", "admit", "discharged", "discharge", "service", "dos", "visit",
+     "expired", "b"}
+)  # fmt: skip
+_AGE_WORDS = frozenset({"age", "aged", "years", "year", "yrs", "yr", "yo", "y", "old"})
+_STREET_WORDS = frozenset(p.STREET_SUFFIXES) | {"box"}
+_CONTEXT_WORDS = frozenset(p.CONTEXT_FIRST_WORDS)
 _IBAN_HEAD = re.compile(r"[A-Za-z]{2}\d{2}[ -]?\Z")
 _CONTEXT_NAMES = tuple(name for name in p.CONTEXT_ID.groupindex if name != "value")
 
@@ -65,22 +82,27 @@ class TextScanner:
         spans: list[Span] = []
         for name, pattern in self._custom:
             spans.extend((m.start(), m.end(), name, 0) for m in pattern.finditer(text) if m.group())
-        if p.EMAIL_HINT.search(text):
-            spans.extend((m.start(), m.end(), C.EMAIL, 1) for m in p.EMAIL.finditer(text))
+        if len(text) < 2 or p.BENIGN_TOKEN.fullmatch(text):
+            return spans
+        if "@" in text or "%" in text or "\\u" in text or "&#" in text or "at]" in text:
+            _find_emails(text, spans)
         if "://" in text or "www." in text:
             for m in p.URL.finditer(text):
                 spans.extend(self._url(m.group(), m.start()))
-        elif text.startswith("/"):
+        elif text[0] == "/":
             end = len(text.split(None, 1)[0])
             spans.extend(self._url(text[:end], 0))
+        lower = text.lower()
         if p.DIGIT.search(text):
-            _find_numbers(text, spans)
-        elif ":" in text or "-" in text or "." in text:
+            _find_numbers(text, lower, spans)
+        elif text.count(":") >= 5 or text.count("-") >= 5 or text.count(".") >= 2:
             spans.extend((m.start(), m.end(), C.DEVICE_ID, 5) for m in p.MAC.finditer(text))
-        if p.NAME_HINT.search(text):
-            spans.extend(
-                (m.start("name"), m.end("name"), C.NAME, 9) for m in p.NAME_CONTEXT.finditer(text)
-            )
+        if "name" in lower or "patient" in lower or ("m" in lower and p.HONORIFIC.search(text)):
+            for word in _LETTERS.finditer(lower):
+                if word.group() in _NAME_WORDS:
+                    found = p.NAME_CONTEXT.match(text, word.start())
+                    if found is not None:
+                        spans.append((found.start("name"), found.end("name"), C.NAME, 9))
         return spans
 
 
@@ -112,52 +134,98 @@ def _context_before(text: str, start: int) -> str:
     return text[max(0, start - _CONTEXT_WINDOW) : start]
 
 
-def _find_numbers(text: str, spans: list[Span]) -> None:
-    spans.extend(
-        (m.start(), m.end(), C.SSN, 2)
-        for m in p.SSN.finditer(text)
-        if is_ssn(m.group(1), m.group(3), m.group(4))
-    )
-    for m in p.LONG_NUMBER.finditer(text):
-        if not _IBAN_HEAD.search(text, max(0, m.start() - 5), m.start()):
-            _long_number(m.group(), m.start(), spans)
+def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
+    runs = _DIGIT_RUN.findall(text)
+    total = sum(map(len, runs))
+    size = len(text)
+    words = _LETTERS.findall(lower)
+    lengths = set(map(len, runs))
+    if total >= 9 and {2, 3, 4} <= lengths:
+        spans.extend(
+            (m.start(), m.end(), C.SSN, 2)
+            for m in p.SSN.finditer(text)
+            if is_ssn(m.group(1), m.group(3), m.group(4))
+        )
+    if total >= 12:
+        for m in p.LONG_NUMBER.finditer(text):
+            if not _IBAN_HEAD.search(text, max(0, m.start() - 5), m.start()):
+                _long_number(m.group(), m.start(), spans)
     iban_hit = False
-    if len(text) >= 15:
+    if size >= 15 and words:
         for m in p.IBAN.finditer(text):
             span = _iban(m.group(), m.start())
             if span is not None:
                 spans.append(span)
                 iban_hit = True
-        spans.extend(
-            (m.start(), m.end(), C.VEHICLE_ID, 4) for m in p.VIN.finditer(text) if is_vin(m.group())
-        )
-    _find_phones(text, spans, national=not iban_hit)
+        if size >= 17:
+            spans.extend(
+                (m.start(), m.end(), C.VEHICLE_ID, 4)
+                for m in p.VIN.finditer(text)
+                if is_vin(m.group())
+            )
+    if total >= 8:
+        nanp = (3 in lengths and (4 in lengths or 7 in lengths)) or not lengths.isdisjoint({10, 11})
+        national = not iban_hit and ("(0" in text or any(_NATIONAL_PREFIX.match(r) for r in runs))
+        _find_phones(text, spans, nanp=nanp, national=national)
     _find_network(text, spans)
-    if len(text) >= 11:
+    if size >= 11 and total >= 5 and words:
         spans.extend((m.start(), m.end(), C.MEMBER_ID, 4) for m in p.MBI.finditer(text))
-    for m in p.DATE.finditer(text):
-        context = p.DATE_CONTEXT.search(_context_before(text, m.start()))
-        if context is not None:
-            category = C.DATE_OF_BIRTH if context.group("birth") else C.PERSONAL_DATE
-            spans.append((m.start(), m.end(), category, 6))
-    for m in p.AGE.finditer(text):
-        group = m.lastgroup or "a"
-        if 90 <= int(m.group(group)) <= 150:
-            spans.append((m.start(group), m.end(group), C.AGE_OVER_89, 6))
-    spans.extend((m.start(), m.end(), C.STREET_ADDRESS, 7) for m in p.ADDRESS.finditer(text))
-    spans.extend(
-        (m.start("zip"), m.end("zip"), C.ZIP_CODE, 7)
-        for m in p.ZIP_AFTER_STATE.finditer(text)
-        if m.group("state") not in p.AMBIGUOUS_STATES or text[: m.start()].rstrip().endswith(",")
-    )
-    for m in p.CONTEXT_ID.finditer(text):
-        span = _context_id(m)
-        if span is not None:
-            spans.append(span)
+    if not words:
+        return
+    word_set = set(words)
+    if total >= 4 and not word_set.isdisjoint(_DATE_WORDS):
+        for m in p.DATE.finditer(text):
+            context = p.DATE_CONTEXT.search(_context_before(text, m.start()))
+            if context is not None:
+                category = C.DATE_OF_BIRTH if context.group("birth") else C.PERSONAL_DATE
+                spans.append((m.start(), m.end(), category, 6))
+    if not word_set.isdisjoint(_AGE_WORDS):
+        for m in p.AGE.finditer(text):
+            group = m.lastgroup or "a"
+            if 90 <= int(m.group(group)) <= 150:
+                spans.append((m.start(group), m.end(group), C.AGE_OVER_89, 6))
+    if " " in text:
+        if not word_set.isdisjoint(_STREET_WORDS):
+            spans.extend(
+                (m.start(), m.end(), C.STREET_ADDRESS, 7) for m in p.ADDRESS.finditer(text)
+            )
+        if max(map(len, runs)) >= 5:
+            spans.extend(
+                (m.start("zip"), m.end("zip"), C.ZIP_CODE, 7)
+                for m in p.ZIP_AFTER_STATE.finditer(text)
+                if m.group("state") not in p.AMBIGUOUS_STATES
+                or text[: m.start()].rstrip().endswith(",")
+            )
+    if total >= 3 and not word_set.isdisjoint(_CONTEXT_WORDS):
+        for word in _LETTERS.finditer(lower):
+            if word.group() in _CONTEXT_WORDS:
+                found = p.CONTEXT_ID.match(text, word.start())
+                span = None if found is None else _context_id(found)
+                if span is not None:
+                    spans.append(span)
 
 
-def _find_phones(text: str, spans: list[Span], *, national: bool) -> None:
-    spans.extend((m.start(), m.end(), C.PHONE, 3) for m in p.PHONE_NANP.finditer(text))
+def _find_emails(text: str, spans: list[Span]) -> None:
+    """Find each at sign (raw or encoded), walk back over the local part, then match forward."""
+    last_end = 0
+    for at in p.AT_SIGN.finditer(text):
+        start = at.start()
+        floor = max(last_end, start - 64)
+        while start > floor and text[start - 1] in _LOCAL_CHARS:
+            start -= 1
+        while start < at.start() and text[start] in ".%":
+            start += 1
+        m = p.EMAIL.match(text, start)
+        if m is None and start < at.start():
+            m = p.EMAIL.search(text, start, at.end() + 256)
+        if m is not None:
+            spans.append((m.start(), m.end(), C.EMAIL, 1))
+            last_end = m.end()
+
+
+def _find_phones(text: str, spans: list[Span], *, nanp: bool, national: bool) -> None:
+    if nanp:
+        spans.extend((m.start(), m.end(), C.PHONE, 3) for m in p.PHONE_NANP.finditer(text))
     if "+" in text:
         for m in p.PHONE_INTL.finditer(text):
             end = _digit_groups_end(text, m.start(), m.end(), 8, 15)
@@ -191,7 +259,7 @@ def _digit_groups_end(text: str, start: int, end: int, least: int, most: int) ->
 
 
 def _find_network(text: str, spans: list[Span]) -> None:
-    if "." in text:
+    if text.count(".") >= 3:
         spans.extend(
             (m.start(), m.end(), C.IP_ADDRESS, 4)
             for m in p.IPV4.finditer(text)
@@ -206,7 +274,7 @@ def _find_network(text: str, spans: list[Span]) -> None:
                 candidate = candidate[:-1]
             if candidate.count(":") >= 2 and is_ip_address(candidate):
                 spans.append((m.start(), m.start() + len(candidate), C.IP_ADDRESS, 4))
-    if ":" in text or "-" in text or "." in text:
+    if text.count(":") >= 5 or text.count("-") >= 5 or text.count(".") >= 2:
         spans.extend((m.start(), m.end(), C.DEVICE_ID, 5) for m in p.MAC.finditer(text))
 
 

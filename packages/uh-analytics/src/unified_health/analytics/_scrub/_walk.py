@@ -44,6 +44,7 @@ MAX_NODES = 5_000
 MAX_TEXT = 65_536
 _AGE = "age"
 _CACHE_LIMIT = 4_096
+_CACHED_KEY_LENGTH = 128
 _MARKER = re.compile(r"\[REDACTED:[a-z][a-z0-9_]{0,39}\]")
 _LEADING_NUMBER = re.compile(r"\s*(\d{1,3})(?!\d)")
 _STRINGIFIED = (
@@ -64,12 +65,16 @@ class Walker:
         self._scanner = scanner
         self._allow = allow
         self._extra = extra
-        self._cache: dict[str, str | None] = {}
+        self._cache: dict[str, tuple[str, str | None]] = {}
 
-    def key_category(self, key: str) -> str | None:
-        """The category a key holds whole (``"age"`` for age keys), cached per key."""
-        found = self._cache.get(key, "")
-        if found != "":
+    def key_info(self, key: str, counts: dict[str, int]) -> tuple[str, str | None]:
+        """The key with identifiers redacted, and the category its value holds whole.
+
+        The category is ``"age"`` for age keys. Keys in which nothing was found are cached (keys
+        are an event's schema and repeat); keys holding an identifier are never kept.
+        """
+        found = self._cache.get(key)
+        if found is not None:
             return found
         tokens = normalise_key(key)
         compact = "".join(tokens)
@@ -83,10 +88,17 @@ class Walker:
         else:
             classified = classify_key(tokens)
             category = None if classified is None else classified.value
+        own: dict[str, int] = {}
+        clean = self._scanner.redact(key, own)
+        if own:
+            for name, count in own.items():
+                counts[name] = counts.get(name, 0) + count
+            return clean, category
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
-        self._cache[key] = category
-        return category
+        if len(key) <= _CACHED_KEY_LENGTH:
+            self._cache[key] = (clean, category)
+        return clean, category
 
     def mapping(self, data: Mapping[Any, object], counts: dict[str, int]) -> dict[str, object]:
         """Walk a top-level mapping."""
@@ -99,10 +111,19 @@ class Walker:
     ) -> dict[str, object]:
         out: dict[str, object] = {}
         for raw_key, raw_value in list(data.items()):
-            key = self._key(raw_key, state)
-            if key is None:
+            if isinstance(raw_key, str):
+                text = raw_key
+            elif raw_key is None or isinstance(raw_key, int | float):
+                text = str(raw_key)
+            elif isinstance(raw_key, Enum) and isinstance(raw_key.value, str | int):
+                text = str(raw_key.value)
+            else:
+                state.count(C.UNSUPPORTED_TYPE)
                 continue
-            own = self.key_category(key) if isinstance(raw_key, str) else None
+            if len(text) > MAX_TEXT:
+                state.count(C.TOO_LARGE)
+                continue
+            key, own = self.key_info(text, state.counts)
             category = own if own is not None else inherited
             if key in out:
                 suffix = 2
@@ -111,21 +132,6 @@ class Walker:
                 key = f"{key}_{suffix}"
             out[key] = self._value(raw_value, category, depth + 1, state)
         return out
-
-    def _key(self, raw: object, state: _State) -> str | None:
-        if isinstance(raw, str):
-            key = raw
-        elif raw is None or isinstance(raw, int | float):
-            key = str(raw)
-        elif isinstance(raw, Enum) and isinstance(raw.value, str | int):
-            key = str(raw.value)
-        else:
-            state.count(C.UNSUPPORTED_TYPE)
-            return None
-        if len(key) > MAX_TEXT:
-            state.count(C.TOO_LARGE)
-            return None
-        return self._scanner.redact(key, state.counts)
 
     def _value(self, value: object, category: str | None, depth: int, state: _State) -> object:
         state.nodes += 1
