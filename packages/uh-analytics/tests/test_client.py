@@ -99,8 +99,10 @@ def test_anonymous_events_get_a_pseudonymous_device(make_client: Make) -> None:
     client.track("page_viewed", anonymous_id="visitor-abc")
     client.track("page_viewed")
     first, second = delivered(rec, client)
-    assert first["user_id"] is None and first["device_id"].startswith("k1_")
-    assert second["device_id"].startswith("k1_") and second["device_id"] != first["device_id"]
+    assert first["user_id"] is None
+    assert first["device_id"].startswith("k1_")
+    assert second["device_id"].startswith("k1_")
+    assert second["device_id"] != first["device_id"]
 
 
 def test_super_properties_merge_under_event_properties(make_client: Make) -> None:
@@ -122,8 +124,10 @@ def test_identify_alias_group(make_client: Make) -> None:
     identify, alias, group = delivered(rec, client)
     assert identify["kind"] == "identify"
     assert identify["traits"] == {"plan": "gold", "email": "[REDACTED:email]"}
-    assert alias["previous_id"].startswith("k1_") and "visitor-9" not in str(alias)
-    assert group["group_type"] == "clinic" and group["group_key"].startswith("k1_")
+    assert alias["previous_id"].startswith("k1_")
+    assert "visitor-9" not in str(alias)
+    assert group["group_type"] == "clinic"
+    assert group["group_key"].startswith("k1_")
     assert "clinic-42" not in str(group)
 
 
@@ -144,9 +148,12 @@ def test_redactions_are_counted_by_category(make_client: Make) -> None:
         user_id="user-1",
     )
     [event] = delivered(rec, client)
-    assert "jane@example.com" not in str(event) and "555-123-4567" not in str(event)
+    assert "jane@example.com" not in str(event)
+    assert "555-123-4567" not in str(event)
     redacted = client.metrics().redacted
-    assert redacted["email"] == 1 and redacted["phone"] == 1 and redacted["user_id"] == 1
+    assert redacted["email"] == 1
+    assert redacted["phone"] == 1
+    assert redacted["user_id"] == 1
 
 
 @pytest.mark.parametrize(
@@ -157,7 +164,7 @@ def test_redactions_are_counted_by_category(make_client: Make) -> None:
         ({"ip": "10.1.2.3"}, "reserved_property_name"),
         ({"ratio": math.nan}, "unserialisable"),
         ({"blob": object()}, "unserialisable"),
-        ({"when": datetime(2026, 1, 1)}, "naive_datetime"),  # noqa: DTZ001
+        ({"when": datetime(2026, 1, 1)}, "naive_datetime"),
         ({"deep": {"a": {"b": {"c": {"d": 1}}}}}, "too_deep"),
     ],
 )
@@ -193,7 +200,8 @@ def test_long_strings_truncated_and_too_many_properties_cut(make_client: Make) -
     [event] = delivered(rec, client)
     assert event["properties"] == {"a": "x" * 10, "b": 1, "c": 2}
     adjusted = client.metrics().adjusted
-    assert adjusted["truncated"] == 1 and adjusted["too_many_properties"] == 1
+    assert adjusted["truncated"] == 1
+    assert adjusted["too_many_properties"] == 1
 
 
 def test_oversized_event_is_dropped(make_client: Make) -> None:
@@ -203,7 +211,9 @@ def test_oversized_event_is_dropped(make_client: Make) -> None:
     assert client.metrics().dropped == {"oversized": 1}
 
 
-@pytest.mark.parametrize("name", ["", "1starts_with_digit", "has\nnewline", "x" * 200, "jane@x.com"])
+@pytest.mark.parametrize(
+    "name", ["", "1starts_with_digit", "has\nnewline", "x" * 200, "jane@x.com"]
+)
 def test_invalid_event_names_are_dropped(make_client: Make, name: str) -> None:
     client = make_client([RecordingProvider()])
     assert not client.track(name, user_id="u-1")
@@ -218,7 +228,7 @@ def test_strict_mode_raises_input_errors(make_client: Make) -> None:
     with pytest.raises(InvalidInputError):
         client.track("ok_name", {"ratio": math.nan}, user_id="u-1")
     with pytest.raises(InvalidInputError):
-        client.track("ok_name", user_id="u-1", timestamp=datetime(2026, 1, 1))  # noqa: DTZ001
+        client.track("ok_name", user_id="u-1", timestamp=datetime(2026, 1, 1))
 
 
 def test_track_never_raises_even_when_the_sanitiser_breaks(make_client: Make) -> None:
@@ -245,7 +255,8 @@ def test_debug_logs_names_and_counts_never_values(make_client: Make) -> None:
     assert any(e["event"] == "event_enqueued" and e["event_name"] == "page_viewed" for e in logs)
     assert any(e["event"] == "batch_delivered" for e in logs)
     text = repr(logs)
-    assert "jane-doe" not in text and "user-secret-1" not in text
+    assert "jane-doe" not in text
+    assert "user-secret-1" not in text
 
 
 def test_track_after_shutdown_is_dropped(make_client: Make) -> None:
@@ -265,7 +276,8 @@ def test_timestamp_and_insert_ids(make_client: Make) -> None:
     client.track("a_done", user_id="u-1", timestamp=when)
     first, second = delivered(rec, client)
     assert first["timestamp"] == when.timestamp()
-    assert first["insert_id"] != second["insert_id"] and len(first["insert_id"]) == 32
+    assert first["insert_id"] != second["insert_id"]
+    assert len(first["insert_id"]) == 32
 
 
 @pytest.mark.parametrize(
@@ -284,8 +296,10 @@ def test_timestamp_and_insert_ids(make_client: Make) -> None:
             lambda: AnalyticsClient([PostHogProvider("k"), PostHogProvider("k2")]),
             "providers",
         ),
-        (lambda: AnalyticsClient([PostHogProvider("k")], default_consent="everything"),
-         "default_consent"),  # fmt: skip
+        (
+            lambda: AnalyticsClient([PostHogProvider("k")], default_consent="everything"),
+            "default_consent",
+        ),
         (lambda: AnalyticsClient([PostHogProvider("k")], max_queue_events=0), "max_queue_events"),
     ],
 )

@@ -66,9 +66,12 @@ def test_mixpanel_import_shape_and_auth(make_client: Make, mixpanel: FakeMixpane
     props = event["properties"]
     assert event["event"] == "appointment_booked"
     assert props["specialty"] == "cardiology"
-    assert props["distinct_id"].startswith("k1_") and props["$user_id"] == props["distinct_id"]
-    assert len(props["$insert_id"]) == 32 and isinstance(props["time"], int)
-    assert "ip" not in props and "$ip" not in props
+    assert props["distinct_id"].startswith("k1_")
+    assert props["$user_id"] == props["distinct_id"]
+    assert len(props["$insert_id"]) == 32
+    assert isinstance(props["time"], int)
+    assert "ip" not in props
+    assert "$ip" not in props
 
 
 def test_mixpanel_project_secret_auth() -> None:
@@ -102,8 +105,10 @@ def test_amplitude_shape(make_client: Make, amplitude: FakeAmplitude) -> None:
     tracked, anonymous, identify = amplitude.events
     assert tracked["event_type"] == "appointment_booked"
     assert tracked["event_properties"] == {"specialty": "cardiology"}
-    assert tracked["user_id"].startswith("k1_") and "ip" not in tracked
-    assert anonymous["device_id"].startswith("k1_") and "user_id" not in anonymous
+    assert tracked["user_id"].startswith("k1_")
+    assert "ip" not in tracked
+    assert anonymous["device_id"].startswith("k1_")
+    assert "user_id" not in anonymous
     assert identify["event_type"] == "$identify"
     assert identify["user_properties"] == {"$set": {"plan": "gold"}}
     assert client.metrics().dropped == {"unsupported_by_provider": 1}  # alias
@@ -129,10 +134,12 @@ def test_posthog_shape(make_client: Make, posthog: FakePostHog) -> None:
     tracked, anonymous, identify, alias, group = posthog.events
     assert tracked["properties"]["$geoip_disable"] is True
     assert "$ip" not in tracked["properties"]
-    assert tracked["distinct_id"].startswith("k1_") and len(tracked["uuid"]) == 36
+    assert tracked["distinct_id"].startswith("k1_")
+    assert len(tracked["uuid"]) == 36
     assert anonymous["properties"]["$process_person_profile"] is False
     assert anonymous["properties"]["$groups"]["clinic"].startswith("k1_")
-    assert identify["event"] == "$identify" and identify["properties"]["$set"] == {"plan": "gold"}
+    assert identify["event"] == "$identify"
+    assert identify["properties"]["$set"] == {"plan": "gold"}
     assert alias["event"] == "$create_alias"
     assert alias["properties"]["alias"] == anonymous["distinct_id"]
     assert group["event"] == "$groupidentify"
@@ -140,12 +147,15 @@ def test_posthog_shape(make_client: Make, posthog: FakePostHog) -> None:
 
 
 # -- limits --------------------------------------------------------------------------------------
-def test_mixpanel_batches_respect_the_2000_event_cap(make_client: Make, mixpanel: FakeMixpanel) -> None:
+def test_mixpanel_batches_respect_the_2000_event_cap(
+    make_client: Make, mixpanel: FakeMixpanel
+) -> None:
     client = make_client([mixpanel.provider()], flush_interval=5)
     track_many(client, 4500)
     assert client.flush(20)
     sizes = [len(r.payload) for r in mixpanel.requests]
-    assert max(sizes) <= 2000 and sum(sizes) == 4500
+    assert max(sizes) <= 2000
+    assert sum(sizes) == 4500
     assert all(r.status == 200 for r in mixpanel.requests)
 
 
@@ -160,15 +170,19 @@ def test_amplitude_batches_respect_the_1mb_cap(make_client: Make, amplitude: Fak
 
 
 # -- failures ------------------------------------------------------------------------------------
-def test_retry_after_is_honoured_on_429(make_client: Make, posthog: FakePostHog, clock: FakeClock) -> None:
+def test_retry_after_is_honoured_on_429(
+    make_client: Make, posthog: FakePostHog, clock: FakeClock
+) -> None:
     posthog.fail_next(429, retry_after=7)
     client = make_client([posthog.provider(sleep=clock.sleep, seed=1)])
     track_many(client, 5)
     assert client.flush(5)
-    assert clock.sleeps and clock.sleeps[0] >= 7
+    assert clock.sleeps
+    assert clock.sleeps[0] >= 7
     assert len(posthog.events) == 5
     m = client.metrics()
-    assert m.retried == {"posthog": 1} and m.sent == {"posthog": 5}
+    assert m.retried == {"posthog": 1}
+    assert m.sent == {"posthog": 5}
 
 
 def test_5xx_retries_with_growing_backoff_then_gives_up(
@@ -183,17 +197,22 @@ def test_5xx_retries_with_growing_backoff_then_gives_up(
     m = client.metrics()
     assert m.dropped == {"retries_exhausted": 4}
     err = client._lanes[0].last_error
-    assert err is not None and err.status_code == 503 and err.attempts == 4
+    assert err is not None
+    assert err.status_code == 503
+    assert err.attempts == 4
 
 
-def test_401_drops_without_retry(make_client: Make, mixpanel: FakeMixpanel, clock: FakeClock) -> None:
+def test_401_drops_without_retry(
+    make_client: Make, mixpanel: FakeMixpanel, clock: FakeClock
+) -> None:
     bad = MixpanelProvider(mixpanel.project_id, "wrong", service_account="sa.user",
                            base_url=mixpanel.url, sleep=clock.sleep)  # fmt: skip
     client = make_client([bad])
     track_many(client, 3)
     assert client.flush(5)
     assert client.metrics().dropped == {"unauthorized": 3}
-    assert clock.sleeps == [] and len(mixpanel.requests) == 1
+    assert clock.sleeps == []
+    assert len(mixpanel.requests) == 1
 
 
 def test_413_halves_the_batch(make_client: Make, posthog: FakePostHog) -> None:
@@ -212,7 +231,8 @@ def test_mixpanel_partial_failure_drops_only_failed_records(
     client = make_client([mixpanel.provider()], flush_interval=5)
     track_many(client, 8)
     assert client.flush(5)
-    assert len(mixpanel.requests) == 1 and mixpanel.requests[0].status == 400
+    assert len(mixpanel.requests) == 1
+    assert mixpanel.requests[0].status == 400
     assert sorted(e["properties"]["n"] for e in mixpanel.events) == [0, 1, 3, 4, 6, 7]
     assert client.metrics().dropped == {"rejected_by_vendor": 2}
     assert client.metrics().sent == {"mixpanel": 6}
@@ -221,7 +241,9 @@ def test_mixpanel_partial_failure_drops_only_failed_records(
 def test_amplitude_partial_failure_resends_the_valid_events(
     make_client: Make, amplitude: FakeAmplitude, clock: FakeClock
 ) -> None:
-    amplitude.reject_events(lambda e: "event_properties" if e["event_properties"]["n"] == 3 else None)
+    amplitude.reject_events(
+        lambda e: "event_properties" if e["event_properties"]["n"] == 3 else None
+    )
     client = make_client([amplitude.provider(sleep=clock.sleep)], flush_interval=5)
     track_many(client, 6)
     assert client.flush(5)
@@ -247,7 +269,8 @@ def test_stalled_vendor_times_out_and_the_retry_succeeds(
     client = make_client([posthog.provider(timeout=0.2, sleep=clock.sleep)])
     track_many(client, 3)
     assert client.flush(10)
-    assert len(posthog.events) == 3 and client.metrics().retried == {"posthog": 1}
+    assert len(posthog.events) == 3
+    assert client.metrics().retried == {"posthog": 1}
 
 
 def test_retry_after_commit_never_double_counts(
@@ -284,7 +307,8 @@ def test_recorded_payload_is_gzip_json() -> None:
     assert part is not None
     assert p.deliver([part], timeout=1).ok
     body = json.loads(seen[0])
-    assert body["api_key"] == "phc_k" and body["batch"][0]["properties"]["a"] == 1
+    assert body["api_key"] == "phc_k"
+    assert body["batch"][0]["properties"]["a"] == 1
     p.close()
 
 

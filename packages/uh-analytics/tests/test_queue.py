@@ -18,7 +18,8 @@ def event(n: int, size: int = 10) -> Event:
 
 def test_drop_newest_keeps_the_oldest() -> None:
     q = EventQueue(max_events=2, max_bytes=1000)
-    assert q.put(event(1)) == [] and q.put(event(2)) == []
+    assert q.put(event(1)) == []
+    assert q.put(event(2)) == []
     assert q.put(event(3)) == [event(3)]
     assert [e.insert_id for e in q.take(10)] == ["1", "2"]
 
@@ -28,7 +29,8 @@ def test_drop_oldest_evicts_until_the_new_event_fits() -> None:
     for n in range(4):
         q.put(event(n, size=25))
     assert [e.insert_id for e in q.put(event(9, size=50))] == ["0", "1"]
-    assert q.bytes == 100 and len(q) == 3
+    assert q.bytes == 100
+    assert len(q) == 3
 
 
 def test_event_larger_than_the_queue_is_refused() -> None:

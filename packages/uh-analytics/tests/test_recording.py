@@ -35,7 +35,8 @@ def test_recording_transport_keeps_real_requests_without_secrets(make_client: Ma
     assert posthog.payload["api_key"] == "[redacted]"
     for transport in transports.values():
         [event] = transport.events
-        assert "user-1" not in str(event) and "cardiology" in str(event)
+        assert "user-1" not in str(event)
+        assert "cardiology" in str(event)
     assert "mp-secret" not in str(transports["mixpanel"].requests)
     assert client.metrics().sent == {"mixpanel": 1, "amplitude": 1, "posthog": 1}
     transports["posthog"].clear()

@@ -73,7 +73,9 @@ def test_free_text_needs_opt_in_and_is_still_sanitised(make_client: Make) -> Non
         assert "FreeText" in err.value.rule
     rec = RecordingProvider()
     client = make_client([rec], schemas={"feedback_sent": Feedback})
-    client.track("feedback_sent", {"rating": 5, "comment": "mail me: jane@example.com"}, user_id="u")
+    client.track(
+        "feedback_sent", {"rating": 5, "comment": "mail me: jane@example.com"}, user_id="u"
+    )
     assert client.flush(5)
     assert rec.events[0]["properties"]["comment"] == "mail me: [REDACTED:email]"
 

@@ -393,7 +393,11 @@ class AnalyticsClient:
         scrubbed = self._sanitizer.scrub(clean)
         if scrubbed.redactions:
             self._metrics.redacted({str(k): v for k, v in scrubbed.redactions.items()})
-        raw_ids = tuple(i for i in (user_id, anonymous_id, previous_id, group_key) if i)
+        raw_ids = tuple(
+            i
+            for i in (user_id, anonymous_id, previous_id, group_key, *(groups or {}).values())
+            if isinstance(i, str) and i
+        )
         props, post = finish(dict(scrubbed.properties), raw_ids, self._max_string_length)
         if post:
             own = post.pop("user_id", 0)
@@ -450,7 +454,9 @@ class AnalyticsClient:
     def _new_id(self) -> str:
         if self._rng is not None:
             return uuid.UUID(int=self._rng.getrandbits(128), version=4).hex
-        return uuid.uuid4().hex
+        # The module's generator: seeded from the OS, reseeded in forked children, and far
+        # cheaper than os.urandom per event. Insert ids need uniqueness, not secrecy.
+        return uuid.UUID(int=random.getrandbits(128), version=4).hex
 
     def _outbound(self, event: Event) -> OutboundEvent:
         pseudo = self._pseudonymizer.pseudonymize

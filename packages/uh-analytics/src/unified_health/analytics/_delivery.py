@@ -32,6 +32,8 @@ __all__ = ["Lane"]
 log = structlog.get_logger("unified_health.analytics")
 
 _ENVELOPE_MARGIN = 4096
+_JOIN_GRACE = 0.25
+_REQUEST_MARGIN = 0.05
 
 
 class Lane:
@@ -82,6 +84,7 @@ class Lane:
         self._stopping = False
         self._deadline: float | None = None
         self._spill_pending = self._spill is not None
+        self._replaying = self._spill is not None
         self._thread: threading.Thread | None = None
         self.delivered = 0
         self.undelivered = 0
@@ -106,9 +109,9 @@ class Lane:
         if not dropped:
             return True
         if self._spill is not None and len(self._overflow) + len(dropped) <= self.queue.max_events:
-            self._overflow.extend(dropped)
-        else:
-            self._metrics.drop(DropReason.QUEUE_FULL, len(dropped))
+            self._overflow.extend(dropped)  # the sender writes them to the spill store
+            return True
+        self._metrics.drop(DropReason.QUEUE_FULL, len(dropped))
         return dropped[-1] is not event
 
     def purge(self, predicate: Callable[[Event], bool]) -> int:
@@ -130,7 +133,7 @@ class Lane:
         with self.queue.lock:
             self._flush_requested = True
             self.queue.ready.notify_all()
-            while len(self.queue) or self._inflight or self._overflow:
+            while len(self.queue) or self._inflight or self._overflow or self._replaying:
                 remaining = end - time.monotonic()
                 if remaining <= 0 or self._thread is None or not self._thread.is_alive():
                     return False
@@ -150,7 +153,10 @@ class Lane:
     def finish(self, timeout: float) -> None:
         """Wait for the thread, then give up on whatever is still queued."""
         if self._thread is not None:
-            self._thread.join(max(timeout, 0.0))
+            self._thread.join(max(timeout, 0.0) + _JOIN_GRACE)
+            if self._thread.is_alive():  # stuck past the deadline: count its batch as lost
+                self.undelivered += self._inflight
+                log.warning("sender_still_busy", provider=self.name, count=self._inflight)
         with self.queue.lock:
             leftover = self.queue.take_locked(len(self.queue))
         leftover.extend(self._drain_overflow())
@@ -181,6 +187,9 @@ class Lane:
             self._replay_spill()
         except StoreUnavailableError:
             log.warning("spill_replay_failed", provider=self.name)
+        finally:
+            with self.queue.lock:
+                self._replaying = False
         while True:
             self._housekeeping()
             batch = self._next_batch()
@@ -359,7 +368,9 @@ class Lane:
                 if self._expired():
                     self._give_up(events, DropReason.SHUTDOWN_DEADLINE)
                     break
-                result = self.provider.deliver(parts, timeout=self._time_left())
+                result = self.provider.deliver(
+                    parts, timeout=max(self._time_left() - _REQUEST_MARGIN, 0.01)
+                )
                 self._account(result, len(parts))
                 if result.split:
                     if len(events) > 1:

@@ -290,7 +290,7 @@ class HttpProvider:
                 content=body,
                 headers=headers,
                 auth=self._auth() or httpx.USE_CLIENT_DEFAULT,
-                timeout=max(min(timeout, self.timeout), 0.05),
+                timeout=max(min(timeout, self.timeout), 0.01),
             )
         except httpx.TimeoutException as exc:
             return SendResult(None, retry=list(range(count)), error=type(exc).__name__)

@@ -1,0 +1,70 @@
+"""Durable spill to Redis: at-least-once delivery across restarts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import redis
+
+from unified_health.analytics import AnalyticsClient, RedisSpillStore
+from unified_health.analytics.testing import FakeClock, FakePostHog
+
+Make = Callable[..., AnalyticsClient]
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def spill(redis_client: redis.Redis, redis_prefix: str) -> RedisSpillStore:
+    return RedisSpillStore(redis_client, prefix="{" + redis_prefix + "}")
+
+
+def test_outage_spills_and_the_next_process_delivers(
+    make_client: Make, spill: RedisSpillStore, clock: FakeClock
+) -> None:
+    with FakePostHog() as down:
+        down.fail_next(503, times=100)
+        first = make_client([down.provider(sleep=clock.sleep, max_retries=1)], spill_store=spill)
+        for i in range(30):
+            first.track("page_viewed", {"n": i}, user_id=f"user-{i}")
+        assert first.flush(5)
+        report = first.shutdown(timeout=2)
+        assert spill.size("posthog") == 30
+        assert first.metrics().spilled == 30
+        assert first.metrics().dropped == {}
+        assert report.lost == 0
+        raw = b"".join(spill._client.lrange(spill._key("posthog"), 0, -1))  # type: ignore[attr-defined]
+        assert b"page_viewed" in raw
+
+    with FakePostHog() as up:
+        second = make_client([up.provider()], spill_store=spill)
+        assert second.flush(5)
+        assert sorted(e["properties"]["n"] for e in up.events) == list(range(30))
+        assert spill.size("posthog") == 0
+
+
+def test_shutdown_deadline_spills_the_queue(make_client: Make, spill: RedisSpillStore) -> None:
+    with FakePostHog() as stalled:
+        stalled.stall_next(5, times=5)
+        client = make_client([stalled.provider()], spill_store=spill, flush_interval=30)
+        for i in range(20):
+            client.track("page_viewed", {"n": i}, user_id="user-1")
+        report = client.shutdown(timeout=0.3)
+        assert report.spilled == 20
+        assert report.lost == 0
+    assert spill.size("posthog") == 20
+
+
+def test_queue_overflow_goes_to_the_spill(make_client: Make, spill: RedisSpillStore) -> None:
+    with FakePostHog(latency=0.2) as slow:
+        client = make_client(
+            [slow.provider()], spill_store=spill, max_queue_events=100, flush_interval=30
+        )
+        accepted = [client.track("page_viewed", {"n": i}, user_id="user-1") for i in range(200)]
+        assert all(accepted)
+        assert "queue_full" not in client.metrics().dropped
+        assert client.flush(10)
+        m = client.metrics()
+        assert m.enqueued == 200
+        assert m.spilled >= 90
+        assert m.spilled + m.sent_total == 200
