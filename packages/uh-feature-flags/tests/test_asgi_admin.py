@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
@@ -20,6 +19,9 @@ from unified_health.feature_flags._asgi import create_asgi_app
 from unified_health.feature_flags._client import FeatureFlagClient
 from unified_health.feature_flags._errors import InvalidInputError, StoreUnavailableError
 from unified_health.feature_flags.stores import Commit, InMemoryFeatureFlagStore
+
+# A real HTTP server: uvicorn is a test dependency (skip with the reason when it is missing).
+uvicorn = pytest.importorskip("uvicorn")
 
 WHY = {"X-Change-Reason": "ticket 42"}
 FLAG = {"key": "beta", "enabled": True, "client_side": True}

@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
@@ -22,6 +21,9 @@ from unified_health.feature_flags._asgi import MAX_BODY_BYTES, create_asgi_app
 from unified_health.feature_flags._client import FeatureFlagClient
 from unified_health.feature_flags._models import Condition, Flag, Rollout, Rule, Target
 from unified_health.feature_flags.stores import Commit, InMemoryFeatureFlagStore, Write
+
+# A real HTTP server: uvicorn is a test dependency (skip with the reason when it is missing).
+uvicorn = pytest.importorskip("uvicorn")
 
 BULK = "/ofrep/v1/evaluate/flags"
 
