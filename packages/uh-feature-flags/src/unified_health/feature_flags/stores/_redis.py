@@ -294,7 +294,7 @@ class _RedisFeed:
     def next(self, timeout: float) -> int | None:
         try:
             message = self._pubsub.get_message(timeout=timeout)
-        except self._errors as exc:
+        except (*self._errors, ValueError) as exc:  # ValueError: a socket closed under us
             raise StoreUnavailableError(f"subscription lost ({type(exc).__name__})") from exc
         if not message or message.get("type") != "message":
             return None
