@@ -57,7 +57,6 @@ class FeatureFlagProvider(AbstractProvider):
         close_client_on_shutdown: Close the client when OpenFeature shuts the provider down.
 
     Example:
-        >>> from openfeature import api
         >>> from unified_health.feature_flags import FeatureFlagClient
         >>> provider = FeatureFlagProvider(FeatureFlagClient())
         >>> provider.get_metadata().name
