@@ -1,0 +1,411 @@
+"""uh-analytics benchmark: caller cost, detection cost, delivered throughput, shutdown drain.
+
+Prints one JSON object (the family's shape). Peers run on the same events in the same run:
+segment-analytics-python and posthog (enqueue cost, pointed at a loopback sink), Presidio and
+scrubadub (detection cost). A peer that is not installed, or cannot run offline, is reported
+with a ``note`` instead of a figure. Everything talks to 127.0.0.1 only.
+
+    python benchmarks/analytics.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import structlog
+
+from unified_health.analytics import (
+    AmplitudeProvider,
+    AnalyticsClient,
+    HmacPseudonymizer,
+    MixpanelProvider,
+    PostHogProvider,
+    Sanitizer,
+)
+
+KEY = {"k1": b"benchmark-key-0123456789abcdef-01"}
+
+
+def version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def typical_events(n: int) -> list[dict[str, Any]]:
+    """Up to 10 properties, under 1 KB, with the odd identifier a developer lets slip."""
+    events = []
+    for i in range(n):
+        props: dict[str, Any] = {
+            "specialty": ("cardiology", "dermatology", "oncology")[i % 3],
+            "slot_minutes": 15 + i % 4 * 15,
+            "channel": "web" if i % 2 else "app",
+            "clinic_region": "north-east",
+            "first_visit": i % 5 == 0,
+            "price_band": "b" + str(i % 7),
+            "path": f"/appointments/{1000 + i}/confirm",
+            "referrer": "newsletter",
+        }
+        if i % 10 == 0:
+            props["note"] = f"patient asked to be called on (555) 201-{1000 + i % 9000:04d}"
+        if i % 25 == 0:
+            props["contact"] = f"jane.doe{i}@example.org"
+        events.append(props)
+    return events
+
+
+def summarise(samples_us: list[float]) -> dict[str, float]:
+    ordered = sorted(samples_us)
+    n = len(ordered)
+    return {
+        "median": round(statistics.median(ordered), 3),
+        "p95": round(ordered[min(n - 1, int(n * 0.95))], 3),
+        "p99": round(ordered[min(n - 1, int(n * 0.99))], 3),
+        "n": n,
+    }
+
+
+def per_call(fn: Callable[[int], Any], n: int) -> list[float]:
+    out = []
+    clock = time.perf_counter_ns
+    for i in range(n):
+        start = clock()
+        fn(i)
+        out.append((clock() - start) / 1000)
+    return out
+
+
+def ok_transport() -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/import"):
+            return httpx.Response(
+                200, json={"code": 200, "num_records_imported": 1, "status": "OK"}
+            )
+        return httpx.Response(200, json={"code": 200, "status": 1})
+
+    return httpx.MockTransport(handler)
+
+
+# -- vendor sinks in a separate process (so their CPU does not share our GIL) ---------------------
+SINK = """
+import sys
+from unified_health.analytics.testing import FakeAmplitude, FakeMixpanel, FakePostHog
+latency = float(sys.argv[1])
+servers = [FakePostHog(latency=latency), FakeMixpanel(latency=latency),
+           FakeAmplitude(latency=latency)]
+print(" ".join(s.url for s in servers), flush=True)
+sys.stdin.read()
+print(" ".join(str(len(s.events)) for s in servers), flush=True)
+"""
+
+
+class Sinks:
+    def __init__(self, latency: float) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", SINK, str(latency)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        self.posthog, self.mixpanel, self.amplitude = self.proc.stdout.readline().split()
+
+    def close(self) -> list[int]:
+        out, _ = self.proc.communicate("", timeout=60)
+        return [int(x) for x in out.split()]
+
+
+def client_for(providers: list[Any], **options: Any) -> AnalyticsClient:
+    return AnalyticsClient(
+        providers,
+        default_consent="analytics",
+        pseudonymizer=HmacPseudonymizer(KEY),
+        register_atexit=False,
+        **options,
+    )
+
+
+# -- 1. caller cost --------------------------------------------------------------------------------
+def bench_track(n: int) -> dict[str, Any]:
+    events = typical_events(n)
+    client = client_for(
+        [
+            PostHogProvider("phc_bench", transport=ok_transport()),
+            MixpanelProvider("1", "secret", transport=ok_transport()),
+            AmplitudeProvider("key", transport=ok_transport()),
+        ],
+        max_queue_events=n + 10,
+    )
+    for i in range(200):  # warm caches (event names, sanitiser) as a running service would be
+        client.track("appointment_booked", events[i % len(events)], user_id=f"user-{i}")
+    samples = per_call(
+        lambda i: client.track("appointment_booked", events[i], user_id=f"user-{i % 500}"), n
+    )
+    client.shutdown(timeout=10)
+    row: dict[str, Any] = {"name": "track_caller_cost", "unit": "us", **summarise(samples)}
+    row["target"] = {"p50": 50, "p99": 250}
+    row["meets_target"] = row["median"] <= 50 and row["p99"] <= 250
+    row["note"] = (
+        "validation, schema, sanitisation, consent check and enqueue for three providers; "
+        "pseudonymisation runs on the sender thread (see pseudonymize_cost)"
+    )
+    peers: dict[str, Any] = {}
+    with Sinkless() as host:
+        peers["segment-analytics-python"] = peer_segment(events, host)
+        peers["posthog"] = peer_posthog(events, host)
+    row["peers"] = peers
+    row["ratio_to"] = {
+        name: round(row["median"] / p["median"], 3) for name, p in peers.items() if p.get("median")
+    }
+    return row
+
+
+class Sinkless:
+    """A loopback address that answers every POST with 200, for the peers' background threads."""
+
+    def __enter__(self) -> str:
+        self.sinks = Sinks(0.0)
+        return self.sinks.posthog
+
+    def __exit__(self, *exc: object) -> None:
+        self.sinks.close()
+
+
+def peer_segment(events: list[dict[str, Any]], host: str) -> dict[str, Any]:
+    if version("segment-analytics-python") is None:
+        return {"median": None, "version": None, "note": "not installed"}
+    from segment.analytics import Client
+
+    client = Client("write-key", host=host, max_queue_size=len(events) + 10, send=True)
+    samples = per_call(
+        lambda i: client.track(f"user-{i % 500}", "appointment_booked", events[i]), len(events)
+    )
+    client.shutdown()
+    return {
+        "median": round(statistics.median(samples), 3),
+        "p99": summarise(samples)["p99"],
+        "version": version("segment-analytics-python"),
+        "note": "enqueue only: no sanitisation, consent or pseudonymisation",
+    }
+
+
+def peer_posthog(events: list[dict[str, Any]], host: str) -> dict[str, Any]:
+    if version("posthog") is None:
+        return {"median": None, "version": None, "note": "not installed"}
+    from posthog import Posthog
+
+    client = Posthog("phc_bench", host=host, max_queue_size=len(events) + 10)
+    samples = per_call(
+        lambda i: client.capture(
+            "appointment_booked", distinct_id=f"user-{i % 500}", properties=events[i]
+        ),
+        len(events),
+    )
+    client.shutdown()
+    return {
+        "median": round(statistics.median(samples), 3),
+        "p99": summarise(samples)["p99"],
+        "version": version("posthog"),
+        "note": "enqueue only: no sanitisation, consent or pseudonymisation",
+    }
+
+
+# -- 2. detection cost -----------------------------------------------------------------------------
+def bench_detection(n: int) -> dict[str, Any]:
+    events = typical_events(n)
+    sanitizer = Sanitizer()
+    samples = per_call(lambda i: sanitizer.scrub(events[i]), n)
+    row: dict[str, Any] = {"name": "detection_cost_per_event", "unit": "us", **summarise(samples)}
+    row["note"] = "PII/PHI detection and redaction of one typical event's properties"
+    peers = {"presidio-analyzer": peer_presidio(events), "scrubadub": peer_scrubadub(events)}
+    row["peers"] = peers
+    row["ratio_to"] = {
+        name: round(row["median"] / p["median"], 3) for name, p in peers.items() if p.get("median")
+    }
+    return row
+
+
+def strings_of(props: dict[str, Any]) -> list[str]:
+    return [v for v in props.values() if isinstance(v, str)]
+
+
+def peer_presidio(events: list[dict[str, Any]]) -> dict[str, Any]:
+    if version("presidio-analyzer") is None:
+        return {"median": None, "version": None, "note": "not installed"}
+    import tldextract.tldextract as tld
+    from presidio_analyzer import predefined_recognizers as rec
+
+    # Presidio's email recognizer asks tldextract, which downloads the public suffix list on
+    # first use; use the snapshot bundled with tldextract so nothing leaves the machine.
+    tld.TLD_EXTRACTOR = tld.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+    # No spaCy model can be downloaded offline, so no NlpEngine (and no PERSON/LOCATION NER):
+    # Presidio's pattern recognizers only, called directly.
+    recognizers = [
+        rec.EmailRecognizer(),
+        rec.PhoneRecognizer(),
+        rec.UsSsnRecognizer(),
+        rec.CreditCardRecognizer(),
+        rec.IpRecognizer(),
+        rec.DateRecognizer(),
+        rec.UrlRecognizer(),
+        rec.IbanRecognizer(),
+        rec.MedicalLicenseRecognizer(),
+        rec.UsLicenseRecognizer(),
+    ]
+
+    def detect(i: int) -> None:
+        for text in strings_of(events[i]):
+            for r in recognizers:
+                r.analyze(text, r.supported_entities, None)
+
+    samples = per_call(detect, len(events))
+    return {
+        "median": round(statistics.median(samples), 3),
+        "p99": summarise(samples)["p99"],
+        "version": version("presidio-analyzer"),
+        "note": "pattern recognizers only (email, phone, SSN, card, IP, date, URL, IBAN, "
+        "licences); spaCy NER unavailable offline, so names and places are not detected",
+    }
+
+
+def peer_scrubadub(events: list[dict[str, Any]]) -> dict[str, Any]:
+    if version("scrubadub") is None:
+        return {"median": None, "version": None, "note": "not installed"}
+    import scrubadub
+
+    scrubber = scrubadub.Scrubber()
+
+    def detect(i: int) -> None:
+        for text in strings_of(events[i]):
+            scrubber.clean(text)
+
+    samples = per_call(detect, len(events))
+    return {
+        "median": round(statistics.median(samples), 3),
+        "p99": summarise(samples)["p99"],
+        "version": version("scrubadub"),
+        "note": "default detectors, clean() on every string value",
+    }
+
+
+# -- 3. pseudonymisation ---------------------------------------------------------------------------
+def bench_pseudonymize(n: int) -> dict[str, Any]:
+    p = HmacPseudonymizer(KEY)
+    samples = per_call(lambda i: p.pseudonymize(f"user-{i}"), n)
+    return {"name": "pseudonymize_cost", "unit": "us", **summarise(samples),
+            "note": "HMAC-SHA256 of a new id (cache miss), on the sender thread"}  # fmt: skip
+
+
+# -- 4. delivered throughput -----------------------------------------------------------------------
+def bench_throughput(n: int) -> dict[str, Any]:
+    sinks = Sinks(0.05)
+    client = client_for(
+        [
+            PostHogProvider("phc_test_key", base_url=sinks.posthog),
+            MixpanelProvider(
+                "1234567", "mp-service-secret", service_account="sa.user", base_url=sinks.mixpanel
+            ),
+            AmplitudeProvider("amp-api-key", base_url=sinks.amplitude),
+        ],
+        max_queue_events=n + 10,
+        max_queue_bytes=512 * 1024 * 1024,
+        flush_interval=0.05,
+    )
+    events = typical_events(1000)
+    start = time.perf_counter()
+    for i in range(n):
+        client.track("appointment_booked", events[i % 1000], user_id=f"user-{i % 500}")
+    drained = client.flush(timeout=300)
+    elapsed = time.perf_counter() - start
+    metrics = client.metrics()
+    client.shutdown(timeout=10)
+    received = sinks.close()
+    rate = n / elapsed
+    return {
+        "name": "delivered_throughput_per_provider",
+        "unit": "ops/s",
+        "median": round(rate, 1),
+        "p95": None,
+        "p99": None,
+        "n": n,
+        "target": 10_000,
+        "meets_target": (
+            drained and rate >= 10_000 and metrics.dropped_total == 0 and received == [n, n, n]
+        ),
+        "note": "three providers at once, each vendor 50 ms away (loopback, separate process); "
+        f"received per vendor {received}, dropped {metrics.dropped_total}",
+    }
+
+
+# -- 5. shutdown -----------------------------------------------------------------------------------
+def bench_shutdown(rounds: int) -> dict[str, Any]:
+    sinks = Sinks(0.05)
+    samples: list[float] = []
+    lost = 0
+    timed_out = False
+    for _ in range(rounds):
+        client = client_for(
+            [PostHogProvider("phc_test_key", base_url=sinks.posthog)], flush_interval=30
+        )
+        for i in range(2000):
+            client.track("appointment_booked", {"n": i}, user_id=f"user-{i % 50}")
+        start = time.perf_counter()
+        report = client.shutdown(timeout=5)
+        samples.append((time.perf_counter() - start) * 1000)
+        lost += report.lost
+        timed_out |= report.timed_out
+    received = sinks.close()[0]
+    return {
+        "name": "shutdown_2000_queued",
+        "unit": "ms",
+        **summarise(samples),
+        "target": {"lost": 0, "deadline_ms": 5000},
+        "meets_target": lost == 0 and not timed_out and received == 2000 * rounds,
+        "note": f"reachable sink 50 ms away; lost {lost}, vendor received {received}",
+    }
+
+
+def main() -> None:
+    # The one JSON object goes to stdout; the library's logs (and the peers') go to stderr.
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a short run (seconds)")
+    args = parser.parse_args()
+    quick = args.quick
+    results = [
+        bench_track(2_000 if quick else 20_000),
+        bench_detection(300 if quick else 3_000),
+        bench_pseudonymize(2_000 if quick else 20_000),
+        bench_throughput(3_000 if quick else 60_000),
+        bench_shutdown(1 if quick else 5),
+    ]
+    print(
+        json.dumps(
+            {
+                "package": "uh-analytics",
+                "version": version("uh-analytics"),
+                "python": platform.python_version(),
+                "machine": {"cpus": os.cpu_count() or 1, "platform": platform.platform()},
+                "quick": quick,
+                "results": results,
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
