@@ -1,0 +1,177 @@
+"""The client's failure policy, readiness, listeners, bootstrap and snapshot swaps."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from unified_health.feature_flags import (
+    ErrorCode,
+    FeatureFlagAdmin,
+    FeatureFlagClient,
+    Flag,
+    FlagChangeEvent,
+    InMemoryFeatureFlagStore,
+    InvalidInputError,
+    Reason,
+    Rollout,
+)
+from unified_health.feature_flags.testing import FakeClock, flag
+
+USER = {"user_id": "user-1"}
+
+
+def test_a_client_on_a_store_that_is_down_serves_defaults_not_ready(flaky: Any) -> None:
+    flaky.down = True
+    with capture_logs() as logs, FeatureFlagClient(flaky, background=False) as client:
+        assert not client.ready()
+        result = client.evaluate("beta", USER, default=True)
+        assert (result.value, result.reason, result.error_code) == (
+            True,
+            Reason.ERROR,
+            ErrorCode.PROVIDER_NOT_READY,
+        )
+        assert client.is_enabled("beta", USER, default=True) is True
+        assert client.wait_ready(0) is False
+    assert [e["event"] for e in logs].count("feature_flags_store_unavailable") == 1
+
+
+def test_bootstrap_from_a_file_serves_until_the_store_answers(flaky: Any, tmp_path: Path) -> None:
+    admin = FeatureFlagAdmin(flaky.inner)
+    admin.create_flag(Flag(key="beta", enabled=True), actor="ops", reason="new")
+    with FeatureFlagClient(flaky.inner, background=False) as source:
+        path = tmp_path / "flags.json"
+        path.write_text(source.export_snapshot())
+    admin.toggle_flag("beta", False, actor="ops", reason="changed since the export")
+    flaky.down = True
+    with FeatureFlagClient(flaky, bootstrap=path, background=False) as client:
+        assert client.is_enabled("beta", USER)
+        flaky.down = False
+        assert client.refresh()
+        assert client.ready()
+        assert not client.is_enabled("beta", USER)
+
+
+def test_an_invalid_bootstrap_is_refused() -> None:
+    with pytest.raises(InvalidInputError):
+        FeatureFlagClient(bootstrap="not json", background=False)
+
+
+def test_the_last_snapshot_is_served_through_an_outage_and_goes_stale(flaky: Any) -> None:
+    clock = FakeClock()
+    admin = FeatureFlagAdmin(flaky.inner)
+    admin.create_flag(
+        Flag(key="ramp", enabled=True, rollout=Rollout(percentage=30)), actor="ops", reason="r"
+    )
+    with FeatureFlagClient(flaky, clock=clock, stale_after=120, background=False) as client:
+        users = [{"user_id": f"u{i}"} for i in range(300)]
+        before = [client.evaluate("ramp", u) for u in users]
+        flaky.down = True
+        with capture_logs() as logs:
+            for _ in range(5):
+                assert client.refresh() is False
+        assert [e["event"] for e in logs] == ["feature_flags_store_unavailable"]
+        clock.advance(119)
+        assert [client.evaluate("ramp", u) for u in users] == before
+        clock.advance(1)
+        stale = [client.evaluate("ramp", u) for u in users]
+        assert [r.value for r in stale] == [r.value for r in before]
+        assert {r.reason for r in stale} == {Reason.STALE}
+        flaky.down = False
+        with capture_logs() as logs:
+            assert client.refresh()
+        assert [e["event"] for e in logs] == ["feature_flags_store_recovered"]
+        assert client.evaluate("ramp", users[0]).reason is not Reason.STALE
+
+
+def test_listeners_get_the_changed_keys_and_can_unsubscribe() -> None:
+    store = InMemoryFeatureFlagStore()
+    admin = FeatureFlagAdmin(store)
+    admin.create_flag(flag("a").build(), actor="ops", reason="r")
+    admin.create_flag(flag("b").requires("a").build(), actor="ops", reason="r")
+    admin.create_flag(flag("c").build(), actor="ops", reason="r")
+    with FeatureFlagClient(store, background=False) as client:
+        events: list[FlagChangeEvent] = []
+        unsubscribe = client.add_listener(events.append)
+        client.add_listener(lambda event: 1 / 0)  # a broken listener must not stop the others
+        admin.toggle_flag("a", False, actor="ops", reason="r")
+        with capture_logs() as logs:
+            client.refresh()
+        assert events[-1].changed_keys == frozenset({"a", "b"})  # b depends on a
+        assert events[-1].version == client.snapshot_version
+        assert "feature_flags_listener_failed" in [e["event"] for e in logs]
+        unsubscribe()
+        admin.toggle_flag("c", False, actor="ops", reason="r")
+        client.refresh()
+        assert len(events) == 1
+
+
+def test_the_background_thread_applies_changes_without_help() -> None:
+    store = InMemoryFeatureFlagStore()
+    admin = FeatureFlagAdmin(store)
+    admin.create_flag(flag("a").disabled().build(), actor="ops", reason="r")
+    with FeatureFlagClient(store) as client:
+        changed = threading.Event()
+        client.add_listener(lambda event: changed.set())
+        admin.toggle_flag("a", True, actor="ops", reason="r")
+        assert changed.wait(5)
+        assert client.is_enabled("a", USER)
+
+
+def test_a_multi_flag_change_is_seen_all_or_nothing() -> None:
+    from unified_health.feature_flags.stores import Commit, Write
+
+    store = InMemoryFeatureFlagStore()
+    keys = [f"f{i}" for i in range(20)]
+    with FeatureFlagClient(store) as client:
+        seen: list[set[bool]] = []
+        stop = threading.Event()
+        progress = threading.Event()
+
+        def reader() -> None:
+            while not stop.is_set():
+                values = client.evaluate_all(USER)
+                if values:
+                    seen.append({values[k].value for k in keys})
+                progress.set()
+
+        thread = threading.Thread(target=reader)
+        thread.start()
+        for enabled in (True, False, True, False):
+            state = store.read()
+            assert state is not None
+            writes = tuple(
+                Write("flags", k, Flag(key=k, enabled=enabled).model_dump_json()) for k in keys
+            )
+            store.commit(Commit(state.epoch, state.version, writes))
+            client.refresh()
+            progress.clear()
+            assert progress.wait(5)  # the reader has looked at least once more
+        stop.set()
+        thread.join()
+    assert seen
+    assert all(len(values) == 1 for values in seen)
+
+
+def test_snapshot_version_only_grows() -> None:
+    store = InMemoryFeatureFlagStore()
+    admin = FeatureFlagAdmin(store)
+    with FeatureFlagClient(store, background=False) as client:
+        versions = [client.snapshot_version]
+        for i in range(3):
+            admin.create_flag(flag(f"f{i}").build(), actor="ops", reason="r")
+            client.refresh()
+            versions.append(client.snapshot_version)
+    assert versions == sorted(set(versions))
+
+
+def test_close_leaves_an_injected_store_usable() -> None:
+    store = InMemoryFeatureFlagStore()
+    client = FeatureFlagClient(store)
+    client.close()
+    client.close()
+    assert store.read() is not None
