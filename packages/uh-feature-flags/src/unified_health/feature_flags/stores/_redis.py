@@ -289,12 +289,13 @@ class _Keys:
 class _RedisFeed:
     def __init__(self, pubsub: Any, errors: tuple[type[BaseException], ...]) -> None:
         self._pubsub = pubsub
-        self._errors = errors
+        # ValueError: redis-py may read from a socket that was closed under it.
+        self._errors: tuple[type[BaseException], ...] = (*errors, ValueError)
 
     def next(self, timeout: float) -> int | None:
         try:
             message = self._pubsub.get_message(timeout=timeout)
-        except (*self._errors, ValueError) as exc:  # ValueError: a socket closed under us
+        except self._errors as exc:
             raise StoreUnavailableError(f"subscription lost ({type(exc).__name__})") from exc
         if not message or message.get("type") != "message":
             return None
