@@ -53,7 +53,7 @@ class Synchronizer:
         self._poll_interval = poll_interval
         self._backoff = backoff
         self._changed = threading.Condition()
-        self._reload_lock = threading.Lock()
+        self._reload_lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._feed: ChangeFeed | None = None
@@ -86,7 +86,7 @@ class Synchronizer:
     def after_fork_in_child(self) -> None:
         """Reset state inherited from the parent (locks, the dead thread, the feed) and restart."""
         self._changed = threading.Condition()
-        self._reload_lock = threading.Lock()
+        self._reload_lock = threading.RLock()
         self._feed = None  # the parent's connection: never reuse it, never close it here
         self._thread = None
         if not self._stop.is_set():
