@@ -17,6 +17,9 @@ Example:
     True
 """
 
+import importlib
+from typing import TYPE_CHECKING
+
 from unified_health.feature_flags._admin import FeatureFlagAdmin
 from unified_health.feature_flags._audit import AuditRecord, AuditVerification
 from unified_health.feature_flags._client import FeatureFlagClient
@@ -56,9 +59,32 @@ from unified_health.feature_flags.stores import (
     RedisFeatureFlagStore,
 )
 
+if TYPE_CHECKING:
+    from unified_health.feature_flags._asgi import AdminAuthorize, Authorize, create_asgi_app
+    from unified_health.feature_flags._openfeature import FeatureFlagProvider
+
+# Exports that need an optional extra load on first use, so the core imports without them.
+_OPTIONAL_EXPORTS = {
+    "AdminAuthorize": "unified_health.feature_flags._asgi",
+    "Authorize": "unified_health.feature_flags._asgi",
+    "FeatureFlagProvider": "unified_health.feature_flags._openfeature",
+    "create_asgi_app": "unified_health.feature_flags._asgi",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Load the exports of the ``asgi`` and ``openfeature`` extras on first use."""
+    module = _OPTIONAL_EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
 __all__ = [
+    "AdminAuthorize",
     "AuditRecord",
     "AuditVerification",
+    "Authorize",
     "Clock",
     "Condition",
     "ConflictError",
@@ -70,6 +96,7 @@ __all__ = [
     "ExposureSink",
     "FeatureFlagAdmin",
     "FeatureFlagClient",
+    "FeatureFlagProvider",
     "FeatureFlagStore",
     "FeatureFlagsError",
     "Flag",
@@ -94,4 +121,5 @@ __all__ = [
     "Target",
     "WeightedVariant",
     "__version__",
+    "create_asgi_app",
 ]
