@@ -310,16 +310,9 @@ def bench_pseudonymize(n: int) -> dict[str, Any]:
 
 
 # -- 4. delivered throughput -----------------------------------------------------------------------
-def bench_throughput(n: int) -> dict[str, Any]:
-    sinks = Sinks(0.05)
+def _deliver(providers: list[Any], n: int) -> tuple[float, bool, int]:
     client = client_for(
-        [
-            PostHogProvider("phc_test_key", base_url=sinks.posthog),
-            MixpanelProvider(
-                "1234567", "mp-service-secret", service_account="sa.user", base_url=sinks.mixpanel
-            ),
-            AmplitudeProvider("amp-api-key", base_url=sinks.amplitude),
-        ],
+        providers,
         max_queue_events=n + 10,
         max_queue_bytes=512 * 1024 * 1024,
         flush_interval=0.05,
@@ -330,24 +323,55 @@ def bench_throughput(n: int) -> dict[str, Any]:
         client.track("appointment_booked", events[i % 1000], user_id=f"user-{i % 500}")
     drained = client.flush(timeout=300)
     elapsed = time.perf_counter() - start
-    metrics = client.metrics()
+    dropped = client.metrics().dropped_total
     client.shutdown(timeout=10)
-    received = sinks.close()
-    rate = n / elapsed
-    return {
-        "name": "delivered_throughput_per_provider",
-        "unit": "ops/s",
-        "median": round(rate, 1),
-        "p95": None,
-        "p99": None,
-        "n": n,
-        "target": 10_000,
-        "meets_target": (
-            drained and rate >= 10_000 and metrics.dropped_total == 0 and received == [n, n, n]
+    return n / elapsed, drained, dropped
+
+
+def bench_throughput(n: int) -> list[dict[str, Any]]:
+    sinks = Sinks(0.05)
+    makers = {
+        "posthog": lambda: PostHogProvider("phc_test_key", base_url=sinks.posthog),
+        "mixpanel": lambda: MixpanelProvider(
+            "1234567", "mp-service-secret", service_account="sa.user", base_url=sinks.mixpanel
         ),
-        "note": "three providers at once, each vendor 50 ms away (loopback, separate process); "
-        f"received per vendor {received}, dropped {metrics.dropped_total}",
+        "amplitude": lambda: AmplitudeProvider("amp-api-key", base_url=sinks.amplitude),
     }
+    rates: dict[str, float] = {}
+    ok = True
+    for name, make in makers.items():
+        rate, drained, dropped = _deliver([make()], n)
+        rates[name] = round(rate, 1)
+        ok = ok and drained and dropped == 0
+    together, drained, dropped = _deliver([make() for make in makers.values()], n)
+    received = sinks.close()
+    ok = ok and received == [2 * n] * 3
+    slowest = min(rates.values())
+    return [
+        {
+            "name": "delivered_throughput_per_provider",
+            "unit": "ops/s",
+            "median": slowest,
+            "p95": None,
+            "p99": None,
+            "n": n,
+            "target": 10_000,
+            "meets_target": ok and slowest >= 10_000,
+            "per_provider": rates,
+            "note": "one provider per client, vendor 50 ms away (loopback, separate process); "
+            "median is the slowest provider; includes producing the events with track()",
+        },
+        {
+            "name": "delivered_throughput_three_providers_at_once",
+            "unit": "ops/s",
+            "median": round(together, 1),
+            "p95": None,
+            "p99": None,
+            "n": n,
+            "note": "the same events fanned out to all three providers by one client (per "
+            f"provider rate); dropped {dropped}, received per vendor {received}",
+        },
+    ]
 
 
 # -- 5. shutdown -----------------------------------------------------------------------------------
@@ -389,7 +413,7 @@ def main() -> None:
         bench_track(2_000 if quick else 20_000),
         bench_detection(300 if quick else 3_000),
         bench_pseudonymize(2_000 if quick else 20_000),
-        bench_throughput(3_000 if quick else 60_000),
+        *bench_throughput(3_000 if quick else 40_000),
         bench_shutdown(1 if quick else 5),
     ]
     print(

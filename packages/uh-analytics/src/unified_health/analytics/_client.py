@@ -429,6 +429,7 @@ class AnalyticsClient:
             group_type=group_type,
             group_key=group_key,
             size=len(body) + 160,
+            properties_json=None if is_profile else body,
         )
         queued = False
         for lane in lanes:
@@ -469,6 +470,7 @@ class AnalyticsClient:
             kind=event.kind,
             name=event.name,
             properties=event.properties,
+            properties_json=event.properties_json,
             distinct_id=uid or dev or pseudo(event.insert_id, "device"),
             user_id=uid,
             device_id=dev,

@@ -98,6 +98,7 @@ class Event:
     group_type: str | None = None
     group_key: str | None = None
     size: int = field(default=0, compare=False)
+    properties_json: bytes | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> bytes:
         """Serialise for the spill store."""

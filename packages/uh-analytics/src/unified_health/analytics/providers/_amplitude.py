@@ -124,9 +124,11 @@ class AmplitudeProvider(HttpProvider):
             out["device_id"] = event.distinct_id
         if event.kind == "track":
             out["event_type"] = event.name
-            out["event_properties"] = dict(event.properties)
             if event.groups:
                 out["groups"] = dict(event.groups)
+            if event.properties_json is not None:
+                return dumps(out)[:-1] + b',"event_properties":' + event.properties_json + b"}"
+            out["event_properties"] = dict(event.properties)
         elif event.kind == "identify":
             out["event_type"] = "$identify"
             out["user_properties"] = {"$set": dict(event.traits or {})}

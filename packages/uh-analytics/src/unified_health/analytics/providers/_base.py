@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
@@ -75,6 +74,7 @@ class OutboundEvent:
     previous_id: str | None = None
     group_type: str | None = None
     group_key: str | None = None
+    properties_json: bytes | None = None
 
     @property
     def time_ms(self) -> int:
@@ -84,7 +84,11 @@ class OutboundEvent:
     @property
     def iso_timestamp(self) -> str:
         """ISO 8601 UTC timestamp."""
-        return datetime.fromtimestamp(self.timestamp, UTC).isoformat().replace("+00:00", "Z")
+        seconds = int(self.timestamp)
+        micros = round((self.timestamp - seconds) * 1_000_000)
+        if micros >= 1_000_000:
+            seconds, micros = seconds + 1, 0
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z"
 
 
 @dataclass(slots=True)
@@ -160,6 +164,21 @@ class Provider(Protocol):
 def dumps(value: Any) -> bytes:
     """Compact JSON bytes."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def merge_json(obj: bytes, extra: Mapping[str, Any]) -> bytes:
+    """Add ``extra``'s keys to an already serialised JSON object (keys must not collide).
+
+    Example:
+        >>> merge_json(b'{"a":1}', {"b": 2})
+        b'{"a":1,"b":2}'
+    """
+    tail = dumps(dict(extra))
+    if obj == b"{}":
+        return tail
+    if tail == b"{}":
+        return obj
+    return obj[:-1] + b"," + tail[1:]
 
 
 def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:

@@ -29,6 +29,7 @@ from unified_health.analytics.providers._base import (
     ProviderLimits,
     SendResult,
     dumps,
+    merge_json,
 )
 
 __all__ = ["MixpanelProvider"]
@@ -118,18 +119,24 @@ class MixpanelProvider(HttpProvider):
         """Return the ``/import`` record of a track event (``None`` for other kinds)."""
         if event.kind != "track":
             return None
-        props: dict[str, Any] = dict(event.properties)
-        if event.groups:
-            props.update(event.groups)
-        props["time"] = event.time_ms
-        props["distinct_id"] = event.distinct_id
-        props["$insert_id"] = event.insert_id
+        extra: dict[str, Any] = {
+            "time": event.time_ms,
+            "distinct_id": event.distinct_id,
+            "$insert_id": event.insert_id,
+        }
         if event.user_id:
-            props["$user_id"] = event.user_id
+            extra["$user_id"] = event.user_id
         if event.device_id:
-            props["$device_id"] = event.device_id
-        props["mp_lib"] = "uh-analytics"
-        return dumps({"event": event.name, "properties": props})
+            extra["$device_id"] = event.device_id
+        extra["mp_lib"] = "uh-analytics"
+        if event.properties_json is not None and not event.groups:
+            body = merge_json(event.properties_json, extra)
+        else:  # group keys are properties too: merge as dicts so the reserved keys win
+            props: dict[str, Any] = dict(event.properties)
+            props.update(event.groups or {})
+            props.update(extra)
+            body = dumps(props)
+        return b'{"event":' + dumps(event.name) + b',"properties":' + body + b"}"
 
     def _envelope(self, parts: list[bytes]) -> bytes:
         return b"[" + b",".join(parts) + b"]"

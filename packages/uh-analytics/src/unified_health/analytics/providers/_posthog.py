@@ -3,7 +3,7 @@
 * Hosts: ``us.i.posthog.com`` (us), ``eu.i.posthog.com`` (eu); ``base_url`` for self-hosted.
 * Body: ``{"api_key": ..., "batch": [{"event", "distinct_id", "properties", "timestamp",
   "uuid"}]}``; ``uuid`` (from the insert id) deduplicates retries.
-* Limits: 20 MB per request, 1 MB per event; batches of at most 1,000 events.
+* Limits: 20 MB per request, 1 MB per event; batches of at most 2,000 events.
 * PostHog accepts or refuses a batch as a whole, so a 400 halves the batch until the refused
   events are isolated and dropped one by one.
 * No geolocation: every event carries ``$geoip_disable: true`` and no ``$ip``.
@@ -26,6 +26,7 @@ from unified_health.analytics.providers._base import (
     OutboundEvent,
     ProviderLimits,
     dumps,
+    merge_json,
 )
 
 __all__ = ["PostHogProvider"]
@@ -33,11 +34,14 @@ __all__ = ["PostHogProvider"]
 _UUID_NAMESPACE = uuid.UUID("6f1c2a4e-3b0d-4d8e-9a51-7c2b1e0f4d63")
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
 def _event_uuid(insert_id: str) -> str:
-    try:
-        return str(uuid.UUID(hex=insert_id))
-    except ValueError:
-        return str(uuid.uuid5(_UUID_NAMESPACE, insert_id))
+    if len(insert_id) == 32 and _HEX.issuperset(insert_id):
+        h = insert_id
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return str(uuid.uuid5(_UUID_NAMESPACE, insert_id))
 
 
 class PostHogProvider(HttpProvider):
@@ -66,7 +70,7 @@ class PostHogProvider(HttpProvider):
     name = "posthog"
     REGIONS: ClassVar[dict[str, str]] = {"us": "us.i.posthog.com", "eu": "eu.i.posthog.com"}
     limits = ProviderLimits(
-        max_events_per_request=1000,
+        max_events_per_request=2000,
         max_request_bytes=20 * 1024 * 1024,
         max_event_bytes=1024 * 1024,
     )
@@ -128,20 +132,29 @@ class PostHogProvider(HttpProvider):
             )
         else:
             return None
-        props["$geoip_disable"] = True
-        props["$lib"] = "uh-analytics"
-        props["$lib_version"] = __version__
+        extra: dict[str, Any] = {
+            "$geoip_disable": True,
+            "$lib": "uh-analytics",
+            "$lib_version": __version__,
+        }
         if not event.user_id:
-            props["$process_person_profile"] = False
-        return dumps(
+            extra["$process_person_profile"] = False
+        if event.kind == "track" and event.properties_json is not None:
+            if event.groups:
+                extra["$groups"] = dict(event.groups)
+            body = merge_json(event.properties_json, extra)
+        else:
+            props.update(extra)
+            body = dumps(props)
+        head = dumps(
             {
                 "event": name,
                 "distinct_id": event.distinct_id,
-                "properties": props,
                 "timestamp": event.iso_timestamp,
                 "uuid": _event_uuid(event.insert_id),
             }
         )
+        return head[:-1] + b',"properties":' + body + b"}"
 
     def _envelope(self, parts: list[bytes]) -> bytes:
         return dumps({"api_key": self._api_key})[:-1] + b',"batch":[' + b",".join(parts) + b"]}"
