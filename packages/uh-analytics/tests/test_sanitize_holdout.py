@@ -7,14 +7,18 @@ identifier is part of a longer text, the ``span`` that must not survive. Every v
 (reserved phone ranges, ``example.*`` domains, documentation IP ranges, test card numbers).
 
 An identifier line counts as caught when its raw identifier (the span, or the whole value) is gone
-from the output *and* its category is among the reported redactions. A benign line counts as a
-false positive when its value changes or any redaction is reported. Failure messages name line
-numbers and categories only, never values.
+from the output, no word or digit group of three or more characters of it survives (a half-redacted
+``Jane+Doe`` that leaves ``Doe`` is a miss), *and* its category is among the reported redactions.
+For ``url_identifier`` lines any reported category is accepted: a ``?mrn=`` or ``?name=`` value is
+reported under the category of its parameter. A benign line counts as a false positive when its
+value changes or any redaction is reported. Failure messages name line numbers and categories
+only, never values.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +32,8 @@ MIN_RECALL = 0.97
 MAX_FALSE_POSITIVE_RATE = 0.02
 MIN_LINES = 400
 DEFAULT_KEY = "text"
+_TOKEN = re.compile(r"[^\W_]{3,}")
+_MARKER = re.compile(r"\[REDACTED:[a-z0-9_]+\]")
 
 
 @dataclass(frozen=True)
@@ -74,13 +80,24 @@ def _run(sanitizer: Sanitizer, case: Case) -> Outcome:
     if case.category is None:
         ok = cleaned == case.value and not reported
     else:
-        raw = case.span if case.span is not None else case.value
-        if isinstance(raw, str) and isinstance(cleaned, str):
-            survived = raw in cleaned
+        if isinstance(case.value, str) and isinstance(cleaned, str):
+            survived = _survives(case.value, case.span or case.value, cleaned)
         else:
             survived = cleaned == case.value
-        ok = not survived and case.category in reported
+        labelled = case.category in reported or (
+            case.category == RedactionCategory.URL_IDENTIFIER and bool(reported)
+        )
+        ok = not survived and labelled
     return Outcome(case, ok, reported)
+
+
+def _survives(value: str, raw: str, cleaned: str) -> bool:
+    """Whether ``raw`` (part of ``value``), or a token found only in it, is still in ``cleaned``."""
+    if raw in cleaned:
+        return True
+    rest = value.replace(raw, " ")
+    left = _MARKER.sub(" ", cleaned)
+    return any(t in left and t not in rest for t in _TOKEN.findall(raw))
 
 
 @pytest.fixture(scope="module")
@@ -97,10 +114,10 @@ def _table(outcomes: list[Outcome]) -> str:
         total[name] += 1
         caught[name] += outcome.ok
     rows = [f"{'category':<16} {'n':>4} {'ok':>4} {'rate':>7}"]
-    for name in sorted(total):
-        rows.append(
-            f"{name:<16} {total[name]:>4} {caught[name]:>4} {caught[name] / total[name]:>7.1%}"
-        )
+    rows.extend(
+        f"{name:<16} {total[name]:>4} {caught[name]:>4} {caught[name] / total[name]:>7.1%}"
+        for name in sorted(total)
+    )
     misses = [
         f"  line {o.case.line}: expected {o.case.category or 'benign'}, key={o.case.key!r}, "
         f"reported={list(o.reported)}"
@@ -116,7 +133,8 @@ def test_corpus_is_large_and_well_formed() -> None:
     for case in CASES:
         assert case.category is None or case.category in known, case.line
         if case.span is not None:
-            assert isinstance(case.value, str) and case.span in case.value, case.line
+            assert isinstance(case.value, str), case.line
+            assert case.span in case.value, case.line
     identifiers = sum(case.category is not None for case in CASES)
     assert 0.5 <= identifiers / len(CASES) <= 0.7
 

@@ -118,7 +118,8 @@ _add(
     C.NAME,
     "firstname", "lastname", "middlename", "fullname", "givenname", "familyname", "maidenname",
     "surname", "forename", "nickname", "username", "displayname", "legalname", "preferredname",
-    "fname", "lname", "initials", "signature",
+    "fname", "lname", "initials", "signature", "guardian", "caregiver", "carer", "nextofkin",
+    "emergencycontact", "physician", "doctor", "clinician", "surgeon", "guarantor",
 )  # fmt: skip
 
 _NAME_WORDS = frozenset({"name", "names"})
@@ -130,7 +131,8 @@ _PERSON_WORDS = frozenset(
         "relative", "emergency", "kin", "nick", "sur", "fore", "person", "subscriber",
         "beneficiary", "insured", "doctor", "physician", "nurse", "employer", "recipient",
         "sender", "owner", "holder", "cardholder", "account", "billing", "shipping", "sibling",
-        "household",
+        "household", "provider", "clinician", "surgeon", "therapist", "guarantor", "dependent",
+        "referring", "attending", "prescriber",
     }
 )  # fmt: skip
 

@@ -26,6 +26,7 @@ __all__ = [
     "MAC",
     "MBI",
     "NAME_CONTEXT",
+    "PATH",
     "HONORIFIC",
     "STREET_SUFFIXES",
     "CONTEXT_FIRST_WORDS",
@@ -37,7 +38,9 @@ __all__ = [
     "URL",
     "VERSION_CONTEXT",
     "VIN",
+    "STATE_BEFORE",
     "ZIP_AFTER_STATE",
+    "ZIP_SHAPE",
     "AMBIGUOUS_STATES",
 ]
 
@@ -64,7 +67,8 @@ EMAIL = re.compile(
     r"(?<![\w.+'%-])"
     r"(?:[\w!#$'*+^`{|}~-]|%[0-9A-Fa-f]{2})(?:[\w!#$'*+^`{|}~.-]|%[0-9A-Fa-f]{2}){0,63}"
     + _AT
-    + r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?(?:\.|%2[Ee]|\s?[\[(]dot[\])]\s?))+[A-Za-z]{2,24}(?![\w-])",
+    + r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?(?:\.|%2[Ee]|\s?[\[(]dot[\])]\s?))+"
+    r"([A-Za-z]{2,24})(?![\w-])",
     re.IGNORECASE,
 )
 
@@ -127,7 +131,9 @@ DATE = re.compile(
 DATE_CONTEXT = re.compile(
     r"\b(?:(?P<birth>dob|d\.o\.b|date\s+of\s+birth|birth\s*date|birth\s*day|born|birth|b(?=\.\s))"
     r"|(?P<other>deceased|died|death|dod|date\s+of\s+death|admitted|admission|admit|discharged?"
-    r"|date\s+of\s+service|dos|visit\s+date|date\s+of\s+visit|expired))\b",
+    r"|date\s+of\s+(?:service|visit|procedure|surgery|operation|encounter|injury)|dos|expired"
+    r"|(?:visit|procedure|surgery|surgical|operation|encounter|service|injury|accident)\s+date"
+    r"|(?:operated|injured|hospitali[sz]ed)(?:\s+on)?))\b",
     re.IGNORECASE,
 )
 AGE = re.compile(
@@ -161,6 +167,9 @@ ADDRESS = re.compile(
 ZIP_AFTER_STATE = re.compile(
     r"(?<![\w-])(?P<state>" + _STATES + r"),?\s+(?P<zip>\d{5}(?:-\d{4})?)(?![\w]|-\w)"
 )
+# A ZIP+4 right after a state code ("MA 02118-2393") is a ZIP code, not a national phone number.
+ZIP_SHAPE = re.compile(r"\d{5}-\d{4}")
+STATE_BEFORE = re.compile(r"(?<![\w-])" + _STATES + r",?\s+\Z")
 # State codes that are also common words or abbreviations: they need the ", City, ST" shape.
 AMBIGUOUS_STATES = frozenset({"DE", "HI", "ID", "IN", "MA", "ME", "OK", "OR", "PA"})
 
@@ -169,9 +178,11 @@ _NO = r"(?:number|no\.?|num|nbr|\#|id)"
 CONTEXT_ID = re.compile(
     r"\b(?:"
     r"(?P<ssn>ssn|ss\#|social\s+security(?:\s+" + _NO + r")?|soc\.?\s*sec\.?)"
-    r"|(?P<mrn>mrn|medical\s+record(?:\s+"
+    r"|(?P<mrn>mrn|mr\s*(?:\#|no\b\.?|num(?:ber)?\b)|medical\s+record(?:\s+"
     + _NO
-    + r")?|chart\s*"
+    + r")?|(?:hospital|hosp\.?|health\s+record)\s*"
+    + _NO
+    + r"|chart\s*"
     + _NO
     + r"|patient\s*"
     + _NO
@@ -197,9 +208,10 @@ CONTEXT_ID = re.compile(
     + r"|group\s*"
     + _NO
     + r")"
-    r"|(?P<account_number>account\s*" + _NO + r"|bank\s+account(?:\s*" + _NO + r")?"
+    r"|(?P<account_number>account\s*" + _NO + r"|(?:bank|billing|checking|savings|guarantor"
+    r"|patient|financial)\s+account(?:\s*" + _NO + r")?|account(?=[\s:=#]+\d)"
     r"|acct\.?(?:\s*" + _NO + r")?|a/c)"
-    r"|(?P<license_number>(?:driver'?s?\s+)?licen[sc]e(?:\s*"
+    r"|(?P<license_number>lic\.?\s*(?:\#|no\b\.?|num(?:ber)?\b)|(?:driver'?s?\s+)?licen[sc]e(?:\s*"
     + _NO
     + r")?|dl\s*"
     + _NO
@@ -227,7 +239,8 @@ CONTEXT_ID = re.compile(
 
 # The first word of every context phrase above, as a lower-case letter run.
 CONTEXT_FIRST_WORDS = (
-    "ssn", "ss", "social", "soc", "mrn", "medical", "chart", "patient", "record", "member", "mbi",
+    "ssn", "ss", "social", "soc", "mrn", "mr", "hospital", "hosp", "lic", "billing", "checking",
+    "savings", "guarantor", "financial", "medical", "chart", "patient", "record", "member", "mbi",
     "medicare", "medicaid", "subscriber", "policy", "insurance", "health", "beneficiary", "group",
     "account", "bank", "acct", "a", "driver", "drivers", "licence", "license", "dl", "passport",
     "certificate", "phone", "tel", "telephone", "mobile", "cell", "fax", "call", "text", "sms",
@@ -246,4 +259,6 @@ NAME_CONTEXT = re.compile(
 )
 
 # ---------------------------------------------------------------- urls
+# A path at the start of the text or after white space: "GET /api/v2/users/58213/profile".
+PATH = re.compile(r"(?<!\S)/[^\s\"'<>`{}|\\^]+")
 URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]{1,15}://|\bwww\.)[^\s\"'<>`{}|\\^]+", re.IGNORECASE)

@@ -24,7 +24,6 @@ from unified_health.analytics._scrub._checks import (
     is_ip_address,
     is_ssn,
     is_vin,
-    luhn_ok,
 )
 from unified_health.analytics._scrub._url import UrlScrubber
 
@@ -39,6 +38,9 @@ _IMEI_PREFIXES = frozenset(
      "99"}
 )  # fmt: skip
 _CONTEXT_WINDOW = 48
+# A card number or IMEI found inside a longer digit run must be long enough that a chance Luhn
+# match of a shorter slice (one in ten) is not taken for one.
+_MIN_PART = 14
 _DIGIT_RUN = re.compile(r"\d+")
 _NATIONAL_PREFIX = re.compile(r"0[1-9]\d{0,3}\Z")
 _LOCAL_CHARS = frozenset(string.ascii_letters + string.digits + "!#$'*+^`{|}~.-_%")
@@ -51,12 +53,20 @@ _LETTERS = re.compile(r"[a-z]+")
 _DATE_WORDS = frozenset(
     {"dob", "birth", "birthdate", "birthday", "born", "deceased", "died", "death", "dod",
      "admitted", "admission", "admit", "discharged", "discharge", "service", "dos", "visit",
-     "expired", "b"}
+     "expired", "b", "procedure", "surgery", "surgical", "operation", "operated", "encounter",
+     "injury", "injured", "accident", "hospitalized", "hospitalised"}
 )  # fmt: skip
 _AGE_WORDS = frozenset({"age", "aged", "years", "year", "yrs", "yr", "yo", "y", "old"})
 _STREET_WORDS = frozenset(p.STREET_SUFFIXES) | {"box"}
 _CONTEXT_WORDS = frozenset(p.CONTEXT_FIRST_WORDS)
 _IBAN_HEAD = re.compile(r"[A-Za-z]{2}\d{2}[ -]?\Z")
+# Endings that make ``logo@2x.png`` a file name, not an address (none is a top-level domain).
+_FILE_EXTENSIONS = frozenset(
+    {"png", "jpg", "jpeg", "gif", "svg", "webp", "avif", "bmp", "ico", "tif", "tiff", "heic",
+     "css", "js", "mjs", "map", "json", "pdf", "txt", "html", "htm", "woff", "woff2", "ttf",
+     "otf", "mp3", "mp4", "webm", "mov", "wav"}
+)  # fmt: skip
+_NUMBER_WORD = re.compile(r"(?:number|no\.?|num|nbr|\#|id)\Z", re.IGNORECASE)
 _CONTEXT_NAMES = tuple(name for name in p.CONTEXT_ID.groupindex if name != "value")
 
 
@@ -89,9 +99,9 @@ class TextScanner:
         if "://" in text or "www." in text:
             for m in p.URL.finditer(text):
                 spans.extend(self._url(m.group(), m.start()))
-        elif text[0] == "/":
-            end = len(text.split(None, 1)[0])
-            spans.extend(self._url(text[:end], 0))
+        elif "/" in text:
+            for m in p.PATH.finditer(text):
+                spans.extend(self._url(m.group(), m.start()))
         lower = text.lower()
         if p.DIGIT.search(text):
             _find_numbers(text, lower, spans)
@@ -218,7 +228,7 @@ def _find_emails(text: str, spans: list[Span]) -> None:
         m = p.EMAIL.match(text, start)
         if m is None and start < at.start():
             m = p.EMAIL.search(text, start, at.end() + 256)
-        if m is not None:
+        if m is not None and m.group(1).lower() not in _FILE_EXTENSIONS:
             spans.append((m.start(), m.end(), C.EMAIL, 1))
             last_end = m.end()
 
@@ -234,7 +244,10 @@ def _find_phones(text: str, spans: list[Span], *, nanp: bool, national: bool) ->
     if national:
         for m in p.PHONE_NATIONAL.finditer(text):
             end = _digit_groups_end(text, m.start(), m.end(), 9, 12)
-            if end is not None:
+            if end is not None and not (
+                p.ZIP_SHAPE.fullmatch(text, m.start(), end)
+                and p.STATE_BEFORE.search(text, max(0, m.start() - 4), m.start())
+            ):
                 spans.append((m.start(), end, C.PHONE, 3))
 
 
@@ -265,6 +278,7 @@ def _find_network(text: str, spans: list[Span]) -> None:
             for m in p.IPV4.finditer(text)
             if all(int(part) <= 255 for part in m.group().split("."))
             and not m.group().endswith(".0.0.0")
+            and m.group() != "127.0.0.1"
             and not p.VERSION_CONTEXT.search(_context_before(text, m.start()))
         )
     if text.count(":") >= 2:
@@ -272,7 +286,11 @@ def _find_network(text: str, spans: list[Span]) -> None:
             candidate = m.group()
             if candidate.endswith(":") and not candidate.endswith("::"):
                 candidate = candidate[:-1]
-            if candidate.count(":") >= 2 and is_ip_address(candidate):
+            if (
+                candidate.count(":") >= 2
+                and candidate not in ("::", "::1")
+                and is_ip_address(candidate)
+            ):
                 spans.append((m.start(), m.start() + len(candidate), C.IP_ADDRESS, 4))
     if text.count(":") >= 5 or text.count("-") >= 5 or text.count(".") >= 2:
         spans.extend((m.start(), m.end(), C.DEVICE_ID, 5) for m in p.MAC.finditer(text))
@@ -292,6 +310,8 @@ def _long_number(run: str, offset: int, spans: list[Span]) -> None:
             if (i, j) == (0, len(groups) - 1):
                 continue
             part = digits_of(run[groups[i][0] : groups[j][1]])
+            if len(part) < _MIN_PART:
+                continue
             found = _classify_long(part)
             if found is not None:
                 spans.append((offset + groups[i][0], offset + groups[j][1], found, 2))
@@ -343,7 +363,9 @@ def _context_id(m: re.Match[str]) -> Span | None:
     elif category == C.IBAN:
         ok = is_iban("".join(c for c in value if c.isalnum()).upper())
     elif category == C.DEVICE_ID:
-        ok = n >= 6 or (n == 15 and luhn_ok(digits))
+        ok = n >= 6 or (n >= 2 and len(value) >= 8)
+    elif category == C.ACCOUNT_NUMBER and not _NUMBER_WORD.search(m.group(category)):
+        ok = n >= 6
     elif category == C.VEHICLE_ID:
         compact = value.replace("-", "").replace(" ", "").upper()
         ok = is_vin(compact, require_check_digit=False) or 5 <= len(compact) <= 8

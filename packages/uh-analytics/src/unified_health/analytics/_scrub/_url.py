@@ -4,7 +4,8 @@
 * a path segment right after a person resource (``/patients/12345``, ``/users/jane-doe``) is an
   identifier unless it is a short lower-case route word (``/patients/search`` survives);
 * a query or fragment parameter whose name is a sensitive key (``?email=...``, ``&dob=...``) is
-  redacted whole, under that key's category;
+  redacted whole, under that key's category; one named after a person resource
+  (``?patient=Jane+Doe``, ``&user=58213``) is redacted whole unless its value is a route word;
 * any other parameter value is percent-decoded and scanned as free text, so
   ``?q=jane%40example.com`` is caught even though the raw text holds no ``@``.
 
@@ -82,7 +83,16 @@ class UrlScrubber:
             value = m.group(2)
             if not value:
                 continue
-            category: str | None = classify_key(normalise_key(unquote_plus(m.group(1))))
+            tokens = normalise_key(unquote_plus(m.group(1)))
+            category: str | None = classify_key(tokens)
+            if (
+                category is None
+                and len(tokens) == 1
+                and tokens[0] in PERSON_RESOURCES
+                and len(tokens[0]) > 1
+                and not _ROUTE_WORD.fullmatch(value)
+            ):
+                category = C.URL_IDENTIFIER
             if category is None:
                 decoded = unquote_plus(unquote_plus(value)) if "%" in value or "+" in value else ""
                 found = self._scan_text(decoded) if decoded else []
