@@ -354,7 +354,8 @@ class EvaluationContext(BaseModel):
         ...     attributes={"email": "a@clinic.org"},
         ...     kinds={"clinic": {"key": "c-9", "region": "eu"}},
         ... )
-        >>> ctx.as_mapping()["clinic"]["region"]
+        >>> clinic = ctx.as_mapping()["clinic"]
+        >>> clinic["region"]
         'eu'
     """
 
