@@ -42,7 +42,16 @@ _CONTEXT_WINDOW = 48
 # match of a shorter slice (one in ten) is not taken for one.
 _MIN_PART = 14
 _DIGIT_RUN = re.compile(r"\d+")
-_NATIONAL_PREFIX = re.compile(r"0[1-9]\d{0,3}\Z")
+# Cheap gates: each starts with a character class, so the regex engine skips ahead quickly, and
+# each is implied by a match of the (slower) detector it guards.
+_SSN_HINT = re.compile(r"\d{3}[- .]\d\d[- .]\d{4}")
+_LONG_HINT = re.compile(r"\d(?:[ -]?\d){12}")
+_IBAN_HINT = re.compile(r"[A-Za-z]{2}\d\d")
+_VIN_HINT = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
+_MBI_HINT = re.compile(r"[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d")
+_NATIONAL_HINT = re.compile(r"0[1-9]\d{0,3}(?:\)?(?: ?- ?| )\d|\.\d\d\.\d\d)")
+_DOTTED_HINT = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d")
+_CISCO_HINT = re.compile(r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}")
 _LOCAL_CHARS = frozenset(string.ascii_letters + string.digits + "!#$'*+^`{|}~.-_%")
 _NAME_WORDS = frozenset(
     {"mr", "mrs", "ms", "mx", "miss", "patient", "name", "full", "first", "last", "given",
@@ -59,6 +68,15 @@ _DATE_WORDS = frozenset(
 _AGE_WORDS = frozenset({"age", "aged", "years", "year", "yrs", "yr", "yo", "y", "old"})
 _STREET_WORDS = frozenset(p.STREET_SUFFIXES) | {"box"}
 _CONTEXT_WORDS = frozenset(p.CONTEXT_FIRST_WORDS)
+
+
+def _word_finder(words: Iterable[str]) -> re.Pattern[str]:
+    """A pattern that finds any of ``words`` as a whole run of lower-case letters."""
+    alternatives = "|".join(sorted(set(words), key=lambda word: (-len(word), word)))
+    return re.compile(rf"(?<![a-z])(?:{alternatives})(?![a-z])")
+
+
+_NAME_START = _word_finder(_NAME_WORDS)
 _IBAN_HEAD = re.compile(r"[A-Za-z]{2}\d{2}[ -]?\Z")
 # Endings that make ``logo@2x.png`` a file name, not an address (none is a top-level domain).
 _FILE_EXTENSIONS = frozenset(
@@ -105,14 +123,13 @@ class TextScanner:
         lower = text.lower()
         if p.DIGIT.search(text):
             _find_numbers(text, lower, spans)
-        elif text.count(":") >= 5 or text.count("-") >= 5 or text.count(".") >= 2:
-            spans.extend((m.start(), m.end(), C.DEVICE_ID, 5) for m in p.MAC.finditer(text))
+        else:
+            _find_macs(text, spans)
         if "name" in lower or "patient" in lower or ("m" in lower and p.HONORIFIC.search(text)):
-            for word in _LETTERS.finditer(lower):
-                if word.group() in _NAME_WORDS:
-                    found = p.NAME_CONTEXT.match(text, word.start())
-                    if found is not None:
-                        spans.append((found.start("name"), found.end("name"), C.NAME, 9))
+            for word in _NAME_START.finditer(lower):
+                found = p.NAME_CONTEXT.match(text, word.start())
+                if found is not None:
+                    spans.append((found.start("name"), found.end("name"), C.NAME, 9))
         return spans
 
 
@@ -150,35 +167,33 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
     size = len(text)
     words = _LETTERS.findall(lower)
     lengths = set(map(len, runs))
-    if total >= 9 and {2, 3, 4} <= lengths:
+    if total >= 9 and {2, 3, 4} <= lengths and _SSN_HINT.search(text):
         spans.extend(
             (m.start(), m.end(), C.SSN, 2)
             for m in p.SSN.finditer(text)
             if is_ssn(m.group(1), m.group(3), m.group(4))
         )
-    if total >= 12:
+    if total >= 12 and _LONG_HINT.search(text):
         for m in p.LONG_NUMBER.finditer(text):
             if not _IBAN_HEAD.search(text, max(0, m.start() - 5), m.start()):
                 _long_number(m.group(), m.start(), spans)
     iban_hit = False
-    if size >= 15 and words:
+    if size >= 15 and words and _IBAN_HINT.search(text):
         for m in p.IBAN.finditer(text):
             span = _iban(m.group(), m.start())
             if span is not None:
                 spans.append(span)
                 iban_hit = True
-        if size >= 17:
-            spans.extend(
-                (m.start(), m.end(), C.VEHICLE_ID, 4)
-                for m in p.VIN.finditer(text)
-                if is_vin(m.group())
-            )
+    if size >= 17 and words and _VIN_HINT.search(text):
+        spans.extend(
+            (m.start(), m.end(), C.VEHICLE_ID, 4) for m in p.VIN.finditer(text) if is_vin(m.group())
+        )
     if total >= 8:
         nanp = (3 in lengths and (4 in lengths or 7 in lengths)) or not lengths.isdisjoint({10, 11})
-        national = not iban_hit and ("(0" in text or any(_NATIONAL_PREFIX.match(r) for r in runs))
+        national = not iban_hit and ("(0" in text or _NATIONAL_HINT.search(text) is not None)
         _find_phones(text, spans, nanp=nanp, national=national)
     _find_network(text, spans)
-    if size >= 11 and total >= 5 and words:
+    if size >= 11 and total >= 5 and words and _MBI_HINT.search(text):
         spans.extend((m.start(), m.end(), C.MEMBER_ID, 4) for m in p.MBI.finditer(text))
     if not words:
         return
@@ -206,28 +221,55 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
                 if m.group("state") not in p.AMBIGUOUS_STATES
                 or text[: m.start()].rstrip().endswith(",")
             )
-    if total >= 3 and not word_set.isdisjoint(_CONTEXT_WORDS):
-        for word in _LETTERS.finditer(lower):
-            if word.group() in _CONTEXT_WORDS:
-                found = p.CONTEXT_ID.match(text, word.start())
+    if total >= 3:
+        for word in word_set & _CONTEXT_WORDS:
+            for start in _word_positions(lower, word):
+                found = p.CONTEXT_ID.match(text, start)
                 span = None if found is None else _context_id(found)
                 if span is not None:
                     spans.append(span)
 
 
+def _word_positions(lower: str, word: str) -> list[int]:
+    """Where ``word`` occurs in ``lower`` as a whole run of letters."""
+    found = []
+    size = len(word)
+    start = lower.find(word)
+    while start >= 0:
+        end = start + size
+        if (start == 0 or not "a" <= lower[start - 1] <= "z") and (
+            end == len(lower) or not "a" <= lower[end] <= "z"
+        ):
+            found.append(start)
+        start = lower.find(word, end)
+    return found
+
+
+def _at_signs(text: str) -> list[tuple[int, int]]:
+    """Where the at signs are; a plain ``@`` is found without the regex when no encoding can be."""
+    if "%" in text or "\\" in text or "&" in text or "[" in text or "(" in text:
+        return [m.span() for m in p.AT_SIGN.finditer(text)]
+    found = []
+    at = text.find("@")
+    while at >= 0:
+        found.append((at, at + 1))
+        at = text.find("@", at + 1)
+    return found
+
+
 def _find_emails(text: str, spans: list[Span]) -> None:
     """Find each at sign (raw or encoded), walk back over the local part, then match forward."""
     last_end = 0
-    for at in p.AT_SIGN.finditer(text):
-        start = at.start()
+    for at_start, at_end in _at_signs(text):
+        start = at_start
         floor = max(last_end, start - 64)
         while start > floor and text[start - 1] in _LOCAL_CHARS:
             start -= 1
-        while start < at.start() and text[start] in ".%":
+        while start < at_start and text[start] in ".%":
             start += 1
         m = p.EMAIL.match(text, start)
-        if m is None and start < at.start():
-            m = p.EMAIL.search(text, start, at.end() + 256)
+        if m is None and start < at_start:
+            m = p.EMAIL.search(text, start, at_end + 256)
         if m is not None and m.group(1).lower() not in _FILE_EXTENSIONS:
             spans.append((m.start(), m.end(), C.EMAIL, 1))
             last_end = m.end()
@@ -272,7 +314,7 @@ def _digit_groups_end(text: str, start: int, end: int, least: int, most: int) ->
 
 
 def _find_network(text: str, spans: list[Span]) -> None:
-    if text.count(".") >= 3:
+    if text.count(".") >= 3 and _DOTTED_HINT.search(text):
         spans.extend(
             (m.start(), m.end(), C.IP_ADDRESS, 4)
             for m in p.IPV4.finditer(text)
@@ -292,7 +334,11 @@ def _find_network(text: str, spans: list[Span]) -> None:
                 and is_ip_address(candidate)
             ):
                 spans.append((m.start(), m.start() + len(candidate), C.IP_ADDRESS, 4))
-    if text.count(":") >= 5 or text.count("-") >= 5 or text.count(".") >= 2:
+    _find_macs(text, spans)
+
+
+def _find_macs(text: str, spans: list[Span]) -> None:
+    if text.count(":") >= 5 or text.count("-") >= 5 or _CISCO_HINT.search(text):
         spans.extend((m.start(), m.end(), C.DEVICE_ID, 5) for m in p.MAC.finditer(text))
 
 
