@@ -247,9 +247,16 @@ class Lane:
         return out
 
     def _housekeeping(self) -> None:
-        overflow = self._drain_overflow()
+        with self.queue.lock:
+            overflow = self._drain_overflow()
+            self._inflight = len(overflow)  # flush() waits until they are in the spill store
         if overflow:
-            self._give_up(overflow, DropReason.QUEUE_FULL)
+            try:
+                self._give_up(overflow, DropReason.QUEUE_FULL)
+            finally:
+                with self.queue.lock:
+                    self._inflight = 0
+                    self._idle.notify_all()
         if self._spill_pending and not self._stopping and len(self.queue) < self.batch_size:
             try:
                 self._replay_spill()
@@ -259,6 +266,17 @@ class Lane:
     def _replay_spill(self) -> None:
         if self._spill is None:
             return
+        with self.queue.lock:
+            self._replaying = True  # flush() waits: popped events are briefly in no queue
+        try:
+            self._replay_spill_locked_out()
+        finally:
+            with self.queue.lock:
+                self._replaying = False
+                self._idle.notify_all()
+
+    def _replay_spill_locked_out(self) -> None:
+        assert self._spill is not None
         room = self.queue.max_events - len(self.queue)
         replayed = 0
         while room > 0:

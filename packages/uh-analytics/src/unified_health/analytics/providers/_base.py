@@ -217,8 +217,10 @@ class HttpProvider:
 
     Example:
         >>> from unified_health.analytics import PostHogProvider
-        >>> isinstance(PostHogProvider("phc_test", region="eu"), HttpProvider)
-        True
+        >>> provider = PostHogProvider("phc_test", region="eu")
+        >>> provider.base_url, provider.limits.max_events_per_request
+        ('https://eu.i.posthog.com', 2000)
+        >>> provider.close()
     """
 
     name: str = "http"
