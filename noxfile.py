@@ -92,7 +92,8 @@ def typecheck(session: nox.Session, package: str) -> None:
 @nox.session(python=PYTHON)
 @nox.parametrize("package", PACKAGE_PARAMS)
 def test(session: nox.Session, package: str) -> None:
-    """One package's tests, in a venv holding only that package, its test group and the testkit."""
+    """One package's tests and docstring examples, in a venv holding only that package, its test
+    group and the testkit."""
     _install_package(session, package)
     session.install(*_test_group(package), "pytest-cov>=5.0", "-e", str(TESTKIT))
     coverage_file = Path(session.create_tmp()) / ".coverage"
@@ -104,6 +105,9 @@ def test(session: nox.Session, package: str) -> None:
         str(ROOT),
         f"--cov=unified_health.{module_of(package)}",
         "--cov-report=term-missing:skip-covered",
+        "--doctest-modules",
+        "--pyargs",
+        f"unified_health.{module_of(package)}",
         str(ROOT / "packages" / package / "tests"),
         *session.posargs,
         env={"COVERAGE_FILE": str(coverage_file)},

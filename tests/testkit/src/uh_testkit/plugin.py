@@ -13,6 +13,20 @@ from uh_testkit._http import LoopbackServer, WSGIApp
 from uh_testkit._redis import RedisServerProcess, delete_prefix, find_redis_url, require_redis
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep structlog's default console output out of test and doctest output.
+
+    The libraries never configure logging; the test process does, so that doctests compare only
+    what an example returns. Tests that assert on log events use
+    ``structlog.testing.capture_logs()``, which works under any configuration.
+    """
+    try:
+        import structlog
+    except ImportError:  # pragma: no cover - every package depends on structlog
+        return
+    structlog.configure(logger_factory=structlog.ReturnLoggerFactory())
+
+
 def _unavailable(reason: str) -> None:
     if require_redis():
         pytest.fail(f"UH_REQUIRE_REDIS=1 but no Redis could be had: {reason}", pytrace=False)
