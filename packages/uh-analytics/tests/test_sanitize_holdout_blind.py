@@ -8,8 +8,11 @@ survive; the whole value when absent).
 Scoring:
 
 * an identifier counts as caught only if its span is gone from every string in the scrubbed
-  properties and at least one redaction is reported; whether the reported category is the expected
-  one is measured separately (category agreement) and does not gate;
+  properties, no word or digit group of three or more characters found only in the span survives
+  (a half-redacted name that leaves the surname is a miss), and its expected category is among the
+  reported redactions (for ``url_identifier`` any reported category is accepted: a ``?mrn=`` value
+  is reported under its parameter's category). The table also shows a lenient figure (span gone
+  and any category reported), which does not gate;
 * a benign value fails if the scrubbed properties differ from the input in any way or any redaction
   is counted.
 
@@ -36,6 +39,7 @@ Decisions the corpus encodes:
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +51,8 @@ from unified_health.analytics._sanitize import RedactionCategory, Sanitizer
 CORPUS = Path(__file__).parent / "data" / "pii_holdout_blind.jsonl"
 MIN_RECALL = 0.97
 MAX_FALSE_POSITIVE_RATE = 0.02
+_TOKEN = re.compile(r"[^\W_]{3,}")
+_MARKER = re.compile(r"\[REDACTED:[a-z0-9_]+\]")
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,7 @@ class Example:
 class Score:
     identifiers: Counter[str] = field(default_factory=Counter)
     caught: Counter[str] = field(default_factory=Counter)
-    agreed: Counter[str] = field(default_factory=Counter)
+    lenient: Counter[str] = field(default_factory=Counter)
     misses: list[tuple[int, str, list[str]]] = field(default_factory=list)
     benign: int = 0
     false_positives: list[tuple[int, list[str]]] = field(default_factory=list)
@@ -78,13 +84,13 @@ class Score:
     def table(self) -> str:
         rows = [
             f"{cat:<16} {self.caught[cat]:>3}/{n:<3} recall={self.caught[cat] / n:.3f}"
-            f" category_agreement={self.agreed[cat] / n:.3f}"
+            f" lenient={self.lenient[cat] / n:.3f}"
             for cat, n in sorted(self.identifiers.items())
         ]
         total = sum(self.identifiers.values())
         rows.append(
             f"overall recall={self.recall:.4f} ({sum(self.caught.values())}/{total}),"
-            f" category_agreement={sum(self.agreed.values()) / max(1, total):.4f},"
+            f" lenient={sum(self.lenient.values()) / max(1, total):.4f},"
             f" false_positive_rate={self.false_positive_rate:.4f}"
             f" ({len(self.false_positives)}/{self.benign})"
         )
@@ -132,13 +138,19 @@ def score(examples: list[Example], sanitizer: Sanitizer | None = None) -> Score:
                 result.false_positives.append((example.line, reported))
             continue
         result.identifiers[example.category] += 1
-        leaked = any(example.span in s for s in _strings(scrubbed.properties))
-        if not leaked and reported:
-            result.caught[example.category] += 1
-            if example.category in reported:
-                result.agreed[example.category] += 1
-        else:
+        strings = _strings(scrubbed.properties)
+        if any(example.span in s for s in strings) or not reported:
             result.misses.append((example.line, example.category, reported))
+            continue
+        result.lenient[example.category] += 1
+        rest = example.value.replace(example.span, " ")
+        left = " ".join(_MARKER.sub(" ", s) for s in strings)
+        leaked = any(t in left and t not in rest for t in _TOKEN.findall(example.span))
+        labelled = example.category in reported or example.category == "url_identifier"
+        if leaked or not labelled:
+            result.misses.append((example.line, example.category, reported))
+        else:
+            result.caught[example.category] += 1
     return result
 
 
