@@ -75,6 +75,8 @@ class AnalyticsClient:
         max_queue_bytes: Bound of each provider's queue, in bytes of JSON.
         drop_policy: ``"drop_newest"`` or ``"drop_oldest"`` when a queue is full.
         flush_interval: Seconds an event may wait for its batch to fill.
+        max_in_flight: Requests each provider may have waiting on its vendor at once (while
+            the next batch is prepared); each has its own retries.
         shutdown_timeout: Default deadline of `shutdown()` (and of the exit hook).
         spill_store: Durable overflow (`RedisSpillStore`) for at-least-once delivery across
             restarts: events that cannot be delivered are written there and replayed later.
@@ -116,6 +118,7 @@ class AnalyticsClient:
         max_queue_bytes: int = 16 * 1024 * 1024,
         drop_policy: DropPolicy = "drop_newest",
         flush_interval: float = 0.5,
+        max_in_flight: int = 2,
         shutdown_timeout: float = 5.0,
         spill_store: SpillStore | None = None,
         max_properties: int = 200,
@@ -138,6 +141,7 @@ class AnalyticsClient:
             ("max_properties", max_properties),
             ("max_string_length", max_string_length),
             ("max_event_bytes", max_event_bytes),
+            ("max_in_flight", max_in_flight),
         ):
             if value < 1:
                 raise InvalidInputError(field, "must be positive")
@@ -182,6 +186,7 @@ class AnalyticsClient:
                 flush_interval=flush_interval,
                 spill=spill_store,
                 debug=debug,
+                max_in_flight=max_in_flight,
             )
             for provider in providers
         ]
@@ -460,13 +465,16 @@ class AnalyticsClient:
         return uuid.UUID(int=random.getrandbits(128), version=4).hex
 
     def _outbound(self, event: Event) -> OutboundEvent:
+        cached: OutboundEvent | None = event.outbound
+        if cached is not None:  # built by another provider's lane, or restored from the spill
+            return cached
         pseudo = self._pseudonymizer.pseudonymize
         uid = pseudo(event.user_id, "user") if event.user_id else None
         dev = pseudo(event.anonymous_id, "device") if event.anonymous_id else None
         groups = (
             {t: pseudo(k, f"group:{t}") for t, k in event.groups.items()} if event.groups else None
         )
-        return OutboundEvent(
+        event.outbound = out = OutboundEvent(
             kind=event.kind,
             name=event.name,
             properties=event.properties,
@@ -484,6 +492,7 @@ class AnalyticsClient:
                 pseudo(event.group_key, f"group:{event.group_type}") if event.group_key else None
             ),
         )
+        return out
 
     # -- super properties ----------------------------------------------------------------------
     def register_super_properties(self, properties: Mapping[str, Any]) -> None:

@@ -76,7 +76,11 @@ class ConsentGate:
         return category in (self.default if record is None else record)
 
     def split(self, events: Sequence[Event]) -> tuple[list[Event], list[Event]]:
-        """Return (allowed, denied) for a batch, with one store lookup for all its users."""
+        """Return (allowed, denied) for a batch, with one store lookup for all its users.
+
+        An event restored from the spill store by another process has no raw subject (only
+        pseudonymous ids were stored); it was checked right before it was spilled and is allowed.
+        """
         subjects = list({s for e in events if (s := e.user_id or e.anonymous_id) is not None})
         records = self.store.get_consents(subjects) if subjects else {}
         allowed: list[Event] = []
@@ -84,6 +88,9 @@ class ConsentGate:
         default = self.default
         for event in events:
             subject = event.user_id or event.anonymous_id
+            if subject is None and event.outbound is not None:
+                allowed.append(event)
+                continue
             cats = records.get(subject, default) if subject is not None else default
             ok = event.category == ESSENTIAL or event.category in cats
             (allowed if ok else denied).append(event)

@@ -7,14 +7,29 @@ retryable ones retried with jittered exponential backoff (never sooner than Retr
 provider's ``max_retries``. A batch the vendor finds too large is halved. Events that cannot be
 delivered (retries exhausted, shutdown deadline) go to the spill store when there is one, or are
 dropped and counted.
+
+The lane's thread prepares batches (consent, pseudonymisation, vendor JSON per event) and hands
+each request to a small pool of sender threads, so up to ``max_in_flight`` requests wait on the
+vendor while the next batch is prepared. The host's ``track()`` shares the GIL with this work, so
+it is kept small (pseudonymised ids built once per event for every provider, vendor JSON appended
+to pre-serialised properties) and the queue's lock is only ever held for O(1) steps. The
+preparation deliberately does not yield the GIL every few events: each voluntary release makes
+the host thread wait again when the sender takes the GIL back, which measured worse than a few
+switch intervals per batch.
+
+Spilled events hold pseudonymous ids only (format ``v2``); raw ids never reach the spill store.
+Consent is re-checked just before an event is spilled; an event replayed by the process that
+spilled it is re-checked again, one replayed by another process was checked when it was spilled.
 """
 
 from __future__ import annotations
 
+import json
+import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -24,7 +39,7 @@ from unified_health.analytics._errors import ProviderError, RateLimitedError, St
 from unified_health.analytics._metrics import Metrics
 from unified_health.analytics._models import DropReason, Event
 from unified_health.analytics._queue import DropPolicy, EventQueue
-from unified_health.analytics.providers._base import OutboundEvent, Provider, SendResult
+from unified_health.analytics.providers._base import OutboundEvent, Provider, SendResult, dumps
 from unified_health.analytics.stores._protocol import SpillStore
 
 __all__ = ["Lane"]
@@ -34,6 +49,8 @@ log = structlog.get_logger("unified_health.analytics")
 _ENVELOPE_MARGIN = 4096
 _JOIN_GRACE = 0.25
 _REQUEST_MARGIN = 0.05
+_SUBJECTS_KEPT = 100_000
+Chunk = tuple[list[Event], list[bytes]]
 
 
 class Lane:
@@ -62,6 +79,7 @@ class Lane:
         flush_interval: float = 0.5,
         spill: SpillStore | None = None,
         debug: bool = False,
+        max_in_flight: int = 2,
     ) -> None:
         self.provider = provider
         self.name = provider.name
@@ -74,10 +92,19 @@ class Lane:
         self._metrics = metrics
         self._spill = spill
         self._debug = debug
+        self.max_in_flight = max(1, max_in_flight)
         self._reset_state()
 
     def _reset_state(self) -> None:
         self._idle = threading.Condition(self.queue.lock)
+        self._count_lock = threading.Lock()
+        self._slots = threading.Semaphore(self.max_in_flight)
+        self._jobs: queue.SimpleQueue[Chunk | None] = queue.SimpleQueue()
+        self._senders: list[threading.Thread] = []
+        # insert id -> (user_id, anonymous_id) of events this process spilled, so that their
+        # replay here re-checks consent with the raw subject the spill store does not hold.
+        self._spilled_subjects: dict[str, tuple[str | None, str | None]] = {}
+        self._handed = 0
         self._overflow: deque[Event] = deque()
         self._inflight = 0
         self._flush_requested = False
@@ -93,8 +120,16 @@ class Lane:
 
     # -- the caller's side ---------------------------------------------------------------------
     def start(self) -> None:
-        """Start the sender thread (idempotent)."""
+        """Start the lane's thread and its sender threads (idempotent)."""
         if self._thread is None or not self._thread.is_alive():
+            self._senders = [
+                threading.Thread(
+                    target=self._send_loop, name=f"uh-analytics-{self.name}-send-{i}", daemon=True
+                )
+                for i in range(self.max_in_flight)
+            ]
+            for sender in self._senders:
+                sender.start()
             self._thread = threading.Thread(
                 target=self._run, name=f"uh-analytics-{self.name}", daemon=True
             )
@@ -153,8 +188,10 @@ class Lane:
     def finish(self, timeout: float) -> None:
         """Wait for the thread, then give up on whatever is still queued."""
         if self._thread is not None:
-            self._thread.join(max(timeout, 0.0) + _JOIN_GRACE)
-            if self._thread.is_alive():  # stuck past the deadline: count its batch as lost
+            end = time.monotonic() + max(timeout, 0.0) + _JOIN_GRACE
+            for thread in (self._thread, *self._senders):
+                thread.join(max(end - time.monotonic(), 0.0))
+            if self._thread.is_alive() or self._inflight:  # stuck past the deadline: lost
                 self.undelivered += self._inflight
                 log.warning("sender_still_busy", provider=self.name, count=self._inflight)
         with self.queue.lock:
@@ -197,18 +234,50 @@ class Lane:
                 break
             if not batch:
                 continue
+            self._handed = 0
             try:
                 self._deliver(batch)
             except Exception:
                 log.exception("delivery_crashed", provider=self.name, count=len(batch))
-                self._metrics.drop(DropReason.INTERNAL_ERROR, len(batch))
+                self._metrics.drop(DropReason.INTERNAL_ERROR, len(batch) - self._handed)
             finally:
-                with self.queue.lock:
-                    self._inflight = 0
-                    if not len(self.queue):
-                        self._idle.notify_all()
+                self._done(len(batch) - self._handed)
+        self._stop_senders()
         with self.queue.lock:
             self._idle.notify_all()
+
+    def _done(self, count: int) -> None:
+        """``count`` taken events are settled (sent, dropped or spilled)."""
+        with self.queue.lock:
+            self._inflight -= count
+            if not self._inflight and not len(self.queue):
+                self._idle.notify_all()
+
+    def _stop_senders(self) -> None:
+        """Wait (until the deadline) for requests in flight, then let the sender threads end."""
+        held = 0
+        for _ in range(self.max_in_flight):
+            if self._slots.acquire(timeout=min(self._time_left(), 3600.0)):
+                held += 1
+        for _ in self._senders:
+            self._jobs.put(None)
+        for _ in range(held):
+            self._slots.release()
+
+    def _send_loop(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            events, parts = job
+            try:
+                self._send(events, parts)
+            except Exception:
+                log.exception("delivery_crashed", provider=self.name, count=len(events))
+                self._metrics.drop(DropReason.INTERNAL_ERROR, len(events))
+            finally:
+                self._slots.release()
+                self._done(len(events))
 
     def _next_batch(self) -> list[Event] | None:
         queue = self.queue
@@ -234,7 +303,7 @@ class Lane:
 
     def _take(self, count: int) -> list[Event]:
         batch = self.queue.take_locked(min(count, self.batch_size))
-        self._inflight = len(batch)
+        self._inflight += len(batch)
         return batch
 
     def _drain_overflow(self) -> list[Event]:
@@ -249,14 +318,12 @@ class Lane:
     def _housekeeping(self) -> None:
         with self.queue.lock:
             overflow = self._drain_overflow()
-            self._inflight = len(overflow)  # flush() waits until they are in the spill store
+            self._inflight += len(overflow)  # flush() waits until they are in the spill store
         if overflow:
             try:
                 self._give_up(overflow, DropReason.QUEUE_FULL)
             finally:
-                with self.queue.lock:
-                    self._inflight = 0
-                    self._idle.notify_all()
+                self._done(len(overflow))
         if self._spill_pending and not self._stopping and len(self.queue) < self.batch_size:
             try:
                 self._replay_spill()
@@ -284,7 +351,7 @@ class Lane:
             raws = self._spill.pop(self.name, wanted)
             for raw in raws:
                 try:
-                    event = Event.from_json(raw)
+                    event = self._restore(raw)
                 except (ValueError, KeyError, TypeError):
                     self._metrics.drop(DropReason.INTERNAL_ERROR)
                     continue
@@ -302,20 +369,106 @@ class Lane:
         """Spill ``events`` if there is a spill store, else drop them counting ``reason``."""
         if not events:
             return
-        self.undelivered += len(events)
         if self._spill is not None:
             try:
-                self._spill.push(self.name, [e.to_json() for e in events])
+                events = self._consented(events)
+                records = [self._spill_record(e) for e in events]
+                if records:
+                    self._spill.push(self.name, records)
             except StoreUnavailableError:
                 log.warning("spill_failed", provider=self.name, count=len(events))
             else:
-                self.spilled += len(events)
+                with self._count_lock:
+                    self.undelivered += len(events)
+                    self.spilled += len(events)
                 self._metrics.spilled(len(events))
                 return
+        with self._count_lock:
+            self.undelivered += len(events)
         self._metrics.drop(reason, len(events))
         log.warning("events_dropped", provider=self.name, count=len(events), reason=str(reason))
 
+    def _consented(self, events: list[Event]) -> list[Event]:
+        """Drop (counting ``consent_withdrawn``) the events whose consent is gone."""
+        allowed, denied = self._gate.split(events)
+        self._metrics.drop(DropReason.CONSENT_WITHDRAWN, len(denied))
+        return allowed
+
+    def _spill_record(self, event: Event) -> bytes:
+        """The spill store's record of ``event``: pseudonymous ids only (format ``v2``)."""
+        out = self._to_outbound(event)
+        if out is None:
+            raise StoreUnavailableError("pseudonymisation failed")
+        if event.user_id is not None or event.anonymous_id is not None:
+            kept = self._spilled_subjects
+            if len(kept) >= _SUBJECTS_KEPT:
+                kept.pop(next(iter(kept)))
+            kept[event.insert_id] = (event.user_id, event.anonymous_id)
+        return dumps(
+            {
+                "v": 2,
+                "kind": event.kind,
+                "name": event.name,
+                "properties": event.properties,
+                "category": event.category,
+                "timestamp": event.timestamp,
+                "insert_id": event.insert_id,
+                "traits": event.traits,
+                "group_type": event.group_type,
+                "ids": {
+                    "distinct_id": out.distinct_id,
+                    "user_id": out.user_id,
+                    "device_id": out.device_id,
+                    "groups": out.groups,
+                    "previous_id": out.previous_id,
+                    "group_key": out.group_key,
+                },
+            }
+        )
+
+    def _restore(self, raw: bytes) -> Event:
+        """Rebuild a spilled event (``v1`` records, written by older versions, hold raw ids)."""
+        data = json.loads(raw)
+        if data.get("v") == 1:
+            return Event.from_json(raw)
+        ids = data["ids"]
+        props = data["properties"]
+        is_profile = data["kind"] in ("identify", "group")
+        body = None if is_profile else dumps(props)
+        user_id, anonymous_id = self._spilled_subjects.pop(data["insert_id"], (None, None))
+        return Event(
+            kind=data["kind"],
+            name=data["name"],
+            properties=props,
+            user_id=user_id,
+            anonymous_id=anonymous_id,
+            category=data["category"],
+            timestamp=float(data["timestamp"]),
+            insert_id=data["insert_id"],
+            traits=data.get("traits"),
+            group_type=data.get("group_type"),
+            size=len(raw),
+            properties_json=body,
+            outbound=OutboundEvent(
+                kind=data["kind"],
+                name=data["name"],
+                properties=props,
+                properties_json=body,
+                distinct_id=ids["distinct_id"],
+                user_id=ids.get("user_id"),
+                device_id=ids.get("device_id"),
+                timestamp=float(data["timestamp"]),
+                insert_id=data["insert_id"],
+                groups=ids.get("groups"),
+                traits=data.get("traits"),
+                previous_id=ids.get("previous_id"),
+                group_type=data.get("group_type"),
+                group_key=ids.get("group_key"),
+            ),
+        )
+
     def _deliver(self, batch: list[Event]) -> None:
+        """Prepare ``batch`` and hand its requests to the senders (counted in ``_handed``)."""
         attempt = 0
         while True:
             if self._expired():
@@ -323,7 +476,7 @@ class Lane:
                 return
             try:
                 allowed, denied = self._gate.split(batch)
-                encoded = self._encode(allowed)
+                chunks = self._encode(allowed)
             except StoreUnavailableError:
                 attempt += 1
                 if attempt > self.provider.max_retries:
@@ -334,45 +487,49 @@ class Lane:
                 continue
             break
         self._metrics.drop(DropReason.NO_CONSENT, len(denied))
-        for events, parts in self._chunks(encoded):
-            self._send(events, parts)
+        for index, (events, parts) in enumerate(chunks):
+            while not self._slots.acquire(timeout=min(self._time_left(), 0.5)):
+                if self._expired():
+                    rest = [e for chunk, _ in chunks[index:] for e in chunk]
+                    self._give_up(rest, DropReason.SHUTDOWN_DEADLINE)
+                    return
+            self._jobs.put((events, parts))
+            self._handed += len(events)
 
-    def _encode(self, events: Iterable[Event]) -> list[tuple[Event, bytes]]:
-        limit = self.provider.limits.max_event_bytes
-        out: list[tuple[Event, bytes]] = []
-        unsupported = oversized = 0
-        for event in events:
-            outbound = self._to_outbound(event)
-            part = self.provider.encode(outbound) if outbound is not None else None
-            if part is None:
-                unsupported += 1
-            elif len(part) > limit:
-                oversized += 1
-            else:
-                out.append((event, part))
-        self._metrics.drop(DropReason.UNSUPPORTED_BY_PROVIDER, unsupported)
-        self._metrics.drop(DropReason.OVERSIZED, oversized)
-        return out
-
-    def _chunks(
-        self, encoded: list[tuple[Event, bytes]]
-    ) -> Iterable[tuple[list[Event], list[bytes]]]:
-        limits = self.provider.limits
+    def _encode(self, events: list[Event]) -> list[Chunk]:
+        """Encode events into request-sized chunks, yielding the GIL every few events."""
+        provider = self.provider
+        limits = provider.limits
+        limit = limits.max_event_bytes
+        max_count = limits.max_events_per_request
         max_bytes = limits.max_request_bytes - _ENVELOPE_MARGIN
-        events: list[Event] = []
+        to_outbound = self._to_outbound
+        encode = provider.encode
+        chunks: list[Chunk] = []
+        chunk_events: list[Event] = []
         parts: list[bytes] = []
         size = 0
-        for event, part in encoded:
-            if parts and (
-                len(parts) >= limits.max_events_per_request or size + len(part) + 1 > max_bytes
-            ):
-                yield events, parts
-                events, parts, size = [], [], 0
-            events.append(event)
+        unsupported = oversized = 0
+        for event in events:
+            outbound = to_outbound(event)
+            part = encode(outbound) if outbound is not None else None
+            if part is None:
+                unsupported += 1
+                continue
+            if len(part) > limit:
+                oversized += 1
+                continue
+            if parts and (len(parts) >= max_count or size + len(part) + 1 > max_bytes):
+                chunks.append((chunk_events, parts))
+                chunk_events, parts, size = [], [], 0
+            chunk_events.append(event)
             parts.append(part)
             size += len(part) + 1
         if parts:
-            yield events, parts
+            chunks.append((chunk_events, parts))
+        self._metrics.drop(DropReason.UNSUPPORTED_BY_PROVIDER, unsupported)
+        self._metrics.drop(DropReason.OVERSIZED, oversized)
+        return chunks
 
     def _sleep(self, seconds: float) -> None:
         self.provider.sleep(min(seconds, self._time_left()))
@@ -449,7 +606,8 @@ class Lane:
     def _account(self, result: SendResult, count: int) -> None:
         accepted = len(result.accepted)
         if accepted:
-            self.delivered += accepted
+            with self._count_lock:
+                self.delivered += accepted
             self._metrics.sent(self.name, accepted)
         if result.rejected:
             by_reason: dict[str, int] = {}

@@ -74,8 +74,10 @@ class Event:
     """One queued event, after validation and sanitisation, before pseudonymisation.
 
     ``user_id``, ``anonymous_id``, ``previous_id`` and ``group_key`` are the caller's raw
-    identifiers. They stay inside the process (and the optional spill store) and are turned into
-    pseudonymous ids only when a provider's payload is built.
+    identifiers. They stay inside the process and are turned into pseudonymous ids on the sender
+    thread; ``outbound`` caches that pseudonymised view, shared by every provider. An event
+    restored from the spill store has only its pseudonymous ids (``outbound``): raw ids are never
+    written there.
 
     Example:
         >>> e = Event("track", "page_viewed", {"path": "/home"}, "user-1", None, "analytics",
@@ -99,6 +101,7 @@ class Event:
     group_key: str | None = None
     size: int = field(default=0, compare=False)
     properties_json: bytes | None = field(default=None, compare=False, repr=False)
+    outbound: Any = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> bytes:
         """Serialise for the spill store."""

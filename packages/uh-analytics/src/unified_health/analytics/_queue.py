@@ -89,8 +89,11 @@ class EventQueue:
 
     def _take_locked(self, max_events: int) -> list[Event]:
         items = self._items
-        count = min(max_events, len(items))
-        out = [items.popleft() for _ in range(count)]
+        if len(items) <= max_events:  # the common case: take the whole deque in O(1)
+            self._items = deque()
+            self._bytes = 0
+            return list(items)
+        out = [items.popleft() for _ in range(max_events)]
         self._bytes -= sum(e.size for e in out)
         return out
 

@@ -31,6 +31,7 @@ from unified_health.analytics.providers._base import (
     SendResult,
     dumps,
     indices,
+    quote,
 )
 
 __all__ = ["AmplitudeProvider"]
@@ -111,6 +112,20 @@ class AmplitudeProvider(HttpProvider):
 
     def encode(self, event: OutboundEvent) -> bytes | None:
         """Return the Amplitude event (``None`` for alias)."""
+        if event.kind == "track" and event.properties_json is not None and not event.groups:
+            # The hot path: pre-serialised properties, the rest appended as text.
+            if event.user_id or event.device_id:
+                ids = (',"user_id":' + quote(event.user_id) if event.user_id else "") + (
+                    ',"device_id":' + quote(event.device_id) if event.device_id else ""
+                )
+            else:
+                ids = ',"device_id":' + quote(event.distinct_id)
+            head = (
+                '{"time":' + str(event.time_ms) + ',"insert_id":' + quote(event.insert_id)
+                + ',"library":"uh-analytics/' + __version__ + '"' + ids
+                + ',"event_type":' + quote(event.name) + ',"event_properties":'
+            )  # fmt: skip
+            return head.encode() + event.properties_json + b"}"
         out: dict[str, Any] = {
             "time": event.time_ms,
             "insert_id": event.insert_id,

@@ -88,7 +88,20 @@ class OutboundEvent:
         micros = round((self.timestamp - seconds) * 1_000_000)
         if micros >= 1_000_000:
             seconds, micros = seconds + 1, 0
-        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{micros:06d}Z"
+        return _iso_second(seconds) + f".{micros:06d}Z"
+
+
+_LAST_SECOND: list[Any] = [None, ""]
+
+
+def _iso_second(seconds: int) -> str:
+    # Events of one batch mostly share their second: format it once.
+    last = _LAST_SECOND
+    if last[0] != seconds:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+        _LAST_SECOND[:] = [seconds, text]
+        return text
+    return str(last[1])
 
 
 @dataclass(slots=True)
@@ -161,8 +174,33 @@ class Provider(Protocol):
         ...
 
 
+def _unserialisable(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_C_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
+# One C encoder built once (``json.dumps`` with options builds a new encoder per call). Values
+# reaching it were rebuilt by the property rules, so they hold no cycles and no custom objects.
+_ITERENCODE: Any = (
+    _C_ENCODER(
+        None, _unserialisable, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+    if _C_ENCODER is not None
+    else None
+)
+#: A JSON string literal (quotes included) for ``value``.
+quote: Callable[[str], str] = json.encoder.encode_basestring
+
+
 def dumps(value: Any) -> bytes:
-    """Compact JSON bytes."""
+    """Compact JSON bytes (UTF-8, non-ASCII kept as is).
+
+    Example:
+        >>> dumps({"a": [1, "é"]}).decode()
+        '{"a":[1,"é"]}'
+    """
+    if _ITERENCODE is not None:
+        return "".join(_ITERENCODE(value, 0)).encode()
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 

@@ -30,6 +30,7 @@ from unified_health.analytics.providers._base import (
     SendResult,
     dumps,
     merge_json,
+    quote,
 )
 
 __all__ = ["MixpanelProvider"]
@@ -119,6 +120,19 @@ class MixpanelProvider(HttpProvider):
         """Return the ``/import`` record of a track event (``None`` for other kinds)."""
         if event.kind != "track":
             return None
+        if event.properties_json is not None and not event.groups:
+            # The hot path: pre-serialised properties, identity fragments appended as text.
+            tail = (
+                '"time":' + str(event.time_ms) + ',"distinct_id":' + quote(event.distinct_id)
+                + ',"$insert_id":' + quote(event.insert_id)
+                + (',"$user_id":' + quote(event.user_id) if event.user_id else "")
+                + (',"$device_id":' + quote(event.device_id) if event.device_id else "")
+                + ',"mp_lib":"uh-analytics"}}'
+            ).encode()  # fmt: skip
+            known = event.properties_json
+            sep = b"" if known == b"{}" else b","
+            name = quote(event.name).encode()
+            return b'{"event":' + name + b',"properties":' + known[:-1] + sep + tail
         extra: dict[str, Any] = {
             "time": event.time_ms,
             "distinct_id": event.distinct_id,
