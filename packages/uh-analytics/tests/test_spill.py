@@ -70,3 +70,33 @@ def test_queue_overflow_goes_to_the_spill(make_client: Make, spill: RedisSpillSt
         assert m.dropped == {}
         # Every event was delivered or waits in the spill store for a later replay.
         assert len(slow.events) + spill.size("posthog") == 200
+
+
+def test_spill_store_holds_no_raw_ids(
+    make_client: Make,
+    spill: RedisSpillStore,
+    clock: FakeClock,
+    redis_client: redis.Redis,
+    redis_prefix: str,
+) -> None:
+    raw_ids = [f"patient-raw-{i:04d}" for i in range(10)]
+    with FakePostHog() as down:
+        down.fail_next(503, times=100)
+        first = make_client([down.provider(sleep=clock.sleep, max_retries=0)], spill_store=spill)
+        for i, raw in enumerate(raw_ids):
+            first.track("page_viewed", {"n": i}, user_id=raw, groups={"clinic": f"{raw}-clinic"})
+            first.track("page_viewed", {"n": i}, anonymous_id=f"{raw}-device")
+        assert first.flush(5)
+        first.shutdown(timeout=2)
+    assert spill.size("posthog") == 20
+    stored = b""
+    for key in redis_client.scan_iter(match="{" + redis_prefix + "}*"):
+        stored += key + b"".join(redis_client.lrange(key, 0, -1))
+    assert b"page_viewed" in stored
+    assert b"patient-raw" not in stored
+
+    with FakePostHog() as up:  # replayed by another process: delivered once, pseudonymous ids
+        second = make_client([up.provider()], spill_store=spill)
+        assert second.flush(5)
+        assert len(up.events) == 20
+        assert all("patient-raw" not in str(event) for event in up.events)
