@@ -7,6 +7,11 @@ same key. The lookup then tries the longest tail of the key first (``contact_ema
 -> ``contactemailaddress``, ``emailaddress``, ``address``), so the head noun decides:
 ``email_verified`` and ``phone_type`` are not sensitive, ``home_phone`` and ``ip_address`` are.
 
+The word before the tail can take the sensitivity away again: a place named after an organisation
+(``clinic_city``, ``pharmacy_county``) is not where a person lives, and an address qualified by a
+computing word (``crash_address``, ``memory_address``, ``bind_address``) is not a street address
+(``bluetooth_address`` and ``hardware_address`` are device identifiers).
+
 Names are special: ``name`` alone and ``<person>_name`` (``patient_name``, ``first_name``,
 ``guardian_name``...) are name keys, while ``event_name``, ``specialty_name`` or ``screen_name``
 are not.
@@ -18,7 +23,7 @@ import re
 
 from unified_health.analytics._scrub._categories import RedactionCategory as C
 
-__all__ = ["AGE_KEYS", "classify_key", "normalise_key"]
+__all__ = ["AGE_KEYS", "classify_key", "normalise_key", "read_key"]
 
 _ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _CAMEL = re.compile(r"([a-z])([A-Z])")
@@ -101,13 +106,15 @@ _add(
 _add(
     C.IP_ADDRESS,
     "ip", "ipaddress", "ipaddr", "ipv", "clientip", "remoteip", "remoteaddr", "remoteaddress",
-    "xforwardedfor", "forwardedfor",
+    "xforwardedfor", "forwardedfor", "ipvaddress", "ipvaddr", "peeraddress", "peeraddr",
+    "clientaddress", "clientaddr", "sourceip", "srcip",
 )  # fmt: skip
 _add(
     C.DEVICE_ID,
     "deviceid", "imei", "meid", "mac", "macaddress", "macaddr", "udid", "idfa", "idfv",
     "advertisingid", "adid", "androidid", "gaid", "serialnumber", "serialno", "deviceserial",
-    "hardwareid", "devicetoken",
+    "hardwareid", "devicetoken", "bluetoothaddress", "bluetoothaddr", "bdaddr", "hardwareaddress",
+    "hardwareaddr", "bleaddress", "wifiaddress", "ethernetaddress",
 )  # fmt: skip
 _add(
     C.VEHICLE_ID,
@@ -120,6 +127,10 @@ _add(
     "surname", "forename", "nickname", "username", "displayname", "legalname", "preferredname",
     "fname", "lname", "initials", "signature", "guardian", "caregiver", "carer", "nextofkin",
     "emergencycontact", "physician", "doctor", "clinician", "surgeon", "guarantor",
+    "signedby", "countersignedby", "witnessedby", "referredby", "consentedby", "authorizedby",
+    "authorisedby", "prescribedby", "signer", "signatory", "witness", "contactperson",
+    "insuredperson", "responsibleparty", "responsibleperson", "authorizedrepresentative",
+    "authorisedrepresentative", "personalrepresentative", "legalrepresentative",
 )  # fmt: skip
 
 _NAME_WORDS = frozenset({"name", "names"})
@@ -132,9 +143,27 @@ _PERSON_WORDS = frozenset(
         "beneficiary", "insured", "doctor", "physician", "nurse", "employer", "recipient",
         "sender", "owner", "holder", "cardholder", "account", "billing", "shipping", "sibling",
         "household", "provider", "clinician", "surgeon", "therapist", "guarantor", "dependent",
-        "referring", "attending", "prescriber",
+        "referring", "attending", "prescriber", "witness", "signer", "representative",
     }
 )  # fmt: skip
+# Words that make the place after them an organisation's (``clinic_city``), not a person's.
+_ORGANISATION_WORDS = frozenset(
+    {
+        "clinic", "facility", "practice", "hospital", "pharmacy", "office", "store", "branch",
+        "site", "lab", "laboratory", "center", "centre", "campus", "company", "organization",
+        "organisation", "org", "vendor", "warehouse", "server", "datacenter", "headquarters", "hq",
+    }
+)  # fmt: skip
+# Words that make the address after them a computing address, not a street address.
+_NON_POSTAL_WORDS = frozenset(
+    {
+        "memory", "crash", "fault", "return", "base", "load", "bind", "listen", "server", "host",
+        "proxy", "gateway", "broadcast", "multicast", "network", "net", "web", "url", "wallet",
+        "contract", "pointer", "register", "instruction", "stack", "heap", "virtual", "physical",
+        "hex", "bus", "offset", "start", "end", "entry", "symbol", "module",
+    }
+)  # fmt: skip
+_ADDRESS_WORDS = frozenset({"address", "addr", "addresses"})
 
 
 def normalise_key(key: str) -> tuple[str, ...]:
@@ -176,5 +205,37 @@ def classify_key(tokens: tuple[str, ...]) -> C | None:
     for start in range(len(tokens)):
         found = _lookup("".join(tokens[start:]))
         if found is not None:
+            if start and _qualified_away(found, tokens[start - 1], tokens[start]):
+                return None
             return found
     return None
+
+
+_READ_CACHE: dict[str, tuple[tuple[str, ...], C | None]] = {}
+_READ_CACHE_LIMIT = 2_048
+_READ_CACHED_LENGTH = 64
+
+
+def read_key(key: str) -> tuple[tuple[str, ...], C | None]:
+    """`normalise_key` and `classify_key` of ``key``, remembered for short keys seen before.
+
+    Keys embedded in text (URL parameters, JSON members) repeat like property names do. The cache
+    is bounded and only ever holds pure results, so sharing it between threads is safe.
+    """
+    found = _READ_CACHE.get(key)
+    if found is None:
+        tokens = normalise_key(key)
+        found = (tokens, classify_key(tokens))
+        if len(key) <= _READ_CACHED_LENGTH:
+            if len(_READ_CACHE) >= _READ_CACHE_LIMIT:
+                _READ_CACHE.clear()
+            _READ_CACHE[key] = found
+    return found
+
+
+def _qualified_away(found: C, qualifier: str, head: str) -> bool:
+    if found is C.LOCATION or found is C.ZIP_CODE:
+        return qualifier in _ORGANISATION_WORDS
+    if found is C.STREET_ADDRESS:
+        return head in _ADDRESS_WORDS and qualifier in _NON_POSTAL_WORDS
+    return False

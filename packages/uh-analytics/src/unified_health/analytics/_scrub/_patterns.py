@@ -42,6 +42,17 @@ __all__ = [
     "ZIP_AFTER_STATE",
     "ZIP_SHAPE",
     "AMBIGUOUS_STATES",
+    "COORDINATES",
+    "EMAIL_LITERAL",
+    "FOREIGN_ADDRESS",
+    "ID_BEFORE",
+    "JSON_PAIR",
+    "KEY_VALUE",
+    "NANP_BARE",
+    "PERCENT_ESCAPE",
+    "PHONE_CONTEXT",
+    "SSN_BARE",
+    "SSN_CONTEXT",
 ]
 
 DIGIT = re.compile(r"\d")
@@ -72,8 +83,34 @@ EMAIL = re.compile(
     re.IGNORECASE,
 )
 
+# An address whose domain is an IP literal: ``jane@[192.0.2.1]``, ``jane@[IPv6:2001:db8::1]``.
+EMAIL_LITERAL = re.compile(
+    r"(?<![\w.+'%-])[\w!#$'*+^`{|}~-][\w!#$'*+^`{|}~.-]{0,63}"
+    r"@\[(?:IPv6:)?[0-9A-Fa-f:.]{2,45}\]",
+    re.IGNORECASE,
+)
+
 # ---------------------------------------------------------------- numbers
-SSN = re.compile(r"(?<![\w-])(\d{3})([- .])(\d{2})\2(\d{4})(?![\w]|[-.]\w)")
+SSN = re.compile(r"(?<![\w-])(\d{3})( ?[-.] ?| )(\d{2})\2(\d{4})(?![\w]|[-.]\w)")
+# Nine digits in a row are a Social Security Number only with the words for one close before them.
+SSN_BARE = re.compile(r"(?<![\w.-])\d{9}(?![\w]|[-.]\d)")
+SSN_CONTEXT = re.compile(
+    r"\b(?:ssn|ss\#|social\s+security|soc\.?\s*sec|tax\s*(?:payer\s*)?id|itin)(?!\w)",
+    re.IGNORECASE,
+)
+# Ten digits in a row (a North American number: area code and exchange start 2-9), or eleven with a
+# leading 1, are a phone number only with a telephone word close before them.
+NANP_BARE = re.compile(r"(?<![\w.+-])1?[2-9]\d\d[2-9]\d{6}(?![\w]|[-.]\d)")
+# An id word right before a number makes it that id, whatever telephone word came earlier.
+ID_BEFORE = re.compile(
+    r"(?:\bid|\#|\bno\.?|\bnumber|\border|\bticket|\brequest|\bref(?:erence)?|\binvoice"
+    r"|\bconfirmation|\bcase|\btracking|\btransaction)\s*[:#=]?\s*\Z",
+    re.IGNORECASE,
+)
+PHONE_CONTEXT = re.compile(
+    r"\b(?:phone|tel|telephone|mobile|cell|fax|call|text|sms|whatsapp|contact\s+number)\b",
+    re.IGNORECASE,
+)
 # 13-19 digits with optional single spaces or hyphens: card numbers and IMEIs.
 LONG_NUMBER = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w]|-\w)")
 PHONE_NANP = re.compile(
@@ -87,6 +124,7 @@ PHONE_INTL = re.compile(r"(?<![\w+])\+[1-9](?:\d|[ .-](?=[\d(])|\((?=\d)|(?<=\d)
 PHONE_NATIONAL = re.compile(
     r"(?<![\w.+-])(?:\(0[1-9]\d{0,3}\)|0[1-9]\d{0,3})(?:(?: ?- ?| )\d++){1,6}+"
     r"|(?<![\w.+-])0[1-9](?:\.\d\d){4}(?![\w.-])"
+    r"|(?<![\w.+-])\([1-9]\d\)\s?9?\d{4}-\d{4}(?![\w]|[-.]\w)"
 )
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
 VERSION_CONTEXT = re.compile(
@@ -121,7 +159,7 @@ DATE = re.compile(
     r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
     r"|\d{4}/\d{1,2}/\d{1,2}"
     r"|\d{1,2}([/.-])\d{1,2}\1(?:\d{4}|\d{2})"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?[\s-]+{_MONTH}\.?[\s,-]+\d{{4}}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?(?:[\s-]+of)?[\s-]+{_MONTH}\.?[\s,-]+\d{{4}}"
     rf"|\d{{1,2}}-{_MONTH}-\d{{2,4}}"
     rf"|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
     r"|(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
@@ -136,10 +174,18 @@ DATE_CONTEXT = re.compile(
     r"|(?:operated|injured|hospitali[sz]ed)(?:\s+on)?))\b",
     re.IGNORECASE,
 )
+_NINETY = (
+    r"(?:ninety(?:[\s-]+(?:one|two|three|four|five|six|seven|eight|nine))?"
+    r"|(?:one|a)\s+hundred(?:\s+and\s+[a-z]+)?)"
+)
 AGE = re.compile(
     r"\b(?:aged?|age\s+of)\s*[:=]?\s*(?P<a>\d{2,3})\b(?!\s*(?:%|percent|days|months|weeks))"
     r"|\b(?P<b>\d{2,3})[\s-]*(?:years?|yrs?|y)[\s-]*(?:old|/o)\b"
-    r"|\b(?P<c>\d{2,3})\s*(?:yo|y/o|y\.o\.?)(?!\w)",
+    r"|\b(?P<c>\d{2,3})\s*(?:yo|y/o|y\.o\.?)(?!\w)"
+    r"|\b(?:patient|resident|woman|man|male|female|mother|father|grandmother|grandfather)"
+    r",\s*(?P<d>\d{2,3}),"
+    rf"|\b(?:aged?|age\s+of|is)\s+(?P<w>{_NINETY})\b"
+    rf"|\b(?P<x>{_NINETY})[\s-]*(?:years?|yrs?)[\s-]*old\b",
     re.IGNORECASE,
 )
 
@@ -163,6 +209,16 @@ ADDRESS = re.compile(
     r"(?:,\s*[A-Za-z][A-Za-z .'-]{1,30}?,?\s+" + _STATES + r"\b\.?(?:\s+\d{5}(?:-\d{4})?\b)?)?"
     r"|p\.?\s?o\.?\s?box\s+\d{1,8}\b)",
     re.IGNORECASE,
+)
+# Street types that come before the name (French, Spanish, Italian, Portuguese) or are glued to
+# its end (German, Dutch): "9 rue des Lilas", "Hauptstraße 5".
+FOREIGN_ADDRESS = re.compile(
+    r"(?<![\w.,/-])\d{1,5}(?:\s?(?:bis|ter)\b)?,?\s+"
+    r"(?:rue|avenue|boulevard|bd|chemin|all[ée]e|impasse|quai|cours|calle|avenida|via|viale"
+    r"|piazza|rua|travessa)\s+(?:(?:de|du|des|la|le|les|del|della|di|da|do|dos|das)\s+|[ld]'\s?)*"
+    r"[A-ZÀ-Ý][\w'-]+"
+    r"|(?<![\w-])[A-ZÄÖÜ][a-zäöüß]+(?:stra(?:ß|ss)e|str\.|weg|platz|allee|gasse|straat|laan"
+    r"|gracht)\s+\d{1,4}[a-z]?\b"
 )
 ZIP_AFTER_STATE = re.compile(
     r"(?<![\w-])(?P<state>" + _STATES + r"),?\s+(?P<zip>\d{5}(?:-\d{4})?)(?![\w]|-\w)"
@@ -191,7 +247,7 @@ CONTEXT_ID = re.compile(
     + r")"
     r"|(?P<member_id>member\s*"
     + _NO
-    + r"|mbi|medicare(?:\s*"
+    + r"|member(?=[\s:#]+\d)|mbi|medicare(?:\s*"
     + _NO
     + r")?|medicaid(?:\s*"
     + _NO
@@ -211,13 +267,15 @@ CONTEXT_ID = re.compile(
     r"|(?P<account_number>account\s*" + _NO + r"|(?:bank|billing|checking|savings|guarantor"
     r"|patient|financial)\s+account(?:\s*" + _NO + r")?|account(?=[\s:=#]+\d)"
     r"|acct\.?(?:\s*" + _NO + r")?|a/c)"
-    r"|(?P<license_number>lic\.?\s*(?:\#|no\b\.?|num(?:ber)?\b)|(?:driver'?s?\s+)?licen[sc]e(?:\s*"
+    r"|(?P<license_number>lic\.?\s*(?:\#|no\b\.?|num(?:ber)?\b)|dea(?:\s*"
+    + _NO
+    + r")?|(?:driver'?s?\s+)?licen[sc]e(?:\s*"
     + _NO
     + r")?|dl\s*"
     + _NO
     + r"?|passport(?:\s*"
     + _NO
-    + r")?|certificate\s*"
+    + r")?|cert(?:ificate)?\.?\s*"
     + _NO
     + r")"
     r"|(?P<phone>phone|tel|telephone|mobile|cell|fax|call|text|sms|whatsapp|contact\s*"
@@ -225,14 +283,15 @@ CONTEXT_ID = re.compile(
     + r"|ph\.?)"
     r"|(?P<device_id>imei|meid|device\s*(?:id|identifier|serial)|serial\s*"
     + _NO
-    + r"|udid|idfa|android\s*id|advertising\s*id|mac(?:\s*address)?)"
+    + r"|serial(?:\s*(?:s/?n|number))?(?=[\s:#]+[A-Za-z0-9]*\d)|s/n"
+    r"|udid|idfa|android\s*id|advertising\s*id|mac(?:\s*address)?)"
     r"|(?P<vehicle_id>vin|vehicle\s*(?:id|identification\s+number)|licen[sc]e\s+plate"
     r"|plate\s*" + _NO + r")"
-    r"|(?P<zip_code>zip(?:\s*code)?|postal\s*code|post\s*code)"
+    r"|(?P<zip_code>zip(?:\s*code)?(?:\s*(?:\+|plus)\s*4)?|postal\s*code|post\s*code|near)"
     r"|(?P<credit_card>card\s*" + _NO + r"|credit\s+card|cc)"
     r"|(?P<iban>iban)"
     r")(?:(?<=\#)|(?!\w))[\s:#=.\-]*(?:(?:is|was|of|number|no|num|id)\b[\s:#=.\-]*)?"
-    r"(?P<value>(?=[A-Za-z0-9-]*\d)[A-Za-z0-9](?:[A-Za-z0-9]|[-./](?=[A-Za-z0-9])"
+    r"(?P<value>(?-i:[A-Z]{1,3} )?(?=[A-Za-z0-9-]*\d)[A-Za-z0-9](?:[A-Za-z0-9]|[-./](?=[A-Za-z0-9])"
     r"| (?=\d)){2,40})",
     re.IGNORECASE,
 )
@@ -246,7 +305,7 @@ CONTEXT_FIRST_WORDS = (
     "certificate", "phone", "tel", "telephone", "mobile", "cell", "fax", "call", "text", "sms",
     "whatsapp", "contact", "ph", "imei", "meid", "device", "serial", "udid", "idfa", "android",
     "advertising", "mac", "vin", "vehicle", "plate", "zip", "postal", "post", "card", "credit",
-    "cc", "iban", "mrn",
+    "cc", "iban", "mrn", "dea", "cert", "s", "near",
 )  # fmt: skip
 
 # ---------------------------------------------------------------- names
@@ -254,7 +313,8 @@ HONORIFIC = re.compile(r"\bM(?:r|rs|s|x|iss)\b")
 NAME_CONTEXT = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+"
     r"|\b(?i:(?:patient(?:'s)?|full|first|last|given|family|my|his|her|their)\s+name"
-    r"|name|patient)\s*(?:is|:|=|-)\s*)"
+    r"|name|patient)\s*(?:is|:|=|-)\s*"
+    r"|\b(?i:(?:signed|countersigned|witnessed)\s+by)\s*:?\s*)"
     r"(?P<name>[A-Z][a-z'\u2019-]+(?:[ \t]+(?:[A-Z]\.|[A-Z][a-z'\u2019-]+)){0,3})"
 )
 
@@ -262,3 +322,27 @@ NAME_CONTEXT = re.compile(
 # A path at the start of the text or after white space: "GET /api/v2/users/58213/profile".
 PATH = re.compile(r"(?<!\S)/[^\s\"'<>`{}|\\^]+")
 URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]{1,15}://|\bwww\.)[^\s\"'<>`{}|\\^]+", re.IGNORECASE)
+
+# ---------------------------------------------------------------- coordinates
+# A latitude/longitude pair precise to about 10 m (four or more decimals), optionally labelled:
+# "37.774929,-122.419416", "lat 40.712776, lng -74.005974", "41.8781136 -87.6297982".
+_LAT = r"[-+]?\d{1,2}\.\d{4,10}"
+_LNG = r"[-+]?\d{1,3}\.\d{4,10}"
+COORDINATES = re.compile(
+    r"(?<![\w.-])(?:(?:lat(?:itude)?)\s*[:=]?\s*)?(?P<lat>" + _LAT + r")"
+    r"(?:\s*[,;/]\s*|\s+)(?:(?:lng|lon|long|longitude)\s*[:=]?\s*)?(?P<lng>" + _LNG + r")"
+    r"(?![\w]|\.\d)",
+    re.IGNORECASE,
+)
+
+# ---------------------------------------------------------------- embedded key/value pairs
+# A JSON member serialised into a string property: "email":"jane@..." or "age": 97.
+JSON_PAIR = re.compile(
+    r'"(?P<key>[A-Za-z_][\w .-]{0,63})"\s*:\s*'
+    r'(?:"(?P<text>(?:[^"\\]|\\.){1,512})"|(?P<number>-?\d{1,30}(?:\.\d{1,20})?)(?![\w.]))'
+)
+# A query-string or log-style pair: dob=1962-03-08, ip=203.0.113.19, geo=51.5,-0.12.
+KEY_VALUE = re.compile(
+    r"(?<![\w.%-])(?P<key>[A-Za-z][\w.-]{0,40})=(?P<text>(?:[^&;,\s\"'<>=]|,(?![\w.-]*=)){1,256})"
+)
+PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")

@@ -3,6 +3,18 @@
 Cheap pre-checks decide which detectors run at all (most values have no digit and no ``@``), each
 detector finds candidates with a precompiled pattern, and checksums or context words confirm them.
 Overlapping findings are merged into one redaction, reported under the most specific category.
+
+Two views of a value are scanned besides the value itself, and what they find is mapped back onto
+the original characters:
+
+* non-ASCII text is folded character by character (fullwidth forms to ASCII, non-breaking and other
+  Unicode spaces to a space, Unicode hyphens and dashes to ``-``), so a card number typed in
+  fullwidth digits or a phone number typed with non-breaking spaces is read like its ASCII twin;
+* text holding percent escapes is decoded (twice, for double encoding; a ``+`` between letters or
+  digits reads as a space), so ``ssn%3D447-19-3321`` or an encoded referrer URL is read decoded.
+
+Key/value pairs embedded in text (a JSON object serialised into a string, ``key=value`` pairs) are
+judged by their key like properties are: ``{"dob":"1944-12-02"}`` or ``geo=51.5073,-0.1277``.
 """
 
 from __future__ import annotations
@@ -25,6 +37,7 @@ from unified_health.analytics._scrub._checks import (
     is_ssn,
     is_vin,
 )
+from unified_health.analytics._scrub._keys import AGE_KEYS, read_key
 from unified_health.analytics._scrub._url import UrlScrubber
 
 __all__ = ["Span", "TextScanner"]
@@ -44,12 +57,12 @@ _MIN_PART = 14
 _DIGIT_RUN = re.compile(r"\d+")
 # Cheap gates: each starts with a character class, so the regex engine skips ahead quickly, and
 # each is implied by a match of the (slower) detector it guards.
-_SSN_HINT = re.compile(r"\d{3}[- .]\d\d[- .]\d{4}")
+_SSN_HINT = re.compile(r"\d{3}(?: ?[-.] ?| )\d\d(?: ?[-.] ?| )\d{4}")
 _LONG_HINT = re.compile(r"\d(?:[ -]?\d){12}")
 _IBAN_HINT = re.compile(r"[A-Za-z]{2}\d\d")
 _VIN_HINT = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
 _MBI_HINT = re.compile(r"[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d")
-_NATIONAL_HINT = re.compile(r"0[1-9]\d{0,3}(?:\)?(?: ?- ?| )\d|\.\d\d\.\d\d)")
+_NATIONAL_HINT = re.compile(r"0[1-9]\d{0,3}(?:\)?(?: ?- ?| )\d|\.\d\d\.\d\d)|\([1-9]\d\)")
 _DOTTED_HINT = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d")
 _CISCO_HINT = re.compile(r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}")
 _LOCAL_CHARS = frozenset(string.ascii_letters + string.digits + "!#$'*+^`{|}~.-_%")
@@ -65,9 +78,40 @@ _DATE_WORDS = frozenset(
      "expired", "b", "procedure", "surgery", "surgical", "operation", "operated", "encounter",
      "injury", "injured", "accident", "hospitalized", "hospitalised"}
 )  # fmt: skip
-_AGE_WORDS = frozenset({"age", "aged", "years", "year", "yrs", "yr", "yo", "y", "old"})
+_AGE_WORDS = frozenset(
+    {"age", "aged", "years", "year", "yrs", "yr", "yo", "y", "old", "patient", "resident",
+     "woman", "man", "male", "female", "mother", "father", "grandmother", "grandfather"}
+)  # fmt: skip
 _STREET_WORDS = frozenset(p.STREET_SUFFIXES) | {"box"}
+_FOREIGN_STREET_WORDS = frozenset(
+    {"rue", "avenue", "boulevard", "bd", "chemin", "all", "allee", "impasse", "quai", "cours",
+     "calle", "avenida", "via", "viale", "piazza", "rua", "travessa"}
+)  # fmt: skip
+_GLUED_STREET = re.compile(r"(?:stra(?:ß|ss)e|str\.|weg|platz|allee|gasse|straat|laan|gracht) \d")
 _CONTEXT_WORDS = frozenset(p.CONTEXT_FIRST_WORDS)
+_SSN_WORDS = frozenset({"ssn", "ss", "social", "soc", "tax", "taxpayer", "itin"})
+_PHONE_WORDS = frozenset(
+    {"phone", "tel", "telephone", "mobile", "cell", "fax", "call", "text", "sms", "whatsapp",
+     "contact"}
+)  # fmt: skip
+_PHONE_WINDOW = 64
+_COORD_HINT = re.compile(r"\d\.\d{4}")
+_LEADING_NUMBER = re.compile(r"\s*(\d{1,3})(?![\d.])")
+_MARKER = re.compile(r"\[REDACTED:[a-z][a-z0-9_]{0,39}\]")
+_NOT_A_VALUE = frozenset({"null", "none", "true", "false", "undefined", "nan"})
+
+
+def _fold_table() -> dict[int, str]:
+    table = {code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}  # fullwidth ASCII
+    for code in (0x00A0, 0x1680, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000):
+        table[code] = " "
+    for code in (*range(0x2010, 0x2016), 0x2212, 0xFE58, 0xFE63):
+        table[code] = "-"
+    return table
+
+
+# One character for one character, so offsets in the folded text are offsets in the original.
+_FOLD = _fold_table()
 
 
 def _word_finder(words: Iterable[str]) -> re.Pattern[str]:
@@ -77,6 +121,7 @@ def _word_finder(words: Iterable[str]) -> re.Pattern[str]:
 
 
 _NAME_START = _word_finder(_NAME_WORDS)
+_BY_START = _word_finder(("signed", "countersigned", "witnessed"))
 _IBAN_HEAD = re.compile(r"[A-Za-z]{2}\d{2}[ -]?\Z")
 # Endings that make ``logo@2x.png`` a file name, not an address (none is a top-level domain).
 _FILE_EXTENSIONS = frozenset(
@@ -85,6 +130,8 @@ _FILE_EXTENSIONS = frozenset(
      "otf", "mp3", "mp4", "webm", "mov", "wav"}
 )  # fmt: skip
 _NUMBER_WORD = re.compile(r"(?:number|no\.?|num|nbr|\#|id)\Z", re.IGNORECASE)
+# The letter group of a plate written in two halves: "KD19 ABC".
+_PLATE_TAIL = re.compile(r" [A-Za-z]{3}(?![\w-])")
 _CONTEXT_NAMES = tuple(name for name in p.CONTEXT_ID.groupindex if name != "value")
 
 
@@ -110,13 +157,33 @@ class TextScanner:
         spans: list[Span] = []
         for name, pattern in self._custom:
             spans.extend((m.start(), m.end(), name, 0) for m in pattern.finditer(text) if m.group())
-        if len(text) < 2 or p.BENIGN_TOKEN.fullmatch(text):
+        if len(text) < 2:
             return spans
+        if not text.isascii():
+            text = text.translate(_FOLD)
+        if p.BENIGN_TOKEN.fullmatch(text) and not ("ninety" in text or "hundred" in text):
+            return spans
+        self._scan(text, spans)
+        if "%" in text and p.PERCENT_ESCAPE.search(text):
+            decoded, starts, ends = _percent_decode(text)
+            if decoded != text:
+                inner: list[Span] = []
+                self._scan(decoded, inner)
+                spans.extend(
+                    (starts[start], ends[end - 1], category, rank)
+                    for start, end, category, rank in inner
+                    if end > start
+                )
+        return spans
+
+    def _scan(self, text: str, spans: list[Span]) -> None:
         if "@" in text or "%" in text or "\\u" in text or "&#" in text or "at]" in text:
             _find_emails(text, spans)
+        urls: list[tuple[int, int]] = []
         if "://" in text or "www." in text:
             for m in p.URL.finditer(text):
                 spans.extend(self._url(m.group(), m.start()))
+                urls.append(m.span())
         elif "/" in text:
             for m in p.PATH.finditer(text):
                 spans.extend(self._url(m.group(), m.start()))
@@ -125,12 +192,106 @@ class TextScanner:
             _find_numbers(text, lower, spans)
         else:
             _find_macs(text, spans)
+            if "ninety" in lower or "hundred" in lower:
+                _find_ages(text, spans)
         if "name" in lower or "patient" in lower or ("m" in lower and p.HONORIFIC.search(text)):
             for word in _NAME_START.finditer(lower):
                 found = p.NAME_CONTEXT.match(text, word.start())
                 if found is not None:
                     spans.append((found.start("name"), found.end("name"), C.NAME, 9))
-        return spans
+        if "by" in lower:
+            for word in _BY_START.finditer(lower):
+                found = p.NAME_CONTEXT.match(text, word.start())
+                if found is not None:
+                    spans.append((found.start("name"), found.end("name"), C.NAME, 9))
+        if "=" in text or ('"' in text and ":" in text):
+            _find_pairs(text, spans, urls)
+
+
+def _find_ages(text: str, spans: list[Span]) -> None:
+    for m in p.AGE.finditer(text):
+        group = m.lastgroup or "a"
+        if group in ("w", "x") or 90 <= int(m.group(group)) <= 150:
+            spans.append((m.start(group), m.end(group), C.AGE_OVER_89, 6))
+
+
+def _find_pairs(text: str, spans: list[Span], urls: list[tuple[int, int]]) -> None:
+    """Judge ``"key": value`` and ``key=value`` pairs inside text by their key.
+
+    Pairs inside a URL are left to the URL scrubber, which reads its parameters the same way.
+    """
+    if '"' in text:
+        for m in p.JSON_PAIR.finditer(text):
+            group = "text" if m.group("text") is not None else "number"
+            _pair(m, group, spans)
+    if "=" in text:
+        for m in p.KEY_VALUE.finditer(text):
+            if not any(start <= m.start() < end for start, end in urls):
+                _pair(m, "text", spans)
+
+
+def _pair(m: re.Match[str], group: str, spans: list[Span]) -> None:
+    tokens, category = read_key(m.group("key"))
+    value = m.group(group)
+    if len(tokens) <= 2 and "".join(tokens) in AGE_KEYS:
+        lead = _LEADING_NUMBER.match(value)
+        if lead is not None and 90 <= int(lead.group(1)) <= 150:
+            spans.append((m.start(group), m.end(group), C.AGE_OVER_89, 6))
+        return
+    if (
+        category is None
+        or not value.strip()
+        or value.lower() in _NOT_A_VALUE
+        or _MARKER.fullmatch(value)
+    ):
+        return
+    spans.append((m.start(group), m.end(group), category, 1))
+
+
+def _percent_decode(text: str) -> tuple[str, list[int], list[int]]:
+    """Percent-decode ``text`` twice; each decoded character's start and end in ``text``."""
+    decoded, starts, ends = _decode_once(
+        text, list(range(len(text))), list(range(1, len(text) + 1))
+    )
+    if "+" in decoded or ("%" in decoded and p.PERCENT_ESCAPE.search(decoded)):
+        decoded, starts, ends = _decode_once(decoded, starts, ends)
+    return decoded, starts, ends
+
+
+def _decode_once(text: str, starts: list[int], ends: list[int]) -> tuple[str, list[int], list[int]]:
+    out: list[str] = []
+    new_starts: list[int] = []
+    new_ends: list[int] = []
+    index = 0
+    size = len(text)
+    while index < size:
+        m = p.PERCENT_ESCAPE.match(text, index) if text[index] == "%" else None
+        if m is None:
+            ch = text[index]
+            if ch == "+" and 0 < index < size - 1 and text[index - 1].isalnum():
+                ch = " " if text[index + 1].isalnum() else ch
+            out.append(ch)
+            new_starts.append(starts[index])
+            new_ends.append(ends[index])
+            index += 1
+            continue
+        run = index
+        data = bytearray()
+        while m is not None:
+            data.append(int(m.group()[1:], 16))
+            index = m.end()
+            m = p.PERCENT_ESCAPE.match(text, index)
+        if data.isascii():
+            for offset, byte in enumerate(data):
+                out.append(chr(byte))
+                new_starts.append(starts[run + 3 * offset])
+                new_ends.append(ends[run + 3 * offset + 2])
+        else:
+            chars = data.decode("utf-8", "replace")
+            out.extend(chars)
+            new_starts.extend([starts[run]] * len(chars))
+            new_ends.extend([ends[index - 1]] * len(chars))
+    return "".join(out), new_starts, new_ends
 
 
 def apply_spans(text: str, spans: list[Span], counts: dict[str, int]) -> str:
@@ -173,6 +334,25 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
             for m in p.SSN.finditer(text)
             if is_ssn(m.group(1), m.group(3), m.group(4))
         )
+    if 9 in lengths and not _SSN_WORDS.isdisjoint(words):
+        for m in p.SSN_BARE.finditer(text):
+            digits = m.group()
+            if is_ssn(digits[:3], digits[3:5], digits[5:]) and p.SSN_CONTEXT.search(
+                _context_before(text, m.start())
+            ):
+                spans.append((m.start(), m.end(), C.SSN, 2))
+    if not lengths.isdisjoint({10, 11}) and not _PHONE_WORDS.isdisjoint(words):
+        spans.extend(
+            (m.start(), m.end(), C.PHONE, 3)
+            for m in p.NANP_BARE.finditer(text)
+            if p.PHONE_CONTEXT.search(text, max(0, m.start() - _PHONE_WINDOW), m.start())
+            and not p.ID_BEFORE.search(text, max(0, m.start() - 16), m.start())
+        )
+    if total >= 8 and text.count(".") >= 2 and _COORD_HINT.search(text):
+        for m in p.COORDINATES.finditer(text):
+            lat, lng = abs(float(m.group("lat"))), abs(float(m.group("lng")))
+            if lat <= 90 and lng <= 180 and max(lat, lng) >= 1:
+                spans.append((m.start(), m.end(), C.LOCATION, 5))
     if total >= 12 and _LONG_HINT.search(text):
         for m in p.LONG_NUMBER.finditer(text):
             if not _IBAN_HEAD.search(text, max(0, m.start() - 5), m.start()):
@@ -205,14 +385,15 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
                 category = C.DATE_OF_BIRTH if context.group("birth") else C.PERSONAL_DATE
                 spans.append((m.start(), m.end(), category, 6))
     if not word_set.isdisjoint(_AGE_WORDS):
-        for m in p.AGE.finditer(text):
-            group = m.lastgroup or "a"
-            if 90 <= int(m.group(group)) <= 150:
-                spans.append((m.start(group), m.end(group), C.AGE_OVER_89, 6))
+        _find_ages(text, spans)
     if " " in text:
         if not word_set.isdisjoint(_STREET_WORDS):
             spans.extend(
                 (m.start(), m.end(), C.STREET_ADDRESS, 7) for m in p.ADDRESS.finditer(text)
+            )
+        if not word_set.isdisjoint(_FOREIGN_STREET_WORDS) or _GLUED_STREET.search(lower):
+            spans.extend(
+                (m.start(), m.end(), C.STREET_ADDRESS, 7) for m in p.FOREIGN_ADDRESS.finditer(text)
             )
         if max(map(len, runs)) >= 5:
             spans.extend(
@@ -221,7 +402,7 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
                 if m.group("state") not in p.AMBIGUOUS_STATES
                 or text[: m.start()].rstrip().endswith(",")
             )
-    if total >= 3:
+    if total >= 2:
         for word in word_set & _CONTEXT_WORDS:
             for start in _word_positions(lower, word):
                 found = p.CONTEXT_ID.match(text, start)
@@ -263,7 +444,10 @@ def _find_emails(text: str, spans: list[Span]) -> None:
     for at_start, at_end in _at_signs(text):
         start = at_start
         floor = max(last_end, start - 64)
-        while start > floor and text[start - 1] in _LOCAL_CHARS:
+        while start > floor and (
+            text[start - 1] in _LOCAL_CHARS
+            or (text[start - 1] > "\x7f" and text[start - 1].isalnum())
+        ):
             start -= 1
         while start < at_start and text[start] in ".%":
             start += 1
@@ -273,6 +457,11 @@ def _find_emails(text: str, spans: list[Span]) -> None:
         if m is not None and m.group(1).lower() not in _FILE_EXTENSIONS:
             spans.append((m.start(), m.end(), C.EMAIL, 1))
             last_end = m.end()
+        elif m is None and text.startswith("@[", at_start):
+            literal = p.EMAIL_LITERAL.match(text, start)
+            if literal is not None:
+                spans.append((literal.start(), literal.end(), C.EMAIL, 1))
+                last_end = literal.end()
 
 
 def _find_phones(text: str, spans: list[Span], *, nanp: bool, national: bool) -> None:
@@ -413,6 +602,10 @@ def _context_id(m: re.Match[str]) -> Span | None:
     elif category == C.ACCOUNT_NUMBER and not _NUMBER_WORD.search(m.group(category)):
         ok = n >= 6
     elif category == C.VEHICLE_ID:
+        tail = _PLATE_TAIL.match(m.string, end)
+        if tail is not None and len(value) <= 4:
+            value += tail.group()
+            end = start + len(value)
         compact = value.replace("-", "").replace(" ", "").upper()
         ok = is_vin(compact, require_check_digit=False) or 5 <= len(compact) <= 8
     else:

@@ -1,6 +1,9 @@
 """Identifiers inside URLs and URL paths.
 
 * the user-info part (``https://jane@host/``) is an identifier;
+* in an app's own scheme (``myapp://patient/773-221``) the part after ``//`` is a route, not a
+  host, and is read as the first path segment;
+* a ``~user`` path segment (a personal home page) is an identifier;
 * a path segment right after a person resource (``/patients/12345``, ``/users/jane-doe``) is an
   identifier unless it is a short lower-case route word (``/patients/search`` survives);
 * a query or fragment parameter whose name is a sensitive key (``?email=...``, ``&dob=...``) is
@@ -19,7 +22,7 @@ from collections.abc import Callable
 from urllib.parse import unquote_plus
 
 from unified_health.analytics._scrub._categories import RedactionCategory as C
-from unified_health.analytics._scrub._keys import classify_key, normalise_key
+from unified_health.analytics._scrub._keys import read_key
 
 __all__ = ["PERSON_RESOURCES", "UrlScrubber"]
 
@@ -36,6 +39,8 @@ PERSON_RESOURCES = frozenset(
 )  # fmt: skip
 _ROUTE_WORD = re.compile(r"[a-z]{1,12}(?:[._][a-z]{1,12})?")
 _PARAM = re.compile(r"([^&;=#]*)=([^&;#]*)")
+# Schemes whose authority is a network host; in any other scheme it is the app's first route word.
+_HOST_SCHEMES = frozenset({"http", "https", "ftp", "ftps", "ws", "wss", "sftp", "ssh", "file"})
 
 
 class UrlScrubber:
@@ -51,7 +56,9 @@ class UrlScrubber:
         spans: list[Span] = []
         position = 0
         scheme_end = url.find("://")
-        if scheme_end >= 0 or url.lower().startswith("www."):
+        if scheme_end >= 0 and url[:scheme_end].lower() not in _HOST_SCHEMES:
+            position = scheme_end + 3
+        elif scheme_end >= 0 or url.lower().startswith("www."):
             authority_start = scheme_end + 3 if scheme_end >= 0 else 0
             authority_end = _first_of(url, "/?#", authority_start)
             at = url.rfind("@", authority_start, authority_end)
@@ -72,7 +79,10 @@ class UrlScrubber:
             if stop < 0:
                 stop = end
             segment = url[index:stop]
-            if segment and previous in PERSON_RESOURCES and not _ROUTE_WORD.fullmatch(segment):
+            personal = len(segment) > 1 and segment[0] == "~"
+            if personal or (
+                segment and previous in PERSON_RESOURCES and not _ROUTE_WORD.fullmatch(segment)
+            ):
                 spans.append((offset + index, offset + stop, C.URL_IDENTIFIER, 1))
             if segment:
                 previous = segment.lower()
@@ -83,8 +93,11 @@ class UrlScrubber:
             value = m.group(2)
             if not value:
                 continue
-            tokens = normalise_key(unquote_plus(m.group(1)))
-            category: str | None = classify_key(tokens)
+            name = m.group(1)
+            tokens, classified = read_key(
+                unquote_plus(name) if "%" in name or "+" in name else name
+            )
+            category: str | None = classified
             if (
                 category is None
                 and len(tokens) == 1
