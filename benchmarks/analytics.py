@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import structlog
 
 from unified_health.analytics import (
@@ -87,17 +86,6 @@ def per_call(fn: Callable[[int], Any], n: int) -> list[float]:
     return out
 
 
-def ok_transport() -> httpx.MockTransport:
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.startswith("/import"):
-            return httpx.Response(
-                200, json={"code": 200, "num_records_imported": 1, "status": "OK"}
-            )
-        return httpx.Response(200, json={"code": 200, "status": 1})
-
-    return httpx.MockTransport(handler)
-
-
 # -- vendor sinks in a separate process (so their CPU does not share our GIL) ---------------------
 SINK = """
 import sys
@@ -138,30 +126,69 @@ def client_for(providers: list[Any], **options: Any) -> AnalyticsClient:
 
 
 # -- 1. caller cost --------------------------------------------------------------------------------
-def bench_track(n: int) -> dict[str, Any]:
+def paced(fn: Callable[[int], Any], n: int, rate: float) -> list[float]:
+    """Call ``fn`` at ``rate`` calls per second (a host serving requests), timing each call."""
+    out = []
+    clock = time.perf_counter_ns
+    step = int(1e9 / rate)
+    due = clock()
+    for i in range(n):
+        due += step
+        start = clock()
+        fn(i)
+        end = clock()
+        out.append((end - start) / 1000)
+        while clock() < due:  # wait for the next request without sleeping past it
+            if due - clock() > 1_000_000:
+                time.sleep(0.0005)
+    return out
+
+
+def _track_row(name: str, samples: list[float], note: str) -> dict[str, Any]:
+    row: dict[str, Any] = {"name": name, "unit": "us", **summarise(samples)}
+    row["target"] = {"p50": 50, "p99": 250}
+    row["meets_target"] = row["median"] <= 50 and row["p99"] <= 250
+    row["note"] = note
+    return row
+
+
+def bench_track(n: int, paced_n: int) -> list[dict[str, Any]]:
     events = typical_events(n)
+    sinks = Sinks(0.05)
     client = client_for(
         [
-            PostHogProvider("phc_bench", transport=ok_transport()),
-            MixpanelProvider("1", "secret", transport=ok_transport()),
-            AmplitudeProvider("key", transport=ok_transport()),
+            PostHogProvider("phc_test_key", base_url=sinks.posthog),
+            MixpanelProvider(
+                "1234567", "mp-service-secret", service_account="sa.user", base_url=sinks.mixpanel
+            ),
+            AmplitudeProvider("amp-api-key", base_url=sinks.amplitude),
         ],
         max_queue_events=n + 10,
+        flush_interval=0.05,
     )
     for i in range(200):  # warm caches (event names, sanitiser) as a running service would be
         client.track("appointment_booked", events[i % len(events)], user_id=f"user-{i}")
     samples = per_call(
         lambda i: client.track("appointment_booked", events[i], user_id=f"user-{i % 500}"), n
     )
-    client.shutdown(timeout=10)
-    row: dict[str, Any] = {"name": "track_caller_cost", "unit": "us", **summarise(samples)}
-    row["target"] = {"p50": 50, "p99": 250}
-    row["meets_target"] = row["median"] <= 50 and row["p99"] <= 250
-    row["note"] = (
-        "validation, schema, sanitisation, consent check and enqueue for three providers; "
-        "pseudonymisation runs on the sender thread (see pseudonymize_cost); calls made in a "
-        "tight loop while the three sender threads encode batches and share the GIL, which is "
-        "what sets the tail"
+    slow = sum(1 for s in samples if s > 250)
+    paced_samples = paced(
+        lambda i: client.track("appointment_booked", events[i], user_id=f"user-{i % 500}"),
+        min(paced_n, n),
+        2000,
+    )
+    client.shutdown(timeout=30)
+    sinks.close()
+    common = (
+        "validation, schema, sanitisation, consent check and enqueue for three providers "
+        "(pseudonymisation and vendor JSON run on the sender threads), while the pipeline "
+        "delivers to three loopback fake vendors 50 ms away (separate process)"
+    )
+    row = _track_row(
+        "track_caller_cost",
+        samples,
+        f"{common}; calls back to back (saturated: the host thread and the sender threads "
+        f"contend for the GIL); calls over 250 us: {slow} of {n}",
     )
     peers: dict[str, Any] = {}
     with Sinkless() as host:
@@ -171,7 +198,12 @@ def bench_track(n: int) -> dict[str, Any]:
     row["ratio_to"] = {
         name: round(row["median"] / p["median"], 3) for name, p in peers.items() if p.get("median")
     }
-    return row
+    paced_row = _track_row(
+        "track_caller_cost_2000_per_s",
+        paced_samples,
+        f"{common}; calls paced at 2,000 per second, as a host serving requests makes them",
+    )
+    return [row, paced_row]
 
 
 class Sinkless:
@@ -412,7 +444,7 @@ def main() -> None:
     args = parser.parse_args()
     quick = args.quick
     results = [
-        bench_track(2_000 if quick else 20_000),
+        *bench_track(2_000 if quick else 20_000, 1_000 if quick else 10_000),
         bench_detection(300 if quick else 3_000),
         bench_pseudonymize(2_000 if quick else 20_000),
         *bench_throughput(3_000 if quick else 40_000),
