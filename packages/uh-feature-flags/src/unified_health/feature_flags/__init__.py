@@ -18,7 +18,7 @@ Example:
 """
 
 import importlib
-from typing import TYPE_CHECKING
+import typing
 
 from unified_health.feature_flags._admin import FeatureFlagAdmin
 from unified_health.feature_flags._audit import AuditRecord, AuditVerification
@@ -59,7 +59,7 @@ from unified_health.feature_flags.stores import (
     RedisFeatureFlagStore,
 )
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from unified_health.feature_flags._asgi import AdminAuthorize, Authorize, create_asgi_app
     from unified_health.feature_flags._openfeature import FeatureFlagProvider
 
