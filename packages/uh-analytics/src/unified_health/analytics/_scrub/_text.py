@@ -87,6 +87,17 @@ _FOREIGN_STREET_WORDS = frozenset(
     {"rue", "avenue", "boulevard", "bd", "chemin", "all", "allee", "impasse", "quai", "cours",
      "calle", "avenida", "via", "viale", "piazza", "rua", "travessa"}
 )  # fmt: skip
+_GLUED_ENDINGS = (
+    "stra",
+    "str.",
+    "weg ",
+    "platz ",
+    "allee ",
+    "gasse ",
+    "straat ",
+    "laan ",
+    "gracht ",
+)
 _GLUED_STREET = re.compile(r"(?:stra(?:ß|ss)e|str\.|weg|platz|allee|gasse|straat|laan|gracht) \d")
 _CONTEXT_WORDS = frozenset(p.CONTEXT_FIRST_WORDS)
 _SSN_WORDS = frozenset({"ssn", "ss", "social", "soc", "tax", "taxpayer", "itin"})
@@ -95,6 +106,8 @@ _PHONE_WORDS = frozenset(
      "contact"}
 )  # fmt: skip
 _PHONE_WINDOW = 64
+# A run of percent escapes, or a form-encoded space (a "+" between two letters or digits).
+_ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+|(?<=[^\W_])\+(?=[^\W_])")
 _COORD_HINT = re.compile(r"\d\.\d{4}")
 _LEADING_NUMBER = re.compile(r"\s*(\d{1,3})(?![\d.])")
 _MARKER = re.compile(r"\[REDACTED:[a-z][a-z0-9_]{0,39}\]")
@@ -163,8 +176,15 @@ class TextScanner:
             text = text.translate(_FOLD)
         if p.BENIGN_TOKEN.fullmatch(text) and not ("ninety" in text or "hundred" in text):
             return spans
-        self._scan(text, spans)
+        urls = self._scan(text, spans)
         if "%" in text and p.PERCENT_ESCAPE.search(text):
+            # URLs (whose parameters the URL scrubber decodes itself) and what is already found
+            # need no second look: decode only the rest.
+            covered = sorted([*urls, *((start, end) for start, end, _, _ in spans)])
+            if covered:
+                text = _blank(text, covered)
+                if not p.PERCENT_ESCAPE.search(text):
+                    return spans
             decoded, starts, ends = _percent_decode(text)
             if decoded != text:
                 inner: list[Span] = []
@@ -176,7 +196,8 @@ class TextScanner:
                 )
         return spans
 
-    def _scan(self, text: str, spans: list[Span]) -> None:
+    def _scan(self, text: str, spans: list[Span]) -> list[tuple[int, int]]:
+        """Add the findings in ``text`` to ``spans``; return where the URLs in it are."""
         if "@" in text or "%" in text or "\\u" in text or "&#" in text or "at]" in text:
             _find_emails(text, spans)
         urls: list[tuple[int, int]] = []
@@ -187,6 +208,7 @@ class TextScanner:
         elif "/" in text:
             for m in p.PATH.finditer(text):
                 spans.extend(self._url(m.group(), m.start()))
+                urls.append(m.span())
         lower = text.lower()
         if p.DIGIT.search(text):
             _find_numbers(text, lower, spans)
@@ -199,13 +221,14 @@ class TextScanner:
                 found = p.NAME_CONTEXT.match(text, word.start())
                 if found is not None:
                     spans.append((found.start("name"), found.end("name"), C.NAME, 9))
-        if "by" in lower:
+        if " by" in lower:
             for word in _BY_START.finditer(lower):
                 found = p.NAME_CONTEXT.match(text, word.start())
                 if found is not None:
                     spans.append((found.start("name"), found.end("name"), C.NAME, 9))
         if "=" in text or ('"' in text and ":" in text):
             _find_pairs(text, spans, urls)
+        return urls
 
 
 def _find_ages(text: str, spans: list[Span]) -> None:
@@ -248,6 +271,21 @@ def _pair(m: re.Match[str], group: str, spans: list[Span]) -> None:
     spans.append((m.start(group), m.end(group), category, 1))
 
 
+def _blank(text: str, ranges: list[tuple[int, int]]) -> str:
+    """``text`` with each range (sorted, possibly overlapping) blanked out; offsets are kept."""
+    out = []
+    position = 0
+    for start, end in ranges:
+        if end <= position:
+            continue
+        start = max(start, position)
+        out.append(text[position:start])
+        out.append(" " * (end - start))
+        position = end
+    out.append(text[position:])
+    return "".join(out)
+
+
 def _percent_decode(text: str) -> tuple[str, list[int], list[int]]:
     """Percent-decode ``text`` twice; each decoded character's start and end in ``text``."""
     decoded, starts, ends = _decode_once(
@@ -262,35 +300,31 @@ def _decode_once(text: str, starts: list[int], ends: list[int]) -> tuple[str, li
     out: list[str] = []
     new_starts: list[int] = []
     new_ends: list[int] = []
-    index = 0
-    size = len(text)
-    while index < size:
-        m = p.PERCENT_ESCAPE.match(text, index) if text[index] == "%" else None
-        if m is None:
-            ch = text[index]
-            if ch == "+" and 0 < index < size - 1 and text[index - 1].isalnum():
-                ch = " " if text[index + 1].isalnum() else ch
-            out.append(ch)
-            new_starts.append(starts[index])
-            new_ends.append(ends[index])
-            index += 1
-            continue
-        run = index
-        data = bytearray()
-        while m is not None:
-            data.append(int(m.group()[1:], 16))
-            index = m.end()
-            m = p.PERCENT_ESCAPE.match(text, index)
-        if data.isascii():
-            for offset, byte in enumerate(data):
-                out.append(chr(byte))
-                new_starts.append(starts[run + 3 * offset])
-                new_ends.append(ends[run + 3 * offset + 2])
+    position = 0
+    for m in _ESCAPES.finditer(text):
+        start, end = m.span()
+        out.append(text[position:start])
+        new_starts.extend(starts[position:start])
+        new_ends.extend(ends[position:start])
+        if text[start] == "+":
+            out.append(" ")
+            new_starts.append(starts[start])
+            new_ends.append(ends[start])
         else:
-            chars = data.decode("utf-8", "replace")
-            out.extend(chars)
-            new_starts.extend([starts[run]] * len(chars))
-            new_ends.extend([ends[index - 1]] * len(chars))
+            data = bytes.fromhex(m.group().replace("%", ""))
+            if data.isascii():
+                out.append(data.decode("ascii"))
+                new_starts.extend(starts[start:end:3])
+                new_ends.extend(ends[start + 2 : end : 3])
+            else:
+                chars = data.decode("utf-8", "replace")
+                out.append(chars)
+                new_starts.extend([starts[start]] * len(chars))
+                new_ends.extend([ends[end - 1]] * len(chars))
+        position = end
+    out.append(text[position:])
+    new_starts.extend(starts[position:])
+    new_ends.extend(ends[position:])
     return "".join(out), new_starts, new_ends
 
 
@@ -391,7 +425,9 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
             spans.extend(
                 (m.start(), m.end(), C.STREET_ADDRESS, 7) for m in p.ADDRESS.finditer(text)
             )
-        if not word_set.isdisjoint(_FOREIGN_STREET_WORDS) or _GLUED_STREET.search(lower):
+        if not word_set.isdisjoint(_FOREIGN_STREET_WORDS) or (
+            any(ending in lower for ending in _GLUED_ENDINGS) and _GLUED_STREET.search(lower)
+        ):
             spans.extend(
                 (m.start(), m.end(), C.STREET_ADDRESS, 7) for m in p.FOREIGN_ADDRESS.finditer(text)
             )
