@@ -30,7 +30,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import structlog
 
@@ -39,7 +39,14 @@ from unified_health.analytics._errors import ProviderError, RateLimitedError, St
 from unified_health.analytics._metrics import Metrics
 from unified_health.analytics._models import DropReason, Event
 from unified_health.analytics._queue import DropPolicy, EventQueue
-from unified_health.analytics.providers._base import OutboundEvent, Provider, SendResult, dumps
+from unified_health.analytics.providers._base import (
+    OutboundEvent,
+    Provider,
+    ProviderLimits,
+    RoutedProvider,
+    SendResult,
+    dumps,
+)
 from unified_health.analytics.stores._protocol import SpillStore
 
 __all__ = ["Lane"]
@@ -50,7 +57,9 @@ _ENVELOPE_MARGIN = 4096
 _JOIN_GRACE = 0.25
 _REQUEST_MARGIN = 0.05
 _SUBJECTS_KEPT = 100_000
-Chunk = tuple[list[Event], list[bytes]]
+#: One request's worth of events: the route (``None`` for single-endpoint providers), the events
+#: and their encoded parts.
+Chunk = tuple[str | None, list[Event], list[bytes]]
 
 
 class Lane:
@@ -85,6 +94,7 @@ class Lane:
         self.name = provider.name
         self.queue = EventQueue(max_events=max_events, max_bytes=max_bytes, policy=policy)
         self.batch_size = max(1, provider.limits.max_events_per_request)
+        self._routed = isinstance(provider, RoutedProvider)
         self.queue.notify_at = self.batch_size
         self.flush_interval = flush_interval
         self._gate = gate
@@ -269,9 +279,9 @@ class Lane:
             job = self._jobs.get()
             if job is None:
                 return
-            events, parts = job
+            route, events, parts = job
             try:
-                self._send(events, parts)
+                self._send(route, events, parts)
             except Exception:
                 log.exception("delivery_crashed", provider=self.name, count=len(events))
                 self._metrics.drop(DropReason.INTERNAL_ERROR, len(events))
@@ -487,18 +497,20 @@ class Lane:
                 continue
             break
         self._metrics.drop(DropReason.NO_CONSENT, len(denied))
-        for index, (events, parts) in enumerate(chunks):
+        for index, chunk in enumerate(chunks):
             while not self._slots.acquire(timeout=min(self._time_left(), 0.5)):
                 if self._expired():
-                    rest = [e for chunk, _ in chunks[index:] for e in chunk]
+                    rest = [e for _, pending, _ in chunks[index:] for e in pending]
                     self._give_up(rest, DropReason.SHUTDOWN_DEADLINE)
                     return
-            self._jobs.put((events, parts))
-            self._handed += len(events)
+            self._jobs.put(chunk)
+            self._handed += len(chunk[1])
 
     def _encode(self, events: list[Event]) -> list[Chunk]:
-        """Encode events into request-sized chunks, yielding the GIL every few events."""
+        """Encode events into request-sized chunks (one route per chunk for routed providers)."""
         provider = self.provider
+        if self._routed:
+            return self._encode_routed(cast(RoutedProvider, provider), events)
         limits = provider.limits
         limit = limits.max_event_bytes
         max_count = limits.max_events_per_request
@@ -520,13 +532,52 @@ class Lane:
                 oversized += 1
                 continue
             if parts and (len(parts) >= max_count or size + len(part) + 1 > max_bytes):
-                chunks.append((chunk_events, parts))
+                chunks.append((None, chunk_events, parts))
                 chunk_events, parts, size = [], [], 0
             chunk_events.append(event)
             parts.append(part)
             size += len(part) + 1
         if parts:
-            chunks.append((chunk_events, parts))
+            chunks.append((None, chunk_events, parts))
+        self._metrics.drop(DropReason.UNSUPPORTED_BY_PROVIDER, unsupported)
+        self._metrics.drop(DropReason.OVERSIZED, oversized)
+        return chunks
+
+    def _encode_routed(self, provider: RoutedProvider, events: list[Event]) -> list[Chunk]:
+        """Like `_encode`, keeping one open chunk per route within that route's limits."""
+        to_outbound = self._to_outbound
+        encode = provider.encode_routed
+        limits: dict[str, ProviderLimits] = {}
+        open_chunks: dict[str, tuple[list[Event], list[bytes], list[int]]] = {}
+        chunks: list[Chunk] = []
+        unsupported = oversized = 0
+        for event in events:
+            outbound = to_outbound(event)
+            routed = encode(outbound) if outbound is not None else None
+            if routed is None:
+                unsupported += 1
+                continue
+            route, part = routed
+            lim = limits.get(route)
+            if lim is None:
+                lim = limits[route] = provider.limits_for(route)
+            if len(part) > lim.max_event_bytes:
+                oversized += 1
+                continue
+            current = open_chunks.get(route)
+            if current is not None:
+                _, parts, size = current
+                if len(parts) >= lim.max_events_per_request or (
+                    size[0] + len(part) + 1 > lim.max_request_bytes - _ENVELOPE_MARGIN
+                ):
+                    chunks.append((route, current[0], parts))
+                    current = None
+            if current is None:
+                current = open_chunks[route] = ([], [], [0])
+            current[0].append(event)
+            current[1].append(part)
+            current[2][0] += len(part) + 1
+        chunks.extend((route, held, parts) for route, (held, parts, _) in open_chunks.items())
         self._metrics.drop(DropReason.UNSUPPORTED_BY_PROVIDER, unsupported)
         self._metrics.drop(DropReason.OVERSIZED, oversized)
         return chunks
@@ -534,7 +585,8 @@ class Lane:
     def _sleep(self, seconds: float) -> None:
         self.provider.sleep(min(seconds, self._time_left()))
 
-    def _send(self, events: list[Event], parts: list[bytes]) -> None:
+    def _send(self, route: str | None, events: list[Event], parts: list[bytes]) -> None:
+        routed = self._routed and route is not None
         work: list[tuple[list[Event], list[bytes]]] = [(events, parts)]
         while work:
             events, parts = work.pop()
@@ -543,8 +595,11 @@ class Lane:
                 if self._expired():
                     self._give_up(events, DropReason.SHUTDOWN_DEADLINE)
                     break
-                result = self.provider.deliver(
-                    parts, timeout=max(self._time_left() - _REQUEST_MARGIN, 0.01)
+                timeout = max(self._time_left() - _REQUEST_MARGIN, 0.01)
+                result = (
+                    cast(RoutedProvider, self.provider).deliver(parts, timeout=timeout, route=route)
+                    if routed
+                    else self.provider.deliver(parts, timeout=timeout)
                 )
                 self._account(result, len(parts))
                 if result.split:
@@ -568,6 +623,7 @@ class Lane:
                     log.warning(
                         "delivery_failed",
                         provider=self.name,
+                        route=route,
                         status_code=result.status_code,
                         request_id=result.request_id,
                         attempts=attempt,

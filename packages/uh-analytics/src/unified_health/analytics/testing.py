@@ -150,8 +150,8 @@ class FakeVendorServer:
         self.latency = latency
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._scripted: list[tuple[int, float | None, Any]] = []
-        self._stalls: list[tuple[float, bool]] = []
+        self._scripted: list[tuple[int, float | None, Any, str | None]] = []
+        self._stalls: list[tuple[float, bool, str | None]] = []
         self._checks: list[EventCheck] = []
         self._requests: list[ReceivedRequest] = []
         self._events: list[dict[str, Any]] = []
@@ -171,20 +171,31 @@ class FakeVendorServer:
 
     # -- controls ------------------------------------------------------------------------------
     def fail_next(
-        self, status: int, *, times: int = 1, retry_after: float | None = None, body: Any = None
+        self,
+        status: int,
+        *,
+        times: int = 1,
+        retry_after: float | None = None,
+        body: Any = None,
+        path: str | None = None,
     ) -> None:
-        """Answer the next ``times`` requests with ``status`` (vendor-shaped body by default)."""
-        with self._lock:
-            self._scripted.extend([(status, retry_after, body)] * times)
+        """Answer the next ``times`` requests with ``status`` (vendor-shaped body by default).
 
-    def stall_next(self, seconds: float, *, times: int = 1, commit: bool = False) -> None:
-        """Hold the next requests for ``seconds`` before answering.
+        With ``path`` only requests to that path (``"/engage"``) are failed.
+        """
+        with self._lock:
+            self._scripted.extend([(status, retry_after, body, path)] * times)
+
+    def stall_next(
+        self, seconds: float, *, times: int = 1, commit: bool = False, path: str | None = None
+    ) -> None:
+        """Hold the next requests (to ``path``, if given) for ``seconds`` before answering.
 
         With ``commit=True`` the events are ingested first, as when a vendor stores a batch and
         the answer is lost to a client timeout: the retry must not double count.
         """
         with self._lock:
-            self._stalls.extend([(seconds, commit)] * times)
+            self._stalls.extend([(seconds, commit, path)] * times)
 
     def reject_events(self, check: EventCheck) -> None:
         """Add a per-event validation: return a field name to reject the event, else ``None``."""
@@ -271,14 +282,14 @@ class FakeVendorServer:
         query = parse_qs(environ.get("QUERY_STRING", ""))
         path = environ.get("PATH_INFO", "")
         with self._lock:
-            scripted = self._scripted.pop(0) if self._scripted else None
-            stall = self._stalls.pop(0) if self._stalls else None
+            scripted = _pop_for(self._scripted, path)
+            stall = _pop_for(self._stalls, path)
         if self.latency:
             self._stop.wait(self.latency)
         ingested: list[dict[str, Any]] = []
         extra: dict[str, str] = {"X-Request-Id": f"req-{len(self._requests) + 1}"}
         if scripted is not None:
-            status, retry_after, custom = scripted
+            status, retry_after, custom, _ = scripted
             payload = custom if custom is not None else self.error_body(status)
             if retry_after is not None:
                 extra["Retry-After"] = str(retry_after)
@@ -286,7 +297,7 @@ class FakeVendorServer:
             (status, payload, more), ingested = self.handle(path, query, headers, body)
             extra.update(more)
         if stall is not None:
-            seconds, commit = stall
+            seconds, commit, _ = stall
             if commit:
                 self._ingest(ingested)
                 ingested = []
@@ -309,6 +320,14 @@ class FakeVendorServer:
         return iter([out])
 
 
+def _pop_for(pending: list[Any], path: str) -> Any:
+    """Take the first scripted entry (its last item is a path or ``None``) that applies."""
+    for index, entry in enumerate(pending):
+        if entry[-1] is None or entry[-1] == path:
+            return pending.pop(index)
+    return None
+
+
 def _json(body: bytes) -> Any:
     try:
         return json.loads(body)
@@ -316,11 +335,24 @@ def _json(body: bytes) -> Any:
         return None
 
 
-class FakeMixpanel(FakeVendorServer):
-    """A fake Mixpanel ``/import``.
+_PROFILE_OPS = {
+    "/engage": ("$set", "$set_once", "$add", "$union", "$append", "$remove", "$unset", "$delete"),
+    "/groups": ("$set", "$set_once", "$union", "$remove", "$unset", "$delete"),
+}
+_PROFILE_IDS = {"/engage": ("$distinct_id",), "/groups": ("$group_key", "$group_id")}
 
-    Checks Basic auth and ``project_id``; 2,000 events / 10 MB per request, 1 MB and fewer than
-    255 properties per event; answers 400 with ``failed_records``, 401, 413 and 429.
+
+class FakeMixpanel(FakeVendorServer):
+    """A fake Mixpanel Ingestion API: ``/import``, ``/engage`` and ``/groups``.
+
+    ``/import`` checks Basic auth and ``project_id``; 2,000 events / 10 MB per request, 1 MB and
+    fewer than 255 properties per event; answers 400 with ``failed_records``, 401, 413 and 429.
+    ``/engage`` and ``/groups`` check the project token in every update (401 when it is wrong),
+    the ids (``$distinct_id``; ``$group_key`` and ``$group_id``) and exactly one known operation;
+    2,000 updates per request and 1 MB per update. With ``strict=1`` invalid updates are listed
+    in a 400's ``failed_records`` (the valid ones are applied); without it the answer is ``1``
+    when at least one update was valid, else ``0``. Profiles are kept in `profiles` and
+    `group_profiles`; requests without ``ip=0`` are counted in `geolocated_requests`.
 
     Example:
         >>> with FakeMixpanel() as vendor:
@@ -334,15 +366,22 @@ class FakeMixpanel(FakeVendorServer):
         project_id: str = "1234567",
         secret: str = "mp-service-secret",
         service_account: str = "sa.user",
+        token: str = "mp-project-token",
         latency: float = 0.0,
     ) -> None:
         self.project_id = project_id
         self.secret = secret
         self.service_account = service_account
+        self.token = token
+        self._profiles: dict[str, dict[str, Any]] = {}
+        self._group_profiles: dict[tuple[str, str], dict[str, Any]] = {}
+        self._updates: list[dict[str, Any]] = []
+        self._geolocated = 0
         super().__init__(latency=latency)
 
     def provider(self, **options: Any) -> MixpanelProvider:
-        """A `MixpanelProvider` pointed at this server."""
+        """A `MixpanelProvider` pointed at this server (with its project token by default)."""
+        options.setdefault("project_token", self.token)
         return MixpanelProvider(
             self.project_id,
             self.secret,
@@ -351,14 +390,71 @@ class FakeMixpanel(FakeVendorServer):
             **options,
         )
 
+    # -- observations --------------------------------------------------------------------------
+    @property
+    def profiles(self) -> dict[str, dict[str, Any]]:
+        """User profiles by ``$distinct_id``, as the applied ``/engage`` updates left them."""
+        with self._lock:
+            return {key: dict(value) for key, value in self._profiles.items()}
+
+    @property
+    def group_profiles(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """Group profiles by ``($group_key, $group_id)``, as ``/groups`` updates left them."""
+        with self._lock:
+            return {key: dict(value) for key, value in self._group_profiles.items()}
+
+    @property
+    def profile_updates(self) -> list[dict[str, Any]]:
+        """Every applied ``/engage`` and ``/groups`` update, oldest first (not deduplicated)."""
+        with self._lock:
+            return list(self._updates)
+
+    @property
+    def geolocated_requests(self) -> int:
+        """Profile requests sent without ``ip=0`` (Mixpanel would geolocate the sender)."""
+        with self._lock:
+            return self._geolocated
+
     def insert_id_of(self, event: dict[str, Any]) -> str:
         """Mixpanel deduplicates on (event, time, distinct_id, $insert_id)."""
         p = event.get("properties", {})
         return f"{event.get('event')}|{p.get('time')}|{p.get('distinct_id')}|{p.get('$insert_id')}"
 
+    def _ingest(self, events: Iterable[dict[str, Any]]) -> None:
+        imported: list[dict[str, Any]] = []
+        with self._lock:
+            for record in events:
+                if "$token" not in record:
+                    imported.append(record)
+                    continue
+                self._updates.append(record)
+                if "$group_key" in record:
+                    key = (str(record["$group_key"]), str(record["$group_id"]))
+                    self._apply(self._group_profiles, key, record)
+                else:
+                    self._apply(self._profiles, str(record["$distinct_id"]), record)
+        super()._ingest(imported)
+
+    @staticmethod
+    def _apply(store: dict[Any, dict[str, Any]], key: Any, update: dict[str, Any]) -> None:
+        profile = store.setdefault(key, {})
+        if "$delete" in update:
+            store.pop(key, None)
+        elif isinstance(update.get("$set"), dict):
+            profile.update(update["$set"])
+        elif isinstance(update.get("$set_once"), dict):
+            for name, value in update["$set_once"].items():
+                profile.setdefault(name, value)
+        elif isinstance(update.get("$unset"), list):
+            for name in update["$unset"]:
+                profile.pop(name, None)
+
+    # -- requests ------------------------------------------------------------------------------
     def handle(self, path: str, query: dict[str, list[str]], headers: dict[str, str],
                body: bytes) -> tuple[Respond, list[dict[str, Any]]]:  # fmt: skip
-        """Validate an ``/import`` request."""
+        """Validate an ``/import``, ``/engage`` or ``/groups`` request."""
+        if path in _PROFILE_OPS:
+            return self._handle_profiles(path, query, body)
         expected = base64.b64encode(f"{self.service_account}:{self.secret}".encode()).decode()
         if path != "/import":
             return (404, {"code": 404, "error": "not found", "status": "Not Found"}, {}), []
@@ -393,6 +489,59 @@ class FakeMixpanel(FakeVendorServer):
             return (400, {"code": 400, "num_records_imported": len(good), "status": "Bad Request",
                           "failed_records": failed}, {}), good  # fmt: skip
         return (200, {"code": 200, "num_records_imported": len(good), "status": "OK"}, {}), good
+
+    def _handle_profiles(
+        self, path: str, query: dict[str, list[str]], body: bytes
+    ) -> tuple[Respond, list[dict[str, Any]]]:
+        if len(body) > 2 * MB:
+            return (413, {"code": 413, "error": f"request exceeds max limit of {2 * MB} bytes",
+                          "status": "Request Entity Too Large"}, {}), []  # fmt: skip
+        updates = _json(body)
+        if not isinstance(updates, list) or not updates or len(updates) > 2000:
+            return (400, {"error": "request must be a JSON array of 1 to 2000 updates",
+                          "status": 0}, {}), []  # fmt: skip
+        tokens = {u.get("$token") for u in updates if isinstance(u, dict) and "$token" in u}
+        if tokens - {self.token}:
+            return (401, {"error": "Invalid project token", "status": "error"}, {}), []
+        if query.get("ip") != ["0"]:
+            with self._lock:
+                self._geolocated += 1
+        failed: list[dict[str, Any]] = []
+        good: list[dict[str, Any]] = []
+        may_be_big = len(body) > MB
+        for index, update in enumerate(updates):
+            field = self._validate_update(path, update, may_be_big)
+            if field:
+                failed.append({"index": index, "field": field, "message": f"'{field}' is invalid"})
+            else:
+                good.append(update)
+        if query.get("strict") == ["1"] and failed:
+            answer = {"error": "some updates failed validation", "status": 0,
+                      "num_good_events": len(good), "failed_records": failed}  # fmt: skip
+            return (400, answer, {}), good
+        return (200, 1 if good else 0, {}), good
+
+    def _validate_update(self, path: str, update: Any, may_be_big: bool) -> str | None:
+        if not isinstance(update, dict):
+            return "update"
+        if update.get("$token") != self.token:
+            return "$token"
+        for name in _PROFILE_IDS[path]:
+            if not (isinstance(update.get(name), str) and update[name]):
+                return name
+        ops = [op for op in _PROFILE_OPS[path] if op in update]
+        unknown = [k for k in update if k.startswith("$") and k not in (
+            "$token", "$ip", "$time", "$ignore_time", "$ignore_alias", *_PROFILE_IDS[path],
+            *_PROFILE_OPS[path])]  # fmt: skip
+        if len(ops) != 1 or unknown:
+            return "operation"
+        if ops[0] in ("$set", "$set_once", "$add", "$union", "$append", "$remove") and not (
+            isinstance(update[ops[0]], dict)
+        ):
+            return ops[0]
+        if may_be_big and len(json.dumps(update)) > MB:
+            return ops[0]
+        return self._check(update)
 
     def _validate(self, event: Any, may_be_big: bool) -> str | None:
         if not isinstance(event, dict) or not isinstance(event.get("event"), str):

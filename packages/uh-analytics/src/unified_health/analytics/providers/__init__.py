@@ -6,6 +6,7 @@ from unified_health.analytics.providers._base import (
     OutboundEvent,
     Provider,
     ProviderLimits,
+    RoutedProvider,
     SendResult,
 )
 from unified_health.analytics.providers._mixpanel import MixpanelProvider
@@ -27,5 +28,6 @@ __all__ = [
     "RecordedRequest",
     "RecordingProvider",
     "RecordingTransport",
+    "RoutedProvider",
     "SendResult",
 ]

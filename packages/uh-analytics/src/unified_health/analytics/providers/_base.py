@@ -29,6 +29,7 @@ __all__ = [
     "OutboundEvent",
     "Provider",
     "ProviderLimits",
+    "RoutedProvider",
     "SendResult",
 ]
 
@@ -171,6 +172,34 @@ class Provider(Protocol):
 
     def reset_after_fork(self) -> None:
         """Drop connections inherited from a parent process."""
+        ...
+
+
+@runtime_checkable
+class RoutedProvider(Provider, Protocol):
+    """A provider whose events go to several endpoints (one endpoint per request).
+
+    The delivery worker calls `encode_routed` instead of `encode`, keeps one batch per route
+    within that route's `limits_for`, and passes the route back to `deliver`.
+
+    Example:
+        >>> from unified_health.analytics import MixpanelProvider
+        >>> isinstance(MixpanelProvider("1", "secret"), RoutedProvider)
+        True
+    """
+
+    def encode_routed(self, event: OutboundEvent) -> tuple[str, bytes] | None:
+        """Return ``(route, vendor JSON)`` of one event, or ``None`` if it cannot be sent."""
+        ...
+
+    def limits_for(self, route: str) -> ProviderLimits:
+        """The vendor's limits for one request to ``route``."""
+        ...
+
+    def deliver(
+        self, parts: list[bytes], *, timeout: float, route: str | None = None
+    ) -> SendResult:
+        """Send encoded events of one route in one request and report per event."""
         ...
 
 
@@ -335,29 +364,54 @@ class HttpProvider:
         return SendResult(200, accepted=list(range(count)))
 
     # -- shared --------------------------------------------------------------------------------
-    def deliver(self, parts: list[bytes], *, timeout: float) -> SendResult:
+    def deliver(
+        self, parts: list[bytes], *, timeout: float, route: str | None = None
+    ) -> SendResult:
         """POST the encoded events in one request and map the answer per event."""
-        count = len(parts)
-        body = self._envelope(parts)
+        return self._post(
+            self._url(), self._envelope(parts), len(parts), timeout=timeout,
+            gzip_body=self.gzip_body, auth=self._auth(),
+        )  # fmt: skip
+
+    def _post(
+        self,
+        url: str,
+        body: bytes,
+        count: int,
+        *,
+        timeout: float,
+        gzip_body: bool,
+        auth: httpx.Auth | None,
+        success: Callable[[Any, int], SendResult] | None = None,
+        bad_request: Callable[[Any, int], SendResult] | None = None,
+    ) -> SendResult:
+        """POST one request body and map the answer per event (hooks default to the class's)."""
         headers = {"Content-Type": "application/json"}
-        if self.gzip_body:
+        if gzip_body:
             body = gzip.compress(body, compresslevel=1)
             headers["Content-Encoding"] = "gzip"
         try:
             response = self._client.post(
-                self._url(),
+                url,
                 content=body,
                 headers=headers,
-                auth=self._auth() or httpx.USE_CLIENT_DEFAULT,
+                auth=auth or httpx.USE_CLIENT_DEFAULT,
                 timeout=max(min(timeout, self.timeout), 0.01),
             )
         except httpx.TimeoutException as exc:
             return SendResult(None, retry=list(range(count)), error=type(exc).__name__)
         except httpx.TransportError as exc:
             return SendResult(None, retry=list(range(count)), error=type(exc).__name__)
-        return self._interpret(response, count)
+        return self._interpret(response, count, success=success, bad_request=bad_request)
 
-    def _interpret(self, response: httpx.Response, count: int) -> SendResult:
+    def _interpret(
+        self,
+        response: httpx.Response,
+        count: int,
+        *,
+        success: Callable[[Any, int], SendResult] | None = None,
+        bad_request: Callable[[Any, int], SendResult] | None = None,
+    ) -> SendResult:
         status = response.status_code
         request_id = next(
             (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None
@@ -368,9 +422,9 @@ class HttpProvider:
             body = None
         everyone = list(range(count))
         if 200 <= status < 300:
-            result = self._success(body, count)
+            result = (success or self._success)(body, count)
         elif status == 400:
-            result = self._bad_request(body, count)
+            result = (bad_request or self._bad_request)(body, count)
         elif status in (401, 403):
             result = SendResult(status, rejected=dict.fromkeys(everyone, DropReason.UNAUTHORIZED))
             result.error = "unauthorized"

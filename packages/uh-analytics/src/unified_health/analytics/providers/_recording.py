@@ -27,7 +27,11 @@ from unified_health.analytics.providers._base import (
 
 __all__ = ["RecordedRequest", "RecordingProvider", "RecordingTransport"]
 
-_SECRET_FIELDS = ("api_key",)
+_SECRET_FIELDS = ("api_key", "$token")
+
+
+def _redact(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: ("[redacted]" if k in _SECRET_FIELDS else v) for k, v in payload.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +106,9 @@ class RecordingTransport(httpx.BaseTransport):
             body = gzip.decompress(body)
         payload: Any = json.loads(body) if body else None
         if isinstance(payload, dict):
-            payload = {k: ("[redacted]" if k in _SECRET_FIELDS else v) for k, v in payload.items()}
+            payload = _redact(payload)
+        elif isinstance(payload, list):
+            payload = [_redact(item) if isinstance(item, dict) else item for item in payload]
         headers = {
             k.lower(): ("[redacted]" if k.lower() == "authorization" else v)
             for k, v in request.headers.items()
