@@ -23,11 +23,12 @@
   profile however often it is applied, so retries stay safe.
 * No geolocation: ``/import`` locates events only from an ``ip`` property, which is never sent
   (user properties named ``ip``/``$ip`` are refused upstream); profile requests carry ``ip=0``.
-* Identity (``id_merge``): ``"simplified"`` (the default, and Mixpanel's default for new projects)
-  relies on ``$user_id``/``$device_id`` on events; ``alias`` sends an ``$identify`` event carrying
-  both ids, which links them. ``"original"`` is for projects on the Original ID Merge or Legacy ID
-  Management systems: ``alias`` sends ``$create_alias`` (which has no effect under Simplified ID
-  Merge). Either way every id is the pseudonymous one the client built.
+* Identity (``id_merge``): ``"simplified"`` (the default; Mixpanel recommends Simplified ID Merge
+  for new projects) relies on ``$user_id``/``$device_id`` on events; ``alias`` sends an
+  ``$identify`` event carrying both ids, which links them. ``"original"`` is for projects on the
+  Original ID Merge or Legacy ID Management systems: ``alias`` sends ``$create_alias`` (which has
+  no effect under Simplified ID Merge). Either way every id is the pseudonymous one the client
+  built.
 """
 
 from __future__ import annotations
@@ -75,8 +76,8 @@ class MixpanelProvider(HttpProvider):
             (``identify`` and ``group``); without it those calls are not delivered.
         require_project_token: Fail at construction when ``project_token`` is missing, instead
             of dropping profile updates with a counted reason and one warning.
-        id_merge: The project's identity system: ``"simplified"`` (Simplified ID Merge, the
-            default for new Mixpanel projects) or ``"original"`` (Original ID Merge or Legacy ID
+        id_merge: The project's identity system: ``"simplified"`` (Simplified ID Merge, which
+            Mixpanel recommends for new projects) or ``"original"`` (Original ID Merge or Legacy ID
             Management, where ``alias`` sends ``$create_alias``).
         region: ``"us"``, ``"eu"`` or ``"in"`` (data residency).
         categories: Consent categories this destination may receive.
