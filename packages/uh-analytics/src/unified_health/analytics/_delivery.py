@@ -4,7 +4,9 @@ A `Lane` batches its provider's events (by the vendor's count and byte limits), 
 consent right before every attempt, pseudonymises identifiers, sends, and applies the vendor's
 per-event verdicts: accepted events are counted sent, rejected ones dropped with a reason,
 retryable ones retried with jittered exponential backoff (never sooner than Retry-After) up to the
-provider's ``max_retries``. A batch the vendor finds too large is halved. Events that cannot be
+provider's ``max_retries``. A batch the vendor finds too large is halved. A `RoutedProvider`
+(Mixpanel: ``/import``, ``/engage``, ``/groups``) gets one request per route, each within that
+route's limits. Events that cannot be
 delivered (retries exhausted, shutdown deadline) go to the spill store when there is one, or are
 dropped and counted.
 

@@ -182,9 +182,13 @@ class MixpanelProvider(HttpProvider):
 
     # -- encoding ------------------------------------------------------------------------------
     def encode(self, event: OutboundEvent) -> bytes | None:
-        """Return the Mixpanel JSON of one event, whatever its route (``None`` if not sent)."""
+        """Return the ``/import`` record of one event (``None`` for profile updates).
+
+        `deliver` without a route posts to ``/import``; the delivery worker uses
+        `encode_routed`, which also builds ``/engage`` and ``/groups`` updates.
+        """
         routed = self.encode_routed(event)
-        return routed[1] if routed is not None else None
+        return routed[1] if routed is not None and routed[0] == "import" else None
 
     def encode_routed(self, event: OutboundEvent) -> tuple[str, bytes] | None:
         """Return ``(route, JSON)``: ``/import`` records, ``/engage`` or ``/groups`` updates."""
