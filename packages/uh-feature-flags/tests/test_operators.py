@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from unified_health.feature_flags import Condition, InvalidInputError
 from unified_health.feature_flags._compile import compile_condition
@@ -123,7 +128,27 @@ def test_the_user_key_is_targeting_key_then_user_id_then_key() -> None:
 
 @pytest.mark.parametrize(
     "pattern",
-    ["(a+)+$", "(a*)*b", "(a|aa)+$", "(.*a){20}", r"(\w+\s?)+$", r"(a)\1", "([a-z]+)*@"],
+    [
+        "(a+)+$",
+        "(a*)*b",
+        "(a|aa)+$",
+        "(.*a){20}",
+        r"(\w+\s?)+$",
+        r"(a)\1",
+        "([a-z]+)*@",
+        # exponential: an optional item inside an unbounded repeat
+        r"^(?:a?a?)*$",
+        r"^(?:a?b?a?)+$",
+        r"^(?:[ab]c?[ab]?)*$",
+        # polynomial: unbounded repeats over overlapping characters one after the other
+        r"\d*\d*\d*\d*=",
+        r".*.*.*.*=",
+        r"[a-z]+[a-z]+[a-z]+[a-z]+=",
+        r"(?:a|b)*\s*(?:a|b)*\s*(?:a|b)*=",
+        "a?" * 20 + "a" * 20,
+        "(?:a|a)(?:a|a)(?:a|a)",
+        r"(?=a*)a",
+    ],
 )
 def test_patterns_that_can_backtrack_catastrophically_are_rejected(pattern: str) -> None:
     assert regex_problem(pattern) is not None
@@ -133,7 +158,18 @@ def test_patterns_that_can_backtrack_catastrophically_are_rejected(pattern: str)
 
 
 @pytest.mark.parametrize(
-    "pattern", [r"^[a-z0-9._-]+@clinic\.org$", r"^\d{3}-\d{4}$", "^(a|b|c)+$", "(?i)^dr "]
+    "pattern",
+    [
+        r"^[a-z0-9._-]+@clinic\.org$",
+        r"^\d{3}-\d{4}$",
+        "^(a|b|c)+$",
+        "(?i)^dr ",
+        r"^\d+(\.\d+)?$",
+        r"^(?:\w\s?)*$",
+        r"^(foo|bar)$",
+        r"^[^@]+@[^@]+$",
+        r"^https?://",
+    ],
 )
 def test_ordinary_patterns_are_accepted(pattern: str) -> None:
     assert regex_problem(pattern) is None
@@ -173,3 +209,55 @@ def test_instants_require_an_offset() -> None:
     assert parse_instant(True) is None
     tz = timezone(timedelta(hours=-5))
     assert parse_instant(datetime(2026, 1, 1, tzinfo=tz)) == parse_instant("2026-01-01T05:00Z")
+
+
+_ATOMS = ["a", "b", "[ab]", r"\w", r"\s", ".", "[^a]", r"\d", "1", " "]
+_QUANTIFIERS = ["", "", "*", "+", "?", "{0,3}", "{2}", "*?"]
+
+
+def _patterns() -> st.SearchStrategy[str]:
+    atom = st.sampled_from(_ATOMS)
+
+    def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        sequence = st.lists(inner, min_size=2, max_size=4).map("".join)
+        branch = st.lists(inner, min_size=2, max_size=3).map(lambda bs: "(?:" + "|".join(bs) + ")")
+        quantified = st.tuples(inner, st.sampled_from(_QUANTIFIERS)).map(
+            lambda pair: f"(?:{pair[0]}){pair[1]}"
+        )
+        return sequence | branch | quantified
+
+    anchored = st.sampled_from(["{}", "^{}", "^{}$", "{}$", "{}!"])
+    return st.tuples(anchored, st.recursive(atom, extend, max_leaves=12)).map(
+        lambda pair: pair[0].format(pair[1])
+    )
+
+
+_PROBE = """
+import json, re, sys
+patterns = json.loads(sys.stdin.read())
+for pattern in patterns:
+    compiled = re.compile(pattern, re.IGNORECASE)
+    for char in "ab1 ":
+        for tail in ("!", "", "a"):
+            compiled.search(char * (LIMIT - len(tail)) + tail)
+            compiled.search((char + "b") * (LIMIT // 2 - 1) + tail)
+"""
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_patterns(), min_size=60, max_size=60))
+def test_every_accepted_pattern_searches_adversarial_values_quickly(candidates: list[str]) -> None:
+    accepted = [p for p in candidates if regex_problem(p) is None]
+    # A child process runs every accepted pattern on values of the largest length a condition
+    # lets through; a catastrophic pattern would run for minutes, a safe one takes milliseconds.
+    script = _PROBE.replace("LIMIT", str(MAX_MATCH_INPUT))
+    try:
+        subprocess.run(
+            [sys.executable, "-c", script],
+            input=json.dumps(accepted),
+            text=True,
+            check=True,
+            timeout=60,
+        )
+    except subprocess.TimeoutExpired:  # pragma: no cover - only on a regression
+        pytest.fail(f"an accepted pattern backtracks catastrophically: one of {accepted!r}")

@@ -5,11 +5,10 @@ key is ``targeting_key``, else ``user_id``, else ``key``. Any other kind (``clin
 ``tenant``, ...) is a nested mapping under its name whose key is ``key`` (else ``targeting_key``,
 else ``id``). The attribute name ``key`` always means the kind's key.
 
-Regexes are compiled once, limited to `MAX_REGEX_LENGTH` characters, and rejected when they can
-backtrack catastrophically: backreferences, a repeat nested inside an unbounded repeat, an
-unbounded repeat nested inside any repeat, or an alternation inside an unbounded repeat (other
-than between distinct single characters). Values
-longer than `MAX_MATCH_INPUT` characters never match a regex.
+Regexes are compiled once, limited to `MAX_REGEX_LENGTH` characters, and rejected unless every
+choice a backtracking engine makes is decided by the next character (see `regex_problem`), which
+keeps a search quadratic at worst. Values longer than `MAX_MATCH_INPUT` characters never match a
+regex, which bounds that quadratic cost.
 """
 
 from __future__ import annotations
@@ -37,8 +36,8 @@ __all__ = [
 MAX_REGEX_LENGTH = 256
 """The longest regex pattern a condition may hold."""
 
-MAX_MATCH_INPUT = 1024
-"""Attribute values longer than this never match a regex (bounds polynomial backtracking)."""
+MAX_MATCH_INPUT = 256
+"""Attribute values longer than this never match a regex (bounds the cost of a search)."""
 
 Getter = Callable[[Mapping[str, Any]], Any]
 Matcher = Callable[[Mapping[str, Any]], bool]
@@ -197,13 +196,58 @@ def _number(value: Any) -> float | None:
 # ---------------------------------------------------------------------------- regex safety
 
 _parser: Any = importlib.import_module("re._parser")
-_constants: Any = importlib.import_module("re._constants")
-_REPEATS = {_constants.MAX_REPEAT, _constants.MIN_REPEAT, _constants.POSSESSIVE_REPEAT}
-_UNBOUNDED = _constants.MAXREPEAT
+_c: Any = importlib.import_module("re._constants")
+_REPEATS = {_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT}
+_SINGLE = {_c.LITERAL, _c.NOT_LITERAL, _c.IN, _c.ANY}
+
+# A character set is approximated by a bit mask: one bit per ASCII character, then four bits for
+# the non-ASCII characters (decimal digits, other word characters, whitespace, the rest). Two sets
+# "overlap" when their masks share a bit, which over-approximates and so errs towards rejecting.
+_NA_DIGIT, _NA_WORD, _NA_SPACE, _NA_OTHER = (1 << 128, 1 << 129, 1 << 130, 1 << 131)
+_NON_ASCII = _NA_DIGIT | _NA_WORD | _NA_SPACE | _NA_OTHER
+_ALL = (1 << 128) - 1 | _NON_ASCII
+
+
+def _ascii_mask(test: Callable[[str], bool]) -> int:
+    return sum(1 << code for code in range(128) if test(chr(code)))
+
+
+_CATEGORY_MASKS = {
+    "CATEGORY_DIGIT": _ascii_mask(str.isdigit) | _NA_DIGIT,
+    "CATEGORY_WORD": _ascii_mask(lambda ch: ch.isalnum() or ch == "_") | _NA_DIGIT | _NA_WORD,
+    "CATEGORY_SPACE": _ascii_mask(str.isspace) | _NA_SPACE,
+}
+# Negated categories: everything else, including the non-ASCII bits the category only partly holds.
+_CATEGORY_MASKS |= {
+    "CATEGORY_NOT_DIGIT": (_ALL & ~_CATEGORY_MASKS["CATEGORY_DIGIT"]) | _NA_WORD | _NA_OTHER,
+    "CATEGORY_NOT_WORD": (_ALL & ~_CATEGORY_MASKS["CATEGORY_WORD"]) | _NA_SPACE | _NA_OTHER,
+    "CATEGORY_NOT_SPACE": (_ALL & ~_CATEGORY_MASKS["CATEGORY_SPACE"]) | _NON_ASCII,
+}
+
+
+_ALTERNATIVES = "regex can backtrack catastrophically (alternatives that start alike)"
+_EMPTY_REPEAT = "regex can backtrack catastrophically (a repeat that can match nothing)"
+_AMBIGUOUS_REPEAT = (
+    "regex can backtrack catastrophically (a repeat whose next character is ambiguous)"
+)
+
+
+class _UnsafeError(Exception):
+    """A pattern the analysis cannot prove free of catastrophic backtracking."""
 
 
 def regex_problem(pattern: str) -> str | None:
     r"""Explain why ``pattern`` may not be used, or return ``None`` when it is safe.
+
+    A pattern is accepted only when a backtracking engine never has to guess: wherever it could
+    continue a repeat or leave it, take an optional part or skip it, or pick between alternatives,
+    the next character decides (the sets of characters that can start each choice are disjoint).
+    Such a pattern is matched in time linear in the input at each starting position, so a search
+    costs at most ``O(len(value) ** 2)``. Also rejected: backreferences, lookaround, and a repeat
+    whose body can match the empty string. The check over-approximates character sets (letters
+    count in either case; non-ASCII characters count by class), so it may refuse a harmless
+    exotic pattern, but it never accepts an ambiguous one. Conditions search, so a leading or
+    trailing ``.*`` is never needed (and is refused when the next character is ambiguous).
 
     Args:
         pattern: A Python regular expression.
@@ -215,7 +259,7 @@ def regex_problem(pattern: str) -> str | None:
         >>> regex_problem("^[a-z]+@clinic\\.org$") is None
         True
         >>> regex_problem("(a+)+$")
-        'regex can backtrack catastrophically (nested repeat)'
+        'regex can backtrack catastrophically (a repeat whose next character is ambiguous)'
     """
     if len(pattern) > MAX_REGEX_LENGTH:
         return f"regex must be at most {MAX_REGEX_LENGTH} characters"
@@ -224,49 +268,175 @@ def regex_problem(pattern: str) -> str | None:
         tree = _parser.parse(pattern)
     except (re.error, RecursionError, OverflowError):
         return "must be a valid regular expression"
-    return _walk(tree, outer=1)
+    try:
+        # Case-insensitive always: conditions may compile the pattern with re.IGNORECASE.
+        _Analysis(ignore_case=True).sequence(_items(tree), 0)
+    except _UnsafeError as exc:
+        return str(exc)
+    except RecursionError:
+        return "regex is nested too deeply"
+    return None
 
 
 def _items(node: Any) -> list[tuple[Any, Any]]:
     return list(node.data) if hasattr(node, "data") else list(node)
 
 
-def _walk(node: Any, *, outer: int) -> str | None:
-    """Walk the parsed pattern; ``outer`` is the largest count of the enclosing repeats."""
-    for op, arg in _items(node):
-        problem: str | None = None
-        if op in (_constants.GROUPREF, _constants.GROUPREF_EXISTS):
-            return "regex must not use backreferences"
+class _Analysis:
+    """Checks that every choice point of a parsed pattern is decided by the next character."""
+
+    def __init__(self, *, ignore_case: bool) -> None:
+        self._ignore_case = ignore_case
+
+    # Each method returns (first, nullable): the mask of characters that can start the node and
+    # whether it can match the empty string. ``follow`` is the mask of what can come after it.
+
+    def sequence(self, items: list[tuple[Any, Any]], follow: int) -> tuple[int, bool]:
+        first, nullable = 0, True
+        for op, arg in reversed(items):
+            item_first, item_nullable = self.item(op, arg, follow)
+            follow = item_first | (follow if item_nullable else 0)
+            first = item_first | (first if item_nullable else 0)
+            nullable = nullable and item_nullable
+        return first, nullable
+
+    def sequence_unchecked(self, items: list[tuple[Any, Any]]) -> tuple[int, bool]:
+        first = 0
+        for op, arg in items:
+            item_first, item_nullable = self._first_of(op, arg)
+            first |= item_first
+            if not item_nullable:
+                return first, False
+        return first, True
+
+    def _first_of(self, op: Any, arg: Any) -> tuple[int, bool]:
+        if op in _SINGLE:
+            return self.chars(op, arg), False
+        if op == _c.SUBPATTERN:
+            return self.sequence_unchecked(_items(arg[-1]))
+        if op == _c.ATOMIC_GROUP:
+            return self.sequence_unchecked(_items(arg))
+        if op == _c.BRANCH:
+            found = [self.sequence_unchecked(_items(b)) for b in arg[1]]
+            return _union(f for f, _ in found), any(n for _, n in found)
         if op in _REPEATS:
-            _low, high, body = arg
-            if (outer == _UNBOUNDED and high > 1) or (outer > 1 and high == _UNBOUNDED):
-                return "regex can backtrack catastrophically (nested repeat)"
-            problem = _walk(body, outer=max(outer, high))
-        elif op == _constants.SUBPATTERN:
-            problem = _walk(arg[-1], outer=outer)
-        elif op == _constants.BRANCH:
-            branches = arg[1]
-            if outer == _UNBOUNDED and not _distinct_literals(branches):
-                return "regex can backtrack catastrophically (alternation inside a repeat)"
-            for branch in branches:
-                problem = problem or _walk(branch, outer=outer)
-        elif op in (_constants.ASSERT, _constants.ASSERT_NOT):
-            problem = _walk(arg[1], outer=outer)
-        elif op == _constants.ATOMIC_GROUP:
-            problem = _walk(arg, outer=outer)
-        if problem:
-            return problem
-    return None
+            low, high, body = arg
+            if high == 0:
+                return 0, True
+            first, nullable = self.sequence_unchecked(_items(body))
+            return first, nullable or low == 0
+        return 0, True  # AT (anchors, word boundaries) consume nothing
+
+    def item(self, op: Any, arg: Any, follow: int) -> tuple[int, bool]:
+        if op in _SINGLE:
+            return self.chars(op, arg), False
+        if op == _c.AT:
+            return 0, True
+        if op == _c.SUBPATTERN:
+            return self.sequence(_items(arg[-1]), follow)
+        if op == _c.ATOMIC_GROUP:
+            return self.sequence(_items(arg), follow)
+        if op == _c.BRANCH:
+            return self.branch(arg[1], follow)
+        if op in _REPEATS:
+            return self.repeat(arg, follow)
+        if op in (_c.GROUPREF, _c.GROUPREF_EXISTS, _c.GROUPREF_IGNORE):
+            raise _UnsafeError("regex must not use backreferences")
+        if op in (_c.ASSERT, _c.ASSERT_NOT):
+            raise _UnsafeError("regex must not use lookahead or lookbehind")
+        raise _UnsafeError("regex uses a construct that cannot be checked")
+
+    def branch(self, branches: list[Any], follow: int) -> tuple[int, bool]:
+        seen = 0
+        nullable = False
+        for branch in branches:
+            first, empty = self.sequence(_items(branch), follow)
+            if first & seen or (empty and nullable):
+                raise _UnsafeError(
+                    "regex can backtrack catastrophically (alternatives that start alike)"
+                )
+            seen |= first
+            nullable = nullable or empty
+        if nullable and seen & follow:
+            raise _UnsafeError(_ALTERNATIVES)
+        return seen, nullable
+
+    def repeat(self, arg: Any, follow: int) -> tuple[int, bool]:
+        low, high, body = arg
+        if high == 0:
+            return 0, True
+        items = _items(body)
+        body_first, body_nullable = self.sequence_unchecked(items)
+        if high > 1 and body_nullable:
+            raise _UnsafeError(_EMPTY_REPEAT)
+        inner_follow = follow | (body_first if high > 1 else 0)
+        self.sequence(items, inner_follow)
+        if low != high and body_first & follow:
+            raise _UnsafeError(_AMBIGUOUS_REPEAT)
+        return body_first, body_nullable or low == 0
+
+    def chars(self, op: Any, arg: Any) -> int:
+        if op == _c.ANY:
+            return _ALL
+        if op == _c.LITERAL:
+            return self.literal(arg)
+        if op == _c.NOT_LITERAL:
+            return _ALL & ~self.literal(arg) | _NON_ASCII
+        mask, negate = 0, False
+        for sub_op, sub_arg in arg:
+            if sub_op == _c.NEGATE:
+                negate = True
+            elif sub_op == _c.LITERAL:
+                mask |= self.literal(sub_arg)
+            elif sub_op == _c.RANGE:
+                low, high = sub_arg
+                for code in range(low, min(high, 127) + 1):
+                    mask |= self.literal(code)
+                if high > 127:
+                    mask |= _NON_ASCII
+            elif sub_op == _c.CATEGORY:
+                mask |= _CATEGORY_MASKS.get(str(sub_arg), _ALL)
+            else:
+                mask |= _ALL
+        if negate:
+            # The complement keeps every non-ASCII bit: a class rarely excludes a whole group.
+            mask = (_ALL & ~mask) | _NON_ASCII
+        return mask
+
+    def literal(self, code: int) -> int:
+        if code >= 128:
+            char = chr(code)
+            mask = _non_ascii_bit(char)
+            if self._ignore_case:
+                # Under (?i) some non-ASCII letters match ASCII ones (the Kelvin sign matches k).
+                for ascii_code in range(128):
+                    if re.fullmatch(re.escape(char), chr(ascii_code), re.IGNORECASE):
+                        mask |= 1 << ascii_code
+            return mask
+        mask = 1 << code
+        char = chr(code)
+        if self._ignore_case and char.isalpha():
+            mask |= 1 << ord(char.swapcase())
+            if char in "iksIKS":
+                mask |= _NA_WORD  # dotted and dotless i, the Kelvin sign, the long s
+        return mask
 
 
-def _distinct_literals(branches: list[Any]) -> bool:
-    seen: set[int] = set()
-    for branch in branches:
-        items = _items(branch)
-        if len(items) != 1 or items[0][0] is not _constants.LITERAL or items[0][1] in seen:
-            return False
-        seen.add(items[0][1])
-    return True
+def _non_ascii_bit(char: str) -> int:
+    if char.isdecimal():
+        return _NA_DIGIT
+    if char.isalnum():
+        return _NA_WORD
+    if char.isspace():
+        return _NA_SPACE
+    return _NA_OTHER
+
+
+def _union(masks: Any) -> int:
+    out = 0
+    for mask in masks:
+        out |= mask
+    return out
 
 
 # ---------------------------------------------------------------------------- value tests
