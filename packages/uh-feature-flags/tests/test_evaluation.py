@@ -155,6 +155,24 @@ def test_a_missing_bucket_key_yields_the_default_with_a_reason(env: FeatureFlagT
     assert env.client.evaluate("full", {}).reason is Reason.SPLIT
 
 
+def test_a_rule_rollout_without_a_bucket_key_falls_through_to_the_next_rule(
+    env: FeatureFlagTestEnv,
+) -> None:
+    env.set(
+        flag("ramp")
+        .rule("by-clinic", condition("plan", "in", "pro"), percentage=50, context_kind="clinic")
+        .rule("pro", condition("plan", "in", "pro"), variant="on")
+        .with_fields(default_variant="off"),
+        flag("ramp-default")
+        .rule("by-clinic", condition("plan", "in", "pro"), percentage=50, context_kind="clinic")
+        .with_fields(default_variant="off"),
+    )
+    result = env.client.evaluate("ramp", {"user_id": "u1", "plan": "pro"})
+    assert (result.value, result.rule_id, result.error_code) == (True, "pro", None)
+    result = env.client.evaluate("ramp-default", {"user_id": "u1", "plan": "pro"})
+    assert (result.value, result.reason, result.error_code) == (False, Reason.DEFAULT, None)
+
+
 def test_bucketing_by_another_attribute_or_kind(env: FeatureFlagTestEnv) -> None:
     env.set(flag("per-clinic").rollout(50, context_kind="clinic"))
     values = {

@@ -3,6 +3,11 @@
 Every result a flag can produce (variant x reason x rule) is built once, here, as a frozen
 `EvaluationResult`; evaluation only selects one. Error outcomes carry ``value=None`` and an error
 code, and the client substitutes the caller's default.
+
+A rollout needs a value to bucket by (the context kind's key, or ``bucket_by``). When a rule's
+rollout finds none, the rule does not apply and evaluation falls through to the next rule and
+then to the flag's default (as LaunchDarkly does); only the flag-level rollout, which has nothing
+to fall through to, answers ``TARGETING_KEY_MISSING``.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from unified_health.feature_flags._models import (
     Segment,
 )
 from unified_health.feature_flags._operators import (
+    SEGMENT_OPERATORS,
     Matcher,
     attribute_getter,
     key_getter,
@@ -43,7 +49,6 @@ __all__ = [
 
 Evaluator = Callable[[Mapping[str, Any]], EvaluationResult]
 _Split = Callable[[Mapping[str, Any]], EvaluationResult | None]
-_SEGMENT_OPS = frozenset({"in_segment", "not_in_segment"})
 
 
 def error_result(key: str, code: ErrorCode, message: str) -> EvaluationResult:
@@ -56,6 +61,10 @@ def error_result(key: str, code: ErrorCode, message: str) -> EvaluationResult:
 
     Returns:
         A result with reason ``ERROR``.
+
+    Example:
+        >>> error_result("f", ErrorCode.FLAG_NOT_FOUND, "flag not found").reason
+        <Reason.ERROR: 'ERROR'>
     """
     return EvaluationResult(
         flag_key=key, value=None, reason=Reason.ERROR, error_code=code, error_message=message
@@ -70,6 +79,11 @@ def constant(result: EvaluationResult) -> Evaluator:
 
     Returns:
         The evaluator.
+
+    Example:
+        >>> result = error_result("f", ErrorCode.GENERAL, "failed")
+        >>> constant(result)({}) is result
+        True
     """
 
     def evaluate(ctx: Mapping[str, Any]) -> EvaluationResult:
@@ -91,9 +105,14 @@ def compile_condition(condition: Condition, segments: Mapping[str, Matcher]) -> 
 
     Returns:
         The predicate.
+
+    Example:
+        >>> rule = Condition(attribute="plan", operator="in", values=["pro"])
+        >>> compile_condition(rule, {})({"plan": "pro"})
+        True
     """
     op = condition.operator.value
-    if op in _SEGMENT_OPS:
+    if op in SEGMENT_OPERATORS:
         members = tuple(segments.get(str(v), _never) for v in condition.values)
         seg_negate = condition.negate != (op == "not_in_segment")
 
@@ -143,6 +162,11 @@ def compile_segment(segment: Segment) -> Matcher:
 
     Returns:
         A predicate: excluded keys out, included keys in, else any matching rule.
+
+    Example:
+        >>> staff = compile_segment(Segment(key="staff", included=["u1"]))
+        >>> staff({"user_id": "u1"}), staff({"user_id": "u2"})
+        (True, False)
     """
     getter = key_getter(segment.context_kind)
     included = frozenset(segment.included)
@@ -193,6 +217,8 @@ def _split(
     results: _Results,
     reason_rule: str | None,
     uncovered: EvaluationResult | None,
+    *,
+    missing: EvaluationResult | None,
 ) -> _Split:
     names = [w.variant for w in rollout.variants] or [flag.default_variant]
     units = [percentage_units(w.weight) for w in rollout.variants] or [100_000]
@@ -208,9 +234,6 @@ def _split(
     getter = key_getter(rollout.context_kind)
     if rollout.bucket_by != "key":
         getter = attribute_getter(rollout.bucket_by, rollout.context_kind)
-    missing = error_result(
-        flag.key, ErrorCode.TARGETING_KEY_MISSING, "the context has no value to bucket by"
-    )
     flag_key, salt = flag.key, flag.salt
 
     def split(ctx: Mapping[str, Any]) -> EvaluationResult | None:
@@ -243,6 +266,13 @@ def compile_flag(
 
     Returns:
         A function from a context mapping to a precomputed `EvaluationResult`.
+
+    Example:
+        >>> evaluate = compile_flag(
+        ...     Flag(key="f", enabled=True), prerequisites={}, segments={}, kill_switch=False
+        ... )
+        >>> evaluate({}).value
+        True
     """
     results = _Results(flag)
     if kill_switch:
@@ -260,7 +290,9 @@ def compile_flag(
         (
             tuple(compile_condition(c, segments) for c in rule_.conditions),
             results.get(rule_.variant, Reason.TARGETING_MATCH, rule_.id) if rule_.variant else None,
-            _split(flag, rule_.rollout, results, rule_.id, None) if rule_.rollout else None,
+            _split(flag, rule_.rollout, results, rule_.id, None, missing=None)
+            if rule_.rollout
+            else None,
         )
         for rule_ in flag.rules
     )
@@ -268,7 +300,10 @@ def compile_flag(
     fallthrough: _Split
     if flag.rollout is not None:
         uncovered = results.get(flag.off_variant, Reason.DEFAULT)
-        fallthrough = _split(flag, flag.rollout, results, None, uncovered)
+        missing = error_result(
+            flag.key, ErrorCode.TARGETING_KEY_MISSING, "the context has no value to bucket by"
+        )
+        fallthrough = _split(flag, flag.rollout, results, None, uncovered, missing=missing)
     else:
         reason = Reason.DEFAULT if dynamic else Reason.STATIC
         fallthrough = constant(results.get(flag.default_variant, reason))

@@ -23,6 +23,7 @@ from typing import Any
 __all__ = [
     "MAX_MATCH_INPUT",
     "MAX_REGEX_LENGTH",
+    "SEGMENT_OPERATORS",
     "Getter",
     "Matcher",
     "key_getter",
@@ -38,6 +39,9 @@ MAX_REGEX_LENGTH = 256
 
 MAX_MATCH_INPUT = 256
 """Attribute values longer than this never match a regex (bounds the cost of a search)."""
+
+SEGMENT_OPERATORS = frozenset({"in_segment", "not_in_segment"})
+"""Operators whose values name segments rather than attribute values."""
 
 Getter = Callable[[Mapping[str, Any]], Any]
 Matcher = Callable[[Mapping[str, Any]], bool]

@@ -29,7 +29,7 @@ from unified_health.feature_flags._models import (
     Flag,
     Segment,
 )
-from unified_health.feature_flags._operators import Matcher
+from unified_health.feature_flags._operators import SEGMENT_OPERATORS, Matcher
 from unified_health.feature_flags._validation import (
     MAX_PREREQUISITE_DEPTH,
     parse_model,
@@ -47,7 +47,6 @@ __all__ = [
 ]
 
 _log = structlog.get_logger("unified_health.feature_flags")
-_SEGMENT_OPS = frozenset({"in_segment", "not_in_segment"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +112,7 @@ def _references(flag: Flag) -> tuple[str, ...]:
         str(v)
         for rule_ in flag.rules
         for c in rule_.conditions
-        if c.operator.value in _SEGMENT_OPS
+        if c.operator.value in SEGMENT_OPERATORS
         for v in c.values
     ]
     return tuple(sorted(set(keys)))
