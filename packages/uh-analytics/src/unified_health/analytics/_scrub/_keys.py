@@ -45,7 +45,7 @@ _add(
     C.PHONE,
     "phone", "phonenumber", "phoneno", "phonenum", "telephone", "telephonenumber", "tel", "telno",
     "mobile", "mobilenumber", "mobileno", "cell", "cellnumber", "cellphone", "fax", "faxnumber",
-    "faxno", "msisdn", "contactnumber", "pager",
+    "faxno", "msisdn", "contactnumber", "pager", "callback", "callbacknumber",
 )  # fmt: skip
 _add(
     C.SSN,
@@ -56,6 +56,9 @@ _add(
     C.MRN,
     "mrn", "medicalrecord", "medicalrecordnumber", "medicalrecordno", "medicalrecordid",
     "chartnumber", "chartno", "patientid", "patientnumber", "patientno", "healthrecordnumber",
+    "rxnumber", "rxno", "rxnum", "prescriptionnumber", "prescriptionno", "accession",
+    "accessionnumber", "accessionno", "accessionid", "specimenid", "specimennumber",
+    "encounterid", "encounternumber", "labordernumber", "requisitionnumber",
 )  # fmt: skip
 _add(
     C.MEMBER_ID,
@@ -67,7 +70,8 @@ _add(
 _add(
     C.ACCOUNT_NUMBER,
     "accountnumber", "accountno", "accountnum", "acct", "acctno", "acctnum", "acctnumber",
-    "bankaccount", "bankaccountnumber",
+    "bankaccount", "bankaccountnumber", "patientaccount", "billingaccount", "guarantoraccount",
+    "hsaaccount",
 )  # fmt: skip
 _add(
     C.CREDIT_CARD,
@@ -79,7 +83,8 @@ _add(
     C.LICENSE_NUMBER,
     "license", "licence", "licensenumber", "licencenumber", "licenseno", "licenceno",
     "driverslicense", "driverlicense", "driverslicence", "driverlicence", "dlnumber",
-    "certificatenumber", "certificateno", "passport", "passportnumber", "passportno",
+    "certificatenumber", "certificateno", "passport", "passportnumber", "passportno", "dea",
+    "deanumber", "deano", "stateid", "stateidnumber", "idcardnumber",
 )  # fmt: skip
 _add(
     C.DATE_OF_BIRTH,
@@ -120,6 +125,12 @@ _add(
     C.VEHICLE_ID,
     "vin", "vinnumber", "vehicleid", "vehiclenumber", "licenseplate", "licenceplate",
     "platenumber", "numberplate",
+)  # fmt: skip
+# Any other unique identifying code: booking confirmations and employee numbers.
+_add(
+    C.CUSTOM,
+    "confirmationcode", "confirmationnumber", "confirmationno", "bookingreference", "bookingref",
+    "bookingcode", "employeeid", "employeenumber", "employeeno",
 )  # fmt: skip
 _add(
     C.NAME,

@@ -48,6 +48,12 @@ __all__ = [
     "ID_BEFORE",
     "JSON_PAIR",
     "KEY_VALUE",
+    "KEY_QUOTED",
+    "SSN_LAST4",
+    "SSN_MASKED",
+    "LOCAL_PHONE",
+    "BORN_YEAR",
+    "BIRTH_AFTER",
     "NANP_BARE",
     "PERCENT_ESCAPE",
     "PHONE_CONTEXT",
@@ -171,7 +177,8 @@ DATE_CONTEXT = re.compile(
     r"|(?P<other>deceased|died|death|dod|date\s+of\s+death|admitted|admission|admit|discharged?"
     r"|date\s+of\s+(?:service|visit|procedure|surgery|operation|encounter|injury)|dos|expired"
     r"|(?:visit|procedure|surgery|surgical|operation|encounter|service|injury|accident)\s+date"
-    r"|(?:operated|injured|hospitali[sz]ed)(?:\s+on)?))\b",
+    r"|(?:operated|injured|hospitali[sz]ed)(?:\s+on)?|appointment|appt|surgery|procedure|operation"
+    r"|lmp|last\s+menstrual\s+period))\b",
     re.IGNORECASE,
 )
 _NINETY = (
@@ -206,7 +213,7 @@ ADDRESS = re.compile(
     r"(?:[NSEW]\.?\s+|(?:north|south|east|west)\s+)?"
     r"(?:[A-Za-z0-9][\w'.-]*\s+){1,4}?" + _SUFFIX + r"\b\.?(?:\s+(?:[NS][EW]?|[EW])\b\.?)?"
     r"(?:,?\s*(?:apt|apartment|suite|ste|unit|fl|floor|rm|room|#)\.?\s*#?\s*[A-Za-z0-9-]{1,6}\b)?"
-    r"(?:,\s*[A-Za-z][A-Za-z .'-]{1,30}?,?\s+" + _STATES + r"\b\.?(?:\s+\d{5}(?:-\d{4})?\b)?)?"
+    r"(?:,\s*[A-Za-z][A-Za-z .'-]{1,30}?,?\s+" + _STATES + r"\b\.?)?"
     r"|p\.?\s?o\.?\s?box\s+\d{1,8}\b)",
     re.IGNORECASE,
 )
@@ -244,10 +251,11 @@ CONTEXT_ID = re.compile(
     + _NO
     + r"|record\s*"
     + _NO
-    + r")"
+    + r"|rx\s*(?:\#|no\b\.?|num(?:ber)?\b)?|(?:accession|specimen|requisition|encounter"
+    r"|lab\s+order)(?:\s*" + _NO + r")?" + r")"
     r"|(?P<member_id>member\s*"
     + _NO
-    + r"|member(?=[\s:#]+\d)|mbi|medicare(?:\s*"
+    + r"|member(?=[\s:#]+[A-Za-z]{0,4}\d)|(?:card\s*)?holder\s*id|mbi|medicare(?:\s*"
     + _NO
     + r")?|medicaid(?:\s*"
     + _NO
@@ -277,19 +285,21 @@ CONTEXT_ID = re.compile(
     + _NO
     + r")?|cert(?:ificate)?\.?\s*"
     + _NO
-    + r")"
+    + r"|state\s*id)"
     r"|(?P<phone>phone|tel|telephone|mobile|cell|fax|call|text|sms|whatsapp|contact\s*"
     + _NO
     + r"|ph\.?)"
     r"|(?P<device_id>imei|meid|device\s*(?:id|identifier|serial)|serial\s*"
     + _NO
-    + r"|serial(?:\s*(?:s/?n|number))?(?=[\s:#]+[A-Za-z0-9]*\d)|s/n"
+    + r"|serial(?:\s*(?:s/?n|number))?(?=[\s:#]+[A-Za-z0-9]*\d)|s/n|sn(?=\s*[:#])"
     r"|udid|idfa|android\s*id|advertising\s*id|mac(?:\s*address)?)"
     r"|(?P<vehicle_id>vin|vehicle\s*(?:id|identification\s+number)|licen[sc]e\s+plate"
-    r"|plate\s*" + _NO + r")"
+    r"|plate\s*" + _NO + r"|plate(?=[\s:#]+[A-Za-z0-9-]*\d))"
     r"|(?P<zip_code>zip(?:\s*code)?(?:\s*(?:\+|plus)\s*4)?|postal\s*code|post\s*code|near)"
     r"|(?P<credit_card>card\s*" + _NO + r"|credit\s+card|cc)"
     r"|(?P<iban>iban)"
+    r"|(?P<custom>confirmation(?:\s*(?:code|number|no\b\.?|\#))?|conf\.?\s*(?:\#|code|no\b\.?)"
+    r"|employee\s*(?:id|number|no\b\.?|\#)|booking\s*(?:ref(?:erence)?|code))"
     r")(?:(?<=\#)|(?!\w))[\s:#=.\-]*(?:(?:is|was|of|number|no|num|id)\b[\s:#=.\-]*)?"
     r"(?P<value>(?-i:[A-Z]{1,3} )?(?=[A-Za-z0-9-]*\d)[A-Za-z0-9](?:[A-Za-z0-9]|[-./](?=[A-Za-z0-9])"
     r"| (?=\d)){2,40})",
@@ -305,7 +315,8 @@ CONTEXT_FIRST_WORDS = (
     "certificate", "phone", "tel", "telephone", "mobile", "cell", "fax", "call", "text", "sms",
     "whatsapp", "contact", "ph", "imei", "meid", "device", "serial", "udid", "idfa", "android",
     "advertising", "mac", "vin", "vehicle", "plate", "zip", "postal", "post", "card", "credit",
-    "cc", "iban", "mrn", "dea", "cert", "s", "near",
+    "cc", "iban", "mrn", "dea", "cert", "s", "near", "rx", "accession", "specimen", "requisition",
+    "encounter", "lab", "holder", "state", "sn", "confirmation", "conf", "employee", "booking",
 )  # fmt: skip
 
 # ---------------------------------------------------------------- names
@@ -314,7 +325,9 @@ NAME_CONTEXT = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+"
     r"|\b(?i:(?:patient(?:'s)?|full|first|last|given|family|my|his|her|their)\s+name"
     r"|name|patient)\s*(?:is|:|=|-)\s*"
-    r"|\b(?i:(?:signed|countersigned|witnessed)\s+by)\s*:?\s*)"
+    r"|\b(?i:(?:signed|countersigned|witnessed)\s+by)\s*:?\s*"
+    r"|\b(?i:guardian|caregiver|spouse|parent|emergency\s+contact|next\s+of\s+kin|insured)"
+    r"\s*(?::|=|-)\s*)"
     r"(?P<name>[A-Z][a-z'\u2019-]+(?:[ \t]+(?:[A-Z]\.|[A-Z][a-z'\u2019-]+)){0,3})"
 )
 
@@ -344,5 +357,24 @@ JSON_PAIR = re.compile(
 # A query-string or log-style pair: dob=1962-03-08, ip=203.0.113.19, geo=51.5,-0.12.
 KEY_VALUE = re.compile(
     r"(?<![\w.%-])(?P<key>[A-Za-z][\w.-]{0,40})=(?P<text>(?:[^&;,\s\"'<>=]|,(?![\w.-]*=)){1,256})"
+)
+# A quoted log-style pair: name="Jane Doe", user='j.doe@example.com'.
+KEY_QUOTED = re.compile(
+    r"(?<![\w.%-])(?P<key>[A-Za-z][\w.-]{0,40})=(?P<quote>[\"'])(?P<text>[^\"'\n]{1,256})(?P=quote)"
+)
+# The last four digits of an SSN, labelled as such, and an SSN masked but for them.
+SSN_LAST4 = re.compile(
+    r"\b(?:(?:ssn|social(?:\s+security)?(?:\s+(?:number|no\.?|\#))?)\s*\(?\s*last\s*(?:4|four)"
+    r"(?:\s+digits)?\s*\)?|last\s*(?:4|four)(?:\s+digits)?\s+(?:of\s+)?(?:(?:your|the|my|patient'?s?)\s+)?"
+    r"(?:ssn|social(?:\s+security)?(?:\s+(?:number|no\.?|\#))?))\s*(?:is\s+)?[:#=-]?\s*(?P<value>\d{4})(?!\d)",
+    re.IGNORECASE,
+)
+SSN_MASKED = re.compile(r"(?<![\w*\u2022-])[xX*\u2022]{3}([- ]?)[xX*\u2022]{2}\1\d{4}(?![\w]|-\d)")
+# A seven-digit local number ("555-0143"); a phone number only with a telephone word before it.
+LOCAL_PHONE = re.compile(r"(?<![\w.+-])[2-9]\d{2}[-.]\d{4}(?![\w]|[-.]\d)")
+# A birth year written out ("born in 1932"), and birth words after a date.
+BORN_YEAR = re.compile(r"\bborn\s+(?:in\s+)?(?P<year>1[89]\d\d)(?![\w/.-])", re.IGNORECASE)
+BIRTH_AFTER = re.compile(
+    r"\W{0,4}(?:\w+\W+){0,5}?(?:date\s+of\s+birth|dob|birth\s*date|birthday)\b", re.IGNORECASE
 )
 PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")

@@ -19,6 +19,7 @@ judged by their key like properties are: ``{"dob":"1944-12-02"}`` or ``geo=51.50
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import string
 from collections.abc import Iterable
@@ -68,15 +69,19 @@ _CISCO_HINT = re.compile(r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}")
 _LOCAL_CHARS = frozenset(string.ascii_letters + string.digits + "!#$'*+^`{|}~.-_%")
 _NAME_WORDS = frozenset(
     {"mr", "mrs", "ms", "mx", "miss", "patient", "name", "full", "first", "last", "given",
-     "family", "my", "his", "her", "their"}
+     "family", "my", "his", "her", "their", "guardian", "caregiver", "spouse", "parent",
+     "emergency", "next", "insured"}
 )  # fmt: skip
+# Labels that introduce a related person's name ("Guardian: ..."), checked before the regex runs.
+_RELATED_LABELS = re.compile(r"guardian|caregiver|spouse|parent|contact|kin|insured")
 _LETTERS = re.compile(r"[a-z]+")
 # The words that must appear (as a whole lower-case letter run) before a detector can match.
 _DATE_WORDS = frozenset(
     {"dob", "birth", "birthdate", "birthday", "born", "deceased", "died", "death", "dod",
      "admitted", "admission", "admit", "discharged", "discharge", "service", "dos", "visit",
      "expired", "b", "procedure", "surgery", "surgical", "operation", "operated", "encounter",
-     "injury", "injured", "accident", "hospitalized", "hospitalised"}
+     "injury", "injured", "accident", "hospitalized", "hospitalised", "appointment", "appt", "lmp",
+     "menstrual"}
 )  # fmt: skip
 _AGE_WORDS = frozenset(
     {"age", "aged", "years", "year", "yrs", "yr", "yo", "y", "old", "patient", "resident",
@@ -216,7 +221,12 @@ class TextScanner:
             _find_macs(text, spans)
             if "ninety" in lower or "hundred" in lower:
                 _find_ages(text, spans)
-        if "name" in lower or "patient" in lower or ("m" in lower and p.HONORIFIC.search(text)):
+        if (
+            "name" in lower
+            or "patient" in lower
+            or ("m" in lower and p.HONORIFIC.search(text))
+            or ((":" in text or "=" in text or "-" in text) and _RELATED_LABELS.search(lower))
+        ):
             for word in _NAME_START.finditer(lower):
                 found = p.NAME_CONTEXT.match(text, word.start())
                 if found is not None:
@@ -251,6 +261,10 @@ def _find_pairs(text: str, spans: list[Span], urls: list[tuple[int, int]]) -> No
         for m in p.KEY_VALUE.finditer(text):
             if not any(start <= m.start() < end for start, end in urls):
                 _pair(m, "text", spans)
+        if '="' in text or "='" in text:
+            for m in p.KEY_QUOTED.finditer(text):
+                if not any(start <= m.start() < end for start, end in urls):
+                    _pair(m, "text", spans)
 
 
 def _pair(m: re.Match[str], group: str, spans: list[Span]) -> None:
@@ -375,6 +389,19 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
                 _context_before(text, m.start())
             ):
                 spans.append((m.start(), m.end(), C.SSN, 2))
+    if 4 in lengths and "last" in words and not _SSN_WORDS.isdisjoint(words):
+        spans.extend(
+            (m.start("value"), m.end("value"), C.SSN, 2) for m in p.SSN_LAST4.finditer(text)
+        )
+    if 4 in lengths and ("xx" in lower or "**" in text or "\u2022" in text):
+        spans.extend((m.start(), m.end(), C.SSN, 2) for m in p.SSN_MASKED.finditer(text))
+    if 3 in lengths and 4 in lengths and not _PHONE_WORDS.isdisjoint(words):
+        spans.extend(
+            (m.start(), m.end(), C.PHONE, 3)
+            for m in p.LOCAL_PHONE.finditer(text)
+            if p.PHONE_CONTEXT.search(text, max(0, m.start() - _PHONE_WINDOW), m.start())
+            and not p.ID_BEFORE.search(text, max(0, m.start() - 16), m.start())
+        )
     if not lengths.isdisjoint({10, 11}) and not _PHONE_WORDS.isdisjoint(words):
         spans.extend(
             (m.start(), m.end(), C.PHONE, 3)
@@ -418,6 +445,15 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
             if context is not None:
                 category = C.DATE_OF_BIRTH if context.group("birth") else C.PERSONAL_DATE
                 spans.append((m.start(), m.end(), category, 6))
+            elif p.BIRTH_AFTER.match(text, m.end(), m.end() + _CONTEXT_WINDOW):
+                spans.append((m.start(), m.end(), C.DATE_OF_BIRTH, 6))
+        if "born" in word_set:
+            oldest = dt.date.today().year - 90
+            spans.extend(
+                (m.start("year"), m.end("year"), C.AGE_OVER_89, 6)
+                for m in p.BORN_YEAR.finditer(text)
+                if int(m.group("year")) <= oldest
+            )
     if not word_set.isdisjoint(_AGE_WORDS):
         _find_ages(text, spans)
     if " " in text:
@@ -644,6 +680,10 @@ def _context_id(m: re.Match[str]) -> Span | None:
             end = start + len(value)
         compact = value.replace("-", "").replace(" ", "").upper()
         ok = is_vin(compact, require_check_digit=False) or 5 <= len(compact) <= 8
+    elif category == C.CUSTOM:
+        ok = n >= 1 and len(value) >= 5
+    elif category == C.MRN and m.group(category)[:2].lower() == "rx":
+        ok = n >= 6
     else:
         ok = n >= 3 and len(value) >= 4
     if not ok or category is None:

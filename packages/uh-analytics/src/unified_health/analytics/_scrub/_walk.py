@@ -51,6 +51,8 @@ _STRINGIFIED = (
     dt.datetime, dt.date, dt.time, Decimal, uuid.UUID, ipaddress.IPv4Address,
     ipaddress.IPv6Address, ipaddress.IPv4Network, ipaddress.IPv6Network, PurePath,
 )  # fmt: skip
+# Categories a whole-value finding may report instead of its key's broader category.
+_SPECIFIC = frozenset({C.EMAIL, C.IBAN, C.CREDIT_CARD})
 _TOO_DEEP = marker(C.TOO_DEEP)
 _TOO_LARGE = marker(C.TOO_LARGE)
 _UNSUPPORTED = marker(C.UNSUPPORTED_TYPE)
@@ -194,7 +196,30 @@ class Walker:
             return self._text(text, None, state)
         if not text.strip() or _MARKER.fullmatch(text):
             return text
-        return state.redact(category)
+        return state.redact(self._whole_category(text, category))
+
+    def _whole_category(self, text: str, category: str) -> str:
+        """The category a value under a sensitive key is reported as.
+
+        The key's category, unless one finding of another category covers the whole value (an
+        address under ``username`` is an email, an IBAN under ``bank_account`` an IBAN), or a
+        birth year makes the person older than 89.
+        """
+        if category == C.DATE_OF_BIRTH:
+            year = text.strip()
+            if len(year) == 4 and year.isdigit() and int(year) <= dt.date.today().year - 90:
+                return C.AGE_OVER_89.value
+            return category
+        if len(text) < 6 or ("@" not in text and len(text) < 15):
+            return category
+        stripped = text.strip()
+        offset = text.index(stripped[0])
+        spans = self._scanner.find(text)
+        if len(spans) == 1:
+            start, end, found, _ = spans[0]
+            if start == offset and end == offset + len(stripped) and found in _SPECIFIC:
+                return str(found)
+        return category
 
     def _number(self, value: int, category: str | None, state: _State) -> object:
         if category == _AGE:
