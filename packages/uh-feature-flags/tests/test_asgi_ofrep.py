@@ -205,11 +205,36 @@ def test_bulk_etag_and_if_none_match_answer_304_until_flags_change(
     assert {i["key"]: i["value"] for i in changed.json()["flags"]}["banner"] is False
 
 
-def test_bulk_etag_depends_on_the_context(http: httpx.Client) -> None:
+def test_bulk_etag_depends_on_what_the_context_is_served(http: httpx.Client) -> None:
     etag = http.post(BULK, json=ctx("user-1")).headers["etag"]
-    other = http.post(BULK, json=ctx("user-2"), headers={"If-None-Match": etag})
+    other = http.post(BULK, json=ctx("secret-vip-user"), headers={"If-None-Match": etag})
     assert other.status_code == 200
     assert other.headers["etag"] != etag
+
+
+def test_workers_that_counted_changes_differently_never_share_an_etag_for_other_content(
+    store: InMemoryFeatureFlagStore,
+) -> None:
+    # Worker A started from a bootstrap with a higher version, so its local change counter is
+    # ahead of worker B's; a tag built from that counter could name B's different content.
+    bootstrap = json.dumps({"version": 40, "flags": {}})
+    with (
+        FeatureFlagClient(store, bootstrap=bootstrap, background=False) as worker_a,
+        FeatureFlagClient(store, background=False) as worker_b,
+        served(create_asgi_app(worker_a, authorize=None)) as http_a,
+        served(create_asgi_app(worker_b, authorize=None)) as http_b,
+    ):
+        put(store, Flag(key="banner", enabled=False, client_side=True))
+        worker_b.refresh()  # A still serves the old banner, B the new one
+        from_a = http_a.post(BULK, json=ctx())
+        from_b = http_b.post(BULK, json=ctx(), headers={"If-None-Match": from_a.headers["etag"]})
+        assert from_b.status_code == 200
+        assert from_b.headers["etag"] != from_a.headers["etag"]
+        worker_a.refresh()  # both serve the same flags now: the same tag, whatever the counters
+        again_a = http_a.post(BULK, json=ctx())
+        again_b = http_b.post(BULK, json=ctx(), headers={"If-None-Match": again_a.headers["etag"]})
+        assert worker_a.snapshot_version != worker_b.snapshot_version
+        assert again_b.status_code == 304
 
 
 def test_invalid_json_is_a_parse_error(http: httpx.Client) -> None:
@@ -292,6 +317,20 @@ def test_bulk_before_any_data_is_a_server_error() -> None:
         response = http.post(BULK, json=ctx())
     assert response.status_code == 500
     assert response.json() == {"errorDetails": "flag data is not loaded yet"}
+    assert response.headers["retry-after"] == "1"
+
+
+def test_a_single_flag_before_any_data_is_not_ready_rather_than_not_found() -> None:
+    store = InMemoryFeatureFlagStore(initialized=False)
+    with (
+        FeatureFlagClient(store, background=False) as flags,
+        served(create_asgi_app(flags, authorize=None)) as http,
+    ):
+        response = http.post(single("banner"), json=ctx())
+    # OFREP defines no "not ready" code: a generalErrorResponse (500) the provider retries.
+    assert response.status_code == 500
+    assert response.json() == {"errorDetails": "flag data is not loaded yet"}
+    assert response.headers["retry-after"] == "1"
 
 
 def test_responses_are_plain_json_documents(http: httpx.Client) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -175,3 +176,30 @@ def test_close_leaves_an_injected_store_usable() -> None:
     client.close()
     client.close()
     assert store.read() is not None
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_workers_draw_different_reconnect_jitter() -> None:
+    client = FeatureFlagClient(InMemoryFeatureFlagStore(), background=False)
+    draws = []
+    for _ in range(3):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: no pytest machinery from here on
+            try:
+                os.write(write, repr([client._sync._backoff.next() for _ in range(4)]).encode())
+            finally:
+                os._exit(0)
+        os.close(write)
+        draws.append(os.read(read, 4096))
+        os.close(read)
+        os.waitpid(pid, 0)
+    assert len(set(draws)) == 3
+    client.close()
+
+
+def test_a_seeded_backoff_stays_reproducible() -> None:
+    from unified_health.feature_flags._config import Backoff
+
+    first, second = Backoff(seed=3), Backoff(seed=3)
+    assert [first.next() for _ in range(5)] == [second.next() for _ in range(5)]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
+import threading
 from collections.abc import Sequence
 
+import pytest
 from structlog.testing import capture_logs
 
 from unified_health.feature_flags import (
@@ -12,6 +17,7 @@ from unified_health.feature_flags import (
     FeatureFlagAdmin,
     FeatureFlagClient,
     InMemoryFeatureFlagStore,
+    InvalidInputError,
     Reason,
 )
 from unified_health.feature_flags.testing import InMemoryExposureSink, flag
@@ -33,7 +39,7 @@ def _client(recorder: ExposureRecorder) -> FeatureFlagClient:
 
 def test_events_carry_flag_variant_reason_and_a_keyed_hash_only() -> None:
     sink = InMemoryExposureSink()
-    recorder = ExposureRecorder(sink, hash_key=b"secret", flush_interval=3600)
+    recorder = ExposureRecorder(sink, hash_key=b"secret-key-0123456789", flush_interval=3600)
     with _client(recorder) as client:
         client.is_enabled("ramp", PATIENT)
         client.get_variant("colour", PATIENT)
@@ -48,7 +54,9 @@ def test_events_carry_flag_variant_reason_and_a_keyed_hash_only() -> None:
     ]
     expected_hash = recorder.hash_context_key("mrn-000123")
     assert all(e.context_hash == expected_hash for e in sink.events)
-    assert expected_hash != ExposureRecorder(sink, hash_key=b"other").hash_context_key("mrn-000123")
+    assert expected_hash != ExposureRecorder(
+        sink, hash_key=b"other-key-0123456789"
+    ).hash_context_key("mrn-000123")
     text = repr(sink.events)
     for value in PATIENT.values():
         assert value not in text
@@ -104,3 +112,86 @@ def test_the_background_thread_delivers() -> None:
         client.is_enabled("ramp", PATIENT)
     recorder.close()
     assert sum(delivered) == 1
+
+
+def test_without_a_hash_key_the_hash_is_keyed_by_a_random_secret_not_plain_sha256() -> None:
+    recorder = ExposureRecorder(InMemoryExposureSink(), flush_interval=3600)
+    try:
+        found = recorder.hash_context_key("mrn-000123")
+        guessable = {
+            hashlib.sha256(b"mrn-000123").hexdigest()[:32],
+            hmac.new(b"", b"mrn-000123", hashlib.sha256).hexdigest()[:32],
+        }
+        assert found is not None
+        assert found not in guessable
+    finally:
+        recorder.close()
+
+
+@pytest.mark.parametrize("key", [b"", "", b"short"])
+def test_an_empty_or_short_hash_key_is_refused(key: bytes | str) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        ExposureRecorder(InMemoryExposureSink(), hash_key=key)
+    assert caught.value.field == "hash_key"
+
+
+def _in_child(report: object) -> str:
+    """Run ``report()`` in a forked child and return what it wrote."""
+    assert callable(report)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: no pytest machinery from here on
+        code = 1
+        try:
+            os.write(write, str(report()).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    chunks = []
+    while chunk := os.read(read, 4096):
+        chunks.append(chunk)
+    os.close(read)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    return b"".join(chunks).decode()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_delivery_resumes_in_a_forked_child_of_a_client_without_a_background_thread() -> None:
+    delivered = threading.Event()
+
+    class Signalling:
+        def send(self, events: Sequence[ExposureEvent]) -> None:
+            delivered.set()
+
+    recorder = ExposureRecorder(Signalling(), flush_interval=0.01)
+    with _client(recorder) as client:
+
+        def report() -> bool:
+            client.is_enabled("ramp", PATIENT)
+            return delivered.wait(10)
+
+        assert _in_child(report) == "True"
+    recorder.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_recorder_shared_by_two_clients_has_one_thread_in_a_forked_child() -> None:
+    recorder = ExposureRecorder(InMemoryExposureSink(), flush_interval=3600)
+    store = InMemoryFeatureFlagStore()
+    first = FeatureFlagClient(store, exposures=recorder)
+    second = FeatureFlagClient(store, exposures=recorder)
+
+    def report() -> int:
+        # threads delivering for this recorder (other tests' recorders may be alive too)
+        return sum(
+            getattr(thread, "_target", None) == recorder._run for thread in threading.enumerate()
+        )
+
+    try:
+        assert _in_child(report) == "1"
+    finally:
+        first.close()
+        second.close()
+        recorder.close()

@@ -35,6 +35,7 @@ from unified_health.feature_flags._errors import (
 )
 from unified_health.feature_flags._exposure import ExposureEvent, ExposureRecorder, ExposureSink
 from unified_health.feature_flags._models import (
+    ClientStatus,
     Condition,
     ErrorCode,
     EvaluationContext,
@@ -85,6 +86,7 @@ __all__ = [
     "AuditRecord",
     "AuditVerification",
     "Authorize",
+    "ClientStatus",
     "Clock",
     "Condition",
     "ConflictError",

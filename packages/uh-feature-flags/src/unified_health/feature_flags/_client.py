@@ -9,17 +9,22 @@ passed without contact. A store that comes back empty or half-written is never a
 
 from __future__ import annotations
 
-import os
 import threading
-import weakref
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 import structlog
 
-from unified_health.feature_flags._compile import error_result
+from unified_health.feature_flags._client_support import (
+    Bootstrap,
+    ReportingSynchronizer,
+    fresh_event,
+    read_bootstrap,
+    register,
+    type_ok,
+    unregister,
+)
 from unified_health.feature_flags._config import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_STALE_AFTER,
@@ -29,21 +34,22 @@ from unified_health.feature_flags._config import (
 )
 from unified_health.feature_flags._exposure import ExposureRecorder
 from unified_health.feature_flags._models import (
+    ClientStatus,
     ErrorCode,
     EvaluationContext,
     EvaluationResult,
     FlagChangeEvent,
-    Reason,
 )
 from unified_health.feature_flags._snapshot import (
     Snapshot,
     build_snapshot,
     changed_keys,
     empty_snapshot,
+    error_for,
     export_state,
+    stale_twin,
     state_from_document,
 )
-from unified_health.feature_flags._sync import Synchronizer
 from unified_health.feature_flags.stores._memory import InMemoryFeatureFlagStore
 from unified_health.feature_flags.stores._protocol import FeatureFlagStore, StoreState
 
@@ -52,22 +58,6 @@ __all__ = ["FeatureFlagClient"]
 _log = structlog.get_logger("unified_health.feature_flags")
 _EMPTY: dict[str, Any] = {}
 _MAX_WARNED = 1000
-_clients: weakref.WeakSet[FeatureFlagClient] = weakref.WeakSet()
-Bootstrap = str | bytes | Mapping[str, Any] | os.PathLike[str]
-
-
-def _type_ok(value: Any, default: Any) -> bool:
-    if default is None:
-        return True
-    if isinstance(default, bool):
-        return isinstance(value, bool)
-    if isinstance(default, int | float):
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if isinstance(default, str):
-        return isinstance(value, str)
-    if isinstance(default, Mapping | list):
-        return isinstance(value, Mapping | list)
-    return isinstance(value, type(default))
 
 
 class FeatureFlagClient:
@@ -115,27 +105,31 @@ class FeatureFlagClient:
         self._stale_after = stale_after
         self._exposures = exposures
         self._listeners: list[Callable[[FlagChangeEvent], None]] = []
+        self._status_listeners: list[Callable[[ClientStatus], None]] = []
+        self._status_lock = threading.RLock()
         self._warned: set[tuple[str, str]] = set()
         self._ready = threading.Event()
         self._closed = False
         self._snapshot: Snapshot = empty_snapshot()
         self._snapshot_version = 0
         if bootstrap is not None:
-            state = state_from_document(_read_bootstrap(bootstrap))
+            state = state_from_document(read_bootstrap(bootstrap))
             self._install(build_snapshot(state, source="bootstrap", previous=None), notify=False)
-        self._sync = Synchronizer(
+        self._sync = ReportingSynchronizer(
             self._store,
             apply=self._apply,
             current=lambda: (self._snapshot.epoch, self._snapshot.version),
             clock=self._clock,
             poll_interval=poll_interval,
             backoff=Backoff(cap=reconnect_max_delay, seed=seed),
+            on_contact=self._check_status,
         )
+        self._last_status = self.status
         self._background = background
         self._sync.sync_once()
         if background:
             self._sync.start()
-        _clients.add(self)
+        register(self)
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "uh:ff", **options: Any) -> FeatureFlagClient:
@@ -185,13 +179,18 @@ class FeatureFlagClient:
             try:
                 result = evaluate(context)
             except Exception:  # noqa: BLE001 - evaluation never raises into the host
-                return bool(self._resolve(key, context, default).value)
+                result = error_for(self._snapshot, key, ErrorCode.GENERAL)
             value = result.value
-            if value.__class__ is bool:
-                if self._exposures is not None:
-                    self._exposures.record(key, result, context)
-                return value
-        return bool(self._resolve(key, context, default).value)
+            if value.__class__ is not bool and result.error_code is None:
+                result = error_for(self._snapshot, key, ErrorCode.TYPE_MISMATCH)
+            if self._exposures is not None:
+                self._exposures.record(key, result, context)
+            if result.error_code is None:
+                return value  # type: ignore[no-any-return]  # checked to be a bool above
+            self._warn_once(key, result.error_code)
+            return bool(default)
+        result = self._resolve(key, context, default)
+        return bool(default) if result.error_code is not None else bool(result.value)
 
     def get_variant(
         self, key: str, context: Mapping[str, Any] | None = None, default: str | None = None
@@ -217,15 +216,19 @@ class FeatureFlagClient:
             try:
                 result = evaluate(context)
             except Exception:  # noqa: BLE001 - evaluation never raises into the host
-                return default
+                result = error_for(self._snapshot, key, ErrorCode.GENERAL)
+            if self._exposures is not None:
+                self._exposures.record(key, result, context)
             if result.error_code is None:
-                if self._exposures is not None:
-                    self._exposures.record(key, result, context)
                 return result.variant
+            self._warn_once(key, result.error_code)
+            return default
         result = self._resolve(key, context, None)
         return default if result.error_code is not None else result.variant
 
-    def get_value(self, key: str, context: Mapping[str, Any] | None, default: Any) -> Any:
+    def get_value(
+        self, key: str, context: Mapping[str, Any] | None = None, default: Any = None
+    ) -> Any:
         """Return the flag's value when its type matches ``default``'s, else ``default``.
 
         Args:
@@ -239,8 +242,11 @@ class FeatureFlagClient:
         Example:
             >>> FeatureFlagClient().get_value("max-upload-mb", {"user_id": "u1"}, 10)
             10
+            >>> FeatureFlagClient().get_value("max-upload-mb", default=10)
+            10
         """
-        return self._resolve(key, context, default).value
+        result = self._resolve(key, context, default)
+        return default if result.error_code is not None else result.value
 
     def evaluate(
         self, key: str, context: Mapping[str, Any] | None = None, default: Any = None
@@ -262,8 +268,10 @@ class FeatureFlagClient:
             <ErrorCode.FLAG_NOT_FOUND: 'FLAG_NOT_FOUND'>
         """
         result = self._resolve(key, context, default)
-        if result.error_code is None and self._sync.is_stale(self._stale_after):
-            return self._stale(self._snapshot, result)
+        if result.error_code is not None:
+            return result if default is None else result.model_copy(update={"value": default})
+        if self._sync.is_stale(self._stale_after):
+            return stale_twin(self._snapshot, result)
         return result
 
     def evaluate_all(
@@ -288,14 +296,14 @@ class FeatureFlagClient:
         out: dict[str, EvaluationResult] = {}
         for key, evaluate in snapshot.client_side if client_side_only else snapshot.everything:
             if ctx is None:
-                out[key] = error_result(key, ErrorCode.INVALID_CONTEXT, "context is not a mapping")
+                out[key] = error_for(snapshot, key, ErrorCode.INVALID_CONTEXT)
                 continue
             try:
                 result = evaluate(ctx)
             except Exception:  # noqa: BLE001 - evaluation never raises into the host
-                result = error_result(key, ErrorCode.GENERAL, "evaluation failed")
+                result = error_for(snapshot, key, ErrorCode.GENERAL)
             if stale and result.error_code is None:
-                result = self._stale(snapshot, result)
+                result = stale_twin(snapshot, result)
             out[key] = result
         return out
 
@@ -311,28 +319,27 @@ class FeatureFlagClient:
         return None
 
     def _resolve(self, key: str, context: Any, default: Any) -> EvaluationResult:
+        """Evaluate on the slow path; an error result keeps ``value=None`` (callers substitute)."""
         snapshot = self._snapshot
         ctx = self._context(context)
         evaluate = snapshot.evaluators.get(key)
         if evaluate is None:
-            if snapshot.source == "empty":
-                result = error_result(key, ErrorCode.PROVIDER_NOT_READY, "no flag data yet")
-            else:
-                result = error_result(key, ErrorCode.FLAG_NOT_FOUND, "flag not found")
+            missing = snapshot.source == "empty"
+            code = ErrorCode.PROVIDER_NOT_READY if missing else ErrorCode.FLAG_NOT_FOUND
+            result = error_for(snapshot, key, code)
         elif ctx is None:
-            result = error_result(key, ErrorCode.INVALID_CONTEXT, "context is not a mapping")
+            result = error_for(snapshot, key, ErrorCode.INVALID_CONTEXT)
         else:
             try:
                 result = evaluate(ctx)
             except Exception:  # noqa: BLE001 - evaluation never raises into the host
-                result = error_result(key, ErrorCode.GENERAL, "evaluation failed")
-            if result.error_code is None and not _type_ok(result.value, default):
-                result = error_result(key, ErrorCode.TYPE_MISMATCH, "value type differs")
+                result = error_for(snapshot, key, ErrorCode.GENERAL)
+            if result.error_code is None and not type_ok(result.value, default):
+                result = error_for(snapshot, key, ErrorCode.TYPE_MISMATCH)
             if self._exposures is not None:
                 self._exposures.record(key, result, ctx)
         if result.error_code is not None:
             self._warn_once(key, result.error_code)
-            return result.model_copy(update={"value": default})
         return result
 
     def _warn_once(self, key: str, code: ErrorCode) -> None:
@@ -341,15 +348,6 @@ class FeatureFlagClient:
             return
         self._warned.add(marker)
         _log.warning("feature_flag_default_served", flag_key=key, error_code=code.value)
-
-    @staticmethod
-    def _stale(snapshot: Snapshot, result: EvaluationResult) -> EvaluationResult:
-        found = snapshot.stale.get(id(result))
-        if found is None:
-            found = result.model_copy(update={"reason": Reason.STALE})
-            if len(snapshot.stale) < 10_000:
-                snapshot.stale[id(result)] = found
-        return found
 
     # ------------------------------------------------------------------ snapshots
 
@@ -387,8 +385,67 @@ class FeatureFlagClient:
                 _log.warning("feature_flags_listener_failed", error=type(exc).__name__)
 
     @property
+    def status(self) -> ClientStatus:
+        """``NOT_READY`` (no flag data), ``READY``, or ``STALE`` (store out of reach too long).
+
+        Example:
+            >>> FeatureFlagClient(background=False).status
+            <ClientStatus.READY: 'READY'>
+        """
+        if self._snapshot.source == "empty":
+            return ClientStatus.NOT_READY
+        if self._sync.is_stale(self._stale_after):
+            return ClientStatus.STALE
+        return ClientStatus.READY
+
+    def add_status_listener(self, callback: Callable[[ClientStatus], None]) -> Callable[[], None]:
+        """Call ``callback`` with the new `status` each time it changes.
+
+        The synchronisation checks the status after every attempt to reach the store (on the
+        sync thread, or on the thread calling `refresh`), so ``STALE`` is reported at the first
+        failed attempt after ``stale_after`` seconds out of reach (attempts are at most
+        ``reconnect_max_delay`` apart) and ``READY`` as soon as the store answers again, whether
+        or not anything evaluates a flag.
+
+        Args:
+            callback: Receives a `ClientStatus`; exceptions are logged and ignored.
+
+        Returns:
+            A function that unsubscribes.
+
+        Example:
+            >>> client = FeatureFlagClient(background=False)
+            >>> seen = []
+            >>> unsubscribe = client.add_status_listener(seen.append)
+            >>> unsubscribe()
+        """
+        self._status_listeners.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._status_listeners:
+                self._status_listeners.remove(callback)
+
+        return unsubscribe
+
+    def _check_status(self) -> None:
+        with self._status_lock:
+            status = self.status
+            if status is self._last_status:
+                return
+            self._last_status = status
+            _log.info("feature_flags_status_changed", status=status.value)
+            for listener in list(self._status_listeners):
+                try:
+                    listener(status)
+                except Exception as exc:  # noqa: BLE001 - a listener must not break the sync
+                    _log.warning("feature_flags_listener_failed", error=type(exc).__name__)
+
+    @property
     def snapshot_version(self) -> int:
-        """A number that grows with every applied change (usable as an ETag).
+        """A number that grows with every change this client applies.
+
+        It is local to this process (another worker may count differently), so it suits
+        in-process caches; the OFREP bulk endpoint's ETag hashes the response body instead.
 
         Example:
             >>> FeatureFlagClient().snapshot_version
@@ -464,20 +521,19 @@ class FeatureFlagClient:
         self._sync.after_fork_in_parent()
 
     def _after_fork_in_child(self) -> None:
-        self._ready = _event_like(self._ready)
+        self._ready = fresh_event(self._ready)
+        self._status_lock = threading.RLock()
         if self._closed or not self._background:
             self._sync.after_fork_in_parent()
             return
         self._sync.after_fork_in_child()
-        if self._exposures is not None:
-            self._exposures.after_fork_in_child()
 
     def close(self) -> None:
         """Stop synchronisation and close what the client opened (not an injected store)."""
         if self._closed:
             return
         self._closed = True
-        _clients.discard(self)
+        unregister(self)
         self._sync.stop()
         if self._owns_store:
             self._store.close()
@@ -492,39 +548,3 @@ class FeatureFlagClient:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def _event_like(event: threading.Event) -> threading.Event:
-    fresh = threading.Event()
-    if event.is_set():
-        fresh.set()
-    return fresh
-
-
-def _read_bootstrap(bootstrap: Bootstrap) -> str | bytes | Mapping[str, Any]:
-    if isinstance(bootstrap, os.PathLike):
-        return Path(bootstrap).read_bytes()
-    return bootstrap
-
-
-def _fork_before() -> None:
-    for client in list(_clients):
-        client._before_fork()
-
-
-def _fork_after_in_parent() -> None:
-    for client in list(_clients):
-        client._after_fork_in_parent()
-
-
-def _fork_after_in_child() -> None:
-    for client in list(_clients):
-        client._after_fork_in_child()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(
-        before=_fork_before,
-        after_in_parent=_fork_after_in_parent,
-        after_in_child=_fork_after_in_child,
-    )

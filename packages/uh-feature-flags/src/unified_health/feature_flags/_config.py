@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
 import time
+import weakref
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
@@ -63,7 +65,8 @@ class Backoff:
     Args:
         base: The first ceiling, in seconds.
         cap: The largest ceiling, in seconds.
-        seed: Seed for the jitter, for reproducible tests.
+        seed: Seed for the jitter, for reproducible tests. Without one the jitter is reseeded
+            from the OS in every forked child, so workers forked from one parent spread out.
 
     Example:
         >>> backoff = Backoff(base=0.5, cap=4.0, seed=7)
@@ -76,6 +79,8 @@ class Backoff:
         self._cap = cap
         self._attempt = 0
         self._random = random.Random(seed)  # noqa: S311 - jitter, not cryptography
+        if seed is None:
+            _unseeded.add(self)
 
     def next(self) -> float:
         """Return the next delay and count the attempt."""
@@ -86,3 +91,15 @@ class Backoff:
     def reset(self) -> None:
         """Start again from the first delay (after a success)."""
         self._attempt = 0
+
+
+_unseeded: weakref.WeakSet[Backoff] = weakref.WeakSet()
+
+
+def _reseed_after_fork() -> None:
+    for backoff in list(_unseeded):
+        backoff._random.seed()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reseed_after_fork)

@@ -4,6 +4,12 @@ Recording is a bounded append (no lock, no I/O) on the evaluating thread; a daem
 events, hashes context keys (HMAC-SHA-256 with your ``hash_key``) and hands batches to the sink.
 When the queue is full the event is dropped and counted. Context attributes are never copied
 into events unless named in ``allow_attributes``.
+
+Without a ``hash_key`` a random 32-byte key is drawn once per process family (forked workers
+inherit it), so hashes cannot be reversed by guessing ids, but differ between separately started
+processes and across restarts: pass your own secret when events from several processes must be
+joined. Every recorder restarts its delivery thread exactly once in a forked child, whether or
+not a client uses it, and the child forgets the parent's queue (the parent delivers it).
 """
 
 from __future__ import annotations
@@ -11,8 +17,11 @@ from __future__ import annotations
 import collections
 import hashlib
 import hmac
+import os
+import secrets
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
@@ -20,6 +29,7 @@ from typing import Any, Protocol, runtime_checkable
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
+from unified_health.feature_flags._errors import InvalidInputError
 from unified_health.feature_flags._models import ErrorCode, EvaluationResult, Reason
 from unified_health.feature_flags._operators import key_getter
 
@@ -27,6 +37,8 @@ __all__ = ["ExposureEvent", "ExposureRecorder", "ExposureSink"]
 
 _log = structlog.get_logger("unified_health.feature_flags")
 _user_key = key_getter("user")
+_PROCESS_FAMILY_KEY = secrets.token_bytes(32)
+_recorders: weakref.WeakSet[ExposureRecorder] = weakref.WeakSet()
 
 
 class ExposureEvent(BaseModel):
@@ -70,6 +82,7 @@ class ExposureSink(Protocol):
         ...
 
 
+_MIN_KEY_BYTES = 16
 _Item = tuple[str, str | None, Reason, str | None, ErrorCode | None, Any, dict[str, Any], float]
 
 
@@ -78,8 +91,9 @@ class ExposureRecorder:
 
     Args:
         sink: Receives batches of `ExposureEvent`.
-        hash_key: Secret for the HMAC of context keys; set it so hashes cannot be reversed by
-            guessing user ids.
+        hash_key: Secret for the HMAC of context keys (at least 16 bytes). When omitted, a random
+            key drawn once per process family is used: hashes then cannot be reversed by
+            guessing ids, but differ between separately started processes.
         allow_attributes: Context attributes (of the user kind) that may be copied into events.
         max_queue: Events held before new ones are dropped.
         batch_size: Largest batch handed to the sink.
@@ -92,22 +106,29 @@ class ExposureRecorder:
         ...     def send(self, events):
         ...         self.events.extend(events)
         >>> sink = Keep()
-        >>> recorder = ExposureRecorder(sink, hash_key=b"secret")
+        >>> recorder = ExposureRecorder(sink, hash_key=b"secret-key-0123456789")
         >>> recorder.close()
+
+    Raises:
+        InvalidInputError: ``hash_key`` is shorter than 16 bytes.
     """
 
     def __init__(
         self,
         sink: ExposureSink,
         *,
-        hash_key: bytes | str = b"",
+        hash_key: bytes | str | None = None,
         allow_attributes: Iterable[str] = (),
         max_queue: int = 10_000,
         batch_size: int = 500,
         flush_interval: float = 1.0,
     ) -> None:
         self._sink = sink
-        self._hash_key = hash_key.encode() if isinstance(hash_key, str) else hash_key
+        if hash_key is None:
+            hash_key = _PROCESS_FAMILY_KEY
+        self._hash_key = hash_key.encode() if isinstance(hash_key, str) else bytes(hash_key)
+        if len(self._hash_key) < _MIN_KEY_BYTES:
+            raise InvalidInputError("hash_key", f"must be at least {_MIN_KEY_BYTES} bytes")
         self._allow = tuple(sorted(set(allow_attributes)))
         self._max = max_queue
         self._batch = batch_size
@@ -122,6 +143,7 @@ class ExposureRecorder:
         self._warned = False
         self._thread: threading.Thread | None = None
         self._start()
+        _recorders.add(self)
 
     def _start(self) -> None:
         self._thread = threading.Thread(
@@ -215,7 +237,7 @@ class ExposureRecorder:
             self._wake.clear()
             self.flush()
 
-    def after_fork_in_child(self) -> None:
+    def _after_fork_in_child(self) -> None:
         """Forget the parent's queue (the parent delivers it) and restart the thread."""
         self._queue.clear()
         self._deliver_lock = threading.Lock()
@@ -226,8 +248,18 @@ class ExposureRecorder:
     def close(self) -> None:
         """Stop the thread and deliver what is queued."""
         self._closed = True
+        _recorders.discard(self)
         self._wake.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(5.0)
         self.flush()
+
+
+def _fork_after_in_child() -> None:
+    for recorder in list(_recorders):
+        recorder._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fork_after_in_child)

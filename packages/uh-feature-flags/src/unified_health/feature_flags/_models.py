@@ -24,6 +24,7 @@ from unified_health.feature_flags._validation import (
 )
 
 __all__ = [
+    "ClientStatus",
     "Condition",
     "ErrorCode",
     "EvaluationContext",
@@ -82,6 +83,23 @@ class ErrorCode(StrEnum):
     INVALID_CONTEXT = "INVALID_CONTEXT"
     PROVIDER_NOT_READY = "PROVIDER_NOT_READY"
     GENERAL = "GENERAL"
+
+
+class ClientStatus(StrEnum):
+    """Whether a `FeatureFlagClient` serves flag data, and how fresh it is.
+
+    ``NOT_READY``: no flag data yet (neither the store nor a bootstrap answered). ``READY``: the
+    client serves its snapshot. ``STALE``: the store has been out of reach for ``stale_after``
+    seconds; the last snapshot is still served.
+
+    Example:
+        >>> ClientStatus.STALE.value
+        'STALE'
+    """
+
+    NOT_READY = "NOT_READY"
+    READY = "READY"
+    STALE = "STALE"
 
 
 class Operator(StrEnum):

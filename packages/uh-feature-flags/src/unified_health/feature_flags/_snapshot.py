@@ -27,6 +27,7 @@ from unified_health.feature_flags._models import (
     ErrorCode,
     EvaluationResult,
     Flag,
+    Reason,
     Segment,
 )
 from unified_health.feature_flags._operators import SEGMENT_OPERATORS, Matcher
@@ -42,16 +43,37 @@ __all__ = [
     "build_snapshot",
     "changed_keys",
     "empty_snapshot",
+    "error_for",
     "export_state",
+    "stale_twin",
     "state_from_document",
 ]
 
 _log = structlog.get_logger("unified_health.feature_flags")
 
 
+_MAX_CACHED = 10_000
+_ERROR_MESSAGES = {
+    ErrorCode.FLAG_NOT_FOUND: "flag not found",
+    ErrorCode.PROVIDER_NOT_READY: "no flag data yet",
+    ErrorCode.INVALID_CONTEXT: "context is not a mapping",
+    ErrorCode.TYPE_MISMATCH: "value type differs",
+    ErrorCode.GENERAL: "evaluation failed",
+}
+StaleKey = tuple[str, str | None, Reason, str | None]
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """One consistent, compiled view of every flag."""
+    """One consistent, compiled view of every flag.
+
+    ``stale`` and ``errors`` cache results built on demand (the ``STALE`` twin of a result, the
+    error result of a flag and code), so serving them costs a dictionary lookup.
+
+    Example:
+        >>> empty_snapshot().source
+        'empty'
+    """
 
     version: int
     epoch: str
@@ -65,13 +87,66 @@ class Snapshot:
     fingerprints: Mapping[str, Hashable]
     parsed: Mapping[str, Any]
     kill_switch: bool
-    stale: dict[int, EvaluationResult] = field(default_factory=dict)
+    stale: dict[StaleKey, EvaluationResult] = field(default_factory=dict)
+    errors: dict[tuple[str, ErrorCode], EvaluationResult] = field(default_factory=dict)
 
 
 def empty_snapshot() -> Snapshot:
-    """Return the snapshot of a client that has no data yet."""
+    """Return the snapshot of a client that has no data yet.
+
+    Example:
+        >>> empty_snapshot().evaluators
+        {}
+    """
     state = StoreState(version=0, epoch="")
     return Snapshot(0, "", "empty", state, {}, (), (), {}, {}, {}, {}, kill_switch=False)
+
+
+def stale_twin(snapshot: Snapshot, result: EvaluationResult) -> EvaluationResult:
+    """Return ``result`` with reason ``STALE``, built once per distinct outcome of a snapshot.
+
+    Args:
+        snapshot: The snapshot that produced ``result``.
+        result: A successful result.
+
+    Returns:
+        The same outcome, reason ``STALE``.
+
+    Example:
+        >>> done = EvaluationResult(flag_key="f", value=True, variant="on", reason="STATIC")
+        >>> stale_twin(empty_snapshot(), done).reason
+        <Reason.STALE: 'STALE'>
+    """
+    key = (result.flag_key, result.variant, result.reason, result.rule_id)
+    found = snapshot.stale.get(key)
+    if found is None:
+        found = result.model_copy(update={"reason": Reason.STALE})
+        if len(snapshot.stale) < _MAX_CACHED:
+            snapshot.stale[key] = found
+    return found
+
+
+def error_for(snapshot: Snapshot, key: str, code: ErrorCode) -> EvaluationResult:
+    """Return the error result of flag ``key`` for ``code``, built once per snapshot.
+
+    Args:
+        snapshot: The snapshot being served.
+        key: The flag key.
+        code: The error code.
+
+    Returns:
+        A result with reason ``ERROR`` and ``value=None``.
+
+    Example:
+        >>> error_for(empty_snapshot(), "f", ErrorCode.FLAG_NOT_FOUND).error_message
+        'flag not found'
+    """
+    found = snapshot.errors.get((key, code))
+    if found is None:
+        found = error_result(key, code, _ERROR_MESSAGES.get(code, code.value.lower()))
+        if len(snapshot.errors) < _MAX_CACHED:
+            snapshot.errors[(key, code)] = found
+    return found
 
 
 def _parse(
@@ -128,6 +203,11 @@ def build_snapshot(state: StoreState, *, source: str, previous: Snapshot | None)
 
     Returns:
         The new snapshot.
+
+    Example:
+        >>> state = state_from_document('{"flags": {"f": {"key": "f", "enabled": true}}}')
+        >>> sorted(build_snapshot(state, source="bootstrap", previous=None).evaluators)
+        ['f']
     """
     cache = previous.parsed if previous is not None else {}
     parsed: dict[str, Any] = {}
@@ -227,6 +307,11 @@ def changed_keys(old: Snapshot, new: Snapshot) -> frozenset[str]:
 
     Returns:
         The changed flag keys.
+
+    Example:
+        >>> state = state_from_document('{"flags": {"f": {"key": "f"}}}')
+        >>> changed_keys(empty_snapshot(), build_snapshot(state, source="s", previous=None))
+        frozenset({'f'})
     """
     keys = set(old.fingerprints) | set(new.fingerprints)
     return frozenset(k for k in keys if old.fingerprints.get(k) != new.fingerprints.get(k))
@@ -240,6 +325,10 @@ def export_state(state: StoreState) -> str:
 
     Returns:
         A JSON document with ``version``, ``flags``, ``segments`` and ``settings``.
+
+    Example:
+        >>> export_state(StoreState(version=3, epoch="e"))[:32]
+        '{"flags":{},"format":"uh-feature'
     """
     document = {
         "format": "uh-feature-flags/v1",
@@ -270,6 +359,10 @@ def state_from_document(document: str | bytes | Mapping[str, Any]) -> StoreState
 
     Raises:
         InvalidInputError: When the document is not a bootstrap document.
+
+    Example:
+        >>> state_from_document('{"version": 2}').version
+        2
     """
     try:
         data = json.loads(document) if isinstance(document, str | bytes) else document
