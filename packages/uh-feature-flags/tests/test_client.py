@@ -11,6 +11,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from unified_health.feature_flags import (
+    ClientStatus,
     ErrorCode,
     FeatureFlagAdmin,
     FeatureFlagClient,
@@ -203,3 +204,48 @@ def test_a_seeded_backoff_stays_reproducible() -> None:
 
     first, second = Backoff(seed=3), Backoff(seed=3)
     assert [first.next() for _ in range(5)] == [second.next() for _ in range(5)]
+
+
+def test_status_listeners_hear_stale_and_ready_from_the_sync(flaky: Any) -> None:
+    clock = FakeClock()
+    with FeatureFlagClient(flaky, clock=clock, background=False, stale_after=30) as client:
+        seen: list[ClientStatus] = []
+        client.add_status_listener(seen.append)
+        assert client.status is ClientStatus.READY
+        flaky.down = True
+        assert client.refresh() is False
+        clock.advance(31)
+        assert client.refresh() is False
+        assert client.refresh() is False  # reported once per change
+        flaky.down = False
+        assert client.refresh() is True
+        assert seen == [ClientStatus.STALE, ClientStatus.READY]
+
+
+def test_a_client_without_data_is_not_ready(flaky: Any) -> None:
+    flaky.down = True
+    with FeatureFlagClient(flaky, background=False) as client:
+        assert client.status is ClientStatus.NOT_READY
+
+
+def test_get_value_takes_the_context_and_default_as_optional_like_the_others() -> None:
+    client = FeatureFlagClient()
+    assert client.get_value("missing") is None
+    assert client.get_value("missing", default=5) == 5
+    assert client.get_value("missing", {"user_id": "u"}, 5) == 5
+
+
+def test_error_results_are_built_once_per_flag_and_code() -> None:
+    store = InMemoryFeatureFlagStore()
+    FeatureFlagAdmin(store).create_flag(
+        flag("colour", kind="string").variants(a="a", b="b").default("a").off("b").build(),
+        actor="ops",
+        reason="r",
+    )
+    with FeatureFlagClient(store, background=False) as client:
+        first = client.evaluate("nope")
+        assert client.evaluate("nope") is first
+        assert client.is_enabled("colour", USER, default=True) is True
+        mismatch = client.evaluate("colour", USER, default=False)
+        assert (mismatch.value, mismatch.error_code) == (False, ErrorCode.TYPE_MISMATCH)
+        assert client._snapshot.errors[("colour", ErrorCode.TYPE_MISMATCH)].value is None

@@ -319,6 +319,28 @@ def test_stale_then_ready_again(
     assert of_client.get_provider_status() is ProviderStatus.READY
 
 
+def test_stale_and_ready_are_emitted_by_the_sync_without_any_evaluation(
+    of_client: OpenFeatureClient,
+    provider: FeatureFlagProvider,
+    flags: FeatureFlagClient,
+    switchable: SwitchableStore,
+    clock: Clock,
+) -> None:
+    events = Events(of_client)
+    switchable.down = True
+    assert flags.refresh() is False  # out of reach, not yet for stale_after
+    assert provider.status is ProviderStatus.READY
+    clock.seconds += 31
+    assert flags.refresh() is False  # the next failed attempt finds it stale
+    events.wait_for(ProviderEvent.PROVIDER_STALE)
+    assert provider.status is ProviderStatus.STALE
+
+    switchable.down = False
+    assert flags.refresh() is True
+    events.wait_for(ProviderEvent.PROVIDER_READY, count=2)  # the initial one, then recovery
+    assert provider.status is ProviderStatus.READY
+
+
 def test_a_provider_without_data_errors_then_turns_ready_when_data_arrives(domain: str) -> None:
     store = InMemoryFeatureFlagStore(initialized=False)
     client = FeatureFlagClient(store, background=False)

@@ -8,9 +8,10 @@ lifecycle:
   OpenFeature reports ``PROVIDER_ERROR`` when none arrives in time;
 * each change the client applies becomes ``PROVIDER_CONFIGURATION_CHANGED`` with
   ``flags_changed``, preceded by ``PROVIDER_READY`` when the provider was not ready;
-* when the client reports values as ``STALE`` (the store has been unreachable for its
-  ``stale_after``), the provider emits ``PROVIDER_STALE`` and keeps serving them, and emits
-  ``PROVIDER_READY`` once fresh values are served again.
+* when the client's status turns ``STALE`` (the store has been unreachable for its
+  ``stale_after``), the provider emits ``PROVIDER_STALE`` and keeps serving the last values, and
+  emits ``PROVIDER_READY`` once the store answers again. The client reports its status from its
+  synchronisation, so these events fire whether or not anything is being evaluated.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any, TypeVar
 import structlog
 
 from unified_health.feature_flags._client import FeatureFlagClient
-from unified_health.feature_flags._models import EvaluationResult, FlagChangeEvent
+from unified_health.feature_flags._models import ClientStatus, EvaluationResult, FlagChangeEvent
 
 try:
     from openfeature.evaluation_context import EvaluationContext
@@ -107,9 +108,18 @@ class FeatureFlagProvider(AbstractProvider):
         """
         with self._lock:
             if self._unsubscribe is None:
-                self._unsubscribe = self._client.add_listener(self._on_change)
+                changes = self._client.add_listener(self._on_change)
+                statuses = self._client.add_status_listener(self._on_status)
+
+                def unsubscribe() -> None:
+                    changes()
+                    statuses()
+
+                self._unsubscribe = unsubscribe
         if self._client.wait_ready(self._ready_timeout):
             self._status = ProviderStatus.READY
+            if self._client.status is ClientStatus.STALE:
+                self._stale_changed(stale=True)
             return
         self._status = ProviderStatus.ERROR
         _logger.warning("openfeature_provider_not_ready", timeout_s=self._ready_timeout)
@@ -135,6 +145,12 @@ class FeatureFlagProvider(AbstractProvider):
         if recovered:
             self.emit_provider_ready(details)
         self.emit_provider_configuration_changed(details)
+
+    def _on_status(self, status: ClientStatus) -> None:
+        if status is ClientStatus.STALE:
+            self._stale_changed(stale=True)
+        elif status is ClientStatus.READY:
+            self._stale_changed(stale=False)
 
     # ----------------------------------------------------------------------------- resolution
 
@@ -240,10 +256,10 @@ class FeatureFlagProvider(AbstractProvider):
         if result.error_code is None:
             stale = result.reason == "STALE"
             if stale is not (self._status is ProviderStatus.STALE):
-                self._stale_changed(stale)
+                self._stale_changed(stale=stale)
         return to_resolution(result, default_value, convert)
 
-    def _stale_changed(self, stale: bool) -> None:
+    def _stale_changed(self, *, stale: bool) -> None:
         with self._lock:
             if stale and self._status is ProviderStatus.READY:
                 self._status = ProviderStatus.STALE
