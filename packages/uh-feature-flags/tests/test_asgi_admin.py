@@ -262,3 +262,75 @@ def test_ofrep_and_admin_share_one_app(http: httpx.Client, flags: FeatureFlagCli
         f"{base}/ofrep/v1/evaluate/flags/beta", json={"context": {"targetingKey": "u"}}
     )
     assert evaluated.json()["value"] is True
+
+
+class ChangesRightAfterARead(FeatureFlagAdmin):
+    """An admin whose next flag read is followed at once by another change to that flag, as a
+    concurrent request landing between a server's If-Match check and its write would be."""
+
+    armed = False
+
+    def get_flag(self, key: str) -> Any:
+        flag = super().get_flag(key)
+        if self.armed:
+            self.armed = False
+            self.toggle_flag(key, not flag.enabled, actor="bob", reason="concurrent")
+        return flag
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def racing(request: pytest.FixtureRequest) -> Iterator[tuple[httpx.Client, ChangesRightAfterARead]]:
+    if request.param == "memory":
+        backing: Any = InMemoryFeatureFlagStore()
+    else:
+        from unified_health.feature_flags import RedisFeatureFlagStore
+
+        client = request.getfixturevalue("redis_client")
+        backing = RedisFeatureFlagStore(client, prefix=request.getfixturevalue("redis_prefix"))
+    admin = ChangesRightAfterARead(backing)
+    if request.param == "redis":
+        admin.initialize(actor="test", reason="fresh")
+    with FeatureFlagClient(backing, background=False) as flags:
+        app = create_asgi_app(flags, authorize=None, admin=admin, admin_authorize=authorize)
+        with served(app) as http:
+            http.headers["Authorization"] = "Bearer admin-token"
+            yield http, admin
+
+
+@pytest.mark.parametrize("method", ["archive", "delete"])
+def test_if_match_is_checked_by_the_write_itself_not_by_an_earlier_read(
+    racing: tuple[httpx.Client, ChangesRightAfterARead], method: str
+) -> None:
+    http, admin = racing
+    version = http.post("/flags", json=FLAG, headers=WHY).json()["version"]
+    admin.armed = True
+    headers = {**WHY, "If-Match": f'"{version}"'}
+    if method == "archive":
+        response = http.post("/flags/beta/archive", headers=headers)
+    else:
+        response = http.delete("/flags/beta", headers=headers)
+    # Either nothing ran between the check and the write, or the write refused the stale tag.
+    changed_between = not admin.armed
+    if changed_between:
+        assert response.status_code == 412
+        assert response.json()["current_version"] == version + 1
+        assert admin.get_flag("beta").archived is False
+    else:
+        assert response.status_code in {200, 204}
+    stale = http.post("/flags", json={**FLAG, "key": "gamma"}, headers=WHY).json()["version"]
+    gone = {**WHY, "If-Match": f'"{stale + 5}"'}
+    assert http.post("/flags/gamma/archive", headers=gone).status_code == 412
+    assert http.delete("/flags/gamma", headers=gone).status_code == 412
+
+
+def test_segment_archive_and_delete_honour_if_match(http: httpx.Client) -> None:
+    http.post("/segments", json={"key": "pilot", "included": ["user-1"]}, headers=WHY)
+    stale = {**WHY, "If-Match": '"7"'}
+    refused = http.delete("/segments/pilot", headers=stale)
+    assert refused.status_code == 412
+    assert refused.json()["current_version"] == 1
+    assert refused.headers["etag"] == '"1"'
+    assert http.post("/segments/pilot/archive", headers=stale).status_code == 412
+    assert http.get("/segments/pilot").status_code == 200
+    assert http.delete("/segments/pilot", headers={**WHY, "If-Match": '"1"'}).status_code == 204
+    assert http.delete("/segments/pilot", headers=WHY).status_code == 204  # still idempotent

@@ -240,20 +240,47 @@ class AdminRoutes:
         return self._model(flag)
 
     async def archive_flag(self, request: Request, actor: str) -> Response:
-        reason = self._reason(request)
-        await self._check_version(self._admin.get_flag, request)
-        flag = await self._run(
-            self._admin.archive_flag, request.path_params["key"], actor=actor, reason=reason
+        reason, key = self._reason(request), request.path_params["key"]
+        flag = await self._guarded(
+            self._admin.archive_flag, self._admin.get_flag, request, key, actor, reason
         )
         return self._model(flag)
 
     async def delete_flag(self, request: Request, actor: str) -> Response:
-        reason = self._reason(request)
-        key = request.path_params["key"]
-        if _if_match(request) is not None and await self._run(self._admin.flag_exists, key):
-            await self._check_version(self._admin.get_flag, request)
-        await self._run(self._admin.delete_flag, key, actor=actor, reason=reason)
+        reason, key = self._reason(request), request.path_params["key"]
+        await self._guarded(
+            self._admin.delete_flag, self._admin.get_flag, request, key, actor, reason
+        )
         return Response(status_code=204)
+
+    async def _guarded(
+        self,
+        change: Callable[..., Any],
+        getter: Callable[[str], Any],
+        request: Request,
+        key: str,
+        actor: str,
+        reason: str,
+    ) -> Any:
+        """Run ``change`` with ``If-Match`` as its ``expected_version``: the store checks it."""
+        expected = _if_match(request)
+        try:
+            return await self._run(
+                change, key, expected_version=expected, actor=actor, reason=reason
+            )
+        except ConflictError as exc:
+            if expected is None:
+                raise
+            body: dict[str, Any] = {"error": "precondition_failed", "message": str(exc)}
+            headers: dict[str, str] = {}
+            try:
+                current = (await self._run(getter, key)).version
+            except NotFoundError:
+                current = None
+            if current is not None:
+                body["current_version"] = current
+                headers["ETag"] = _version_etag(current)
+            raise _AdminError(412, body, headers) from exc
 
     # ------------------------------------------------------------------ segments
 
@@ -277,17 +304,16 @@ class AdminRoutes:
         )
 
     async def archive_segment(self, request: Request, actor: str) -> Response:
-        reason = self._reason(request)
-        await self._check_version(self._admin.get_segment, request)
-        segment = await self._run(
-            self._admin.archive_segment, request.path_params["key"], actor=actor, reason=reason
+        reason, key = self._reason(request), request.path_params["key"]
+        segment = await self._guarded(
+            self._admin.archive_segment, self._admin.get_segment, request, key, actor, reason
         )
         return self._model(segment)
 
     async def delete_segment(self, request: Request, actor: str) -> Response:
-        reason = self._reason(request)
-        await self._run(
-            self._admin.delete_segment, request.path_params["key"], actor=actor, reason=reason
+        reason, key = self._reason(request), request.path_params["key"]
+        await self._guarded(
+            self._admin.delete_segment, self._admin.get_segment, request, key, actor, reason
         )
         return Response(status_code=204)
 
