@@ -132,23 +132,70 @@ def test_the_reconciliation_poll_catches_lost_announcements(
     assert client.is_enabled("beta", USER)
 
 
+class CountingStore:
+    """Delegates to a Redis store and counts full reads, so a test can wait for them."""
+
+    def __init__(self, inner: RedisFeatureFlagStore) -> None:
+        self.inner = inner
+        self.reads = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def read(self) -> Any:
+        self.reads += 1
+        return self.inner.read()
+
+
 def test_duplicate_and_stale_announcements_never_move_the_snapshot_back(
     redis_client: redis.Redis,
     redis_store: RedisFeatureFlagStore,
     seeded_admin: FeatureFlagAdmin,
     make_client: Callable[..., FeatureFlagClient],
 ) -> None:
-    client = make_client(redis_store, background=False)
-    old_state = redis_store.read()
-    assert old_state is not None
+    counting = CountingStore(redis_store)
+    client = make_client(counting, poll_interval=3600)  # only pub/sub can deliver in time
+    assert client._sync.wait_for(lambda s: counting.reads >= 2 and s.healthy, timeout=10)
+    changes = Changes(client)
+    old = redis_store.read_version()
+    assert old is not None
     seeded_admin.toggle_flag("beta", True, actor="ops", reason="launch")
-    assert client.refresh()
+    assert changes.wait_for_key("beta")
+    current = redis_store.read_version()
+    assert current is not None
+    reads = counting.reads
     version = client.snapshot_version
-    for _ in range(3):
-        redis_client.publish(redis_store.keys.channel, f"{old_state.epoch}:{old_state.version}")
-    assert client._apply(old_state) is False  # an older state read late is ignored
-    assert client.refresh()
-    assert client.snapshot_version == version
+    channel = redis_store.keys.channel
+    for message in (f"{old[0]}:{old[1]}", f"{current[0]}:{current[1]}") * 3:
+        redis_client.publish(channel, message)  # stale and duplicate, out of order
+    seeded_admin.toggle_flag("ramp", False, actor="ops", reason="the next real change")
+    assert changes.wait_for_key("ramp")  # delivered after the six above, in channel order
+    assert counting.reads == reads + 1  # only the real change cost a read
+    assert client.snapshot_version == version + 1
+    assert client.is_enabled("beta", USER)
+    assert client._apply(redis_store.read() or _never()) is False  # a late read changes nothing
+
+
+def _never() -> Any:
+    raise AssertionError("the store must be readable here")
+
+
+def test_an_announcement_from_a_new_epoch_with_the_same_version_reloads_at_once(
+    redis_store: RedisFeatureFlagStore,
+    make_client: Callable[..., FeatureFlagClient],
+) -> None:
+    counting = CountingStore(redis_store)
+    bootstrap = '{"version": 1, "flags": {"beta": {"key": "beta", "enabled": false}}}'
+    client = make_client(
+        counting, bootstrap=bootstrap, poll_interval=3600, reconnect_max_delay=0.05
+    )
+    assert client._sync.wait_for(lambda s: counting.reads >= 2, timeout=10)  # subscribed
+    document = '{"version": 9, "flags": {"beta": {"key": "beta", "enabled": true}}}'
+    FeatureFlagAdmin(redis_store).initialize(actor="ops", reason="restore", document=document)
+    found = redis_store.read_version()
+    assert found is not None
+    assert found[1] == 1  # the version the bootstrap already claims, in another epoch
+    assert client.wait_ready(10)
     assert client.is_enabled("beta", USER)
 
 
@@ -219,9 +266,11 @@ def test_redis_outage_keeps_values_then_reports_stale_then_recovers(
         admin.toggle_flag("beta", False, actor="ops", reason="during the outage")
 
     server.start()  # it comes back empty: nothing may be applied from it
-    assert client._sync.wait_for(lambda s: s.failures > 3 and not s.healthy, timeout=10)
+    for _ in range(3):  # every read finds the empty store and applies nothing
+        assert client.refresh() is False
     assert [client.is_enabled("ramp", u) for u in users] == before
     admin.initialize(actor="ops", reason="restore after data loss", document=document)
+    clock.advance(1)  # the announcement or, if it was lost, the next poll brings it in
     assert client._sync.wait_for(lambda s: s.healthy, timeout=10)
     assert client.evaluate("beta", USER).reason is Reason.STATIC
     assert [client.is_enabled("ramp", u) for u in users] == before

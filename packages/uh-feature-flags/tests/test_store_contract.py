@@ -127,7 +127,9 @@ def test_the_feed_announces_each_commit(store: FeatureFlagStore) -> None:
             announced = feed.next(0.1)
             if announced is not None:
                 break
-        assert announced == version
+        found = store.read_version()
+        assert found is not None
+        assert announced == (found[0], version)
     finally:
         feed.close()
 

@@ -11,10 +11,30 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from unified_health.feature_flags._admin_segments import SegmentAdmin
-from unified_health.feature_flags._audit import AuditRecord, AuditVerification, seal, verify_chain
-from unified_health.feature_flags._errors import ConflictError, InvalidInputError, NotFoundError
+from unified_health.feature_flags._audit import (
+    AuditRecord,
+    AuditVerification,
+    new_audit_key,
+    raw_digest,
+    seal,
+    verify_chain,
+)
+from unified_health.feature_flags._errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    StoreUnavailableError,
+)
 from unified_health.feature_flags._models import Flag, Segment
-from unified_health.feature_flags._mutation import Mutation, StoreView, check_who, doc, dump
+from unified_health.feature_flags._mutation import (
+    Mutation,
+    StoreView,
+    check_expected,
+    check_who,
+    doc,
+    dump,
+    raw_version,
+)
 from unified_health.feature_flags._schedule import ScheduleAdmin
 from unified_health.feature_flags._snapshot import state_from_document
 from unified_health.feature_flags._validation import check_references, parse_model
@@ -45,8 +65,11 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
     ) -> int:
         """Create an empty keyspace, or restore one from a snapshot document.
 
-        Use it once per fresh deployment, or after Redis lost its data: pass a document exported
-        by a running client (`FeatureFlagClient.export_snapshot`) to restore every flag.
+        Use it once per fresh deployment, or after Redis lost its data (wholly, or a part that
+        leaves the keyspace incomplete): pass a document exported by a running client
+        (`FeatureFlagClient.export_snapshot`) to restore every flag. The documents of an
+        incomplete keyspace are replaced; a surviving audit log is kept and the initialise record
+        chains onto it.
 
         Args:
             actor: Who asks.
@@ -57,8 +80,15 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
             The new store version.
 
         Raises:
-            ConflictError: The store already holds data.
+            ConflictError: The store already holds a complete keyspace.
             InvalidInputError: A document in ``document`` is invalid.
+            StoreUnavailableError: The store could not be reached.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore(initialized=False))
+            >>> admin.initialize(actor="ops", reason="new keyspace")
+            1
         """
         check_who(actor, reason)
         writes: list[Write] = []
@@ -75,8 +105,9 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
                     raise InvalidInputError(f"flags.{key}.key", "must equal its map key")
                 writes.append(Write("flags", key, doc(flag)))
             writes.extend(Write("settings", k, v) for k, v in state.settings.items())
+        records = self._store.audit_records()
         record, digest = seal(
-            seq=1,
+            seq=len(records) + 1,
             at=self._clock.now(),
             actor=actor,
             reason=reason,
@@ -85,7 +116,7 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
             before=None,
             after={"flags": sum(w.collection == "flags" for w in writes)},
             store_version=1,
-            prev_hash="",
+            prev_hash=_last_hash(records),
         )
         return self._store.commit(
             Commit(
@@ -96,6 +127,8 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
                 audit_hash=digest,
                 initialize=True,
                 new_epoch=uuid.uuid4().hex,
+                audit_base=len(records),
+                audit_key=new_audit_key(),
             )
         )
 
@@ -104,8 +137,21 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
     def get_flag(self, key: str) -> Flag:
         """Return a flag (archived ones included).
 
+        Args:
+            key: The flag key.
+
+        Returns:
+            The flag.
+
         Raises:
-            NotFoundError: No such flag.
+            NotFoundError: No such flag (or its stored document is unreadable).
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
+            >>> _ = admin.create_flag(Flag(key="beta"), actor="ops", reason="new")
+            >>> admin.get_flag("beta").version
+            1
         """
         found = self.view().flags.get(key)
         if found is None:
@@ -113,11 +159,29 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
         return found
 
     def flag_exists(self, key: str) -> bool:
-        """Whether a flag with this key exists (archived or not)."""
+        """Whether a flag with this key exists (archived, or unreadable, or not).
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> FeatureFlagAdmin(InMemoryFeatureFlagStore()).flag_exists("beta")
+            False
+        """
         return key in self.view().state.flags
 
     def list_flags(self, *, include_archived: bool = True) -> list[Flag]:
-        """Return every flag, sorted by key."""
+        """Return every readable flag, sorted by key.
+
+        Args:
+            include_archived: Include archived flags.
+
+        Returns:
+            The flags.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> FeatureFlagAdmin(InMemoryFeatureFlagStore()).list_flags()
+            []
+        """
         flags = self.view().flags
         return [f for _, f in sorted(flags.items()) if include_archived or not f.archived]
 
@@ -135,6 +199,12 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
         Raises:
             InvalidInputError: The definition is invalid (field and rule named).
             ConflictError: A flag with this key exists.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
+            >>> admin.create_flag({"key": "beta"}, actor="ops", reason="new").key
+            'beta'
         """
         candidate = parse_model(Flag, flag)
 
@@ -156,6 +226,9 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
     ) -> Flag:
         """Replace a flag's definition if it is still at ``expected_version``.
 
+        This is also how an unreadable stored document (corrupt, or from a newer version) is
+        repaired: the audit record then describes the old one by the hash of its text.
+
         Args:
             flag: The new definition (its ``version`` is ignored).
             expected_version: The version the caller read (the ETag).
@@ -169,10 +242,24 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
             InvalidInputError: The definition is invalid.
             NotFoundError: No such flag.
             ConflictError: The flag changed since ``expected_version``.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
+            >>> _ = admin.create_flag(Flag(key="beta"), actor="ops", reason="new")
+            >>> new = Flag(key="beta", enabled=True)
+            >>> admin.update_flag(new, expected_version=1, actor="ops", reason="on").version
+            2
         """
         candidate = parse_model(Flag, flag)
         return self._replace_flag(
-            candidate.key, lambda current: candidate, expected_version, "flag.update", actor, reason
+            candidate.key,
+            lambda current: candidate,
+            expected_version,
+            "flag.update",
+            actor,
+            reason,
+            whole=True,
         )
 
     def toggle_flag(
@@ -186,9 +273,27 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
     ) -> Flag:
         """Turn a flag on or off.
 
+        Args:
+            key: The flag.
+            enabled: On or off.
+            expected_version: The version the caller read, if it must still be current.
+            actor: Who asks.
+            reason: Why.
+
+        Returns:
+            The stored flag.
+
         Raises:
             NotFoundError: No such flag.
-            ConflictError: ``expected_version`` is stale.
+            ConflictError: ``expected_version`` is stale, or the stored document is unreadable
+                (replace it in full with `update_flag`).
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
+            >>> _ = admin.create_flag(Flag(key="beta"), actor="ops", reason="new")
+            >>> admin.toggle_flag("beta", True, actor="ops", reason="launch").enabled
+            True
         """
         return self._replace_flag(
             key,
@@ -199,35 +304,85 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
             reason,
         )
 
-    def archive_flag(self, key: str, *, actor: str, reason: str) -> Flag:
+    def archive_flag(
+        self, key: str, *, expected_version: int | None = None, actor: str, reason: str
+    ) -> Flag:
         """Archive a flag: clients stop serving it (callers get their defaults).
+
+        Args:
+            key: The flag.
+            expected_version: The version the caller read, if it must still be current
+                (an HTTP ``If-Match``).
+            actor: Who asks.
+            reason: Why.
+
+        Returns:
+            The archived flag.
 
         Raises:
             NotFoundError: No such flag.
             InvalidInputError: Another flag requires it.
+            ConflictError: ``expected_version`` is stale, or the stored document is unreadable
+                (replace it in full with `update_flag`, or delete it).
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
+            >>> _ = admin.create_flag(Flag(key="old"), actor="ops", reason="new")
+            >>> admin.archive_flag("old", expected_version=1, actor="ops", reason="done").archived
+            True
         """
         return self._replace_flag(
             key,
             lambda current: current.model_copy(update={"archived": True, "enabled": False}),
-            None,
+            expected_version,
             "flag.archive",
             actor,
             reason,
         )
 
-    def delete_flag(self, key: str, *, actor: str, reason: str) -> None:
-        """Delete a flag; deleting a missing flag does nothing.
+    def delete_flag(
+        self, key: str, *, expected_version: int | None = None, actor: str, reason: str
+    ) -> None:
+        """Delete a flag; deleting a missing flag does nothing (unless a version is expected).
+
+        Unreadable documents (corrupt, foreign, from a newer version) can be deleted too.
+
+        Args:
+            key: The flag.
+            expected_version: The version the caller read, if it must still be current
+                (an HTTP ``If-Match``); a missing flag is then a conflict.
+            actor: Who asks.
+            reason: Why.
 
         Raises:
             InvalidInputError: Another flag requires it.
+            ConflictError: ``expected_version`` is stale.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
+            >>> _ = admin.create_flag(Flag(key="old"), actor="ops", reason="new")
+            >>> admin.delete_flag("old", actor="ops", reason="cleanup")
+            >>> admin.flag_exists("old")
+            False
         """
 
         def build(view: StoreView) -> Mutation | None:
-            if key not in view.state.flags:
+            raw = view.state.flags.get(key)
+            if raw is None:
+                if expected_version is not None:
+                    raise ConflictError(
+                        f"flag {key!r} does not exist, the write expected version "
+                        f"{expected_version}"
+                    )
                 return None
+            current = view.flags.get(key)
+            version = current.version if current is not None else raw_version(raw)
+            check_expected("flag", key, version, expected_version)
             self._check_unused_flag(key, view)
-            before = view.flags.get(key)
-            return Mutation("flag.delete", key, (Write("flags", key, None),), dump(before), None)
+            before = dump(current) if current is not None else raw_digest(raw)
+            return Mutation("flag.delete", key, (Write("flags", key, None),), before, None)
 
         self.mutate(build, actor=actor, reason=reason)
 
@@ -239,21 +394,26 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
         action: str,
         actor: str,
         reason: str,
+        *,
+        whole: bool = False,
     ) -> Flag:
         def build(view: StoreView) -> Mutation:
             current = view.flags.get(key)
+            raw = view.state.flags.get(key)
+            if raw is None:
+                raise NotFoundError("flag", key)
+            before: dict[str, Any] | None
             if current is None:
-                if key in view.state.flags:
-                    current_version = _raw_version(view.state.flags[key])
-                    created = None
-                else:
-                    raise NotFoundError("flag", key)
+                current_version, created = raw_version(raw), None
+                before = raw_digest(raw)
             else:
                 current_version, created = current.version, current.created_at
-            if expected_version is not None and expected_version != current_version:
+                before = dump(current)
+            check_expected("flag", key, current_version, expected_version)
+            if current is None and not whole:
                 raise ConflictError(
-                    f"flag {key!r} is at version {current_version}, the write expected "
-                    f"{expected_version}"
+                    f"flag {key!r} is stored in a form this version cannot read; replace it in "
+                    "full with update_flag, or delete it"
                 )
             base = current if current is not None else Flag(key=key)
             new = parse_model(Flag, change(base)).model_copy(
@@ -270,7 +430,7 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
             else:
                 self._check_flag(new, view)
             writes = (Write("flags", key, doc(new)),)
-            return Mutation(action, key, writes, dump(current), dump(new), new)
+            return Mutation(action, key, writes, before, dump(new), new)
 
         result: Flag = self.mutate(build, actor=actor, reason=reason)
         return result
@@ -304,34 +464,92 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
     # ------------------------------------------------------------------ kill switch, audit
 
     def set_kill_switch(self, engaged: bool, *, actor: str, reason: str) -> None:
-        """Engage (every flag serves its off variant) or release the global kill switch."""
+        """Engage (every flag serves its off variant) or release the global kill switch.
+
+        An unreadable stored setting is overwritten (its audit ``before`` says so).
+
+        Args:
+            engaged: Engage or release.
+            actor: Who asks.
+            reason: Why.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
+            >>> admin.set_kill_switch(True, actor="ops", reason="incident 42")
+            >>> admin.kill_switch_engaged()
+            True
+        """
 
         def build(view: StoreView) -> Mutation | None:
-            before = json.loads(view.state.settings.get("kill_switch", "false")) is True
-            if before == engaged:
+            raw = view.state.settings.get("kill_switch")
+            before = _kill_switch_value(raw)
+            if before is engaged:
                 return None
             writes = (Write("settings", "kill_switch", json.dumps(engaged)),)
             return Mutation(
                 "settings.kill_switch",
                 "kill_switch",
                 writes,
-                {"engaged": before},
+                raw_digest(raw) if before is None and raw is not None else {"engaged": before},
                 {"engaged": engaged},
             )
 
         self.mutate(build, actor=actor, reason=reason)
 
     def kill_switch_engaged(self) -> bool:
-        """Whether the global kill switch is engaged."""
-        return bool(json.loads(self.view().state.settings.get("kill_switch", "false")) is True)
+        """Whether the global kill switch is engaged (an unreadable setting is not engaged).
+
+        Clients treat an unreadable setting the same way, so this answers what they serve.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> FeatureFlagAdmin(InMemoryFeatureFlagStore()).kill_switch_engaged()
+            False
+        """
+        return _kill_switch_value(self.view().state.settings.get("kill_switch")) is True
 
     def audit_log(self) -> list[AuditRecord]:
-        """Return every audit record, oldest first."""
-        return [AuditRecord.model_validate_json(raw) for raw in self._store.audit_records()]
+        """Return every audit record, oldest first.
+
+        Raises:
+            StoreUnavailableError: The store could not be reached, or a record is unreadable
+                (`verify_audit` says which).
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
+            >>> _ = admin.create_flag(Flag(key="beta"), actor="ops", reason="new")
+            >>> [record.action for record in admin.audit_log()]
+            ['flag.create']
+        """
+        records = self._store.audit_records()
+        try:
+            return [AuditRecord.model_validate_json(raw) for raw in records]
+        except ValueError as exc:
+            raise StoreUnavailableError(
+                "an audit record is unreadable: run verify_audit() to find it"
+            ) from exc
 
     def verify_audit(self) -> AuditVerification:
-        """Recompute the audit chain; ``ok`` is false if any record was altered or removed."""
-        return verify_chain(self._store.audit_records())
+        """Recompute the audit chain and compare it with the head the store recorded.
+
+        ``ok`` is false if any record was altered, reordered or removed, including records
+        removed from the end. When the keyspace is wiped (no recorded head), only the chain
+        itself is checked.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
+            >>> _ = admin.create_flag(Flag(key="beta"), actor="ops", reason="new")
+            >>> admin.verify_audit().ok
+            True
+        """
+        state = self._store.read()  # first: records appended after this read are allowed
+        records = self._store.audit_records()
+        if state is None:
+            return verify_chain(records)
+        return verify_chain(records, head=state.audit_head, length=state.audit_length)
 
     @staticmethod
     def json_schemas() -> dict[str, dict[str, Any]]:
@@ -344,9 +562,21 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
         return {"Flag": Flag.model_json_schema(), "Segment": Segment.model_json_schema()}
 
 
-def _raw_version(raw: str) -> int:
+def _kill_switch_value(raw: str | None) -> bool | None:
+    if raw is None:
+        return False
     try:
-        value = json.loads(raw).get("version", 0)
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, bool) else None
+
+
+def _last_hash(records: list[str]) -> str:
+    if not records:
+        return ""
+    try:
+        value = json.loads(records[-1]).get("hash", "")
     except (ValueError, AttributeError):
-        return 0
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+        return ""
+    return value if isinstance(value, str) else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from unified_health.feature_flags._audit import raw_digest
 from unified_health.feature_flags._errors import ConflictError, InvalidInputError, NotFoundError
 from unified_health.feature_flags._models import Segment
 from unified_health.feature_flags._mutation import (
@@ -12,8 +13,10 @@ from unified_health.feature_flags._mutation import (
     AdminCore,
     Mutation,
     StoreView,
+    check_expected,
     doc,
     dump,
+    raw_version,
 )
 from unified_health.feature_flags._validation import parse_model
 from unified_health.feature_flags.stores._protocol import Write
@@ -22,13 +25,32 @@ __all__ = ["SegmentAdmin"]
 
 
 class SegmentAdmin(AdminCore):
-    """The segment half of `FeatureFlagAdmin`."""
+    """The segment half of `FeatureFlagAdmin`.
+
+    Example:
+        >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
+        >>> FeatureFlagAdmin(InMemoryFeatureFlagStore()).list_segments()
+        []
+    """
 
     def get_segment(self, key: str) -> Segment:
         """Return a segment (archived ones included).
 
+        Args:
+            key: The segment key.
+
+        Returns:
+            The segment.
+
         Raises:
-            NotFoundError: No such segment.
+            NotFoundError: No such segment (or its stored document is unreadable).
+
+        Example:
+            >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
+            >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
+            >>> _ = admin.create_segment(Segment(key="staff"), actor="ops", reason="new")
+            >>> admin.get_segment("staff").version
+            1
         """
         found = self.view().segments.get(key)
         if found is None:
@@ -36,7 +58,13 @@ class SegmentAdmin(AdminCore):
         return found
 
     def list_segments(self) -> list[Segment]:
-        """Return every segment, sorted by key."""
+        """Return every readable segment, sorted by key.
+
+        Example:
+            >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
+            >>> FeatureFlagAdmin(InMemoryFeatureFlagStore()).list_segments()
+            []
+        """
         return [s for _, s in sorted(self.view().segments.items())]
 
     def create_segment(
@@ -44,9 +72,23 @@ class SegmentAdmin(AdminCore):
     ) -> Segment:
         """Create a segment at version 1.
 
+        Args:
+            segment: The definition (a model, or a mapping validated here).
+            actor: Who asks.
+            reason: Why.
+
+        Returns:
+            The stored segment.
+
         Raises:
             InvalidInputError: The definition is invalid.
             ConflictError: A segment with this key exists.
+
+        Example:
+            >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
+            >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
+            >>> admin.create_segment({"key": "staff"}, actor="ops", reason="new").key
+            'staff'
         """
         candidate = parse_model(Segment, segment)
 
@@ -71,47 +113,115 @@ class SegmentAdmin(AdminCore):
     ) -> Segment:
         """Replace a segment if it is still at ``expected_version``.
 
+        This is also how an unreadable stored document is repaired.
+
+        Args:
+            segment: The new definition (its ``version`` is ignored).
+            expected_version: The version the caller read (the ETag).
+            actor: Who asks.
+            reason: Why.
+
+        Returns:
+            The stored segment, at ``expected_version + 1``.
+
         Raises:
             InvalidInputError: The definition is invalid.
             NotFoundError: No such segment.
             ConflictError: The segment changed since ``expected_version``.
+
+        Example:
+            >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
+            >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
+            >>> _ = admin.create_segment(Segment(key="staff"), actor="ops", reason="new")
+            >>> new = Segment(key="staff", included=["u1"])
+            >>> admin.update_segment(new, expected_version=1, actor="ops", reason="add").version
+            2
         """
         candidate = parse_model(Segment, segment)
         return self._replace_segment(
-            candidate.key, lambda _: candidate, expected_version, "segment.update", actor, reason
+            candidate.key,
+            lambda _: candidate,
+            expected_version,
+            "segment.update",
+            actor,
+            reason,
+            whole=True,
         )
 
-    def archive_segment(self, key: str, *, actor: str, reason: str) -> Segment:
+    def archive_segment(
+        self, key: str, *, expected_version: int | None = None, actor: str, reason: str
+    ) -> Segment:
         """Archive a segment.
+
+        Args:
+            key: The segment.
+            expected_version: The version the caller read, if it must still be current
+                (an HTTP ``If-Match``).
+            actor: Who asks.
+            reason: Why.
+
+        Returns:
+            The archived segment.
 
         Raises:
             NotFoundError: No such segment.
             InvalidInputError: A live flag uses it.
+            ConflictError: ``expected_version`` is stale, or the stored document is unreadable
+                (replace it in full with `update_segment`, or delete it).
+
+        Example:
+            >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
+            >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
+            >>> _ = admin.create_segment(Segment(key="staff"), actor="ops", reason="new")
+            >>> admin.archive_segment("staff", actor="ops", reason="unused").archived
+            True
         """
         return self._replace_segment(
             key,
             lambda s: s.model_copy(update={"archived": True}),
-            None,
+            expected_version,
             "segment.archive",
             actor,
             reason,
         )
 
-    def delete_segment(self, key: str, *, actor: str, reason: str) -> None:
-        """Delete a segment; deleting a missing segment does nothing.
+    def delete_segment(
+        self, key: str, *, expected_version: int | None = None, actor: str, reason: str
+    ) -> None:
+        """Delete a segment; deleting a missing segment does nothing (unless a version is expected).
+
+        Args:
+            key: The segment.
+            expected_version: The version the caller read, if it must still be current
+                (an HTTP ``If-Match``); a missing segment is then a conflict.
+            actor: Who asks.
+            reason: Why.
 
         Raises:
             InvalidInputError: A live flag uses it.
+            ConflictError: ``expected_version`` is stale.
+
+        Example:
+            >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
+            >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
+            >>> admin.delete_segment("missing", actor="ops", reason="idempotent")
         """
 
         def build(view: StoreView) -> Mutation | None:
-            if key not in view.state.segments:
+            raw = view.state.segments.get(key)
+            if raw is None:
+                if expected_version is not None:
+                    raise ConflictError(
+                        f"segment {key!r} does not exist, the write expected version "
+                        f"{expected_version}"
+                    )
                 return None
+            current = view.segments.get(key)
+            version = current.version if current is not None else raw_version(raw)
+            check_expected("segment", key, version, expected_version)
             self._check_unused_segment(key, view)
-            before = view.segments.get(key)
-            return Mutation(
-                "segment.delete", key, (Write("segments", key, None),), dump(before), None
-            )
+            before = dump(current) if current is not None else raw_digest(raw)
+            return Mutation("segment.delete", key, (Write("segments", key, None),), before, None)
 
         self.mutate(build, actor=actor, reason=reason)
 
@@ -123,27 +233,39 @@ class SegmentAdmin(AdminCore):
         action: str,
         actor: str,
         reason: str,
+        *,
+        whole: bool = False,
     ) -> Segment:
         def build(view: StoreView) -> Mutation:
-            current = view.segments.get(key)
-            if current is None:
+            raw = view.state.segments.get(key)
+            if raw is None:
                 raise NotFoundError("segment", key)
-            if expected_version is not None and expected_version != current.version:
+            current = view.segments.get(key)
+            before: dict[str, Any] | None
+            if current is None:
+                version, created, before = raw_version(raw), None, raw_digest(raw)
+            else:
+                version, created, before = current.version, current.created_at, dump(current)
+            check_expected("segment", key, version, expected_version)
+            if current is None and not whole:
                 raise ConflictError(
-                    f"segment {key!r} is at version {current.version}, the write expected "
-                    f"{expected_version}"
+                    f"segment {key!r} is stored in a form this version cannot read; replace it "
+                    "in full with update_segment, or delete it"
                 )
-            new = parse_model(Segment, change(current)).model_copy(
+            base = current if current is not None else Segment(key=key)
+            new = parse_model(Segment, change(base)).model_copy(
                 update={
-                    "version": current.version + 1,
-                    "created_at": current.created_at,
+                    "version": version + 1,
+                    "created_at": created,
                     "updated_at": self._clock.now(),
                 }
             )
+            if new.key != key:
+                raise InvalidInputError("key", "cannot be changed")
             if new.archived:
                 self._check_unused_segment(key, view)
             writes = (Write("segments", key, doc(new)),)
-            return Mutation(action, key, writes, dump(current), dump(new), new)
+            return Mutation(action, key, writes, before, dump(new), new)
 
         result: Segment = self.mutate(build, actor=actor, reason=reason)
         return result

@@ -2,19 +2,42 @@ r"""The audit log: one append-only, hash-chained record per mutation, and its ve
 
 ``hash = SHA-256(prev_hash + "\n" + canonical_json(record without "hash"))`` in hex, where
 canonical JSON has sorted keys, no spaces and UTF-8 text. The first record's ``prev_hash`` is the
-empty string. Editing, removing or reordering any record breaks every hash after it.
+empty string. Editing, removing or reordering any record breaks every hash after it; removing
+records from the end is caught by comparing the chain with the head hash and length the store
+recorded with its last commit.
+
+Context keys never enter a record. Audit records are kept forever, and a flag's individual
+targets (``targets[].values``) and a segment's ``included`` / ``excluded`` lists hold context
+keys (user or patient ids), so `redact` replaces each such list with
+``{"count": n, "hmac_sha256": [...]}``: the hex HMAC-SHA256 of each key under the keyspace's
+audit key (a random secret the store keeps next to its version, never exported). Whoever holds
+the store can still tell whether a given key was added or removed; the log alone reveals only
+how many keys changed. A document the admin could not read is recorded as
+``{"unreadable": true, "sha256": ..., "length": ...}`` of its stored text.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import secrets
 from datetime import datetime
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-__all__ = ["AuditRecord", "AuditVerification", "seal", "verify_chain"]
+__all__ = [
+    "AuditRecord",
+    "AuditVerification",
+    "new_audit_key",
+    "raw_digest",
+    "redact",
+    "seal",
+    "verify_chain",
+]
+
+_KEYED_LISTS = ("included", "excluded")
 
 
 class AuditRecord(BaseModel):
@@ -98,6 +121,15 @@ def seal(
 
     Returns:
         ``(record_json, hash)``.
+
+    Example:
+        >>> line, digest = seal(
+        ...     seq=1, at=datetime.fromisoformat("2026-01-01T00:00:00+00:00"), actor="ops",
+        ...     reason="r", action="flag.create", target="f", before=None, after=None,
+        ...     store_version=1, prev_hash="",
+        ... )
+        >>> len(digest)
+        64
     """
     body = {
         "seq": seq,
@@ -115,17 +147,98 @@ def seal(
     return _canonical({**body, "hash": digest}), digest
 
 
-def verify_chain(records: list[str]) -> AuditVerification:
+def new_audit_key() -> str:
+    """Return a fresh random audit key (64 hex characters).
+
+    Example:
+        >>> len(new_audit_key())
+        64
+    """
+    return secrets.token_hex(32)
+
+
+def _keyed(values: Any, key: str) -> Any:
+    if not isinstance(values, list):
+        return values
+    secret = key.encode()
+    return {
+        "count": len(values),
+        "hmac_sha256": [
+            hmac.new(secret, str(value).encode(), hashlib.sha256).hexdigest() for value in values
+        ],
+    }
+
+
+def redact(document: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
+    """Replace the context keys a flag or segment document lists with keyed hashes.
+
+    Args:
+        document: A flag or segment as JSON (other documents pass through unchanged).
+        key: The keyspace's audit key.
+
+    Returns:
+        A copy with ``targets[].values``, ``included`` and ``excluded`` replaced by
+        ``{"count": n, "hmac_sha256": [...]}``.
+
+    Example:
+        >>> out = redact({"key": "s", "included": ["patient-1"], "excluded": []}, "k" * 64)
+        >>> out["included"]["count"], "patient-1" in str(out)
+        (1, False)
+    """
+    if document is None:
+        return None
+    out = dict(document)
+    targets = out.get("targets")
+    if isinstance(targets, list):
+        out["targets"] = [
+            {**target, "values": _keyed(target.get("values"), key)}
+            if isinstance(target, dict)
+            else target
+            for target in targets
+        ]
+    for name in _KEYED_LISTS:
+        if name in out:
+            out[name] = _keyed(out[name], key)
+    return out
+
+
+def raw_digest(raw: str) -> dict[str, Any]:
+    """Describe a stored document the admin could not read, without copying its text.
+
+    Args:
+        raw: The stored text.
+
+    Returns:
+        ``{"unreadable": True, "sha256": ..., "length": ...}``.
+
+    Example:
+        >>> raw_digest("{bad")["length"]
+        4
+    """
+    return {
+        "unreadable": True,
+        "sha256": hashlib.sha256(raw.encode()).hexdigest(),
+        "length": len(raw),
+    }
+
+
+def verify_chain(
+    records: list[str], *, head: str | None = None, length: int | None = None
+) -> AuditVerification:
     """Recompute every hash and link; report the first record that does not fit.
 
     Args:
         records: Raw records, oldest first, as the store returns them.
+        head: The head hash the store recorded (checked when given with ``length``).
+        length: The log length the store recorded. Records after it (appended after the
+            store was read) are allowed; fewer records, or a record at that position whose hash
+            is not ``head``, mean records were removed or replaced.
 
     Returns:
         An `AuditVerification`.
 
     Example:
-        >>> line, _ = seal(
+        >>> line, digest = seal(
         ...     seq=1, at=datetime.fromisoformat("2026-01-01T00:00:00+00:00"), actor="ops",
         ...     reason="r", action="flag.create", target="f", before=None, after=None,
         ...     store_version=1, prev_hash="",
@@ -134,8 +247,11 @@ def verify_chain(records: list[str]) -> AuditVerification:
         True
         >>> verify_chain([line.replace('"ops"', '"eve"')]).problem
         'hash mismatch'
+        >>> verify_chain([], head=digest, length=1).problem
+        'truncated'
     """
     prev_hash = ""
+    hashes: list[str] = []
     for index, raw in enumerate(records, start=1):
         try:
             body = json.loads(raw)
@@ -158,4 +274,14 @@ def verify_chain(records: list[str]) -> AuditVerification:
                 ok=False, count=len(records), first_bad_seq=index, problem="hash mismatch"
             )
         prev_hash = claimed
+        hashes.append(claimed)
+    if head is not None and length is not None:
+        if len(hashes) < length:
+            return AuditVerification(
+                ok=False, count=len(records), first_bad_seq=len(hashes) + 1, problem="truncated"
+            )
+        if length and hashes[length - 1] != head:
+            return AuditVerification(
+                ok=False, count=len(records), first_bad_seq=length, problem="head mismatch"
+            )
     return AuditVerification(ok=True, count=len(records))

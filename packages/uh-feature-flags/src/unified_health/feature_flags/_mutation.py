@@ -2,13 +2,15 @@
 
 Every mutation reads the store, validates the change against everything else (variants, regexes,
 prerequisite cycles, segment references), seals one audit record and commits it all in one
-atomic step. If another writer got there first the cycle re-reads and re-checks (a stale
-``expected_version`` then raises `ConflictError`); if the store is unreachable the call raises
-`StoreUnavailableError` and nothing was written.
+atomic step. Context keys in the record's ``before`` / ``after`` are replaced by keyed hashes
+(see `unified_health.feature_flags._audit.redact`). If another writer got there first the cycle
+re-reads and re-checks (a stale ``expected_version`` then raises `ConflictError`); if the store is
+unreachable the call raises `StoreUnavailableError` and nothing was written.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +19,7 @@ from typing import Any
 import structlog
 from pydantic import BaseModel
 
-from unified_health.feature_flags._audit import seal
+from unified_health.feature_flags._audit import new_audit_key, redact, seal
 from unified_health.feature_flags._config import Clock, SystemClock
 from unified_health.feature_flags._errors import (
     ConflictError,
@@ -33,7 +35,17 @@ from unified_health.feature_flags.stores._protocol import (
     Write,
 )
 
-__all__ = ["SEGMENT_OPS", "AdminCore", "Mutation", "StoreView", "check_who", "doc", "dump"]
+__all__ = [
+    "SEGMENT_OPS",
+    "AdminCore",
+    "Mutation",
+    "StoreView",
+    "check_expected",
+    "check_who",
+    "doc",
+    "dump",
+    "raw_version",
+]
 
 _log = structlog.get_logger("unified_health.feature_flags")
 SEGMENT_OPS = frozenset({"in_segment", "not_in_segment"})
@@ -41,24 +53,47 @@ SEGMENT_OPS = frozenset({"in_segment", "not_in_segment"})
 
 @dataclass(frozen=True)
 class StoreView:
-    """A parsed view of one store state (broken documents are left out of ``flags``)."""
+    """A parsed view of one store state (broken documents are left out of ``flags``).
+
+    Example:
+        >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+        >>> AdminCore(InMemoryFeatureFlagStore()).view().live_flags()
+        {}
+    """
 
     state: StoreState
     flags: dict[str, Flag]
     segments: dict[str, Segment]
 
     def live_flags(self) -> dict[str, Flag]:
-        """Flags that are not archived."""
+        """Flags that are not archived.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> AdminCore(InMemoryFeatureFlagStore()).view().live_flags()
+            {}
+        """
         return {k: f for k, f in self.flags.items() if not f.archived}
 
     def live_segments(self) -> dict[str, Segment]:
-        """Segments that are not archived."""
+        """Segments that are not archived.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> AdminCore(InMemoryFeatureFlagStore()).view().live_segments()
+            {}
+        """
         return {k: s for k, s in self.segments.items() if not s.archived}
 
 
 @dataclass(frozen=True)
 class Mutation:
-    """What a mutation writes and how the audit record describes it."""
+    """What a mutation writes and how the audit record describes it.
+
+    Example:
+        >>> Mutation("flag.delete", "f", (Write("flags", "f", None),), None, None).action
+        'flag.delete'
+    """
 
     action: str
     target: str
@@ -69,22 +104,81 @@ class Mutation:
 
 
 def dump(model: BaseModel | None) -> dict[str, Any] | None:
+    """Return a model as JSON-ready data, or ``None``.
+
+    Example:
+        >>> dump(None) is None
+        True
+    """
     return None if model is None else model.model_dump(mode="json")
 
 
 def doc(model: BaseModel) -> str:
+    """Return a model as the JSON document a store keeps.
+
+    Example:
+        >>> doc(Flag(key="f")).startswith('{"key":"f"')
+        True
+    """
     return model.model_dump_json()
 
 
 def check_who(actor: str, reason: str) -> None:
+    """Check the actor and reason every write carries.
+
+    Raises:
+        InvalidInputError: Either is empty or too long.
+
+    Example:
+        >>> check_who("ops", "")
+        Traceback (most recent call last):
+        ...
+        unified_health.feature_flags._errors.InvalidInputError: reason: must be 1-2000 characters
+    """
     if not actor or len(actor) > 200:
         raise InvalidInputError("actor", "must be 1-200 characters")
     if not reason or len(reason) > 2000:
         raise InvalidInputError("reason", "must be 1-2000 characters")
 
 
+def check_expected(kind: str, key: str, current: int, expected: int | None) -> None:
+    """Raise `ConflictError` when ``expected`` is given and is not ``current``.
+
+    Example:
+        >>> check_expected("flag", "beta", 3, None)
+        >>> check_expected("flag", "beta", 3, 2)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        unified_health.feature_flags._errors.ConflictError: flag 'beta' is at version 3, ...
+    """
+    if expected is not None and expected != current:
+        raise ConflictError(
+            f"{kind} {key!r} is at version {current}, the write expected {expected}"
+        )
+
+
+def raw_version(raw: str) -> int:
+    """Return the ``version`` an unreadable stored document claims (0 when none).
+
+    Example:
+        >>> raw_version('{"version": 7, "from_the_future": 1}'), raw_version("{bad")
+        (7, 0)
+    """
+    try:
+        value = json.loads(raw).get("version", 0)
+    except (ValueError, AttributeError):
+        return 0
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 class AdminCore:
-    """Shared state and the mutation cycle of `FeatureFlagAdmin`."""
+    """Shared state and the mutation cycle of `FeatureFlagAdmin`.
+
+    Example:
+        >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+        >>> AdminCore(InMemoryFeatureFlagStore()).view().state.version
+        0
+    """
 
     def __init__(
         self, store: FeatureFlagStore, *, clock: Clock | None = None, max_attempts: int = 5
@@ -101,6 +195,11 @@ class AdminCore:
 
         Raises:
             StoreUnavailableError: The store is unreachable or holds no data (not initialised).
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> AdminCore(InMemoryFeatureFlagStore()).view().flags
+            {}
         """
         state = self._store.read()
         if state is None:
@@ -139,6 +238,12 @@ class AdminCore:
         Raises:
             ConflictError: A stale expected version, or the store kept moving.
             StoreUnavailableError: Nothing was written.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> core = AdminCore(InMemoryFeatureFlagStore())
+            >>> core.mutate(lambda view: None, actor="ops", reason="nothing to do") is None
+            True
         """
         check_who(actor, reason)
         for _attempt in range(self._max_attempts):
@@ -147,6 +252,7 @@ class AdminCore:
             if mutation is None:
                 return None
             state = view.state
+            audit_key = state.audit_key or new_audit_key()
             record, digest = seal(
                 seq=state.audit_length + 1,
                 at=self._clock.now(),
@@ -154,8 +260,8 @@ class AdminCore:
                 reason=reason,
                 action=mutation.action,
                 target=mutation.target,
-                before=mutation.before,
-                after=mutation.after,
+                before=redact(mutation.before, audit_key),
+                after=redact(mutation.after, audit_key),
                 store_version=state.version + 1,
                 prev_hash=state.audit_head,
             )
@@ -165,6 +271,7 @@ class AdminCore:
                 writes=mutation.writes,
                 audit_record=record,
                 audit_hash=digest,
+                audit_key="" if state.audit_key else audit_key,
             )
             try:
                 version = self._store.commit(commit)
@@ -180,5 +287,11 @@ class AdminCore:
         raise ConflictError(f"the store kept changing; gave up after {self._max_attempts} attempts")
 
     def now(self) -> datetime:
-        """The admin clock's current time."""
+        """The admin clock's current time.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> AdminCore(InMemoryFeatureFlagStore()).now().tzinfo is not None
+            True
+        """
         return self._clock.now()

@@ -3,20 +3,24 @@
 A scheduled change is a document in the store's ``schedules`` collection. `run_due_schedules`
 may run in any number of processes at once (a cron job, every web worker): each change is applied
 in a compare-and-set commit that also marks it ``applied``, so exactly one process applies it and
-the others find it done when they retry.
+the others find it done when they retry. A schedule document that cannot be read is skipped
+(logged by id) and never stops the others; finished changes can be pruned after a retention
+period (their audit records stay).
 """
 
 from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+import structlog
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from unified_health.feature_flags._errors import InvalidInputError, NotFoundError
+from unified_health.feature_flags._audit import raw_digest
+from unified_health.feature_flags._errors import ConflictError, InvalidInputError, NotFoundError
 from unified_health.feature_flags._models import KEY_PATTERN, Flag, Rollout
 from unified_health.feature_flags._mutation import AdminCore, Mutation, StoreView, doc, dump
 from unified_health.feature_flags._validation import parse_model
@@ -25,6 +29,28 @@ from unified_health.feature_flags.stores._protocol import Write
 __all__ = ["ScheduleAdmin", "ScheduledChange", "StaleFlag"]
 
 SCHEDULER_ACTOR = "scheduler"
+DEFAULT_SCHEDULE_RETENTION = timedelta(days=90)
+"""How long `ScheduleAdmin.prune_schedules` keeps finished changes by default."""
+
+_log = structlog.get_logger("unified_health.feature_flags")
+_FINISHED = frozenset({"applied", "cancelled", "skipped"})
+
+
+def _parse(schedule_id: str, raw: str) -> ScheduledChange | None:
+    try:
+        return ScheduledChange.model_validate_json(raw)
+    except ValidationError:
+        _log.warning("feature_flags_document_rejected", kind="ScheduledChange", key=schedule_id)
+        return None
+
+
+def _parse_all(schedules: Mapping[str, str]) -> list[ScheduledChange]:
+    found = (_parse(schedule_id, raw) for schedule_id, raw in schedules.items())
+    return [change for change in found if change is not None]
+
+
+def _finished_at(change: ScheduledChange) -> datetime:
+    return change.applied_at if change.applied_at is not None else change.at
 
 
 class ScheduledChange(BaseModel):
@@ -89,7 +115,13 @@ def _fully_rolled_out(flag: Flag) -> bool:
 
 
 class ScheduleAdmin(AdminCore):
-    """The scheduling half of `FeatureFlagAdmin`."""
+    """The scheduling half of `FeatureFlagAdmin`.
+
+    Example:
+        >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
+        >>> FeatureFlagAdmin(InMemoryFeatureFlagStore()).list_schedules(include_done=True)
+        []
+    """
 
     def schedule_change(
         self,
@@ -117,6 +149,16 @@ class ScheduleAdmin(AdminCore):
         Raises:
             InvalidInputError: Nothing to change, a naive time, or a bad percentage.
             NotFoundError: No such flag.
+
+        Example:
+            >>> from datetime import UTC
+            >>> from unified_health.feature_flags import FeatureFlagAdmin, Flag
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
+            >>> _ = admin.create_flag(Flag(key="f"), actor="ops", reason="new")
+            >>> at = datetime(2026, 3, 1, tzinfo=UTC)
+            >>> admin.schedule_change("f", at, percentage=5, actor="ops", reason="ramp").status
+            'pending'
         """
         return self.schedule_ramp(
             key, [(at, percentage)], enabled=enabled, actor=actor, reason=reason
@@ -200,23 +242,61 @@ class ScheduleAdmin(AdminCore):
         return result
 
     def list_schedules(self, *, include_done: bool = False) -> list[ScheduledChange]:
-        """Return scheduled changes ordered by time (pending only unless ``include_done``)."""
-        changes = [
-            ScheduledChange.model_validate_json(raw) for raw in self.view().state.schedules.values()
-        ]
+        """Return scheduled changes ordered by time (pending only unless ``include_done``).
+
+        Unreadable schedule documents are left out (and logged by id).
+
+        Args:
+            include_done: Include applied, cancelled and skipped changes.
+
+        Returns:
+            The changes.
+
+        Example:
+            >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
+            >>> FeatureFlagAdmin(InMemoryFeatureFlagStore()).list_schedules()
+            []
+        """
+        changes = _parse_all(self.view().state.schedules)
         wanted = [c for c in changes if include_done or c.status == "pending"]
         return sorted(wanted, key=lambda c: (c.at, c.id))
 
     def cancel_schedule(self, schedule_id: str, *, actor: str, reason: str) -> ScheduledChange:
         """Cancel a pending change.
 
+        Args:
+            schedule_id: The change.
+            actor: Who asks.
+            reason: Why.
+
+        Returns:
+            The cancelled change.
+
         Raises:
             NotFoundError: No such pending change.
+            ConflictError: The stored document is unreadable (delete it with
+                `delete_schedule`).
+
+        Example:
+            >>> from datetime import UTC
+            >>> from unified_health.feature_flags import FeatureFlagAdmin, Flag
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
+            >>> _ = admin.create_flag(Flag(key="f"), actor="ops", reason="new")
+            >>> at = datetime(2026, 3, 1, tzinfo=UTC)
+            >>> change = admin.schedule_change("f", at, enabled=True, actor="ops", reason="go")
+            >>> admin.cancel_schedule(change.id, actor="ops", reason="later").status
+            'cancelled'
         """
 
         def build(view: StoreView) -> Mutation:
             raw = view.state.schedules.get(schedule_id)
-            change = ScheduledChange.model_validate_json(raw) if raw else None
+            change = _parse(schedule_id, raw) if raw is not None else None
+            if raw is not None and change is None:
+                raise ConflictError(
+                    f"schedule {schedule_id!r} is stored in a form this version cannot read; "
+                    "delete it with delete_schedule"
+                )
             if change is None or change.status != "pending":
                 raise NotFoundError("pending schedule", schedule_id)
             done = change.model_copy(update={"status": "cancelled"})
@@ -228,6 +308,81 @@ class ScheduleAdmin(AdminCore):
         result: ScheduledChange = self.mutate(build, actor=actor, reason=reason)
         return result
 
+    def delete_schedule(self, schedule_id: str, *, actor: str, reason: str) -> None:
+        """Delete a scheduled change outright, readable or not; a missing one does nothing.
+
+        Prefer `cancel_schedule` for a pending change; this removes what cannot be cancelled
+        (a corrupt document, or one from a newer version).
+
+        Args:
+            schedule_id: The change.
+            actor: Who asks.
+            reason: Why.
+
+        Example:
+            >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
+            >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
+            >>> admin.delete_schedule("missing", actor="ops", reason="cleanup")
+        """
+
+        def build(view: StoreView) -> Mutation | None:
+            raw = view.state.schedules.get(schedule_id)
+            if raw is None:
+                return None
+            change = _parse(schedule_id, raw)
+            before = dump(change) if change is not None else raw_digest(raw)
+            writes = (Write("schedules", schedule_id, None),)
+            target = change.flag_key if change is not None else schedule_id
+            return Mutation("schedule.delete", target, writes, before, None)
+
+        self.mutate(build, actor=actor, reason=reason)
+
+    def prune_schedules(
+        self,
+        *,
+        older_than: timedelta = DEFAULT_SCHEDULE_RETENTION,
+        now: datetime | None = None,
+        actor: str = SCHEDULER_ACTOR,
+        reason: str = "prune finished schedules",
+    ) -> int:
+        """Delete applied, cancelled and skipped changes that finished before the retention.
+
+        A change finished at its ``applied_at`` (applied or skipped) or, when cancelled, at its
+        scheduled time. Pending changes are never pruned; the audit records of pruned changes
+        stay. The removal
+        is one write with one audit record listing the ids.
+
+        Args:
+            older_than: How long finished changes are kept.
+            now: The time to compare with (the admin's clock by default).
+            actor: Who asks.
+            reason: Why.
+
+        Returns:
+            How many changes were removed.
+
+        Example:
+            >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
+            >>> FeatureFlagAdmin(InMemoryFeatureFlagStore()).prune_schedules()
+            0
+        """
+        moment = now if now is not None else self._clock.now()
+        cutoff = moment - older_than
+
+        def build(view: StoreView) -> Mutation | None:
+            old = sorted(
+                change.id
+                for change in _parse_all(view.state.schedules)
+                if change.status in _FINISHED and _finished_at(change) < cutoff
+            )
+            if not old:
+                return None
+            writes = tuple(Write("schedules", schedule_id, None) for schedule_id in old)
+            return Mutation("schedule.prune", "*", writes, None, {"removed": old}, len(old))
+
+        result: int | None = self.mutate(build, actor=actor, reason=reason)
+        return result or 0
+
     def run_due_schedules(self, *, now: datetime | None = None) -> list[ScheduledChange]:
         """Apply every pending change whose time has come, oldest first, each exactly once.
 
@@ -238,6 +393,11 @@ class ScheduleAdmin(AdminCore):
 
         Returns:
             The changes this call applied or skipped (not those another process took).
+
+        Example:
+            >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
+            >>> FeatureFlagAdmin(InMemoryFeatureFlagStore()).run_due_schedules()
+            []
         """
         moment = now if now is not None else self._clock.now()
         due = [c for c in self.list_schedules() if c.at <= moment]
@@ -254,10 +414,8 @@ class ScheduleAdmin(AdminCore):
 
     def _apply_due(self, view: StoreView, *, schedule_id: str, moment: datetime) -> Mutation | None:
         raw = view.state.schedules.get(schedule_id)
-        if raw is None:
-            return None
-        change = ScheduledChange.model_validate_json(raw)
-        if change.status != "pending":
+        change = _parse(schedule_id, raw) if raw is not None else None
+        if change is None or change.status != "pending":
             return None  # another process applied it
         flag = view.flags.get(change.flag_key)
         if flag is None or flag.archived:
@@ -287,6 +445,11 @@ class ScheduleAdmin(AdminCore):
 
         Returns:
             One entry per stale flag, sorted by key.
+
+        Example:
+            >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
+            >>> FeatureFlagAdmin(InMemoryFeatureFlagStore()).stale_flag_report()
+            []
         """
         moment = now if now is not None else self._clock.now()
         report: list[StaleFlag] = []

@@ -1,8 +1,12 @@
 """The background thread that keeps a client's snapshot current: feed, poll, reconnect.
 
-One daemon thread per client. It subscribes to the store's change feed and reloads when a
-version other than the current one is announced; every ``poll_interval`` seconds it compares the
-store's version with its own to catch lost announcements. When the store fails it keeps the last
+One daemon thread per client. It subscribes to the store's change feed and reloads when an
+announcement names another epoch or a higher version than the one it serves (older and duplicate
+announcements cost nothing); every ``poll_interval`` seconds of the injected clock it compares
+the store's ``(epoch, version)`` with its own to catch lost announcements. Reads may race (the
+thread and a manual `Synchronizer.sync_once`): each read takes a ticket first, and a read that
+returns after a later one was applied is dropped, so a late read from an old epoch never
+replaces newer data. When the store fails it keeps the last
 snapshot, logs once, and retries with exponential backoff and full jitter. It never raises into
 the host application.
 """
@@ -11,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Callable
 
 import structlog
@@ -31,9 +34,15 @@ class Synchronizer:
         store: Where flags live.
         apply: Called with each state read; returns whether it was applied.
         current: Returns the ``(epoch, version)`` the client serves.
-        clock: Measures time since the last successful contact (for staleness).
-        poll_interval: Seconds between reconciliation polls.
+        clock: Measures time since the last successful contact (for staleness) and paces the
+            reconciliation poll.
+        poll_interval: Seconds (of ``clock``) between reconciliation polls.
         backoff: Delays between reconnection attempts.
+
+    Example:
+        >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+        >>> _example_synchronizer(InMemoryFeatureFlagStore()).sync_once()
+        True
     """
 
     def __init__(
@@ -57,6 +66,8 @@ class Synchronizer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._feed: ChangeFeed | None = None
+        self._ticket = 0
+        self._applied_ticket = 0
         self.healthy = False
         self.synced_once = False
         self.last_ok = clock.monotonic()
@@ -65,7 +76,14 @@ class Synchronizer:
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
-        """Start the background thread (idempotent)."""
+        """Start the background thread (idempotent).
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> sync = _example_synchronizer(InMemoryFeatureFlagStore())
+            >>> sync.start()
+            >>> sync.stop()
+        """
         if self._thread is not None and self._thread.is_alive():
             return
         self._stop.clear()
@@ -73,18 +91,34 @@ class Synchronizer:
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the thread and close the feed."""
+        """Stop the thread and close the feed, quietly (closing is not an outage).
+
+        Args:
+            timeout: Seconds to wait for the thread to end.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> sync = _example_synchronizer(InMemoryFeatureFlagStore())
+            >>> sync.stop()
+        """
         self._stop.set()
-        feed, self._feed = self._feed, None
+        feed = self._feed
         if feed is not None:
-            _close_quietly(feed)
+            _close_quietly(feed)  # wakes the thread; it sees the stop flag and ends quietly
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
         self._thread = None
 
     def after_fork_in_child(self) -> None:
-        """Reset state inherited from the parent (locks, the dead thread, the feed) and restart."""
+        """Reset state inherited from the parent (locks, the dead thread, the feed) and restart.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> sync = _example_synchronizer(InMemoryFeatureFlagStore())
+            >>> sync.stop()
+            >>> sync.after_fork_in_child()  # stopped: stays stopped
+        """
         self._changed = threading.Condition()
         self._reload_lock = threading.RLock()
         self._feed = None  # the parent's connection: never reuse it, never close it here
@@ -93,11 +127,25 @@ class Synchronizer:
             self.start()
 
     def before_fork(self) -> None:
-        """Hold the reload lock across fork so the child never inherits it mid-reload."""
+        """Hold the reload lock across fork so the child never inherits it mid-reload.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> sync = _example_synchronizer(InMemoryFeatureFlagStore())
+            >>> sync.before_fork()
+            >>> sync.after_fork_in_parent()
+        """
         self._reload_lock.acquire()
 
     def after_fork_in_parent(self) -> None:
-        """Release the lock taken by `before_fork`."""
+        """Release the lock taken by `before_fork`.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> sync = _example_synchronizer(InMemoryFeatureFlagStore())
+            >>> sync.before_fork()
+            >>> sync.after_fork_in_parent()
+        """
         self._reload_lock.release()
 
     # ------------------------------------------------------------------ work
@@ -105,16 +153,31 @@ class Synchronizer:
     def sync_once(self) -> bool:
         """Read the store once and hand the state to the client.
 
+        The read happens outside the reload lock (a slow store never blocks another reader),
+        but a read that returns after a later read was applied is dropped, not applied.
+
         Returns:
             Whether the store answered with usable state.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> _example_synchronizer(InMemoryFeatureFlagStore()).sync_once()
+            True
         """
+        with self._reload_lock:
+            self._ticket += 1
+            ticket = self._ticket
         try:
             state = self._store.read()
             if state is None:
                 self._mark(healthy=False, cause="store_not_initialized")
                 return False
             with self._reload_lock:
-                self._apply(state)
+                if ticket < self._applied_ticket:
+                    _log.debug("feature_flags_late_read_dropped", version=state.version)
+                else:
+                    self._applied_ticket = ticket
+                    self._apply(state)
         except Exception as exc:  # noqa: BLE001 - a refresh must never raise into the host
             self._mark(healthy=False, cause=type(exc).__name__)
             return False
@@ -123,11 +186,37 @@ class Synchronizer:
         return True
 
     def is_stale(self, stale_after: float) -> bool:
-        """Whether the store has been out of reach for at least ``stale_after`` seconds."""
+        """Whether the store has been out of reach for at least ``stale_after`` seconds.
+
+        Args:
+            stale_after: Seconds of the injected clock.
+
+        Returns:
+            Whether results should carry reason ``STALE``.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> _example_synchronizer(InMemoryFeatureFlagStore()).is_stale(300)
+            False
+        """
         return not self.healthy and self._clock.monotonic() - self.last_ok >= stale_after
 
     def wait_for(self, predicate: Callable[[Synchronizer], bool], timeout: float) -> bool:
-        """Wait until ``predicate(self)`` holds after a sync attempt, or ``timeout`` passes."""
+        """Wait until ``predicate(self)`` holds after a sync attempt, or ``timeout`` passes.
+
+        Args:
+            predicate: Checked now and after every sync attempt.
+            timeout: Seconds to wait.
+
+        Returns:
+            Whether the predicate holds.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> sync = _example_synchronizer(InMemoryFeatureFlagStore())
+            >>> sync.sync_once() and sync.wait_for(lambda s: s.healthy, timeout=1.0)
+            True
+        """
         with self._changed:
             return self._changed.wait_for(lambda: predicate(self), timeout)
 
@@ -147,37 +236,58 @@ class Synchronizer:
             self._changed.notify_all()
 
     def _run(self) -> None:
-        next_poll = time.monotonic() + self._poll_interval
-        while not self._stop.is_set():
-            if self._feed is None:
-                self._feed = self._open_feed()
-                if self._feed is None or not self.sync_once():
-                    self._stop.wait(self._backoff.next())
-                    next_poll = time.monotonic() + self._poll_interval
-                    continue
-            try:
-                announced = self._feed.next(max(0.0, next_poll - time.monotonic()))
-            except Exception as exc:  # noqa: BLE001 - the feed broke; reopen it after a pause
-                feed, self._feed = self._feed, None
-                if feed is not None:
+        clock = self._clock
+        next_poll = clock.monotonic() + self._poll_interval
+        feed: ChangeFeed | None = None
+        try:
+            while not self._stop.is_set():
+                if feed is None:
+                    feed = self._open_feed()
+                    if feed is None or not self.sync_once():
+                        self._stop.wait(self._backoff.next())
+                        next_poll = clock.monotonic() + self._poll_interval
+                        continue
+                try:
+                    announced = feed.next(max(0.0, next_poll - clock.monotonic()))
+                except Exception as exc:  # noqa: BLE001 - the feed broke; reopen it after a pause
+                    self._feed = None
                     _close_quietly(feed)
-                self._mark(healthy=False, cause=type(exc).__name__)
-                self._stop.wait(self._backoff.next())
-                continue
-            if self._stop.is_set():
-                break
-            if announced is not None and announced != self._current()[1]:
-                self.sync_once()
-            if time.monotonic() >= next_poll:
-                next_poll = time.monotonic() + self._poll_interval
-                self._poll()
+                    feed = None
+                    if self._stop.is_set():
+                        break  # closed under us by stop(): not an outage
+                    self._mark(healthy=False, cause=type(exc).__name__)
+                    self._stop.wait(self._backoff.next())
+                    continue
+                if self._stop.is_set():
+                    break
+                if announced is not None and self._is_news(announced):
+                    self.sync_once()
+                if clock.monotonic() >= next_poll:
+                    next_poll = clock.monotonic() + self._poll_interval
+                    self._poll()
+        finally:
+            self._feed = None
+            if feed is not None:
+                _close_quietly(feed)
+
+    def _is_news(self, announced: tuple[str, int]) -> bool:
+        epoch, version = announced
+        current_epoch, current_version = self._current()
+        return epoch != current_epoch or version > current_version
 
     def _open_feed(self) -> ChangeFeed | None:
         try:
-            return self._store.watch()
+            feed = self._store.watch()
         except Exception as exc:  # noqa: BLE001 - logged once, retried with backoff
-            self._mark(healthy=False, cause=type(exc).__name__)
+            if not self._stop.is_set():
+                self._mark(healthy=False, cause=type(exc).__name__)
             return None
+        self._feed = feed
+        if self._stop.is_set():  # stop() ran while the feed was opening
+            self._feed = None
+            _close_quietly(feed)
+            return None
+        return feed
 
     def _poll(self) -> None:
         try:
@@ -196,3 +306,17 @@ class Synchronizer:
 def _close_quietly(feed: ChangeFeed) -> None:
     with contextlib.suppress(Exception):  # the connection is already gone
         feed.close()
+
+
+def _example_synchronizer(store: FeatureFlagStore) -> Synchronizer:
+    """Build a synchronizer that applies nothing (for the examples in this module)."""
+    from unified_health.feature_flags._config import SystemClock
+
+    return Synchronizer(
+        store,
+        apply=lambda state: True,
+        current=lambda: ("", 0),
+        clock=SystemClock(),
+        poll_interval=30.0,
+        backoff=Backoff(),
+    )

@@ -32,6 +32,8 @@ __all__ = [
     "check_rollout",
     "check_segment",
     "parse_model",
+    "prerequisite_depth",
+    "prerequisite_depths",
 ]
 
 MAX_PREREQUISITE_DEPTH = 10
@@ -277,13 +279,82 @@ def check_references(
                     )
     graph = {key: [p.key for p in other.prerequisites] for key, other in flags.items()}
     graph[flag.key] = [p.key for p in flag.prerequisites]
-    depth = prerequisite_depth(flag.key, graph)
-    if depth is None:
+    depths = prerequisite_depths(graph)
+    if depths is None:
         raise InvalidInputError("prerequisites", "prerequisites must not form a cycle")
-    if depth > MAX_PREREQUISITE_DEPTH:
+    if depths[flag.key] > MAX_PREREQUISITE_DEPTH:
         raise InvalidInputError(
             "prerequisites", f"prerequisite chains must be at most {MAX_PREREQUISITE_DEPTH} deep"
         )
+    too_deep = sorted(
+        key for key in _dependents(flag.key, graph) if depths[key] > MAX_PREREQUISITE_DEPTH
+    )
+    if too_deep:
+        raise InvalidInputError(
+            "prerequisites",
+            f"prerequisite chains must be at most {MAX_PREREQUISITE_DEPTH} deep; this change "
+            f"makes them deeper for flags: {', '.join(too_deep)}",
+        )
+
+
+def _dependents(key: str, graph: Mapping[str, list[str]]) -> set[str]:
+    """Every flag whose prerequisite chain reaches ``key`` (``key`` excluded)."""
+    reverse: dict[str, list[str]] = {}
+    for node, children in graph.items():
+        for child in children:
+            reverse.setdefault(child, []).append(node)
+    found: set[str] = set()
+    todo = [key]
+    while todo:
+        for parent in reverse.get(todo.pop(), []):
+            if parent not in found:
+                found.add(parent)
+                todo.append(parent)
+    found.discard(key)
+    return found
+
+
+def prerequisite_depths(graph: Mapping[str, list[str]]) -> dict[str, int] | None:
+    """Return the longest prerequisite chain below every flag, or ``None`` on any cycle.
+
+    One iterative depth-first pass over the whole graph (no recursion, so hostile data cannot
+    raise `RecursionError`). Keys named only as prerequisites get depth 0.
+
+    Args:
+        graph: Each flag's prerequisite keys.
+
+    Returns:
+        Depth by key (0 for a flag without prerequisites), or ``None`` when the graph has a
+        cycle.
+
+    Example:
+        >>> prerequisite_depths({"a": ["b"], "b": ["c"], "c": []})
+        {'c': 0, 'b': 1, 'a': 2}
+        >>> prerequisite_depths({"a": ["b"], "b": ["a"]}) is None
+        True
+    """
+    depth: dict[str, int] = {}
+    on_path: set[str] = set()
+    for root in graph:
+        if root in depth:
+            continue
+        stack: list[tuple[str, int]] = [(root, 0)]
+        on_path.add(root)
+        while stack:
+            node, index = stack.pop()
+            children = graph.get(node, [])
+            if index < len(children):
+                stack.append((node, index + 1))
+                child = children[index]
+                if child in on_path:
+                    return None
+                if child not in depth:
+                    on_path.add(child)
+                    stack.append((child, 0))
+                continue
+            on_path.discard(node)
+            depth[node] = 1 + max((depth[c] for c in children), default=-1)
+    return depth
 
 
 def prerequisite_depth(key: str, graph: Mapping[str, list[str]]) -> int | None:

@@ -31,9 +31,15 @@ class InMemoryFeatureFlagStore:
         self._data: dict[str, dict[str, str]] = {name: {} for name in COLLECTIONS}
         self._audit: list[str] = []
         self._audit_head = ""
+        self._audit_key = ""
 
     def read(self) -> StoreState | None:
-        """Return a consistent copy of the state, or ``None`` when not initialised."""
+        """Return a consistent copy of the state, or ``None`` when not initialised.
+
+        Example:
+            >>> InMemoryFeatureFlagStore(initialized=False).read() is None
+            True
+        """
         with self._lock:
             if self._epoch is None:
                 return None
@@ -46,20 +52,38 @@ class InMemoryFeatureFlagStore:
                 schedules=dict(self._data["schedules"]),
                 audit_head=self._audit_head,
                 audit_length=len(self._audit),
+                audit_key=self._audit_key,
             )
 
     def read_version(self) -> tuple[str, int] | None:
-        """Return ``(epoch, version)``, or ``None`` when not initialised."""
+        """Return ``(epoch, version)``, or ``None`` when not initialised.
+
+        Example:
+            >>> InMemoryFeatureFlagStore().read_version()[1]
+            0
+        """
         with self._lock:
             return None if self._epoch is None else (self._epoch, self._version)
 
     def commit(self, commit: Commit) -> int:
-        """Apply ``commit`` atomically; see `FeatureFlagStore.commit`."""
+        """Apply ``commit`` atomically; see `FeatureFlagStore.commit`.
+
+        Example:
+            >>> from unified_health.feature_flags.stores import Commit, Write
+            >>> store = InMemoryFeatureFlagStore()
+            >>> state = store.read()
+            >>> store.commit(Commit(state.epoch, state.version, (Write("flags", "f", "{}"),)))
+            1
+        """
         with self._lock:
             if commit.initialize:
                 if self._epoch is not None:
                     raise ConflictError("the store is already initialised")
+                if commit.audit_base is not None and commit.audit_base != len(self._audit):
+                    raise ConflictError("the audit log moved while the store was initialised")
+                self._data = {name: {} for name in COLLECTIONS}
                 self._epoch, self._version = commit.new_epoch or uuid.uuid4().hex, 0
+                self._audit_key = ""
             elif self._epoch is None:
                 raise StoreUnavailableError("the store holds no flag data (not initialised)")
             elif (commit.base_epoch, commit.base_version) != (self._epoch, self._version):
@@ -76,21 +100,38 @@ class InMemoryFeatureFlagStore:
             if commit.audit_record is not None:
                 self._audit.append(commit.audit_record)
                 self._audit_head = commit.audit_hash
+            if not self._audit_key and commit.audit_key:
+                self._audit_key = commit.audit_key
             self._version += 1
             self._lock.notify_all()
             return self._version
 
     def audit_records(self) -> list[str]:
-        """Return every audit record, oldest first."""
+        """Return every audit record, oldest first.
+
+        Example:
+            >>> InMemoryFeatureFlagStore().audit_records()
+            []
+        """
         with self._lock:
             return list(self._audit)
 
     def watch(self) -> _MemoryFeed:
-        """Open a feed that wakes when a commit lands."""
+        """Open a feed that wakes when a commit lands.
+
+        Example:
+            >>> feed = InMemoryFeatureFlagStore().watch()
+            >>> feed.next(0.0) is None
+            True
+        """
         return _MemoryFeed(self)
 
-    def wipe(self) -> None:
+    def wipe(self, *, keep_audit: bool = False) -> None:
         """Forget everything, as a flushed Redis would (for outage tests).
+
+        Args:
+            keep_audit: Keep the audit log (and its recorded head), as when only the flag data
+                was lost; a later `FeatureFlagAdmin.initialize` then chains onto it.
 
         Example:
             >>> store = InMemoryFeatureFlagStore()
@@ -102,32 +143,40 @@ class InMemoryFeatureFlagStore:
             self._epoch = None
             self._version = 0
             self._data = {name: {} for name in COLLECTIONS}
+            self._audit_key = ""
+            if not keep_audit:
+                self._audit = []
+                self._audit_head = ""
             self._lock.notify_all()
 
     def close(self) -> None:
-        """Nothing to release."""
+        """Nothing to release.
 
-    def _wait_past(self, seen: int, timeout: float, closed: threading.Event) -> int | None:
-        with self._lock:
-            if self._version == seen and not closed.is_set():
-                self._lock.wait(timeout)
-            if closed.is_set() or self._version == seen:
-                return None
-            return self._version
+        Example:
+            >>> InMemoryFeatureFlagStore().close()
+        """
+
+    def _announced(self) -> tuple[str, int] | None:
+        return None if self._epoch is None else (self._epoch, self._version)
 
 
 class _MemoryFeed:
     def __init__(self, store: InMemoryFeatureFlagStore) -> None:
         self._store = store
-        found = store.read_version()
-        self._seen = found[1] if found else 0
+        with store._lock:
+            self._seen = store._announced()
         self._closed = threading.Event()
 
-    def next(self, timeout: float) -> int | None:
-        version = self._store._wait_past(self._seen, timeout, self._closed)
-        if version is not None:
-            self._seen = version
-        return version
+    def next(self, timeout: float) -> tuple[str, int] | None:
+        store = self._store
+        with store._lock:
+            if store._announced() == self._seen and not self._closed.is_set():
+                store._lock.wait(timeout)
+            current = store._announced()
+            if self._closed.is_set() or current == self._seen:
+                return None
+            self._seen = current
+            return current
 
     def close(self) -> None:
         self._closed.set()

@@ -1,9 +1,10 @@
 """The storage Protocol every flag store implements, and the plain values it exchanges.
 
 A store keeps four collections of JSON documents (``flags``, ``segments``, ``settings``,
-``schedules``), a version counter, an epoch (a random id drawn when the keyspace is initialised)
-and an append-only audit log. Stores never parse documents: a corrupt document is the evaluator's
-problem and affects only that flag.
+``schedules``), a version counter, an epoch (a random id drawn when the keyspace is initialised),
+an append-only audit log with its recorded head hash and length, and the keyspace's audit key
+(the secret that keys the hashes audit records hold instead of context keys). Stores never
+parse documents: a corrupt document is the evaluator's problem and affects only that flag.
 
 Writes are compare-and-set on the whole store: `FeatureFlagStore.commit` applies every write,
 bumps the version, appends the audit record and announces the change in one atomic step, or does
@@ -34,6 +35,10 @@ COLLECTIONS: tuple[Collection, ...] = ("flags", "segments", "settings", "schedul
 class StoreState:
     """Everything a store holds except the audit log, read atomically.
 
+    ``audit_head`` and ``audit_length`` are the hash of the last audit record and the number of
+    records, as recorded by the last commit (the verifier compares the log with them).
+    ``audit_key`` is empty until the first commit that asks for one.
+
     Example:
         >>> StoreState(version=3, epoch="e1").flags
         {}
@@ -47,6 +52,7 @@ class StoreState:
     schedules: Mapping[str, str] = field(default_factory=dict)
     audit_head: str = ""
     audit_length: int = 0
+    audit_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +80,14 @@ class Commit:
         audit_record: The audit record as one JSON line, or ``None`` for none.
         audit_hash: The record's hash, which becomes the new audit head.
         initialize: Create the keyspace with a fresh ``new_epoch`` instead of requiring one.
+            Allowed when the store holds no data or only an incomplete keyspace (wiped or
+            half-written); the documents of the incomplete keyspace are replaced, its audit log
+            is kept and the record is appended to it.
         new_epoch: The epoch to create when ``initialize`` is true.
+        audit_base: With ``initialize``: the audit log length the record chains onto; the
+            commit is a conflict when the log has another length. ``None`` skips the check.
+        audit_key: A fresh audit key the store records when it holds none yet (ignored when
+            it has one: the version check guarantees it was read with the state).
 
     Example:
         >>> Commit(base_epoch="e1", base_version=3, writes=()).initialize
@@ -88,6 +101,8 @@ class Commit:
     audit_hash: str = ""
     initialize: bool = False
     new_epoch: str = ""
+    audit_base: int | None = None
+    audit_key: str = ""
 
 
 @runtime_checkable
@@ -102,14 +117,14 @@ class ChangeFeed(Protocol):
         >>> feed.close()
     """
 
-    def next(self, timeout: float) -> int | None:
-        """Wait up to ``timeout`` seconds for an announced version.
+    def next(self, timeout: float) -> tuple[str, int] | None:
+        """Wait up to ``timeout`` seconds for an announcement.
 
         Args:
             timeout: Seconds to wait.
 
         Returns:
-            The announced version, or ``None`` when nothing arrived in time.
+            The announced ``(epoch, version)``, or ``None`` when nothing arrived in time.
 
         Raises:
             StoreUnavailableError: The subscription broke; open a new one.

@@ -2,7 +2,8 @@
 
 Keys (``{uh:ff}`` is the default prefix in a hash tag, so every key sits in one cluster slot)::
 
-    {uh:ff}:v1:meta        HASH  version, epoch, audit_head, audit_length, count:<collection>
+    {uh:ff}:v1:meta        HASH  version, epoch, audit_head, audit_length, audit_key,
+                                count:<collection>
     {uh:ff}:v1:flags       HASH  flag key -> JSON document
     {uh:ff}:v1:segments    HASH  segment key -> JSON document
     {uh:ff}:v1:settings    HASH  setting name -> JSON value (e.g. kill_switch)
@@ -10,11 +11,14 @@ Keys (``{uh:ff}`` is the default prefix in a hash tag, so every key sits in one 
     {uh:ff}:v1:audit       LIST  audit records, oldest first (append-only)
     {uh:ff}:v1:changes     pub/sub channel; messages are "<epoch>:<version>"
 
-A commit is one Lua script: it checks the base version, writes the documents, appends the audit
-record, bumps the version, records each collection's size and publishes, all or nothing. A read is
-one Lua script too, so it is consistent; if the meta hash is missing (a wiped keyspace) or a
-collection's size disagrees with the recorded count (a half-written or half-deleted keyspace),
-`read` returns ``None`` and clients keep what they have.
+A commit is one Lua script: it checks every key's type, the epoch, the base version and its
+arguments first, then writes the documents, appends the audit record, bumps the version, records
+which collections are non-empty and publishes; nothing after the first write can fail, so it is
+all or nothing. A read is one Lua script too, so it is consistent; if the meta hash is missing or
+unreadable (a wiped keyspace), a collection the last commit recorded as non-empty is gone (a
+half-deleted keyspace) or a key holds another Redis type, `read` returns ``None``, clients keep
+what they have and `FeatureFlagAdmin.initialize` may restore the keyspace. A foreign or corrupt
+field inside a collection is just a bad document: it affects only itself.
 """
 
 from __future__ import annotations
@@ -30,29 +34,96 @@ __all__ = ["RedisClientProtocol", "RedisFeatureFlagStore"]
 
 _log = structlog.get_logger("unified_health.feature_flags")
 
-_READ = """
-local meta = redis.call('HGETALL', KEYS[1])
-if #meta == 0 then return {} end
-return {meta, redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3]),
-        redis.call('HGETALL', KEYS[4]), redis.call('HGETALL', KEYS[5])}
+# Both scripts judge completeness the same way: the meta hash must hold a numeric version and an
+# epoch, and a collection the last commit recorded as non-empty must still exist. Extra or missing
+# fields inside a collection are not a wipe: they are documents, and a bad one affects only itself.
+_COMPLETE = """
+local function complete(meta_key, collection_keys)
+  local m = redis.call('HMGET', meta_key, 'version', 'epoch',
+    'count:flags', 'count:segments', 'count:settings', 'count:schedules')
+  if not m[1] or not m[2] or not tonumber(m[1]) then return false end
+  for i = 1, 4 do
+    if (tonumber(m[2 + i]) or 0) > 0 and redis.call('EXISTS', collection_keys[i]) == 0 then
+      return false
+    end
+  end
+  return true
+end
+local function type_of(key) return redis.call('TYPE', key)['ok'] end
 """
 
-_COMMIT = """
-local cur = redis.call('HGET', KEYS[1], 'version')
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if ARGV[1] == 'init' then
-  if cur then return {'exists', cur} end
-  epoch = ARGV[4]
-  cur = '0'
-  redis.call('HSET', KEYS[1], 'version', '0', 'epoch', epoch, 'audit_head', '', 'audit_length', '0')
+_READ = (
+    _COMPLETE
+    + """
+for i = 1, 5 do
+  local t = type_of(KEYS[i])
+  if t ~= 'none' and t ~= 'hash' then return {'wrongtype', tostring(i)} end
+end
+if not complete(KEYS[1], {KEYS[2], KEYS[3], KEYS[4], KEYS[5]}) then return {} end
+return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]),
+        redis.call('HGETALL', KEYS[3]), redis.call('HGETALL', KEYS[4]),
+        redis.call('HGETALL', KEYS[5])}
+"""
+)
+
+# Redis does not roll a script back when a command fails part-way, so the script first checks
+# everything that could make a command fail (key types, the version and epoch, its arguments) and
+# only then writes, with commands that cannot fail on keys of the checked types.
+_COMMIT = (
+    _COMPLETE
+    + """
+local collections = {KEYS[2], KEYS[3], KEYS[4], KEYS[5]}
+local init = ARGV[1] == 'init'
+-- 1. validate: nothing is written above the line marked 2.
+local t = type_of(KEYS[6])
+if t ~= 'none' and t ~= 'list' then return {'wrongtype', '6'} end
+if not init then
+  for i = 1, 5 do
+    t = type_of(KEYS[i])
+    if t ~= 'none' and t ~= 'hash' then return {'wrongtype', tostring(i)} end
+  end
+end
+local meta_ok = type_of(KEYS[1]) == 'hash'
+local cur, epoch, head = false, false, ''
+if meta_ok then
+  cur = redis.call('HGET', KEYS[1], 'version')
+  epoch = redis.call('HGET', KEYS[1], 'epoch')
+  head = redis.call('HGET', KEYS[1], 'audit_head') or ''
+end
+local audit_length
+if init then
+  if meta_ok and complete(KEYS[1], collections) then return {'exists', cur} end
+  audit_length = redis.call('LLEN', KEYS[6])
+  if ARGV[9] ~= '' and tonumber(ARGV[9]) ~= audit_length then
+    return {'audit_moved', tostring(audit_length)}
+  end
 else
   if not cur then return {'uninitialized', ''} end
+  if not complete(KEYS[1], collections) then return {'incomplete', ''} end
   if epoch ~= ARGV[2] or cur ~= ARGV[3] then return {'moved', cur} end
+  audit_length = tonumber(redis.call('HGET', KEYS[1], 'audit_length')) or 0
 end
 local n = tonumber(ARGV[8])
+if not n then return {'badargs', '8'} end
 for i = 0, n - 1 do
-  local base = 9 + i * 4
-  local key = KEYS[2 + tonumber(ARGV[base])]
+  local base = 11 + i * 4
+  local index = tonumber(ARGV[base])
+  if not index or index < 0 or index > 3 or ARGV[base + 1] == nil
+      or (ARGV[base + 2] ~= 'set' and ARGV[base + 2] ~= 'del') or ARGV[base + 3] == nil then
+    return {'badargs', tostring(base)}
+  end
+end
+-- 2. write: HSET/HDEL/DEL/RPUSH/PUBLISH on keys of the checked types cannot fail.
+if init then
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+  epoch = ARGV[4]
+  cur = '0'
+  redis.call('HSET', KEYS[1], 'version', '0', 'epoch', epoch, 'audit_head', head,
+    'audit_length', tostring(audit_length))
+end
+for i = 0, n - 1 do
+  local base = 11 + i * 4
+  local key = collections[1 + tonumber(ARGV[base])]
   if ARGV[base + 2] == 'set' then
     redis.call('HSET', key, ARGV[base + 1], ARGV[base + 3])
   else
@@ -61,7 +132,10 @@ for i = 0, n - 1 do
 end
 if ARGV[6] ~= '' then
   redis.call('RPUSH', KEYS[6], ARGV[6])
-  redis.call('HSET', KEYS[1], 'audit_head', ARGV[7], 'audit_length', redis.call('LLEN', KEYS[6]))
+  redis.call('HSET', KEYS[1], 'audit_head', ARGV[7], 'audit_length', tostring(audit_length + 1))
+end
+if ARGV[10] ~= '' then
+  redis.call('HSETNX', KEYS[1], 'audit_key', ARGV[10])
 end
 local new = tostring(tonumber(cur) + 1)
 redis.call('HSET', KEYS[1], 'version', new,
@@ -70,6 +144,7 @@ redis.call('HSET', KEYS[1], 'version', new,
 redis.call('PUBLISH', ARGV[5], epoch .. ':' .. new)
 return {'ok', new}
 """
+)
 
 
 class RedisClientProtocol(Protocol):
@@ -172,12 +247,26 @@ class RedisFeatureFlagStore:
         return StoreUnavailableError(f"redis call failed ({type(exc).__name__})")
 
     def read(self) -> StoreState | None:
-        """Read everything in one script; ``None`` when wiped, never written, or incomplete."""
+        """Read everything in one script; ``None`` when wiped, never written, or incomplete.
+
+        The keyspace is incomplete when the meta hash is missing or unreadable, when a
+        collection the last commit recorded as non-empty is missing, or when a key holds
+        another Redis type. Extra or missing fields inside a collection are documents like any
+        other: a foreign or corrupt one affects only itself.
+
+        Example:
+            >>> import redis
+            >>> store = RedisFeatureFlagStore(redis.Redis(), prefix="doc:ff")
+            >>> store.read()  # doctest: +SKIP
+        """
         try:
             reply = self._read(keys=self.keys.read_keys)
         except self._errors as exc:
             raise self._unavailable(exc) from exc
         if not reply:
+            return None
+        if len(reply) == 2:  # {'wrongtype', index}
+            _log.warning("feature_flags_store_incomplete", part=f"key_type_{_text(reply[1])}")
             return None
         meta = _pairs(reply[0])
         collections = {
@@ -186,15 +275,10 @@ class RedisFeatureFlagStore:
         try:
             version = int(meta["version"])
             epoch = meta["epoch"]
-            counts = {name: int(meta.get(f"count:{name}", "0")) for name in COLLECTIONS}
             audit_length = int(meta.get("audit_length", "0"))
         except (KeyError, ValueError):
             _log.warning("feature_flags_store_incomplete", part="meta")
             return None
-        for name in COLLECTIONS:
-            if len(collections[name]) != counts[name]:
-                _log.warning("feature_flags_store_incomplete", part=name)
-                return None
         return StoreState(
             version=version,
             epoch=epoch,
@@ -204,20 +288,42 @@ class RedisFeatureFlagStore:
             schedules=collections["schedules"],
             audit_head=meta.get("audit_head", ""),
             audit_length=audit_length,
+            audit_key=meta.get("audit_key", ""),
         )
 
     def read_version(self) -> tuple[str, int] | None:
-        """HMGET of epoch and version; ``None`` when the keyspace is not initialised."""
+        """HMGET of epoch and version; ``None`` when the keyspace is not initialised.
+
+        Example:
+            >>> import redis
+            >>> store = RedisFeatureFlagStore(redis.Redis(), prefix="doc:ff")
+            >>> store.read_version()  # doctest: +SKIP
+        """
         try:
             epoch, version = self._redis.hmget(self.keys.meta, ["epoch", "version"])
         except self._errors as exc:
             raise self._unavailable(exc) from exc
         if epoch is None or version is None:
             return None
-        return _text(epoch), int(_text(version))
+        try:
+            return _text(epoch), int(_text(version))
+        except ValueError:
+            return None
 
     def commit(self, commit: Commit) -> int:
-        """Run the commit script; see `FeatureFlagStore.commit`."""
+        """Run the commit script; see `FeatureFlagStore.commit`.
+
+        The script checks every key's type, the epoch, the version and its own arguments
+        before its first write, and nothing after that write can fail, so a commit is applied
+        whole or not at all.
+
+        Example:
+            >>> import redis
+            >>> from unified_health.feature_flags.stores import Commit, Write
+            >>> store = RedisFeatureFlagStore(redis.Redis(), prefix="doc:ff")
+            >>> state = store.read()  # doctest: +SKIP
+            >>> store.commit(Commit(state.epoch, state.version, ()))  # doctest: +SKIP
+        """
         args: list[str | int] = [
             "init" if commit.initialize else "commit",
             commit.base_epoch,
@@ -227,6 +333,8 @@ class RedisFeatureFlagStore:
             commit.audit_record or "",
             commit.audit_hash,
             len(commit.writes),
+            "" if commit.audit_base is None else str(commit.audit_base),
+            commit.audit_key,
         ]
         for write in commit.writes:
             args.extend(
@@ -245,19 +353,47 @@ class RedisFeatureFlagStore:
             return int(detail)
         if status == "uninitialized":
             raise StoreUnavailableError("the store holds no flag data (wiped or not initialised)")
+        if status == "incomplete":
+            raise StoreUnavailableError(
+                "the store holds an incomplete keyspace (wiped or half-written): restore it "
+                "with initialize()"
+            )
+        if status == "wrongtype":
+            name = self.keys.all[int(detail) - 1]
+            raise StoreUnavailableError(
+                f"the key {name!r} holds another Redis type; nothing written"
+            )
         if status == "exists":
             raise ConflictError("the store is already initialised")
+        if status == "audit_moved":
+            raise ConflictError("the audit log moved while the store was initialised")
+        if status == "badargs":
+            raise StoreUnavailableError("the commit script rejected its arguments; nothing written")
         raise ConflictError(f"the store is at version {detail}, the write expected another")
 
     def audit_records(self) -> list[str]:
-        """LRANGE of the audit list."""
+        """LRANGE of the audit list.
+
+        Example:
+            >>> import redis
+            >>> store = RedisFeatureFlagStore(redis.Redis(), prefix="doc:ff")
+            >>> store.audit_records()  # doctest: +SKIP
+            []
+        """
         try:
             return [_text(item) for item in self._redis.lrange(self.keys.audit, 0, -1)]
         except self._errors as exc:
             raise self._unavailable(exc) from exc
 
     def watch(self) -> _RedisFeed:
-        """Subscribe to the change channel on a dedicated connection."""
+        """Subscribe to the change channel on a dedicated connection.
+
+        Example:
+            >>> import redis
+            >>> store = RedisFeatureFlagStore(redis.Redis(), prefix="doc:ff")
+            >>> feed = store.watch()  # doctest: +SKIP
+            >>> feed.close()  # doctest: +SKIP
+        """
         try:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             pubsub.subscribe(self.keys.channel)
@@ -266,7 +402,11 @@ class RedisFeatureFlagStore:
         return _RedisFeed(pubsub, self._errors)
 
     def close(self) -> None:
-        """Close the Redis client when the store created it (`from_url`)."""
+        """Close the Redis client when the store created it (`from_url`).
+
+        Example:
+            >>> RedisFeatureFlagStore.from_url("redis://127.0.0.1:6379/0").close()
+        """
         if self._owns_client:
             self._redis.close()
 
@@ -292,16 +432,17 @@ class _RedisFeed:
         # ValueError: redis-py may read from a socket that was closed under it.
         self._errors: tuple[type[BaseException], ...] = (*errors, ValueError)
 
-    def next(self, timeout: float) -> int | None:
+    def next(self, timeout: float) -> tuple[str, int] | None:
         try:
             message = self._pubsub.get_message(timeout=timeout)
         except self._errors as exc:
             raise StoreUnavailableError(f"subscription lost ({type(exc).__name__})") from exc
         if not message or message.get("type") != "message":
             return None
+        epoch, _, version = _text(message["data"]).rpartition(":")
         try:
-            return int(_text(message["data"]).rsplit(":", 1)[1])
-        except (IndexError, ValueError):
+            return (epoch, int(version)) if epoch else None
+        except ValueError:
             return None
 
     def close(self) -> None:
