@@ -16,6 +16,7 @@ from typing import Any, Self
 
 import structlog
 
+from unified_health.feature_flags._client_state import ClientState
 from unified_health.feature_flags._client_support import (
     Bootstrap,
     ReportingSynchronizer,
@@ -43,15 +44,13 @@ from unified_health.feature_flags._models import (
 from unified_health.feature_flags._snapshot import (
     Snapshot,
     build_snapshot,
-    changed_keys,
     empty_snapshot,
     error_for,
-    export_state,
     stale_twin,
     state_from_document,
 )
 from unified_health.feature_flags.stores._memory import InMemoryFeatureFlagStore
-from unified_health.feature_flags.stores._protocol import FeatureFlagStore, StoreState
+from unified_health.feature_flags.stores._protocol import FeatureFlagStore
 
 __all__ = ["FeatureFlagClient"]
 
@@ -60,7 +59,7 @@ _EMPTY: dict[str, Any] = {}
 _MAX_WARNED = 1000
 
 
-class FeatureFlagClient:
+class FeatureFlagClient(ClientState):
     """Evaluate feature flags locally, in about a microsecond, from a store kept in sync.
 
     Args:
@@ -348,169 +347,6 @@ class FeatureFlagClient:
             return
         self._warned.add(marker)
         _log.warning("feature_flag_default_served", flag_key=key, error_code=code.value)
-
-    # ------------------------------------------------------------------ snapshots
-
-    def _apply(self, state: StoreState) -> bool:
-        current = self._snapshot
-        if (
-            current.source == "store"
-            and state.epoch == current.epoch
-            and state.version <= current.version
-        ):
-            self._ready.set()
-            return False
-        if current.source == "store" and state.epoch != current.epoch:
-            _log.info("feature_flags_store_epoch_changed", version=state.version)
-        self._install(build_snapshot(state, source="store", previous=current), notify=True)
-        self._ready.set()
-        return True
-
-    def _install(self, snapshot: Snapshot, *, notify: bool) -> None:
-        previous = self._snapshot
-        version = snapshot.version
-        if version <= self._snapshot_version and previous.source != "empty":
-            version = self._snapshot_version + 1
-        self._snapshot_version = max(version, self._snapshot_version)
-        self._snapshot = snapshot
-        changed = changed_keys(previous, snapshot)
-        _log.debug("feature_flags_snapshot_applied", version=snapshot.version, changed=len(changed))
-        if not notify or not changed:
-            return
-        event = FlagChangeEvent(changed_keys=changed, version=self._snapshot_version)
-        for listener in list(self._listeners):
-            try:
-                listener(event)
-            except Exception as exc:  # noqa: BLE001 - a listener must not break propagation
-                _log.warning("feature_flags_listener_failed", error=type(exc).__name__)
-
-    @property
-    def status(self) -> ClientStatus:
-        """``NOT_READY`` (no flag data), ``READY``, or ``STALE`` (store out of reach too long).
-
-        Example:
-            >>> FeatureFlagClient(background=False).status
-            <ClientStatus.READY: 'READY'>
-        """
-        if self._snapshot.source == "empty":
-            return ClientStatus.NOT_READY
-        if self._sync.is_stale(self._stale_after):
-            return ClientStatus.STALE
-        return ClientStatus.READY
-
-    def add_status_listener(self, callback: Callable[[ClientStatus], None]) -> Callable[[], None]:
-        """Call ``callback`` with the new `status` each time it changes.
-
-        The synchronisation checks the status after every attempt to reach the store (on the
-        sync thread, or on the thread calling `refresh`), so ``STALE`` is reported at the first
-        failed attempt after ``stale_after`` seconds out of reach (attempts are at most
-        ``reconnect_max_delay`` apart) and ``READY`` as soon as the store answers again, whether
-        or not anything evaluates a flag.
-
-        Args:
-            callback: Receives a `ClientStatus`; exceptions are logged and ignored.
-
-        Returns:
-            A function that unsubscribes.
-
-        Example:
-            >>> client = FeatureFlagClient(background=False)
-            >>> seen = []
-            >>> unsubscribe = client.add_status_listener(seen.append)
-            >>> unsubscribe()
-        """
-        self._status_listeners.append(callback)
-
-        def unsubscribe() -> None:
-            if callback in self._status_listeners:
-                self._status_listeners.remove(callback)
-
-        return unsubscribe
-
-    def _check_status(self) -> None:
-        with self._status_lock:
-            status = self.status
-            if status is self._last_status:
-                return
-            self._last_status = status
-            _log.info("feature_flags_status_changed", status=status.value)
-            for listener in list(self._status_listeners):
-                try:
-                    listener(status)
-                except Exception as exc:  # noqa: BLE001 - a listener must not break the sync
-                    _log.warning("feature_flags_listener_failed", error=type(exc).__name__)
-
-    @property
-    def snapshot_version(self) -> int:
-        """A number that grows with every change this client applies.
-
-        It is local to this process (another worker may count differently), so it suits
-        in-process caches; the OFREP bulk endpoint's ETag hashes the response body instead.
-
-        Example:
-            >>> FeatureFlagClient().snapshot_version
-            0
-        """
-        return self._snapshot_version
-
-    def ready(self) -> bool:
-        """Whether flag data from the store has been loaded at least once.
-
-        Example:
-            >>> FeatureFlagClient().ready()
-            True
-        """
-        return self._ready.is_set()
-
-    def wait_ready(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds for the first load from the store.
-
-        Args:
-            timeout: Seconds to wait.
-
-        Returns:
-            Whether the client is ready.
-        """
-        return self._ready.wait(timeout)
-
-    def refresh(self) -> bool:
-        """Read the store now, on this thread, and apply what changed.
-
-        Returns:
-            Whether the store answered with usable state.
-        """
-        return self._sync.sync_once()
-
-    def export_snapshot(self) -> str:
-        """Return the current data as a bootstrap document (JSON) for ``bootstrap=``.
-
-        Example:
-            >>> '"format":"uh-feature-flags/v1"' in FeatureFlagClient().export_snapshot()
-            True
-        """
-        return export_state(self._snapshot.state)
-
-    def add_listener(self, callback: Callable[[FlagChangeEvent], None]) -> Callable[[], None]:
-        """Call ``callback`` (on the sync thread) after each applied change.
-
-        Args:
-            callback: Receives a `FlagChangeEvent`; exceptions are logged and ignored.
-
-        Returns:
-            A function that unsubscribes.
-
-        Example:
-            >>> client = FeatureFlagClient()
-            >>> unsubscribe = client.add_listener(lambda event: None)
-            >>> unsubscribe()
-        """
-        self._listeners.append(callback)
-
-        def unsubscribe() -> None:
-            if callback in self._listeners:
-                self._listeners.remove(callback)
-
-        return unsubscribe
 
     # ------------------------------------------------------------------ lifecycle
 
