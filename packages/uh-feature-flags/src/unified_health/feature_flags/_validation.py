@@ -60,6 +60,11 @@ def parse_model(model: type[M], data: Any) -> M:
 
     Raises:
         InvalidInputError: Naming the first offending field and the rule it broke.
+
+    Example:
+        >>> from unified_health.feature_flags import Flag
+        >>> parse_model(Flag, '{"key": "beta"}').key
+        'beta'
     """
     try:
         if isinstance(data, str | bytes):
@@ -101,6 +106,10 @@ def check_condition(condition: Condition) -> None:
 
     Raises:
         InvalidInputError: When a value does not suit the operator.
+
+    Example:
+        >>> from unified_health.feature_flags import Condition
+        >>> check_condition(Condition(attribute="plan", operator="in", values=["pro"]))
     """
     op = condition.operator.value
     values = condition.values
@@ -143,6 +152,10 @@ def check_rollout(rollout: Rollout) -> None:
 
     Raises:
         InvalidInputError: When a percentage or weight is malformed.
+
+    Example:
+        >>> from unified_health.feature_flags import Rollout
+        >>> check_rollout(Rollout(percentage=12.5))
     """
     if _units(rollout.percentage) is None:
         raise InvalidInputError("percentage", "must have at most three decimals")
@@ -176,6 +189,10 @@ def check_flag(flag: Flag) -> None:
 
     Raises:
         InvalidInputError: Naming the first offending field.
+
+    Example:
+        >>> from unified_health.feature_flags import Flag
+        >>> check_flag(Flag(key="beta"))
     """
     test, rule = _KIND_CHECKS[flag.kind]
     for name, value in flag.variants.items():
@@ -233,6 +250,10 @@ def check_segment(segment: Segment) -> None:
 
     Raises:
         InvalidInputError: Naming the first offending field.
+
+    Example:
+        >>> from unified_health.feature_flags import Segment
+        >>> check_segment(Segment(key="staff"))
     """
     for r_index, rule_ in enumerate(segment.rules):
         for c_index, condition in enumerate(rule_.conditions):
@@ -255,6 +276,11 @@ def check_references(
 
     Raises:
         InvalidInputError: Naming the offending field.
+
+    Example:
+        >>> from unified_health.feature_flags import Flag, Prerequisite
+        >>> a, b = Flag(key="a"), Flag(key="b", prerequisites=[Prerequisite(key="a")])
+        >>> check_references(b, {"a": a, "b": b}, {})
     """
     for p_index, prerequisite in enumerate(flag.prerequisites):
         target = flags.get(prerequisite.key)
@@ -368,6 +394,10 @@ def prerequisite_depth(key: str, graph: Mapping[str, list[str]]) -> int | None:
 
     Returns:
         0 for a flag without prerequisites, or ``None`` when a cycle is reachable.
+
+    Example:
+        >>> prerequisite_depth("a", {"a": ["b"], "b": []})
+        1
     """
     depth: dict[str, int] = {}
     on_path: set[str] = set()

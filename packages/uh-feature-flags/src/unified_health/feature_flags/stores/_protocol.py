@@ -128,11 +128,21 @@ class ChangeFeed(Protocol):
 
         Raises:
             StoreUnavailableError: The subscription broke; open a new one.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> InMemoryFeatureFlagStore().watch().next(0.0) is None
+            True
         """
         ...
 
     def close(self) -> None:
-        """Stop the subscription and release its connection."""
+        """Stop the subscription and release its connection.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> InMemoryFeatureFlagStore().watch().close()
+        """
         ...
 
 
@@ -155,6 +165,12 @@ class FeatureFlagStore(Protocol):
 
         Raises:
             StoreUnavailableError: The store could not be reached.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> store = InMemoryFeatureFlagStore()
+            >>> store.read().version
+            0
         """
         ...
 
@@ -163,6 +179,12 @@ class FeatureFlagStore(Protocol):
 
         Raises:
             StoreUnavailableError: The store could not be reached.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> store = InMemoryFeatureFlagStore()
+            >>> store.read_version()[1]
+            0
         """
         ...
 
@@ -179,6 +201,13 @@ class FeatureFlagStore(Protocol):
             ConflictError: The store moved past ``base_version`` (or already exists when
                 initialising); nothing was written.
             StoreUnavailableError: The store could not be reached, or is not initialised.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> store = InMemoryFeatureFlagStore()
+            >>> state = store.read()
+            >>> store.commit(Commit(state.epoch, state.version, (Write("flags", "f", "{}"),)))
+            1
         """
         ...
 
@@ -187,6 +216,12 @@ class FeatureFlagStore(Protocol):
 
         Raises:
             StoreUnavailableError: The store could not be reached.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> store = InMemoryFeatureFlagStore()
+            >>> store.audit_records()
+            []
         """
         ...
 
@@ -195,9 +230,20 @@ class FeatureFlagStore(Protocol):
 
         Raises:
             StoreUnavailableError: The store could not be reached.
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> store = InMemoryFeatureFlagStore()
+            >>> store.watch().close()
         """
         ...
 
     def close(self) -> None:
-        """Release what the store opened itself (never a client the caller passed in)."""
+        """Release what the store opened itself (never a client the caller passed in).
+
+        Example:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> store = InMemoryFeatureFlagStore()
+            >>> store.close()
+        """
         ...

@@ -156,23 +156,53 @@ class RedisClientProtocol(Protocol):
     """
 
     def register_script(self, script: str, /) -> Any:
-        """Return a callable script (``keys=``, ``args=``) run with EVALSHA."""
+        """Return a callable script (``keys=``, ``args=``) run with EVALSHA.
+
+        Example:
+            >>> import redis
+            >>> client: RedisClientProtocol = redis.Redis()
+            >>> _ = client.register_script("return 1")()  # doctest: +SKIP
+        """
         ...
 
     def hmget(self, name: str, keys: list[str], /) -> Any:
-        """HMGET."""
+        """HMGET.
+
+        Example:
+            >>> import redis
+            >>> client: RedisClientProtocol = redis.Redis()
+            >>> _ = client.hmget("{uh:ff}:v1:meta", ["version"])  # doctest: +SKIP
+        """
         ...
 
     def lrange(self, name: str, start: int, end: int, /) -> Any:
-        """LRANGE."""
+        """LRANGE.
+
+        Example:
+            >>> import redis
+            >>> client: RedisClientProtocol = redis.Redis()
+            >>> _ = client.lrange("{uh:ff}:v1:audit", 0, -1)  # doctest: +SKIP
+        """
         ...
 
     def pubsub(self, **kwargs: Any) -> Any:
-        """Return a PubSub object."""
+        """Return a PubSub object.
+
+        Example:
+            >>> import redis
+            >>> client: RedisClientProtocol = redis.Redis()
+            >>> _ = client.pubsub()  # doctest: +SKIP
+        """
         ...
 
     def close(self) -> None:
-        """Close the client's connections."""
+        """Close the client's connections.
+
+        Example:
+            >>> import redis
+            >>> client: RedisClientProtocol = redis.Redis()
+            >>> _ = client.close()  # doctest: +SKIP
+        """
         ...
 
 
