@@ -52,7 +52,7 @@ class StoreState:
     schedules: Mapping[str, str] = field(default_factory=dict)
     audit_head: str = ""
     audit_length: int = 0
-    audit_key: str = ""
+    audit_key: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +102,7 @@ class Commit:
     initialize: bool = False
     new_epoch: str = ""
     audit_base: int | None = None
-    audit_key: str = ""
+    audit_key: str = field(default="", repr=False)
 
 
 @runtime_checkable
