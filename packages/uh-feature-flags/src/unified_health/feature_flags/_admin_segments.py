@@ -9,7 +9,6 @@ from unified_health.feature_flags._audit import raw_digest
 from unified_health.feature_flags._errors import ConflictError, InvalidInputError, NotFoundError
 from unified_health.feature_flags._models import Segment
 from unified_health.feature_flags._mutation import (
-    SEGMENT_OPS,
     AdminCore,
     Mutation,
     StoreView,
@@ -18,6 +17,7 @@ from unified_health.feature_flags._mutation import (
     dump,
     raw_version,
 )
+from unified_health.feature_flags._operators import SEGMENT_OPERATORS
 from unified_health.feature_flags._validation import parse_model
 from unified_health.feature_flags.stores._protocol import Write
 
@@ -276,7 +276,7 @@ class SegmentAdmin(AdminCore):
             flag.key
             for flag in view.live_flags().values()
             if any(
-                c.operator.value in SEGMENT_OPS and key in c.values
+                c.operator.value in SEGMENT_OPERATORS and key in c.values
                 for rule in flag.rules
                 for c in rule.conditions
             )

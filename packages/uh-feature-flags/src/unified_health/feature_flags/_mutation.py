@@ -36,7 +36,6 @@ from unified_health.feature_flags.stores._protocol import (
 )
 
 __all__ = [
-    "SEGMENT_OPS",
     "AdminCore",
     "Mutation",
     "StoreView",
@@ -48,7 +47,6 @@ __all__ = [
 ]
 
 _log = structlog.get_logger("unified_health.feature_flags")
-SEGMENT_OPS = frozenset({"in_segment", "not_in_segment"})
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from unified_health.feature_flags._errors import InvalidInputError
 from unified_health.feature_flags._operators import (
+    SEGMENT_OPERATORS,
     parse_instant,
     parse_semver,
     regex_problem,
@@ -39,8 +40,7 @@ __all__ = [
 MAX_PREREQUISITE_DEPTH = 10
 """The longest prerequisite chain a flag may have (flag -> prerequisite -> ... )."""
 
-_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
-_SEGMENT_OPS = frozenset({"in_segment", "not_in_segment"})
+_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 _STRING_OPS = frozenset({"starts_with", "ends_with", "contains", "matches"})
 _NUMBER_OPS = frozenset({"lt", "lte", "gt", "gte"})
 _DATE_OPS = frozenset({"before", "after"})
@@ -121,8 +121,8 @@ def check_condition(condition: Condition) -> None:
         raise InvalidInputError("values", "must not be empty")
     for index, value in enumerate(values):
         field = f"values.{index}"
-        if op in _SEGMENT_OPS:
-            if not isinstance(value, str) or not _KEY.match(value):
+        if op in SEGMENT_OPERATORS:
+            if not isinstance(value, str) or not _KEY.fullmatch(value):
                 raise InvalidInputError(field, "must be a segment key")
         elif op in ("in", "not_in"):
             if not (isinstance(value, str | bool) or _is_number(value)):
@@ -196,7 +196,7 @@ def check_flag(flag: Flag) -> None:
     """
     test, rule = _KIND_CHECKS[flag.kind]
     for name, value in flag.variants.items():
-        if not _KEY.match(name):
+        if not _KEY.fullmatch(name):
             raise InvalidInputError(
                 "variants", "variant names must be keys (letters, digits, ._:-)"
             )
@@ -257,7 +257,7 @@ def check_segment(segment: Segment) -> None:
     """
     for r_index, rule_ in enumerate(segment.rules):
         for c_index, condition in enumerate(rule_.conditions):
-            if condition.operator.value in _SEGMENT_OPS:
+            if condition.operator.value in SEGMENT_OPERATORS:
                 raise InvalidInputError(
                     f"rules.{r_index}.conditions.{c_index}.operator",
                     "segment rules cannot refer to segments",
@@ -294,7 +294,7 @@ def check_references(
                 )
     for r_index, rule_ in enumerate(flag.rules):
         for c_index, condition in enumerate(rule_.conditions):
-            if condition.operator.value not in _SEGMENT_OPS:
+            if condition.operator.value not in SEGMENT_OPERATORS:
                 continue
             for v_index, key in enumerate(condition.values):
                 found = segments.get(str(key))
