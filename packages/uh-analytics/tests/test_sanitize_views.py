@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from unified_health.analytics._sanitize import Sanitizer
+from unified_health.analytics._scrub._keys import normalise_key
 
 SANITIZER = Sanitizer()
 
@@ -75,3 +76,82 @@ def test_benign_value_survives(key: str, value: str) -> None:
 def test_sensitive_key_redacts_whole_value(key: str, category: str) -> None:
     result = SANITIZER.scrub({key: "Ingrid Solberg"})
     assert dict(result.redactions) == {category: 1}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "category", "survives"),
+    [
+        ("upload", "maria_garcia_mri.jpg", "name", "_mri.jpg"),
+        ("upload", "Report_Lopez_Maria.pdf", "name", "Report_"),
+        ("photo", "https://cdn.example.org/media/david-chen-headshot.webp", "name",
+         "-headshot.webp"),
+        ("chat", "Hello, this is Priya Shah from the front desk", "name", "from the front desk"),
+        ("chat", "Hi, I'm Daniel Okafor", "name", "Hi, I'm "),
+        ("csv", "patient_name,Ana Ruiz\nvisit,follow-up", "name", "visit,follow-up"),
+        ("link", "https://instagram.com/ana.ruiz.77", "url_identifier", "instagram.com/"),
+        ("link", "https://m.facebook.com/ana.ruiz.77?ref=bookmarks", "url_identifier", "?ref="),
+        ("link", "https://www.tiktok.com/@ana.ruiz/video/1", "url_identifier", "/video/1"),
+        ("link", "https://www.linkedin.com/in/ana-ruiz-19a2b3", "url_identifier", "/in/"),
+        ("route", "/records/MRN-0042117", "mrn", "/records/"),
+        ("search_query", "urgent care open now 94110", "zip_code", "urgent care open now "),
+        ("q", "flu shot 60614-1234", "zip_code", "flu shot "),
+        ("address_line2", "Portland, OR 97201", "zip_code", ""),
+        ("error", "'12-345-6789' is not a valid social security number", "ssn", "' is not"),
+        ("error", "SSN 123-45-678 rejected", "ssn", " rejected"),
+        ("error", "card number 4111 1111 1111 112 declined", "credit_card", " declined"),
+        ("error", "'02118' is an invalid zip code", "zip_code", "' is an invalid"),
+    ],
+)  # fmt: skip
+def test_contextual_identifier_is_redacted(
+    key: str, value: str, category: str, survives: str
+) -> None:
+    result = SANITIZER.scrub({key: value})
+    cleaned = result.properties[key]
+    assert isinstance(cleaned, str)
+    assert category in result.redactions
+    assert survives in cleaned
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("file_name", "insurance_card_front.png"),
+        ("file_name", "will_form.pdf"),
+        ("file_name", "scan_2024_03_01.pdf"),
+        ("asset", "https://cdn.x.com/img/hero-banner.png"),
+        ("chat", "this is Main Street Pharmacy calling"),
+        ("chat", "This is Not Working"),
+        ("chat", "I'm Feeling Better today"),
+        ("csv", "first_name,last_name,dob"),
+        ("link", "https://twitter.com/intent/tweet?text=hello"),
+        ("link", "https://www.linkedin.com/company/example-health"),
+        ("link", "https://www.youtube.com/watch?v=dQw4w9WgXcQ"),
+        ("route", "/vaccines/mrna2024/info"),
+        ("search_query", "cpt 99213"),
+        ("search_query", "covid booster 2026"),
+        ("error", "'abc' is not a valid SSN"),
+        ("ga4_id", "G-ABCDE12345"),
+        ("s3_bucket", "uh-exports"),
+    ],
+)
+def test_contextual_benign_value_survives(key: str, value: str) -> None:
+    result = SANITIZER.scrub({key: value})
+    assert result.properties == {key: value}
+    assert not result.redactions
+
+
+@pytest.mark.parametrize(
+    ("key", "tokens"),
+    [
+        ("ga4_id", ("ga4", "id")),
+        ("GA4Id", ("ga4", "id")),
+        ("patient_name_2", ("patient", "name")),
+        ("addressLine1", ("address", "line")),
+        ("ipv6", ("ipv",)),
+        ("cvv2", ("cvv",)),
+        ("patient_id2", ("patient", "id")),
+        ("e164Phone", ("e164", "phone")),
+    ],
+)
+def test_digits_stay_in_short_key_words(key: str, tokens: tuple[str, ...]) -> None:
+    assert normalise_key(key) == tokens

@@ -2,8 +2,11 @@
 
 A key is normalised before it is looked up: camelCase and PascalCase are split, case is folded,
 every run of other characters (``-``, ``.``, spaces, ``_``) becomes one separator and digit runs
-are dropped, so ``patientName``, ``PATIENT-NAME``, ``patient.name`` and ``patient_name_2`` are the
-same key. The lookup then tries the longest tail of the key first (``contact_email_address``
+that number a word are dropped, so ``patientName``, ``PATIENT-NAME``, ``patient.name`` and
+``patient_name_2`` are the same key. Digits that are part of a short word stay in it (``ga4``,
+``s3``, ``md5``): ``ga4_id`` is a Google Analytics 4 id, not ``gaid`` (an advertising id); they
+are dropped again after a word that is a key on its own or an id word (``cvv2``, ``ipv6``,
+``id2``). The lookup then tries the longest tail of the key first (``contact_email_address``
 -> ``contactemailaddress``, ``emailaddress``, ``address``), so the head noun decides:
 ``email_verified`` and ``phone_type`` are not sensitive, ``home_phone`` and ``ip_address`` are.
 
@@ -23,16 +26,18 @@ import re
 
 from unified_health.analytics._scrub._categories import RedactionCategory as C
 
-__all__ = ["AGE_KEYS", "classify_key", "normalise_key", "read_key"]
+__all__ = ["AGE_KEYS", "classify_key", "is_search_key", "normalise_key", "read_key"]
 
 _ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _CAMEL = re.compile(r"([a-z])([A-Z])")
-_LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
+_WORD_PARTS = re.compile(r"[a-z]+|\d+")
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
 
 AGE_KEYS = frozenset({"age", "ageyears", "patientage", "ageinyears", "currentage"})
 
 _TABLE: dict[str, C] = {}
+# Keys whose value is what a user typed into a search box: a ZIP code can end it.
+_SEARCH_WORDS = frozenset({"search", "searches", "query", "keyword", "keywords", "q"})
 
 
 def _add(category: C, *names: str) -> None:
@@ -175,20 +180,48 @@ _NON_POSTAL_WORDS = frozenset(
     }
 )  # fmt: skip
 _ADDRESS_WORDS = frozenset({"address", "addr", "addresses"})
+# Short words whose trailing digits number them rather than belong to them (``id2``, ``no3``).
+_NUMBERED_WORDS = frozenset({"id", "no", "nr", "num", "nbr", "ref", "key"})
+# A word this short that takes digits is an abbreviation the digits belong to (``ga4``, ``md5``).
+_ABBREVIATION_LENGTH = 3
 
 
 def normalise_key(key: str) -> tuple[str, ...]:
-    """Split a property name into lower-case word tokens, dropping digit runs.
+    """Split a property name into lower-case word tokens, dropping digit runs that number a word.
 
     Args:
         key: A property name in any casing or separator style.
 
     Returns:
-        The word tokens, e.g. ``("patient", "name")`` for ``"patientName2"``.
+        The word tokens, e.g. ``("patient", "name")`` for ``"patientName2"`` and ``("ga4", "id")``
+        for ``"ga4_id"``.
     """
     text = _CAMEL.sub(r"\1_\2", _ACRONYM.sub(r"\1_\2", key)).lower()
-    text = _LETTER_DIGIT.sub("_", text)
-    return tuple(t for t in _SEPARATORS.split(text) if t and not t.isdigit())
+    tokens: list[str] = []
+    for part in _SEPARATORS.split(text):
+        if part.isalpha():
+            tokens.append(part)
+            continue
+        after_letters = False
+        for m in _WORD_PARTS.finditer(part):
+            run = m.group()
+            if run[0] > "9":
+                tokens.append(run)
+                after_letters = True
+                continue
+            if after_letters and _takes_digits(tokens[-1]):
+                tokens[-1] += run
+            after_letters = False
+    return tuple(tokens)
+
+
+def _takes_digits(word: str) -> bool:
+    return (
+        len(word) <= _ABBREVIATION_LENGTH
+        and word not in _TABLE
+        and word not in _NUMBERED_WORDS
+        and word not in _NAME_WORDS
+    )
 
 
 def _lookup(compact: str) -> C | None:
@@ -220,6 +253,11 @@ def classify_key(tokens: tuple[str, ...]) -> C | None:
                 return None
             return found
     return None
+
+
+def is_search_key(tokens: tuple[str, ...]) -> bool:
+    """Whether a key holds a search query: ``search_query``, ``q``, ``searchText``, ``keywords``."""
+    return bool(tokens) and (tokens[0] == "search" or tokens[-1] in _SEARCH_WORDS)
 
 
 _READ_CACHE: dict[str, tuple[tuple[str, ...], C | None]] = {}

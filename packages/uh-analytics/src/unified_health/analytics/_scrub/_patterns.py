@@ -31,6 +31,14 @@ __all__ = [
     "STREET_SUFFIXES",
     "CONTEXT_FIRST_WORDS",
     "BENIGN_TOKEN",
+    "CITY_STATE_ZIP",
+    "CSV_PAIR",
+    "ECHOED",
+    "FILE_EXTENSION",
+    "FILE_NAME",
+    "INTRO_NAME",
+    "TRAILING_ZIP",
+    "TYPED_NUMBER",
     "PHONE_INTL",
     "PHONE_NANP",
     "PHONE_NATIONAL",
@@ -233,6 +241,14 @@ ZIP_AFTER_STATE = re.compile(
 # A ZIP+4 right after a state code ("MA 02118-2393") is a ZIP code, not a national phone number.
 ZIP_SHAPE = re.compile(r"\d{5}-\d{4}")
 STATE_BEFORE = re.compile(r"(?<![\w-])" + _STATES + r",?\s+\Z")
+# A city, state and ZIP line without a street ("Austin TX 78701", "Boston, MA 02115-4401").
+CITY_STATE_ZIP = re.compile(
+    r"(?:[A-Za-z][A-Za-z.'-]*(?:\s+[A-Za-z][A-Za-z.'-]*){0,3},?\s+)?" + _STATES
+    + r",?\s+\d{5}(?:[-\u2010-\u2015]\d{4})?|\d{5}(?:-\d{4})?"
+)  # fmt: skip
+# A five-digit number ending a search query after a word ("dr smith cardiology 10001"); the word
+# before it is checked in code so that procedure and order codes ("cpt 99213") survive.
+TRAILING_ZIP = re.compile(r"(?<=[A-Za-z] )\d{5}(?:-\d{4})?\s*\Z")
 # State codes that are also common words or abbreviations: they need the ", City, ST" shape.
 AMBIGUOUS_STATES = frozenset({"DE", "HI", "ID", "IN", "MA", "ME", "OK", "OR", "PA"})
 
@@ -319,6 +335,21 @@ CONTEXT_FIRST_WORDS = (
     "encounter", "lab", "holder", "state", "sn", "confirmation", "conf", "employee", "booking",
 )  # fmt: skip
 
+# A value a validation message echoes back, quoted, before the kind of value it should have been:
+# "'123-45-678' is not a valid SSN", "'9411' is not a valid ZIP code". What the user typed in such
+# a field is sensitive even when it is malformed.
+ECHOED = re.compile(
+    r"(?<![\w-])['\"\u2018\u201c]?(?P<value>\d[\d .-]{1,30}\d)['\"\u2019\u201d]?\s*"
+    r"(?:is\s+)?(?:not\s+(?:a\s+|an\s+)?valid|(?:an?\s+)?invalid)\s+(?:us\s+)?"
+    r"(?:(?P<ssn>ssn|social\s+security(?:\s+number)?)"
+    r"|(?P<credit_card>(?:credit\s+|debit\s+|payment\s+)?card(?:\s+number)?)"
+    r"|(?P<zip_code>zip(?:\s*code)?|postal\s*code|post\s*code)"
+    r"|(?P<phone>(?:phone|telephone|mobile|cell)(?:\s+number)?))\b",
+    re.IGNORECASE,
+)
+# Digits as a person types them into a form field: digit groups with spaces, dots or hyphens.
+TYPED_NUMBER = re.compile(r"\d(?:[ .-]?\d)*")
+
 # ---------------------------------------------------------------- names
 HONORIFIC = re.compile(r"\bM(?:r|rs|s|x|iss)\b")
 NAME_CONTEXT = re.compile(
@@ -329,6 +360,19 @@ NAME_CONTEXT = re.compile(
     r"|\b(?i:guardian|caregiver|spouse|parent|emergency\s+contact|next\s+of\s+kin|insured)"
     r"\s*(?::|=|-)\s*)"
     r"(?P<name>[A-Z][a-z'\u2019-]+(?:[ \t]+(?:[A-Z]\.|[A-Z][a-z'\u2019-]+)){0,3})"
+)
+
+# A speaker introducing themselves by first and last name: "Hi, this is Carlos Mendez".
+INTRO_NAME = re.compile(
+    r"\b(?P<intro>(?i:this\s+is|i\s+am|i'm|i\u2019m))\s+"
+    r"(?P<name>[A-Z][a-z'\u2019-]+(?:[ \t]+(?:[A-Z]\.\s+)?[A-Z][a-z'\u2019-]+){1,2})"
+    r"(?![\w'\u2019-])"
+)
+# An image or document file name whose words may carry a name: "jane_doe_xray.png".
+_FILE_EXTENSION = r"\.(?i:png|jpe?g|gif|heic|heif|webp|bmp|tiff?|pdf|docx?|rtf|odt|dcm)(?![\w-])"
+FILE_EXTENSION = re.compile(_FILE_EXTENSION)
+FILE_NAME = re.compile(
+    r"(?<![\w.-])(?P<stem>[A-Za-z0-9]+(?:[-_ ][A-Za-z0-9]+){1,9})" + _FILE_EXTENSION
 )
 
 # ---------------------------------------------------------------- urls
@@ -361,6 +405,10 @@ KEY_VALUE = re.compile(
 # A quoted log-style pair: name="Jane Doe", user='j.doe@example.com'.
 KEY_QUOTED = re.compile(
     r"(?<![\w.%-])(?P<key>[A-Za-z][\w.-]{0,40})=(?P<quote>[\"'])(?P<text>[^\"'\n]{1,256})(?P=quote)"
+)
+# A key cell followed by its value cell in a CSV row: "emergency_contact_name,Tom Baker".
+CSV_PAIR = re.compile(
+    r"(?:(?<=[\n,])|\A)(?P<key>[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+),(?P<text>[^,\n]{1,256})"
 )
 # The last four digits of an SSN, labelled as such, and an SSN masked but for them.
 SSN_LAST4 = re.compile(

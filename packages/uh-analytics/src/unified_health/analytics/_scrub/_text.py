@@ -13,13 +13,20 @@ the original characters:
 * text holding percent escapes is decoded (twice, for double encoding; a ``+`` between letters or
   digits reads as a space), so ``ssn%3D447-19-3321`` or an encoded referrer URL is read decoded.
 
-Key/value pairs embedded in text (a JSON object serialised into a string, ``key=value`` pairs) are
-judged by their key like properties are: ``{"dob":"1944-12-02"}`` or ``geo=51.5073,-0.1277``.
+Key/value pairs embedded in text (a JSON object serialised into a string, ``key=value`` pairs, a
+``column_name,value`` CSV row) are judged by their key like properties are:
+``{"dob":"1944-12-02"}``, ``geo=51.5073,-0.1277`` or ``emergency_contact_name,Tom Baker``.
+
+Context decides a few more: a value a validation message echoes back is sensitive by the field it
+names even when malformed (``'123-45-678' is not a valid SSN``), as are digits typed right after
+"SSN" or "card number"; a first and last name follows "this is"; and an image or document file
+name carries a name when two of its words read as first and last name (``jane_doe_xray.png``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import string
 from collections.abc import Iterable
@@ -39,9 +46,10 @@ from unified_health.analytics._scrub._checks import (
     is_vin,
 )
 from unified_health.analytics._scrub._keys import AGE_KEYS, read_key
+from unified_health.analytics._scrub._names import FILE_WORDS, GIVEN_NAMES
 from unified_health.analytics._scrub._url import UrlScrubber
 
-__all__ = ["Span", "TextScanner"]
+__all__ = ["Span", "TextScanner", "trailing_zip"]
 
 # (start, end, category, rank): a lower rank wins when two findings overlap.
 Span = tuple[int, int, str, int]
@@ -151,6 +159,34 @@ _NUMBER_WORD = re.compile(r"(?:number|no\.?|num|nbr|\#|id)\Z", re.IGNORECASE)
 # The letter group of a plate written in two halves: "KD19 ABC".
 _PLATE_TAIL = re.compile(r" [A-Za-z]{3}(?![\w-])")
 _CONTEXT_NAMES = tuple(name for name in p.CONTEXT_ID.groupindex if name != "value")
+_ECHO_NAMES = tuple(name for name in p.ECHOED.groupindex if name != "value")
+# How many digits a malformed value echoed under each kind of field may hold.
+_ECHO_DIGITS = {
+    C.SSN: (7, 11),
+    C.CREDIT_CARD: (12, 19),
+    C.ZIP_CODE: (3, 10),
+    C.PHONE: (7, 15),
+}
+# Words before a trailing five-digit number that make it a code, not a ZIP code.
+_CODE_WORDS = frozenset(
+    {"cpt", "code", "codes", "icd", "hcpcs", "ndc", "loinc", "snomed", "drg", "order", "ref",
+     "invoice", "claim", "ticket", "case", "error", "err", "room", "ext", "build", "version",
+     "port", "page", "item", "sku", "product", "model", "part", "lot", "batch", "tracking", "id",
+     "no", "number", "num", "npi", "group", "bin", "pcn", "rxbin", "rxpcn", "step", "level"}
+)  # fmt: skip
+# First words of a self-introduction that are not a given name ("this is Main Street Pharmacy").
+_NOT_INTRO = frozenset(
+    {"the", "a", "an", "your", "my", "our", "not", "just", "dr", "doctor", "nurse", "main",
+     "north", "south", "east", "west", "new", "central", "saint", "st"}
+)  # fmt: skip
+_ORGANISATION_NAMES = frozenset(
+    {"pharmacy", "clinic", "hospital", "health", "healthcare", "center", "centre", "medical",
+     "care", "labs", "lab", "support", "team", "office", "street", "services", "group",
+     "dental", "urgent", "family", "practice", "associates", "billing", "insurance"}
+)  # fmt: skip
+_FILE_SEPARATORS = re.compile(r"[-_ ]")
+# A CSV cell that is itself a column name ("first_name,last_name" is a header row).
+_KEY_CELL = re.compile(r"\s*[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\s*")
 
 
 class TextScanner:
@@ -236,9 +272,85 @@ class TextScanner:
                 found = p.NAME_CONTEXT.match(text, word.start())
                 if found is not None:
                     spans.append((found.start("name"), found.end("name"), C.NAME, 9))
+        if " " in text and (
+            "this is" in lower or "i am" in lower or "i'm" in lower or "i\u2019m" in lower
+        ):
+            _find_introductions(text, spans)
+        if (
+            "." in text
+            and ("_" in text or "-" in text or " " in text)
+            and p.FILE_EXTENSION.search(text) is not None
+        ):
+            _find_file_names(text, spans)
         if "=" in text or ('"' in text and ":" in text):
             _find_pairs(text, spans, urls)
+        if "," in text and "_" in text:
+            for m in p.CSV_PAIR.finditer(text):
+                value = m.group("text")
+                if not _KEY_CELL.fullmatch(value):
+                    _pair(m, "text", spans)
         return urls
+
+
+def _find_introductions(text: str, spans: list[Span]) -> None:
+    """A first and last name after "this is", unless it names an organisation.
+
+    After "I am" or "I'm" the first word must also be a common given name: "I'm Feeling Better".
+    """
+    for m in p.INTRO_NAME.finditer(text):
+        words = m.group("name").lower().replace(".", " ").split()
+        if words[0] in _NOT_INTRO or not _ORGANISATION_NAMES.isdisjoint(words):
+            continue
+        if m.group("intro")[0] in "Ii" and words[0] not in GIVEN_NAMES:
+            continue
+        spans.append((m.start("name"), m.end("name"), C.NAME, 9))
+
+
+def _find_file_names(text: str, spans: list[Span]) -> None:
+    """Two adjacent words of an image or document file name that read as a first and last name.
+
+    One must be a common given name and the other a word of at least two letters that is not one
+    of the words file names are built from: ``jane_doe_xray.png``, ``Scan_Smith_John.pdf``.
+    """
+    for m in p.FILE_NAME.finditer(text):
+        stem_start = m.start("stem")
+        stem = m.group("stem")
+        words: list[tuple[int, int, str]] = []
+        position = 0
+        for part in _FILE_SEPARATORS.split(stem):
+            words.append((stem_start + position, stem_start + position + len(part), part.lower()))
+            position += len(part) + 1
+        for (start, _, first), (_, end, second) in itertools.pairwise(words):
+            if not (first.isalpha() and second.isalpha()) or len(first) < 2 or len(second) < 2:
+                continue
+            if (first in GIVEN_NAMES and second not in FILE_WORDS) or (
+                second in GIVEN_NAMES and first not in FILE_WORDS
+            ):
+                spans.append((start, end, C.NAME, 9))
+                break
+
+
+def trailing_zip(text: str) -> Span | None:
+    """A five-digit ZIP code ending a search query, unless the word before it names a code."""
+    if not text.rstrip()[-1:].isdigit():
+        return None
+    m = p.TRAILING_ZIP.search(text)
+    if m is None:
+        return None
+    words = _LETTERS.findall(text[max(0, m.start() - 24) : m.start()].lower())
+    if words and words[-1] in _CODE_WORDS:
+        return None
+    end = m.start() + len(m.group().rstrip())
+    return (m.start(), end, C.ZIP_CODE, 7)
+
+
+def _find_echoes(text: str, spans: list[Span]) -> None:
+    """Values a validation message echoes back: sensitive by the field named, even if malformed."""
+    for m in p.ECHOED.finditer(text):
+        category = next(name for name in _ECHO_NAMES if m.group(name) is not None)
+        least, most = _ECHO_DIGITS[C(category)]
+        if least <= len(digits_of(m.group("value"))) <= most:
+            spans.append((m.start("value"), m.end("value"), category, 2))
 
 
 def _find_ages(text: str, spans: list[Span]) -> None:
@@ -389,6 +501,8 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
                 _context_before(text, m.start())
             ):
                 spans.append((m.start(), m.end(), C.SSN, 2))
+    if "valid" in lower:
+        _find_echoes(text, spans)
     if 4 in lengths and "last" in words and not _SSN_WORDS.isdisjoint(words):
         spans.extend(
             (m.start("value"), m.end("value"), C.SSN, 2) for m in p.SSN_LAST4.finditer(text)
@@ -659,14 +773,19 @@ def _context_id(m: re.Match[str]) -> Span | None:
     digits = digits_of(value)
     n = len(digits)
     if category == C.SSN:
-        compact = digits
-        ok = n == 9 and is_ssn(compact[:3], compact[3:5], compact[5:])
+        # Right after the word for one, digits typed as an SSN are one even when malformed.
+        ok = (n == 9 and is_ssn(digits[:3], digits[3:5], digits[5:])) or (
+            7 <= n <= 11 and p.TYPED_NUMBER.fullmatch(value) is not None
+        )
     elif category == C.PHONE:
         ok = 7 <= n <= 15
     elif category == C.ZIP_CODE:
         ok = n in (5, 9) and len(value) <= 10
     elif category == C.CREDIT_CARD:
-        ok = is_card_number(digits)
+        # After "card number", a near-card number (a typo, a digit short) is still a card number.
+        ok = is_card_number(digits) or (
+            12 <= n <= 19 and p.TYPED_NUMBER.fullmatch(value) is not None
+        )
     elif category == C.IBAN:
         ok = is_iban("".join(c for c in value if c.isalnum()).upper())
     elif category == C.DEVICE_ID:

@@ -5,7 +5,12 @@
   host, and is read as the first path segment;
 * a ``~user`` path segment (a personal home page) is an identifier;
 * a path segment right after a person resource (``/patients/12345``, ``/users/jane-doe``) is an
-  identifier unless it is a short lower-case route word (``/patients/search`` survives);
+  identifier unless it is a short lower-case route word (``/patients/search`` survives); one that
+  carries a record-number prefix (``/patients/MRN-20931847``) anywhere in the path is an ``mrn``;
+* on a social network the profile handle is an identifier: the first path segment on Facebook,
+  X/Twitter, Instagram, TikTok, Threads and the like (``facebook.com/jdoe.4471``), the segment after
+  ``/in/`` or ``/pub/`` on LinkedIn, and an ``@handle`` segment anywhere on such a host, unless it
+  is one of the network's own routes (``/sharer``, ``/intent``, ``/hashtag``...);
 * a query or fragment parameter whose name is a sensitive key (``?email=...``, ``&dob=...``) is
   redacted whole, under that key's category; one named after a person resource
   (``?patient=Jane+Doe``, ``&user=58213``) is redacted whole unless its value is a route word;
@@ -37,6 +42,32 @@ PERSON_RESOURCES = frozenset(
         "employees", "guardian", "guardians", "caregiver", "caregivers", "u", "p",
     }
 )  # fmt: skip
+# A path segment that is a medical record number with its prefix: "MRN-20931847", "mrn_0042".
+_MRN_SEGMENT = re.compile(r"(?:mrn\d|(?:mrn|mr)[-_:.#][A-Za-z]{0,2}\d)\d{2,}[\w.-]*", re.IGNORECASE)
+# Social networks whose first path segment is a profile handle, and those (LinkedIn, YouTube)
+# whose handle follows a profile route word.
+_HANDLE_FIRST = frozenset(
+    {
+        "facebook.com", "fb.com", "twitter.com", "x.com", "instagram.com", "tiktok.com",
+        "threads.net", "pinterest.com", "snapchat.com", "tumblr.com", "medium.com",
+        "linkedin.com", "youtube.com", "reddit.com", "vk.com",
+    }
+)  # fmt: skip
+# The host names a network serves its profile pages on besides the bare domain.
+_SOCIAL_SUBDOMAINS = frozenset({"www", "m", "mobile", "mbasic", "web", "touch"})
+_PROFILE_ROUTES = frozenset({"in", "pub", "profile", "user", "u", "c", "channel", "add"})
+# A social network's own pages: the segment that follows is not a handle either.
+_NETWORK_ROUTES = frozenset(
+    {
+        "sharer", "sharer.php", "share", "share.php", "intent", "home", "login", "logout",
+        "signup", "help", "hashtag", "search", "explore", "settings", "privacy", "policies",
+        "policy", "legal", "about", "tos", "terms", "i", "watch", "pages", "groups", "events",
+        "company", "school", "jobs", "feed", "messages", "notifications", "tag", "tags",
+        "dialog", "plugins", "tr", "embed", "results", "shorts", "p", "reel", "reels", "status",
+        "stories", "r", "oauth", "v2", "api", "developers", "business", "ads", "marketplace",
+        "gaming", "live", "trending", "discover", "topics", "lists", "compose", "static",
+    }
+)  # fmt: skip
 _ROUTE_WORD = re.compile(r"[a-z]{1,12}(?:[._][a-z]{1,12})?")
 _PARAM = re.compile(r"([^&;=#]*)=([^&;#]*)")
 # Schemes whose authority is a network host; in any other scheme it is the app's first route word.
@@ -55,6 +86,7 @@ class UrlScrubber:
         """Spans (relative to the enclosing text, starting at ``offset``) to redact in ``url``."""
         spans: list[Span] = []
         position = 0
+        social = False
         scheme_end = url.find("://")
         if scheme_end >= 0 and url[:scheme_end].lower() not in _HOST_SCHEMES:
             position = scheme_end + 3
@@ -64,28 +96,39 @@ class UrlScrubber:
             at = url.rfind("@", authority_start, authority_end)
             if at >= 0:
                 spans.append((offset + authority_start, offset + at, C.URL_IDENTIFIER, 1))
+            social = _is_social(url[max(authority_start, at + 1) : authority_end])
             position = authority_end
         path_end = _first_of(url, "?#", position)
-        self._path(url, position, path_end, offset, spans)
+        self._path(url, position, path_end, offset, spans, social=social)
         if path_end < len(url):
             self._params(url, path_end + 1, offset, spans)
         return spans
 
-    def _path(self, url: str, start: int, end: int, offset: int, spans: list[Span]) -> None:
+    def _path(
+        self, url: str, start: int, end: int, offset: int, spans: list[Span], *, social: bool
+    ) -> None:
         previous = ""
+        first = True
         index = start
         while index < end:
             stop = url.find("/", index, end)
             if stop < 0:
                 stop = end
             segment = url[index:stop]
-            personal = len(segment) > 1 and segment[0] == "~"
-            if personal or (
-                segment and previous in PERSON_RESOURCES and not _ROUTE_WORD.fullmatch(segment)
-            ):
-                spans.append((offset + index, offset + stop, C.URL_IDENTIFIER, 1))
             if segment:
+                category: str | None = None
+                if (segment[0] == "M" or segment[0] == "m") and _MRN_SEGMENT.fullmatch(segment):
+                    category = C.MRN
+                elif (
+                    (len(segment) > 1 and segment[0] == "~")
+                    or (previous in PERSON_RESOURCES and not _ROUTE_WORD.fullmatch(segment))
+                    or (social and _is_handle(segment, previous, first=first))
+                ):
+                    category = C.URL_IDENTIFIER
+                if category is not None:
+                    spans.append((offset + index, offset + stop, category, 1))
                 previous = segment.lower()
+                first = False
             index = stop + 1
 
     def _params(self, url: str, start: int, offset: int, spans: list[Span]) -> None:
@@ -113,6 +156,27 @@ class UrlScrubber:
                     continue
                 category = min(found, key=lambda span: span[3])[2]
             spans.append((offset + m.start(2), offset + m.end(2), category, 1))
+
+
+def _is_social(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    colon = host.find(":")
+    if colon >= 0:
+        host = host[:colon]
+    if host in _HANDLE_FIRST:
+        return True
+    dot = host.find(".")
+    return dot >= 0 and host[:dot] in _SOCIAL_SUBDOMAINS and host[dot + 1 :] in _HANDLE_FIRST
+
+
+def _is_handle(segment: str, previous: str, *, first: bool) -> bool:
+    """A social network profile handle: ``@jdoe``, the first segment, or one after ``/in/``."""
+    if len(segment) > 1 and segment[0] == "@":
+        return True
+    if not first and previous not in _PROFILE_ROUTES:
+        return False
+    lower = segment.lower()
+    return lower not in _NETWORK_ROUTES and lower not in _PROFILE_ROUTES and len(lower) > 1
 
 
 def _first_of(text: str, chars: str, start: int) -> int:

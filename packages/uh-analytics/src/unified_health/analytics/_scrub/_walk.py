@@ -32,10 +32,16 @@ from enum import Enum
 from pathlib import PurePath
 from typing import Any
 
+from unified_health.analytics._scrub import _patterns as p
 from unified_health.analytics._scrub._categories import RedactionCategory as C
 from unified_health.analytics._scrub._categories import marker
-from unified_health.analytics._scrub._keys import AGE_KEYS, classify_key, normalise_key
-from unified_health.analytics._scrub._text import TextScanner
+from unified_health.analytics._scrub._keys import (
+    AGE_KEYS,
+    classify_key,
+    is_search_key,
+    normalise_key,
+)
+from unified_health.analytics._scrub._text import TextScanner, apply_spans, trailing_zip
 
 __all__ = ["MAX_DEPTH", "MAX_NODES", "MAX_TEXT", "Walker"]
 
@@ -43,6 +49,9 @@ MAX_DEPTH = 12
 MAX_NODES = 5_000
 MAX_TEXT = 65_536
 _AGE = "age"
+# Not a category: the key holds a search query, scanned as text and for a ZIP code ending it.
+_SEARCH = "search"
+_HINTS = frozenset({_AGE, _SEARCH})
 _CACHE_LIMIT = 4_096
 _CACHED_KEY_LENGTH = 128
 _MARKER = re.compile(r"\[REDACTED:[a-z][a-z0-9_]{0,39}\]")
@@ -72,8 +81,9 @@ class Walker:
     def key_info(self, key: str, counts: dict[str, int]) -> tuple[str, str | None]:
         """The key with identifiers redacted, and the category its value holds whole.
 
-        The category is ``"age"`` for age keys. Keys in which nothing was found are cached (keys
-        are an event's schema and repeat); keys holding an identifier are never kept.
+        The category is ``"age"`` for age keys and ``"search"`` for search query keys. Keys in
+        which nothing was found are cached (keys are an event's schema and repeat); keys holding
+        an identifier are never kept.
         """
         found = self._cache.get(key)
         if found is not None:
@@ -89,7 +99,10 @@ class Walker:
             category = _AGE
         else:
             classified = classify_key(tokens)
-            category = None if classified is None else classified.value
+            if classified is not None:
+                category = classified.value
+            else:
+                category = _SEARCH if is_search_key(tokens) else None
         own: dict[str, int] = {}
         clean = self._scanner.redact(key, own)
         if own:
@@ -147,7 +160,7 @@ class Walker:
         if isinstance(value, int):
             return self._number(value, category, state)
         if isinstance(value, float):
-            if category is not None and category != _AGE:
+            if category is not None and category not in _HINTS:
                 return state.redact(category)
             if not math.isfinite(value):
                 return None
@@ -189,6 +202,14 @@ class Walker:
             if len(text) > MAX_TEXT:
                 return state.redact(C.TOO_LARGE)
             return self._scanner.redact(text, state.counts)
+        if category == _SEARCH:
+            if len(text) > MAX_TEXT:
+                return state.redact(C.TOO_LARGE)
+            spans = self._scanner.find(text)
+            zip_code = trailing_zip(text)
+            if zip_code is not None:
+                spans.append(zip_code)
+            return apply_spans(text, spans, state.counts) if spans else text
         if category == _AGE:
             m = _LEADING_NUMBER.match(text)
             if m is not None and int(m.group(1)) >= 90:
@@ -205,6 +226,13 @@ class Walker:
         address under ``username`` is an email, an IBAN under ``bank_account`` an IBAN), or a
         birth year makes the person older than 89.
         """
+        if (
+            category == C.STREET_ADDRESS
+            and text[-1:].isdigit()
+            and p.CITY_STATE_ZIP.fullmatch(text.strip())
+        ):
+            # A city, state and ZIP line, or a ZIP code alone, under an address key.
+            return C.ZIP_CODE.value
         if category == C.DATE_OF_BIRTH:
             year = text.strip()
             if len(year) == 4 and year.isdigit() and int(year) <= dt.date.today().year - 90:
@@ -224,7 +252,7 @@ class Walker:
     def _number(self, value: int, category: str | None, state: _State) -> object:
         if category == _AGE:
             return state.redact(C.AGE_OVER_89) if value >= 90 else value
-        if category is not None:
+        if category is not None and category != _SEARCH:
             return state.redact(category)
         if -1_000_000 < value < 1_000_000:
             return value

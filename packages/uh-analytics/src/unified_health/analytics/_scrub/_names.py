@@ -1,0 +1,58 @@
+"""Person-like words in file names: common given names, and the words a file name is made of.
+
+A file name such as ``jane_doe_xray.png`` or ``Scan_Smith_John.pdf`` carries a patient's name when
+two adjacent words look like a first and a last name: one is a common given name and the other is
+a word that is not one of the document, imaging or upload words file names are built from. Given
+names that are also ordinary words, months or places (``will``, ``grace``, ``april``, ``austin``)
+are left out, so ``will_form.pdf`` or ``april_report.pdf`` survive.
+"""
+
+from __future__ import annotations
+
+__all__ = ["FILE_WORDS", "GIVEN_NAMES"]
+
+# Frequent US given names (Social Security Administration lists), minus common English words.
+GIVEN_NAMES = frozenset(
+    {
+        "aaron", "abigail", "adam", "adrian", "aidan", "alan", "albert", "alejandro", "alex",
+        "alexander", "alexandra", "alexis", "alice", "alicia", "alison", "allison", "alyssa",
+        "amanda", "amelia", "amy", "ana", "andrea", "andrew", "angela", "anna", "anne", "anthony",
+        "antonio", "arthur", "ashley", "barbara", "benjamin", "betty", "beverly", "brandon",
+        "brenda", "brian", "brittany", "bruce", "bryan", "camila", "carl", "carlos", "carol",
+        "carolyn", "catherine", "charles", "cheryl", "chloe", "christian", "christina",
+        "christine", "christopher", "cynthia", "daniel", "david", "deborah", "debra", "denise",
+        "dennis", "diana", "diane", "donald", "donna", "dorothy", "douglas", "dylan", "edward",
+        "elena", "elijah", "elizabeth", "emily", "emma", "eric", "ethan", "evelyn", "frances",
+        "gabriel", "gary", "george", "gloria", "gregory", "hannah", "harold", "heather", "helen",
+        "henry", "isabella", "jacob", "james", "janet", "janice", "jane", "jason", "jeffrey",
+        "jennifer", "jeremy", "jessica", "joan", "john", "jonathan", "jose", "joseph", "joshua",
+        "juan", "judith", "julia", "julie", "justin", "karen", "katherine", "kathleen", "kathryn",
+        "kayla", "keith", "kelly", "kenneth", "kevin", "kimberly", "laura", "lauren", "lawrence",
+        "linda", "lisa", "logan", "lucas", "luis", "margaret", "maria", "marie",
+        "marilyn", "martha", "mary", "matthew", "megan", "melissa", "mia", "michael", "michelle",
+        "mohammed", "muhammad", "nancy", "natalie", "nathan", "nicholas", "nicole", "noah",
+        "olivia", "pamela", "patricia", "patrick", "paul", "peter", "priya", "rachel", "raymond",
+        "rebecca", "richard", "robert", "roger", "ronald", "ryan", "samantha", "samuel", "sandra",
+        "sara", "sarah", "scott", "sean", "sharon", "shirley", "sofia", "sophia", "stephanie",
+        "stephen", "steven", "susan", "teresa", "theresa", "thomas", "timothy", "tyler",
+        "vincent", "walter", "wei", "william", "zachary",
+    }
+)  # fmt: skip
+
+# Words file names of uploads, scans and photos are made of: never the other half of a name.
+FILE_WORDS = frozenset(
+    {
+        "scan", "scans", "scanned", "photo", "photos", "pic", "pics", "picture", "image", "images",
+        "img", "xray", "ray", "mri", "ct", "ekg", "ecg", "ultrasound", "rash", "wound", "report",
+        "reports", "result", "results", "lab", "labs", "test", "tests", "card", "insurance",
+        "front", "back", "left", "right", "id", "doc", "docs", "document", "form", "forms",
+        "consent", "referral", "letter", "note", "notes", "summary", "record", "records", "chart",
+        "upload", "uploads", "file", "files", "copy", "final", "draft", "signed", "page", "new",
+        "old", "bill", "invoice", "receipt", "claim", "rx", "prescription", "med", "meds", "list",
+        "profile", "avatar", "selfie", "headshot", "thumb", "thumbnail", "small", "large",
+        "medium", "logo", "icon", "banner", "hero", "background", "bg", "before", "after",
+        "the", "and", "for", "of", "with", "from", "to", "my", "visit", "discharge", "intake",
+        "history", "imaging", "vaccine", "vaccination", "immunization", "covid", "blood", "urine",
+        "eye", "skin", "chest", "knee", "hand", "foot", "arm", "leg", "head", "dental", "teeth",
+    }
+)  # fmt: skip
