@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 class FakeClock:
     """A deterministic clock with ``now()``, ``monotonic()`` and a ``sleep()`` that advances it.
 
-    Example:
+    Examples:
         >>> clock = FakeClock()
         >>> start = clock.monotonic()
         >>> clock.sleep(2.5)

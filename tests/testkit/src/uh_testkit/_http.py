@@ -23,7 +23,7 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 class LoopbackServer:
     """Serve ``app`` on ``127.0.0.1`` at a free port until ``stop()``.
 
-    Example:
+    Examples:
         >>> def app(environ, start_response):
         ...     start_response("200 OK", [("Content-Type", "text/plain")])
         ...     return [b"ok"]

@@ -2,7 +2,7 @@
 
 {{summary}}
 
-Example:
+Examples:
     >>> import unified_health.{{module}} as {{module}}
     >>> isinstance({{module}}.__version__, str)
     True

@@ -1,6 +1,6 @@
 """The public API of uh-analytics: product analytics that cannot leak patient data.
 
-Example:
+Examples:
     >>> from unified_health.analytics import AnalyticsClient, PostHogProvider
     >>> client = AnalyticsClient(
     ...     [PostHogProvider("phc_key", region="eu")], default_consent="essential"

@@ -93,7 +93,7 @@ class AnalyticsClient:
         InvalidInputError: No provider, duplicate provider names, an unknown category, or a
             bad bound.
 
-    Example:
+    Examples:
         >>> from unified_health.analytics.testing import RecordingProvider
         >>> with AnalyticsClient([RecordingProvider()], default_consent="analytics") as client:
         ...     client.track("appointment_booked", {"specialty": "cardiology"}, user_id="user-1")
@@ -236,7 +236,7 @@ class AnalyticsClient:
         Returns:
             Whether the event was queued for at least one provider.
 
-        Example:
+        Examples:
             >>> from unified_health.analytics.testing import RecordingProvider
             >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
             >>> client.track("page_viewed", user_id="user-1")  # no analytics consent yet
@@ -255,7 +255,7 @@ class AnalyticsClient:
     ) -> bool:
         """Set profile traits of a user (sanitised like properties).
 
-        Example:
+        Examples:
             >>> from unified_health.analytics.testing import RecordingProvider
             >>> client = AnalyticsClient([RecordingProvider()], default_consent="analytics",
             ...                          register_atexit=False)
@@ -268,7 +268,7 @@ class AnalyticsClient:
     def alias(self, previous_id: str, user_id: str, *, category: str | None = None) -> bool:
         """Link a previous (anonymous) id to a user id; both are pseudonymised.
 
-        Example:
+        Examples:
             >>> from unified_health.analytics.testing import RecordingProvider
             >>> client = AnalyticsClient([RecordingProvider()], default_consent="analytics",
             ...                          register_atexit=False)
@@ -290,7 +290,7 @@ class AnalyticsClient:
     ) -> bool:
         """Set traits of a group (an organisation, a clinic); the key is pseudonymised.
 
-        Example:
+        Examples:
             >>> from unified_health.analytics.testing import RecordingProvider
             >>> client = AnalyticsClient([RecordingProvider()], default_consent="analytics",
             ...                          register_atexit=False)
@@ -498,7 +498,7 @@ class AnalyticsClient:
     def register_super_properties(self, properties: Mapping[str, Any]) -> None:
         """Add properties to every later track event (sanitised with each event).
 
-        Example:
+        Examples:
             >>> from unified_health.analytics.testing import RecordingProvider
             >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
             >>> client.register_super_properties({"app_version": "4.2.0"})
@@ -512,7 +512,7 @@ class AnalyticsClient:
     def unregister_super_property(self, key: str) -> None:
         """Stop adding ``key`` to events. Idempotent.
 
-        Example:
+        Examples:
             >>> from unified_health.analytics.testing import RecordingProvider
             >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
             >>> client.unregister_super_property("missing")
@@ -538,7 +538,7 @@ class AnalyticsClient:
             InvalidInputError: An unknown category or an empty user id.
             StoreUnavailableError: The consent store could not be written.
 
-        Example:
+        Examples:
             >>> from unified_health.analytics.testing import RecordingProvider
             >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
             >>> client.set_consent("user-1", {"essential", "analytics"})
@@ -566,7 +566,7 @@ class AnalyticsClient:
         Raises:
             StoreUnavailableError: The consent store could not be read.
 
-        Example:
+        Examples:
             >>> from unified_health.analytics.testing import RecordingProvider
             >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
             >>> sorted(client.get_consent("user-1"))
@@ -578,7 +578,7 @@ class AnalyticsClient:
     def clear_consent(self, user_id: str) -> None:
         """Delete the user's record; they fall back to ``default_consent`` (queue purged too).
 
-        Example:
+        Examples:
             >>> from unified_health.analytics.testing import RecordingProvider
             >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
             >>> client.clear_consent("user-1")
@@ -602,7 +602,7 @@ class AnalyticsClient:
         Raises:
             InvalidInputError: The model admits free text without opting in.
 
-        Example:
+        Examples:
             >>> from typing import Literal
             >>> from pydantic import BaseModel
             >>> from unified_health.analytics.testing import RecordingProvider
@@ -618,7 +618,7 @@ class AnalyticsClient:
     def metrics(self) -> MetricsSnapshot:
         """Counters: enqueued, sent, retried, dropped by reason, redacted by category.
 
-        Example:
+        Examples:
             >>> from unified_health.analytics.testing import RecordingProvider
             >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
             >>> client.metrics().enqueued
@@ -630,7 +630,7 @@ class AnalyticsClient:
     def flush(self, timeout: float = 10.0) -> bool:
         """Send everything queued now and wait; return whether all queues drained in time.
 
-        Example:
+        Examples:
             >>> from unified_health.analytics.testing import RecordingProvider
             >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
             >>> client.flush(timeout=1.0)
@@ -647,7 +647,7 @@ class AnalyticsClient:
         Undelivered events go to the spill store if there is one. Idempotent; also called at
         interpreter exit. Closes the HTTP clients the providers created.
 
-        Example:
+        Examples:
             >>> from unified_health.analytics.testing import RecordingProvider
             >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
             >>> client.shutdown(timeout=1.0).lost

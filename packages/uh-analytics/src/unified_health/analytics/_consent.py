@@ -28,7 +28,7 @@ class ConsentGate:
         default: Categories of users without a record.
         known: Every category the client knows.
 
-    Example:
+    Examples:
         >>> from unified_health.analytics.stores import InMemoryConsentStore
         >>> gate = ConsentGate(InMemoryConsentStore(), {"essential"}, {"essential", "analytics"})
         >>> sorted(gate.consent_of("user-1"))

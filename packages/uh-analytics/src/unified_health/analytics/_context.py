@@ -21,7 +21,7 @@ __all__ = ["AnalyticsContext", "analytics_context", "current_context"]
 class AnalyticsContext:
     """The identity and extra properties of the current request.
 
-    Example:
+    Examples:
         >>> AnalyticsContext(user_id="user-1").user_id
         'user-1'
     """
@@ -37,7 +37,7 @@ _CURRENT: ContextVar[AnalyticsContext | None] = ContextVar("uh_analytics_context
 def current_context() -> AnalyticsContext | None:
     """Return the innermost open `analytics_context`, or ``None``.
 
-    Example:
+    Examples:
         >>> current_context() is None
         True
     """
@@ -63,7 +63,7 @@ def analytics_context(
     Yields:
         The context now current.
 
-    Example:
+    Examples:
         >>> with analytics_context(user_id="user-1"):
         ...     current_context().user_id
         'user-1'

@@ -67,7 +67,7 @@ Chunk = tuple[str | None, list[Event], list[bytes]]
 class Lane:
     """One provider's bounded queue and the thread that delivers it.
 
-    Example:
+    Examples:
         >>> from unified_health.analytics.testing import RecordingProvider
         >>> from unified_health.analytics.stores import InMemoryConsentStore
         >>> gate = ConsentGate(InMemoryConsentStore(), {"analytics"}, {"analytics"})

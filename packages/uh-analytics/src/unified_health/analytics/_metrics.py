@@ -14,7 +14,7 @@ __all__ = ["Metrics"]
 class Metrics:
     """Counters for enqueued, sent, retried, dropped (by reason), redacted (by category).
 
-    Example:
+    Examples:
         >>> m = Metrics()
         >>> m.drop("no_consent")
         >>> m.snapshot().dropped["no_consent"]

@@ -33,7 +33,7 @@ class ConsentCategory(StrEnum):
 
     ``essential`` is strictly necessary processing: every user has it, it cannot be withdrawn.
 
-    Example:
+    Examples:
         >>> ConsentCategory.ANALYTICS == "analytics"
         True
     """
@@ -46,7 +46,7 @@ class ConsentCategory(StrEnum):
 class DropReason(StrEnum):
     """Why an event (or a property of one) was not delivered; the keys of the drop counters.
 
-    Example:
+    Examples:
         >>> str(DropReason.NO_CONSENT)
         'no_consent'
     """
@@ -79,7 +79,7 @@ class Event:
     restored from the spill store has only its pseudonymous ids (``outbound``): raw ids are never
     written there.
 
-    Example:
+    Examples:
         >>> e = Event("track", "page_viewed", {"path": "/home"}, "user-1", None, "analytics",
         ...           1_700_000_000.0, "0" * 32)
         >>> Event.from_json(e.to_json()) == e
@@ -160,7 +160,7 @@ class MetricsSnapshot(BaseModel):
         spilled: Events written to the spill store.
         queued: Events waiting in the queues right now, per provider.
 
-    Example:
+    Examples:
         >>> MetricsSnapshot().dropped
         {}
     """
@@ -198,7 +198,7 @@ class ShutdownReport(BaseModel):
         timed_out: Whether the deadline passed before the queues drained.
         duration: Seconds the shutdown took.
 
-    Example:
+    Examples:
         >>> ShutdownReport(delivered={"posthog": 3}).lost
         0
     """

@@ -152,7 +152,7 @@ def prepare(
 ) -> tuple[dict[str, Any], Counter[str]]:
     """Apply the pre-sanitiser rules; return JSON-ready properties and per-rule counts.
 
-    Example:
+    Examples:
         >>> import math
         >>> clean, counts = prepare({"ok": 1, "$bad": 2, "nan": math.nan, "ip": "1.2.3.4"}, 200)
         >>> clean
@@ -189,7 +189,7 @@ def finish(
     Returns:
         The properties and counts; ``counts["user_id"]`` is a redaction, the rest adjustments.
 
-    Example:
+    Examples:
         >>> finish({"note": "for user-42", "n": 1}, ("user-42",), 100)[0]
         {'note': 'for [REDACTED:user_id]', 'n': 1}
     """

@@ -24,7 +24,7 @@ class EventQueue:
     ones until the new event fits; either way `put` returns what was dropped so it can be
     counted (or spilled).
 
-    Example:
+    Examples:
         >>> q = EventQueue(max_events=1, max_bytes=1_000)
         >>> e = Event("track", "a", {}, None, "anon-1", "analytics", 0.0, "1", size=10)
         >>> q.put(e), len(q.put(e))

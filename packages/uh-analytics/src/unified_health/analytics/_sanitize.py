@@ -43,7 +43,7 @@ class ScrubResult:
         properties: A cleaned, JSON-serialisable copy of the input (the input is never mutated).
         redactions: How many values or spans were redacted, per category. Counts only.
 
-    Example:
+    Examples:
         >>> result = Sanitizer().scrub({"note": "call 555-123-4567"})
         >>> result.properties
         {'note': 'call [REDACTED:phone]'}
@@ -84,7 +84,7 @@ class Sanitizer:
         InvalidInputError: A custom category name is malformed, or its pattern does not compile
             or matches the empty string.
 
-    Example:
+    Examples:
         >>> sanitizer = Sanitizer(custom_patterns={"clinic_mrn": r"\bCL-\d{6}\b"})
         >>> result = sanitizer.scrub({"note": "chart CL-123456", "specialty": "cardiology"})
         >>> result.properties
@@ -129,7 +129,7 @@ class Sanitizer:
             at all (not a mapping, or a mapping whose methods raise) the result holds no
             properties and one ``unsupported_type`` count: the sanitiser fails closed.
 
-        Example:
+        Examples:
             >>> Sanitizer().scrub({"email": "jane@example.com", "plan": "premium"}).properties
             {'email': '[REDACTED:email]', 'plan': 'premium'}
         """
@@ -152,7 +152,7 @@ class Sanitizer:
         Returns:
             The redacted text and the counts per category.
 
-        Example:
+        Examples:
             >>> Sanitizer().scrub_value("DOB 03/14/1950, seen for knee pain")
             ('DOB [REDACTED:date_of_birth], seen for knee pain', {'date_of_birth': 1})
             >>> Sanitizer().scrub_value("Jane Doe", key="patientName")

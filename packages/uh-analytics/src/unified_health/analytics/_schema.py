@@ -27,7 +27,7 @@ __all__ = ["FreeText", "SchemaRegistry"]
 class FreeText:
     """Marker that lets a ``str`` field of an event schema hold free text.
 
-    Example:
+    Examples:
         >>> from typing import Annotated
         >>> from pydantic import BaseModel
         >>> class Feedback(BaseModel):
@@ -82,7 +82,7 @@ class SchemaRegistry:
     Raises:
         InvalidInputError: A model admits free text without opting in.
 
-    Example:
+    Examples:
         >>> from typing import Literal
         >>> from pydantic import BaseModel
         >>> class Booked(BaseModel):

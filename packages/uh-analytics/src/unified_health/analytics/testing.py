@@ -75,7 +75,7 @@ EventCheck = Callable[[dict[str, Any]], str | None]
 class FakeClock:
     """A clock that moves only when told to; ``sleep`` advances it instead of waiting.
 
-    Example:
+    Examples:
         >>> clock = FakeClock()
         >>> clock.sleep(2.5)
         >>> clock.sleeps
@@ -140,7 +140,7 @@ class FakeVendorServer:
     Args:
         latency: Seconds every answer is delayed (a real vendor is tens of ms away).
 
-    Example:
+    Examples:
         >>> with FakePostHog() as vendor:
         ...     vendor.url.startswith("http://127.0.0.1:")
         True
@@ -354,7 +354,7 @@ class FakeMixpanel(FakeVendorServer):
     when at least one update was valid, else ``0``. Profiles are kept in `profiles` and
     `group_profiles`; requests without ``ip=0`` are counted in `geolocated_requests`.
 
-    Example:
+    Examples:
         >>> with FakeMixpanel() as vendor:
         ...     vendor.provider().base_url == vendor.url
         True
@@ -577,7 +577,7 @@ class FakeAmplitude(FakeVendorServer):
     Checks the key in the body, 2,000 events per request, ids of at least 5 characters; answers
     400 with ``events_with_invalid_fields``/``events_with_missing_fields``, 413 and 429.
 
-    Example:
+    Examples:
         >>> with FakeAmplitude() as vendor:
         ...     vendor.provider().endpoint
         'httpapi'
@@ -661,7 +661,7 @@ class FakePostHog(FakeVendorServer):
     Checks the key in the body, 20 MB per request, 1 MB per event, ``event`` and ``distinct_id``;
     the whole batch is accepted or refused.
 
-    Example:
+    Examples:
         >>> with FakePostHog() as vendor:
         ...     vendor.provider().name
         'posthog'

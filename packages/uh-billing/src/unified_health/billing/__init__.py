@@ -2,7 +2,7 @@
 
 Stripe-versus-database reconciliation with discrepancy reports and alerts.
 
-Example:
+Examples:
     >>> import unified_health.billing as billing
     >>> isinstance(billing.__version__, str)
     True

@@ -4,7 +4,7 @@ Feature flags for health-care software: local evaluation in about a microsecond,
 propagation in milliseconds, and a failure policy under which a Redis outage changes nothing a
 patient sees.
 
-Example:
+Examples:
     >>> from unified_health.feature_flags import FeatureFlagAdmin, FeatureFlagClient, Flag
     >>> from unified_health.feature_flags import InMemoryFeatureFlagStore, Rollout
     >>> store = InMemoryFeatureFlagStore()

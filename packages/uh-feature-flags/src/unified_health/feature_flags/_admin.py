@@ -51,7 +51,7 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
         clock: Injected time for audit records, schedules and the stale-flag report.
         max_attempts: How often a write is retried when another writer moved the store.
 
-    Example:
+    Examples:
         >>> from unified_health.feature_flags import Flag, InMemoryFeatureFlagStore
         >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
         >>> admin.create_flag(Flag(key="beta", enabled=True), actor="ops", reason="launch").version
@@ -84,7 +84,7 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
             InvalidInputError: A document in ``document`` is invalid.
             StoreUnavailableError: The store could not be reached.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore(initialized=False))
             >>> admin.initialize(actor="ops", reason="new keyspace")
@@ -146,7 +146,7 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
         Raises:
             NotFoundError: No such flag (or its stored document is unreadable).
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
             >>> _ = admin.create_flag(Flag(key="beta"), actor="ops", reason="new")
@@ -161,7 +161,7 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
     def flag_exists(self, key: str) -> bool:
         """Whether a flag with this key exists (archived, or unreadable, or not).
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> FeatureFlagAdmin(InMemoryFeatureFlagStore()).flag_exists("beta")
             False
@@ -177,7 +177,7 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
         Returns:
             The flags.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> FeatureFlagAdmin(InMemoryFeatureFlagStore()).list_flags()
             []
@@ -200,7 +200,7 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
             InvalidInputError: The definition is invalid (field and rule named).
             ConflictError: A flag with this key exists.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
             >>> admin.create_flag({"key": "beta"}, actor="ops", reason="new").key
@@ -243,7 +243,7 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
             NotFoundError: No such flag.
             ConflictError: The flag changed since ``expected_version``.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
             >>> _ = admin.create_flag(Flag(key="beta"), actor="ops", reason="new")
@@ -288,7 +288,7 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
             ConflictError: ``expected_version`` is stale, or the stored document is unreadable
                 (replace it in full with `update_flag`).
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
             >>> _ = admin.create_flag(Flag(key="beta"), actor="ops", reason="new")
@@ -325,7 +325,7 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
             ConflictError: ``expected_version`` is stale, or the stored document is unreadable
                 (replace it in full with `update_flag`, or delete it).
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
             >>> _ = admin.create_flag(Flag(key="old"), actor="ops", reason="new")
@@ -359,7 +359,7 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
             InvalidInputError: Another flag requires it.
             ConflictError: ``expected_version`` is stale.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
             >>> _ = admin.create_flag(Flag(key="old"), actor="ops", reason="new")
@@ -473,7 +473,7 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
             actor: Who asks.
             reason: Why.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
             >>> admin.set_kill_switch(True, actor="ops", reason="incident 42")
@@ -502,7 +502,7 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
 
         Clients treat an unreadable setting the same way, so this answers what they serve.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> FeatureFlagAdmin(InMemoryFeatureFlagStore()).kill_switch_engaged()
             False
@@ -516,12 +516,12 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
             StoreUnavailableError: The store could not be reached, or a record is unreadable
                 (`verify_audit` says which).
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
             >>> _ = admin.create_flag(Flag(key="beta"), actor="ops", reason="new")
-            >>> [record.action for record in admin.audit_log()]
-            ['flag.create']
+            >>> admin.audit_log()[0].action
+            'flag.create'
         """
         records = self._store.audit_records()
         try:
@@ -538,7 +538,7 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
         removed from the end. When the keyspace is wiped (no recorded head), only the chain
         itself is checked.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
             >>> _ = admin.create_flag(Flag(key="beta"), actor="ops", reason="new")
@@ -555,7 +555,7 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
     def json_schemas() -> dict[str, dict[str, Any]]:
         """Return the JSON Schemas of `Flag` and `Segment` (for dashboards and API docs).
 
-        Example:
+        Examples:
             >>> sorted(FeatureFlagAdmin.json_schemas())
             ['Flag', 'Segment']
         """

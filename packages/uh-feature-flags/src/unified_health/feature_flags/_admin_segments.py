@@ -27,7 +27,7 @@ __all__ = ["SegmentAdmin"]
 class SegmentAdmin(AdminCore):
     """The segment half of `FeatureFlagAdmin`.
 
-    Example:
+    Examples:
         >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
         >>> FeatureFlagAdmin(InMemoryFeatureFlagStore()).list_segments()
         []
@@ -45,7 +45,7 @@ class SegmentAdmin(AdminCore):
         Raises:
             NotFoundError: No such segment (or its stored document is unreadable).
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
             >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
             >>> _ = admin.create_segment(Segment(key="staff"), actor="ops", reason="new")
@@ -60,7 +60,7 @@ class SegmentAdmin(AdminCore):
     def list_segments(self) -> list[Segment]:
         """Return every readable segment, sorted by key.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
             >>> FeatureFlagAdmin(InMemoryFeatureFlagStore()).list_segments()
             []
@@ -84,7 +84,7 @@ class SegmentAdmin(AdminCore):
             InvalidInputError: The definition is invalid.
             ConflictError: A segment with this key exists.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
             >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
             >>> admin.create_segment({"key": "staff"}, actor="ops", reason="new").key
@@ -129,7 +129,7 @@ class SegmentAdmin(AdminCore):
             NotFoundError: No such segment.
             ConflictError: The segment changed since ``expected_version``.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
             >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
             >>> _ = admin.create_segment(Segment(key="staff"), actor="ops", reason="new")
@@ -169,7 +169,7 @@ class SegmentAdmin(AdminCore):
             ConflictError: ``expected_version`` is stale, or the stored document is unreadable
                 (replace it in full with `update_segment`, or delete it).
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
             >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
             >>> _ = admin.create_segment(Segment(key="staff"), actor="ops", reason="new")
@@ -201,7 +201,7 @@ class SegmentAdmin(AdminCore):
             InvalidInputError: A live flag uses it.
             ConflictError: ``expected_version`` is stale.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
             >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
             >>> admin.delete_segment("missing", actor="ops", reason="idempotent")

@@ -80,7 +80,7 @@ def create_asgi_app(
     Raises:
         InvalidInputError: ``admin`` was given without ``admin_authorize``.
 
-    Example:
+    Examples:
         >>> from unified_health.feature_flags import FeatureFlagClient
         >>> app = create_asgi_app(FeatureFlagClient(), authorize=None)
         >>> sorted(route.path for route in app.routes)

@@ -74,7 +74,7 @@ class AdminRoutes:
         admin: The admin the endpoints call.
         authorize: The host's `AdminAuthorize` hook.
 
-    Example:
+    Examples:
         >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
         >>> routes = AdminRoutes(FeatureFlagAdmin(InMemoryFeatureFlagStore()), lambda r: "ops")
         >>> len(routes.routes())

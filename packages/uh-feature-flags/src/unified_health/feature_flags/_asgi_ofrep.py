@@ -79,7 +79,7 @@ async def call_hook(hook: Callable[..., Any], *args: Any) -> Any:
     Returns:
         What it returned (awaited when it is awaitable).
 
-    Example:
+    Examples:
         >>> import asyncio
         >>> asyncio.run(call_hook(lambda a: a + 1, 1))
         2
@@ -104,7 +104,7 @@ class OfrepEndpoints:
         client: The client whose snapshot answers evaluations.
         authorize: The host's `Authorize` hook, or ``None`` for anonymous callers.
 
-    Example:
+    Examples:
         >>> endpoints = OfrepEndpoints(FeatureFlagClient(), None)
         >>> callable(endpoints.evaluate_bulk)
         True
@@ -157,7 +157,7 @@ class OfrepEndpoints:
             200 with the evaluation, 400 for a bad context or evaluation failure, 404 for an
             unknown or server-side flag, 500 (with ``Retry-After``) before the first load.
 
-        Example:
+        Examples:
             >>> OfrepEndpoints.evaluate_flag.__name__
             'evaluate_flag'
         """
@@ -196,7 +196,7 @@ class OfrepEndpoints:
             200 with every client-side flag and an ``ETag`` hashing the body, 304 when
             ``If-None-Match`` names that tag, 400 for a bad context, 500 before the first load.
 
-        Example:
+        Examples:
             >>> OfrepEndpoints.evaluate_bulk.__name__
             'evaluate_bulk'
         """

@@ -43,7 +43,7 @@ _KEYED_LISTS = ("included", "excluded")
 class AuditRecord(BaseModel):
     """One mutation: who, why, what before and after, and the chain hashes.
 
-    Example:
+    Examples:
         >>> record = AuditRecord.model_validate_json(seal(
         ...     seq=1, at=datetime.fromisoformat("2026-01-01T00:00:00+00:00"), actor="ops",
         ...     reason="launch", action="flag.create", target="f", before=None, after={"key": "f"},
@@ -71,7 +71,7 @@ class AuditRecord(BaseModel):
 class AuditVerification(BaseModel):
     """The verifier's verdict.
 
-    Example:
+    Examples:
         >>> verify_chain([]).ok
         True
     """
@@ -122,7 +122,7 @@ def seal(
     Returns:
         ``(record_json, hash)``.
 
-    Example:
+    Examples:
         >>> line, digest = seal(
         ...     seq=1, at=datetime.fromisoformat("2026-01-01T00:00:00+00:00"), actor="ops",
         ...     reason="r", action="flag.create", target="f", before=None, after=None,
@@ -150,7 +150,7 @@ def seal(
 def new_audit_key() -> str:
     """Return a fresh random audit key (64 hex characters).
 
-    Example:
+    Examples:
         >>> len(new_audit_key())
         64
     """
@@ -180,7 +180,7 @@ def redact(document: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
         A copy with ``targets[].values``, ``included`` and ``excluded`` replaced by
         ``{"count": n, "hmac_sha256": [...]}``.
 
-    Example:
+    Examples:
         >>> out = redact({"key": "s", "included": ["patient-1"], "excluded": []}, "k" * 64)
         >>> out["included"]["count"], "patient-1" in str(out)
         (1, False)
@@ -211,7 +211,7 @@ def raw_digest(raw: str) -> dict[str, Any]:
     Returns:
         ``{"unreadable": True, "sha256": ..., "length": ...}``.
 
-    Example:
+    Examples:
         >>> raw_digest("{bad")["length"]
         4
     """
@@ -237,7 +237,7 @@ def verify_chain(
     Returns:
         An `AuditVerification`.
 
-    Example:
+    Examples:
         >>> line, digest = seal(
         ...     seq=1, at=datetime.fromisoformat("2026-01-01T00:00:00+00:00"), actor="ops",
         ...     reason="r", action="flag.create", target="f", before=None, after=None,

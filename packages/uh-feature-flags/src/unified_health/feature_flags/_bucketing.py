@@ -18,7 +18,7 @@ Because coverage and variant come from different bits of the digest, raising the
 adds contexts, and changing the percentage never moves a covered context to another variant.
 Changing the salt reshuffles everyone (use it to re-run an experiment on fresh buckets).
 
-Example:
+Examples:
     >>> buckets("new-checkout", "", "user-123")
     (90211, 2819)
 """
@@ -52,7 +52,7 @@ def bucket_value(raw: Any) -> str | None:
     Returns:
         The string to hash, or ``None`` when the value cannot be a bucket key.
 
-    Example:
+    Examples:
         >>> (bucket_value("u-1"), bucket_value(42), bucket_value(True), bucket_value(None))
         ('u-1', '42', None, None)
     """
@@ -74,7 +74,7 @@ def buckets(flag_key: str, salt: str, value: str) -> tuple[int, int]:
     Returns:
         The two buckets described in the module docstring.
 
-    Example:
+    Examples:
         >>> buckets("f", "s", "u")[0] < BUCKETS
         True
     """
@@ -93,7 +93,7 @@ def percentage_units(percentage: float) -> int:
     Returns:
         ``round(percentage * 1000)``.
 
-    Example:
+    Examples:
         >>> percentage_units(12.5)
         12500
     """
@@ -110,7 +110,7 @@ def pick_variant(variant_bucket: int, cumulative: tuple[int, ...]) -> int:
     Returns:
         The index into the rollout's variants.
 
-    Example:
+    Examples:
         >>> pick_variant(60000, (50000, 100000))
         1
     """

@@ -74,7 +74,7 @@ class FeatureFlagClient(ClientState):
         exposures: Records an exposure event for each single-flag evaluation, when given.
         background: Run the synchronisation thread (``False`` means `refresh` is called by you).
 
-    Example:
+    Examples:
         >>> from unified_health.feature_flags import Flag, FeatureFlagAdmin
         >>> store = InMemoryFeatureFlagStore()
         >>> _ = FeatureFlagAdmin(store).create_flag(
@@ -142,7 +142,7 @@ class FeatureFlagClient(ClientState):
         Returns:
             The client.
 
-        Example:
+        Examples:
             >>> FeatureFlagClient.from_url  # doctest: +ELLIPSIS
             <bound method FeatureFlagClient.from_url of ...>
         """
@@ -167,7 +167,7 @@ class FeatureFlagClient(ClientState):
         Returns:
             The flag's value for this context.
 
-        Example:
+        Examples:
             >>> FeatureFlagClient().is_enabled("unknown-flag", default=True)
             True
         """
@@ -204,7 +204,7 @@ class FeatureFlagClient(ClientState):
         Returns:
             The variant name.
 
-        Example:
+        Examples:
             >>> FeatureFlagClient().get_variant("checkout-button", {"user_id": "u1"}, "control")
             'control'
         """
@@ -238,7 +238,7 @@ class FeatureFlagClient(ClientState):
         Returns:
             The value.
 
-        Example:
+        Examples:
             >>> FeatureFlagClient().get_value("max-upload-mb", {"user_id": "u1"}, 10)
             10
             >>> FeatureFlagClient().get_value("max-upload-mb", default=10)
@@ -262,7 +262,7 @@ class FeatureFlagClient(ClientState):
             The `EvaluationResult`; reason ``STALE`` when the store has been unreachable for
             ``stale_after`` seconds.
 
-        Example:
+        Examples:
             >>> FeatureFlagClient().evaluate("missing", default=False).error_code
             <ErrorCode.FLAG_NOT_FOUND: 'FLAG_NOT_FOUND'>
         """
@@ -285,7 +285,7 @@ class FeatureFlagClient(ClientState):
         Returns:
             Results by flag key; error results carry ``value=None``.
 
-        Example:
+        Examples:
             >>> FeatureFlagClient().evaluate_all({"user_id": "u1"})
             {}
         """

@@ -29,7 +29,7 @@ _log = structlog.get_logger("unified_health.feature_flags")
 class ClientState:
     """Snapshot installation, listeners, status and readiness of a `FeatureFlagClient`.
 
-    Example:
+    Examples:
         >>> from unified_health.feature_flags import FeatureFlagClient
         >>> isinstance(FeatureFlagClient(), ClientState)
         True
@@ -85,7 +85,7 @@ class ClientState:
     def status(self) -> ClientStatus:
         """``NOT_READY`` (no flag data), ``READY``, or ``STALE`` (store out of reach too long).
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import FeatureFlagClient
             >>> FeatureFlagClient(background=False).status
             <ClientStatus.READY: 'READY'>
@@ -111,7 +111,7 @@ class ClientState:
         Returns:
             A function that unsubscribes.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import FeatureFlagClient
             >>> client = FeatureFlagClient(background=False)
             >>> seen = []
@@ -146,7 +146,7 @@ class ClientState:
         It is local to this process (another worker may count differently), so it suits
         in-process caches; the OFREP bulk endpoint's ETag hashes the response body instead.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import FeatureFlagClient
             >>> FeatureFlagClient().snapshot_version
             0
@@ -156,7 +156,7 @@ class ClientState:
     def ready(self) -> bool:
         """Whether flag data from the store has been loaded at least once.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import FeatureFlagClient
             >>> FeatureFlagClient().ready()
             True
@@ -172,7 +172,7 @@ class ClientState:
         Returns:
             Whether the client is ready.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import FeatureFlagClient
             >>> FeatureFlagClient().wait_ready(1.0)
             True
@@ -185,7 +185,7 @@ class ClientState:
         Returns:
             Whether the store answered with usable state.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import FeatureFlagClient
             >>> FeatureFlagClient(background=False).refresh()
             True
@@ -195,7 +195,7 @@ class ClientState:
     def export_snapshot(self) -> str:
         """Return the current data as a bootstrap document (JSON) for ``bootstrap=``.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import FeatureFlagClient
             >>> '"format":"uh-feature-flags/v1"' in FeatureFlagClient().export_snapshot()
             True
@@ -211,7 +211,7 @@ class ClientState:
         Returns:
             A function that unsubscribes.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import FeatureFlagClient
             >>> client = FeatureFlagClient()
             >>> unsubscribe = client.add_listener(lambda event: None)

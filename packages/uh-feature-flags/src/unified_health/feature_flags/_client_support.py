@@ -42,7 +42,7 @@ class ReportingSynchronizer(Synchronizer):
         on_contact: Called with no arguments after each attempt, successful or not.
         **kwargs: Keyword arguments of `Synchronizer`.
 
-    Example:
+    Examples:
         >>> issubclass(ReportingSynchronizer, Synchronizer)
         True
     """
@@ -66,7 +66,7 @@ def type_ok(value: Any, default: Any) -> bool:
     Returns:
         Whether the types agree (a bool is not a number).
 
-    Example:
+    Examples:
         >>> type_ok(3, 1.5), type_ok(True, 1)
         (True, False)
     """
@@ -92,7 +92,7 @@ def read_bootstrap(bootstrap: Bootstrap) -> str | bytes | Mapping[str, Any]:
     Returns:
         The document.
 
-    Example:
+    Examples:
         >>> read_bootstrap('{"version": 1}')
         '{"version": 1}'
     """
@@ -107,7 +107,7 @@ def register(client: FeatureFlagClient) -> None:
     Args:
         client: The client.
 
-    Example:
+    Examples:
         >>> register  # doctest: +ELLIPSIS
         <function register at ...>
     """
@@ -120,7 +120,7 @@ def unregister(client: FeatureFlagClient) -> None:
     Args:
         client: The client.
 
-    Example:
+    Examples:
         >>> unregister  # doctest: +ELLIPSIS
         <function unregister at ...>
     """
@@ -136,7 +136,7 @@ def fresh_event(event: threading.Event) -> threading.Event:
     Returns:
         A new event, set when ``event`` was.
 
-    Example:
+    Examples:
         >>> done = threading.Event()
         >>> done.set()
         >>> fresh_event(done).is_set()

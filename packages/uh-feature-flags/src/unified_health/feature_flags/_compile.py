@@ -62,7 +62,7 @@ def error_result(key: str, code: ErrorCode, message: str) -> EvaluationResult:
     Returns:
         A result with reason ``ERROR``.
 
-    Example:
+    Examples:
         >>> error_result("f", ErrorCode.FLAG_NOT_FOUND, "flag not found").reason
         <Reason.ERROR: 'ERROR'>
     """
@@ -80,7 +80,7 @@ def constant(result: EvaluationResult) -> Evaluator:
     Returns:
         The evaluator.
 
-    Example:
+    Examples:
         >>> result = error_result("f", ErrorCode.GENERAL, "failed")
         >>> constant(result)({}) is result
         True
@@ -106,7 +106,7 @@ def compile_condition(condition: Condition, segments: Mapping[str, Matcher]) -> 
     Returns:
         The predicate.
 
-    Example:
+    Examples:
         >>> rule = Condition(attribute="plan", operator="in", values=["pro"])
         >>> compile_condition(rule, {})({"plan": "pro"})
         True
@@ -163,7 +163,7 @@ def compile_segment(segment: Segment) -> Matcher:
     Returns:
         A predicate: excluded keys out, included keys in, else any matching rule.
 
-    Example:
+    Examples:
         >>> staff = compile_segment(Segment(key="staff", included=["u1"]))
         >>> staff({"user_id": "u1"}), staff({"user_id": "u2"})
         (True, False)
@@ -267,7 +267,7 @@ def compile_flag(
     Returns:
         A function from a context mapping to a precomputed `EvaluationResult`.
 
-    Example:
+    Examples:
         >>> evaluate = compile_flag(
         ...     Flag(key="f", enabled=True), prerequisites={}, segments={}, kill_switch=False
         ... )

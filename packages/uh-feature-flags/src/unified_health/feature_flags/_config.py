@@ -28,7 +28,7 @@ DEFAULT_STALE_AFTER = 300.0
 class Clock(Protocol):
     """What the package needs to know about time: aware UTC now and a monotonic counter.
 
-    Example:
+    Examples:
         >>> isinstance(SystemClock(), Clock)
         True
     """
@@ -45,7 +45,7 @@ class Clock(Protocol):
 class SystemClock:
     """The real clock.
 
-    Example:
+    Examples:
         >>> SystemClock().now().tzinfo is not None
         True
     """
@@ -68,7 +68,7 @@ class Backoff:
         seed: Seed for the jitter, for reproducible tests. Without one the jitter is reseeded
             from the OS in every forked child, so workers forked from one parent spread out.
 
-    Example:
+    Examples:
         >>> backoff = Backoff(base=0.5, cap=4.0, seed=7)
         >>> all(0 <= backoff.next() <= 4.0 for _ in range(10))
         True

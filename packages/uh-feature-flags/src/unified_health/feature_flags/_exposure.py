@@ -44,7 +44,7 @@ _recorders: weakref.WeakSet[ExposureRecorder] = weakref.WeakSet()
 class ExposureEvent(BaseModel):
     """One evaluation a user was exposed to. ``context_hash`` is a keyed hash, never the key.
 
-    Example:
+    Examples:
         >>> event = ExposureEvent(
         ...     flag_key="f", variant="on", reason="SPLIT", context_hash="ab12",
         ...     timestamp=datetime(2026, 1, 1, tzinfo=UTC),
@@ -69,7 +69,7 @@ class ExposureEvent(BaseModel):
 class ExposureSink(Protocol):
     """Where exposure batches go (an analytics pipeline, a log shipper, a test list).
 
-    Example:
+    Examples:
         >>> class Printer:
         ...     def send(self, events):
         ...         pass
@@ -99,7 +99,7 @@ class ExposureRecorder:
         batch_size: Largest batch handed to the sink.
         flush_interval: Seconds between deliveries.
 
-    Example:
+    Examples:
         >>> class Keep:
         ...     def __init__(self):
         ...         self.events = []

@@ -52,7 +52,7 @@ FlagKind = Literal["boolean", "string", "number", "json"]
 class Reason(StrEnum):
     """Why an evaluation produced its value (OpenFeature's vocabulary, plus one of ours).
 
-    Example:
+    Examples:
         >>> Reason.TARGETING_MATCH.value
         'TARGETING_MATCH'
     """
@@ -71,7 +71,7 @@ class Reason(StrEnum):
 class ErrorCode(StrEnum):
     """What went wrong when an evaluation returned the caller's default (OpenFeature codes).
 
-    Example:
+    Examples:
         >>> ErrorCode.FLAG_NOT_FOUND.value
         'FLAG_NOT_FOUND'
     """
@@ -92,7 +92,7 @@ class ClientStatus(StrEnum):
     client serves its snapshot. ``STALE``: the store has been out of reach for ``stale_after``
     seconds; the last snapshot is still served.
 
-    Example:
+    Examples:
         >>> ClientStatus.STALE.value
         'STALE'
     """
@@ -105,7 +105,7 @@ class ClientStatus(StrEnum):
 class Operator(StrEnum):
     """Operators a `Condition` may use. Values of a condition are OR-ed.
 
-    Example:
+    Examples:
         >>> Operator("ends_with") is Operator.ENDS_WITH
         True
     """
@@ -142,7 +142,7 @@ class Condition(BaseModel):
     negation matches exactly the contexts that lack the attribute. When the attribute holds a
     list, the condition holds if any element matches.
 
-    Example:
+    Examples:
         >>> Condition(attribute="email", operator="ends_with", values=["@clinic.org"]).operator
         <Operator.ENDS_WITH: 'ends_with'>
     """
@@ -165,7 +165,7 @@ class Condition(BaseModel):
 class WeightedVariant(BaseModel):
     """A variant and its share of a rollout, in percent (up to three decimals).
 
-    Example:
+    Examples:
         >>> WeightedVariant(variant="blue", weight=12.5).weight
         12.5
     """
@@ -184,7 +184,7 @@ class Rollout(BaseModel):
     ``default_variant``. Coverage and variant use independent hash bits, so changing coverage
     never moves a context between variants. See `unified_health.feature_flags._bucketing`.
 
-    Example:
+    Examples:
         >>> Rollout(percentage=25).percentage
         25.0
     """
@@ -207,7 +207,7 @@ class Rule(BaseModel):
 
     A rule whose rollout does not cover the context is skipped, and the next rule is tried.
 
-    Example:
+    Examples:
         >>> rule = Rule(
         ...     id="clinicians",
         ...     conditions=[Condition(attribute="role", operator="in", values=["clinician"])],
@@ -235,7 +235,7 @@ class Rule(BaseModel):
 class Target(BaseModel):
     """Individual targeting: contexts whose key is listed get ``variant``.
 
-    Example:
+    Examples:
         >>> Target(variant="on", values=["user-1", "user-2"]).context_kind
         'user'
     """
@@ -250,7 +250,7 @@ class Target(BaseModel):
 class Prerequisite(BaseModel):
     """Another flag that must evaluate to one of ``variants`` before this flag is evaluated.
 
-    Example:
+    Examples:
         >>> Prerequisite(key="new-billing").variants
         ['on']
     """
@@ -275,7 +275,7 @@ class Flag(BaseModel):
 
     The defaults make a boolean flag: variants ``on`` (True) and ``off`` (False).
 
-    Example:
+    Examples:
         >>> flag = Flag(key="new-checkout", enabled=True, rollout=Rollout(percentage=25))
         >>> (flag.kind, flag.default_variant, flag.off_variant)
         ('boolean', 'on', 'off')
@@ -316,7 +316,7 @@ class Flag(BaseModel):
 class SegmentRule(BaseModel):
     """Conditions (all must hold) that put a context in a segment.
 
-    Example:
+    Examples:
         >>> SegmentRule(conditions=[Condition(attribute="region", operator="in", values=["eu"])])
         SegmentRule(conditions=[...])
     """
@@ -335,7 +335,7 @@ class Segment(BaseModel):
     Membership: an excluded key is out; an included key is in; otherwise any matching rule puts
     the context in. Segment rules cannot refer to other segments.
 
-    Example:
+    Examples:
         >>> Segment(key="pilot-clinics", context_kind="clinic", included=["c-1"]).included
         ['c-1']
     """
@@ -366,7 +366,7 @@ class EvaluationContext(BaseModel):
     ``user_id``, or ``key``). Other kinds (``clinic``, ``device``, ...) are nested mappings with
     their own ``key``.
 
-    Example:
+    Examples:
         >>> ctx = EvaluationContext(
         ...     targeting_key="user-123",
         ...     attributes={"email": "a@clinic.org"},
@@ -399,7 +399,7 @@ class EvaluationContext(BaseModel):
 class EvaluationResult(BaseModel):
     """The outcome of one evaluation: value, variant, reason and, on error, a code.
 
-    Example:
+    Examples:
         >>> result = EvaluationResult(flag_key="f", value=True, variant="on", reason="STATIC")
         >>> (result.value, result.reason, result.error_code)
         (True, <Reason.STATIC: 'STATIC'>, None)
@@ -420,7 +420,7 @@ class EvaluationResult(BaseModel):
 class FlagChangeEvent(BaseModel):
     """Sent to listeners after a new snapshot is applied.
 
-    Example:
+    Examples:
         >>> FlagChangeEvent(changed_keys=frozenset({"a"}), version=7).version
         7
     """

@@ -53,7 +53,7 @@ _log = structlog.get_logger("unified_health.feature_flags")
 class StoreView:
     """A parsed view of one store state (broken documents are left out of ``flags``).
 
-    Example:
+    Examples:
         >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
         >>> AdminCore(InMemoryFeatureFlagStore()).view().live_flags()
         {}
@@ -66,7 +66,7 @@ class StoreView:
     def live_flags(self) -> dict[str, Flag]:
         """Flags that are not archived.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> AdminCore(InMemoryFeatureFlagStore()).view().live_flags()
             {}
@@ -76,7 +76,7 @@ class StoreView:
     def live_segments(self) -> dict[str, Segment]:
         """Segments that are not archived.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> AdminCore(InMemoryFeatureFlagStore()).view().live_segments()
             {}
@@ -88,7 +88,7 @@ class StoreView:
 class Mutation:
     """What a mutation writes and how the audit record describes it.
 
-    Example:
+    Examples:
         >>> Mutation("flag.delete", "f", (Write("flags", "f", None),), None, None).action
         'flag.delete'
     """
@@ -104,7 +104,7 @@ class Mutation:
 def dump(model: BaseModel | None) -> dict[str, Any] | None:
     """Return a model as JSON-ready data, or ``None``.
 
-    Example:
+    Examples:
         >>> dump(None) is None
         True
     """
@@ -114,7 +114,7 @@ def dump(model: BaseModel | None) -> dict[str, Any] | None:
 def doc(model: BaseModel) -> str:
     """Return a model as the JSON document a store keeps.
 
-    Example:
+    Examples:
         >>> doc(Flag(key="f")).startswith('{"key":"f"')
         True
     """
@@ -127,7 +127,7 @@ def check_who(actor: str, reason: str) -> None:
     Raises:
         InvalidInputError: Either is empty or too long.
 
-    Example:
+    Examples:
         >>> check_who("ops", "")
         Traceback (most recent call last):
         ...
@@ -142,7 +142,7 @@ def check_who(actor: str, reason: str) -> None:
 def check_expected(kind: str, key: str, current: int, expected: int | None) -> None:
     """Raise `ConflictError` when ``expected`` is given and is not ``current``.
 
-    Example:
+    Examples:
         >>> check_expected("flag", "beta", 3, None)
         >>> check_expected("flag", "beta", 3, 2)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
@@ -158,7 +158,7 @@ def check_expected(kind: str, key: str, current: int, expected: int | None) -> N
 def raw_version(raw: str) -> int:
     """Return the ``version`` an unreadable stored document claims (0 when none).
 
-    Example:
+    Examples:
         >>> raw_version('{"version": 7, "from_the_future": 1}'), raw_version("{bad")
         (7, 0)
     """
@@ -172,7 +172,7 @@ def raw_version(raw: str) -> int:
 class AdminCore:
     """Shared state and the mutation cycle of `FeatureFlagAdmin`.
 
-    Example:
+    Examples:
         >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
         >>> AdminCore(InMemoryFeatureFlagStore()).view().state.version
         0
@@ -194,7 +194,7 @@ class AdminCore:
         Raises:
             StoreUnavailableError: The store is unreachable or holds no data (not initialised).
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> AdminCore(InMemoryFeatureFlagStore()).view().flags
             {}
@@ -237,7 +237,7 @@ class AdminCore:
             ConflictError: A stale expected version, or the store kept moving.
             StoreUnavailableError: Nothing was written.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> core = AdminCore(InMemoryFeatureFlagStore())
             >>> core.mutate(lambda view: None, actor="ops", reason="nothing to do") is None
@@ -287,7 +287,7 @@ class AdminCore:
     def now(self) -> datetime:
         """The admin clock's current time.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> AdminCore(InMemoryFeatureFlagStore()).now().tzinfo is not None
             True

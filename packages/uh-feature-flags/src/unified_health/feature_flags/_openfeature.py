@@ -57,7 +57,7 @@ class FeatureFlagProvider(AbstractProvider):
             provider ERROR) and the provider turns READY when the snapshot arrives later.
         close_client_on_shutdown: Close the client when OpenFeature shuts the provider down.
 
-    Example:
+    Examples:
         >>> from unified_health.feature_flags import FeatureFlagClient
         >>> provider = FeatureFlagProvider(FeatureFlagClient())
         >>> provider.get_metadata().name

@@ -59,7 +59,7 @@ def key_getter(context_kind: str) -> Getter:
     Returns:
         A getter returning the key, or ``None`` when absent.
 
-    Example:
+    Examples:
         >>> key_getter("clinic")({"clinic": {"key": "c-1"}})
         'c-1'
     """
@@ -98,7 +98,7 @@ def attribute_getter(attribute: str, context_kind: str) -> Getter:
     Returns:
         A getter returning the value, or ``None`` when absent.
 
-    Example:
+    Examples:
         >>> attribute_getter("email", "user")({"email": "a@b.org"})
         'a@b.org'
     """
@@ -141,7 +141,7 @@ def parse_semver(value: Any) -> SemverKey | None:
     Returns:
         A sortable key, or ``None`` when ``value`` is not a version.
 
-    Example:
+    Examples:
         >>> parse_semver("1.2.3-rc.1") < parse_semver("1.2.3")
         True
     """
@@ -168,7 +168,7 @@ def parse_instant(value: Any) -> float | None:
     Returns:
         Seconds since the epoch, or ``None`` when ``value`` is not an aware instant.
 
-    Example:
+    Examples:
         >>> parse_instant("2026-01-01T00:00:00Z")
         1767225600.0
     """
@@ -259,7 +259,7 @@ def regex_problem(pattern: str) -> str | None:
     Returns:
         The rule the pattern breaks, or ``None``.
 
-    Example:
+    Examples:
         >>> regex_problem("^[a-z]+@clinic\\.org$") is None
         True
         >>> regex_problem("(a+)+$")
@@ -461,7 +461,7 @@ def value_test(operator: str, values: list[Any], *, case_insensitive: bool) -> V
     Returns:
         A function of one scalar attribute value.
 
-    Example:
+    Examples:
         >>> value_test("ends_with", ["@clinic.org"], case_insensitive=True)("A@CLINIC.ORG")
         True
     """

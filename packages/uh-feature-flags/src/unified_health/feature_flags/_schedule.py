@@ -56,7 +56,7 @@ def _finished_at(change: ScheduledChange) -> datetime:
 class ScheduledChange(BaseModel):
     """A change to one flag at a set time: turn it on/off and/or set its rollout percentage.
 
-    Example:
+    Examples:
         >>> from datetime import UTC
         >>> ScheduledChange(
         ...     id="s1", flag_key="f", at=datetime(2026, 3, 1, tzinfo=UTC), percentage=5,
@@ -84,7 +84,7 @@ class StaleFlag(BaseModel):
     Reasons: ``expired`` (past ``expires_at``), ``unchanged`` (temporary and not changed for
     the report's window), ``fully_rolled_out`` (temporary, on, and serving one value to all).
 
-    Example:
+    Examples:
         >>> StaleFlag(key="old", owner=None, reasons=["expired"], last_changed=None).reasons
         ['expired']
     """
@@ -117,7 +117,7 @@ def _fully_rolled_out(flag: Flag) -> bool:
 class ScheduleAdmin(AdminCore):
     """The scheduling half of `FeatureFlagAdmin`.
 
-    Example:
+    Examples:
         >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
         >>> FeatureFlagAdmin(InMemoryFeatureFlagStore()).list_schedules(include_done=True)
         []
@@ -150,7 +150,7 @@ class ScheduleAdmin(AdminCore):
             InvalidInputError: Nothing to change, a naive time, or a bad percentage.
             NotFoundError: No such flag.
 
-        Example:
+        Examples:
             >>> from datetime import UTC
             >>> from unified_health.feature_flags import FeatureFlagAdmin, Flag
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
@@ -190,7 +190,7 @@ class ScheduleAdmin(AdminCore):
             InvalidInputError: Bad steps (the field names the step).
             NotFoundError: No such flag.
 
-        Example:
+        Examples:
             >>> from datetime import UTC
             >>> from unified_health.feature_flags import FeatureFlagAdmin, Flag
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
@@ -252,7 +252,7 @@ class ScheduleAdmin(AdminCore):
         Returns:
             The changes.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
             >>> FeatureFlagAdmin(InMemoryFeatureFlagStore()).list_schedules()
             []
@@ -277,7 +277,7 @@ class ScheduleAdmin(AdminCore):
             ConflictError: The stored document is unreadable (delete it with
                 `delete_schedule`).
 
-        Example:
+        Examples:
             >>> from datetime import UTC
             >>> from unified_health.feature_flags import FeatureFlagAdmin, Flag
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
@@ -319,7 +319,7 @@ class ScheduleAdmin(AdminCore):
             actor: Who asks.
             reason: Why.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
             >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
             >>> admin.delete_schedule("missing", actor="ops", reason="cleanup")
@@ -361,7 +361,7 @@ class ScheduleAdmin(AdminCore):
         Returns:
             How many changes were removed.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
             >>> FeatureFlagAdmin(InMemoryFeatureFlagStore()).prune_schedules()
             0
@@ -394,7 +394,7 @@ class ScheduleAdmin(AdminCore):
         Returns:
             The changes this call applied or skipped (not those another process took).
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
             >>> FeatureFlagAdmin(InMemoryFeatureFlagStore()).run_due_schedules()
             []
@@ -446,7 +446,7 @@ class ScheduleAdmin(AdminCore):
         Returns:
             One entry per stale flag, sorted by key.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
             >>> FeatureFlagAdmin(InMemoryFeatureFlagStore()).stale_flag_report()
             []

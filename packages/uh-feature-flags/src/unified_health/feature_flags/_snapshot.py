@@ -70,7 +70,7 @@ class Snapshot:
     ``stale`` and ``errors`` cache results built on demand (the ``STALE`` twin of a result, the
     error result of a flag and code), so serving them costs a dictionary lookup.
 
-    Example:
+    Examples:
         >>> empty_snapshot().source
         'empty'
     """
@@ -94,7 +94,7 @@ class Snapshot:
 def empty_snapshot() -> Snapshot:
     """Return the snapshot of a client that has no data yet.
 
-    Example:
+    Examples:
         >>> empty_snapshot().evaluators
         {}
     """
@@ -112,7 +112,7 @@ def stale_twin(snapshot: Snapshot, result: EvaluationResult) -> EvaluationResult
     Returns:
         The same outcome, reason ``STALE``.
 
-    Example:
+    Examples:
         >>> done = EvaluationResult(flag_key="f", value=True, variant="on", reason="STATIC")
         >>> stale_twin(empty_snapshot(), done).reason
         <Reason.STALE: 'STALE'>
@@ -137,7 +137,7 @@ def error_for(snapshot: Snapshot, key: str, code: ErrorCode) -> EvaluationResult
     Returns:
         A result with reason ``ERROR`` and ``value=None``.
 
-    Example:
+    Examples:
         >>> error_for(empty_snapshot(), "f", ErrorCode.FLAG_NOT_FOUND).error_message
         'flag not found'
     """
@@ -204,7 +204,7 @@ def build_snapshot(state: StoreState, *, source: str, previous: Snapshot | None)
     Returns:
         The new snapshot.
 
-    Example:
+    Examples:
         >>> state = state_from_document('{"flags": {"f": {"key": "f", "enabled": true}}}')
         >>> sorted(build_snapshot(state, source="bootstrap", previous=None).evaluators)
         ['f']
@@ -308,7 +308,7 @@ def changed_keys(old: Snapshot, new: Snapshot) -> frozenset[str]:
     Returns:
         The changed flag keys.
 
-    Example:
+    Examples:
         >>> state = state_from_document('{"flags": {"f": {"key": "f"}}}')
         >>> changed_keys(empty_snapshot(), build_snapshot(state, source="s", previous=None))
         frozenset({'f'})
@@ -326,7 +326,7 @@ def export_state(state: StoreState) -> str:
     Returns:
         A JSON document with ``version``, ``flags``, ``segments`` and ``settings``.
 
-    Example:
+    Examples:
         >>> export_state(StoreState(version=3, epoch="e"))[:32]
         '{"flags":{},"format":"uh-feature'
     """
@@ -360,7 +360,7 @@ def state_from_document(document: str | bytes | Mapping[str, Any]) -> StoreState
     Raises:
         InvalidInputError: When the document is not a bootstrap document.
 
-    Example:
+    Examples:
         >>> state_from_document('{"version": 2}').version
         2
     """

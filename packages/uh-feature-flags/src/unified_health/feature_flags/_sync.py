@@ -39,7 +39,7 @@ class Synchronizer:
         poll_interval: Seconds (of ``clock``) between reconciliation polls.
         backoff: Delays between reconnection attempts.
 
-    Example:
+    Examples:
         >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
         >>> _example_synchronizer(InMemoryFeatureFlagStore()).sync_once()
         True
@@ -78,7 +78,7 @@ class Synchronizer:
     def start(self) -> None:
         """Start the background thread (idempotent).
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> sync = _example_synchronizer(InMemoryFeatureFlagStore())
             >>> sync.start()
@@ -96,7 +96,7 @@ class Synchronizer:
         Args:
             timeout: Seconds to wait for the thread to end.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> sync = _example_synchronizer(InMemoryFeatureFlagStore())
             >>> sync.stop()
@@ -113,7 +113,7 @@ class Synchronizer:
     def after_fork_in_child(self) -> None:
         """Reset state inherited from the parent (locks, the dead thread, the feed) and restart.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> sync = _example_synchronizer(InMemoryFeatureFlagStore())
             >>> sync.stop()
@@ -129,7 +129,7 @@ class Synchronizer:
     def before_fork(self) -> None:
         """Hold the reload lock across fork so the child never inherits it mid-reload.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> sync = _example_synchronizer(InMemoryFeatureFlagStore())
             >>> sync.before_fork()
@@ -140,7 +140,7 @@ class Synchronizer:
     def after_fork_in_parent(self) -> None:
         """Release the lock taken by `before_fork`.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> sync = _example_synchronizer(InMemoryFeatureFlagStore())
             >>> sync.before_fork()
@@ -159,7 +159,7 @@ class Synchronizer:
         Returns:
             Whether the store answered with usable state.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> _example_synchronizer(InMemoryFeatureFlagStore()).sync_once()
             True
@@ -194,7 +194,7 @@ class Synchronizer:
         Returns:
             Whether results should carry reason ``STALE``.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> _example_synchronizer(InMemoryFeatureFlagStore()).is_stale(300)
             False
@@ -211,7 +211,7 @@ class Synchronizer:
         Returns:
             Whether the predicate holds.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> sync = _example_synchronizer(InMemoryFeatureFlagStore())
             >>> sync.sync_once() and sync.wait_for(lambda s: s.healthy, timeout=1.0)

@@ -61,7 +61,7 @@ def parse_model(model: type[M], data: Any) -> M:
     Raises:
         InvalidInputError: Naming the first offending field and the rule it broke.
 
-    Example:
+    Examples:
         >>> from unified_health.feature_flags import Flag
         >>> parse_model(Flag, '{"key": "beta"}').key
         'beta'
@@ -107,7 +107,7 @@ def check_condition(condition: Condition) -> None:
     Raises:
         InvalidInputError: When a value does not suit the operator.
 
-    Example:
+    Examples:
         >>> from unified_health.feature_flags import Condition
         >>> check_condition(Condition(attribute="plan", operator="in", values=["pro"]))
     """
@@ -153,7 +153,7 @@ def check_rollout(rollout: Rollout) -> None:
     Raises:
         InvalidInputError: When a percentage or weight is malformed.
 
-    Example:
+    Examples:
         >>> from unified_health.feature_flags import Rollout
         >>> check_rollout(Rollout(percentage=12.5))
     """
@@ -190,7 +190,7 @@ def check_flag(flag: Flag) -> None:
     Raises:
         InvalidInputError: Naming the first offending field.
 
-    Example:
+    Examples:
         >>> from unified_health.feature_flags import Flag
         >>> check_flag(Flag(key="beta"))
     """
@@ -251,7 +251,7 @@ def check_segment(segment: Segment) -> None:
     Raises:
         InvalidInputError: Naming the first offending field.
 
-    Example:
+    Examples:
         >>> from unified_health.feature_flags import Segment
         >>> check_segment(Segment(key="staff"))
     """
@@ -277,7 +277,7 @@ def check_references(
     Raises:
         InvalidInputError: Naming the offending field.
 
-    Example:
+    Examples:
         >>> from unified_health.feature_flags import Flag, Prerequisite
         >>> a, b = Flag(key="a"), Flag(key="b", prerequisites=[Prerequisite(key="a")])
         >>> check_references(b, {"a": a, "b": b}, {})
@@ -353,7 +353,7 @@ def prerequisite_depths(graph: Mapping[str, list[str]]) -> dict[str, int] | None
         Depth by key (0 for a flag without prerequisites), or ``None`` when the graph has a
         cycle.
 
-    Example:
+    Examples:
         >>> prerequisite_depths({"a": ["b"], "b": ["c"], "c": []})
         {'c': 0, 'b': 1, 'a': 2}
         >>> prerequisite_depths({"a": ["b"], "b": ["a"]}) is None
@@ -395,7 +395,7 @@ def prerequisite_depth(key: str, graph: Mapping[str, list[str]]) -> int | None:
     Returns:
         0 for a flag without prerequisites, or ``None`` when a cycle is reachable.
 
-    Example:
+    Examples:
         >>> prerequisite_depth("a", {"a": ["b"], "b": []})
         1
     """

@@ -1,6 +1,6 @@
 """Test helpers: a flag builder, an in-memory setup that applies writes at once, a fake clock.
 
-Example:
+Examples:
     >>> from unified_health.feature_flags.testing import FeatureFlagTestEnv, condition, flag
     >>> with FeatureFlagTestEnv() as env:
     ...     env.set(
@@ -67,7 +67,7 @@ def condition(
 ) -> Condition:
     """Build a `Condition` with positional values.
 
-    Example:
+    Examples:
         >>> condition("plan", "in", "pro", "enterprise").values
         ['pro', 'enterprise']
     """
@@ -98,7 +98,7 @@ def _rollout(
 class FlagBuilder:
     """Fluent construction of a `Flag`; every method returns the builder. Enabled by default.
 
-    Example:
+    Examples:
         >>> f = (
         ...     flag("checkout-button", kind="string")
         ...     .variants(control="grey", blue="blue", green="green")
@@ -200,7 +200,7 @@ class FlagBuilder:
 def flag(key: str, *, kind: FlagKind = "boolean") -> FlagBuilder:
     """Start building a flag (enabled, boolean unless ``kind`` says otherwise).
 
-    Example:
+    Examples:
         >>> flag("beta").rollout(10).build().rollout.percentage
         10.0
     """
@@ -217,7 +217,7 @@ def segment(
 ) -> Segment:
     """Build a `Segment`; each item of ``rules`` is a list of conditions that must all hold.
 
-    Example:
+    Examples:
         >>> segment("pilot", included=["u1"]).included
         ['u1']
     """
@@ -233,7 +233,7 @@ def segment(
 class FakeClock:
     """A clock that moves only when told (``advance``) or asked to ``sleep``.
 
-    Example:
+    Examples:
         >>> clock = FakeClock()
         >>> before = clock.monotonic()
         >>> clock.advance(5)
@@ -272,7 +272,7 @@ class FakeClock:
 class InMemoryExposureSink:
     """An `ExposureSink` that keeps every event in ``events``.
 
-    Example:
+    Examples:
         >>> InMemoryExposureSink().events
         []
     """
@@ -292,7 +292,7 @@ class FeatureFlagTestEnv:
         items: Flags, flag builders or segments to create up front.
         clock: Injected into the admin and the client (a `FakeClock` by default).
 
-    Example:
+    Examples:
         >>> with FeatureFlagTestEnv(flag("beta")) as env:
         ...     env.client.is_enabled("beta")
         True

@@ -2,7 +2,7 @@
 
 Audited, ticket-bound, time-limited support impersonation.
 
-Example:
+Examples:
     >>> import unified_health.impersonation as impersonation
     >>> isinstance(impersonation.__version__, str)
     True

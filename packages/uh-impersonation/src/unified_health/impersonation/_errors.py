@@ -30,7 +30,7 @@ __all__ = [
 class ImpersonationError(Exception):
     """Base class of every error raised by uh-impersonation.
 
-    Example:
+    Examples:
         >>> try:
         ...     raise InvalidInputError("key", "must not be empty")
         ... except ImpersonationError as exc:
@@ -46,7 +46,7 @@ class InvalidInputError(ImpersonationError, ValueError):
         field: Dotted path of the offending field, e.g. ``"rules.0.operator"``.
         rule: The rule that was broken, e.g. ``"must be one of: in, not_in"``.
 
-    Example:
+    Examples:
         >>> err = InvalidInputError("weight", "must be between 0 and 100000")
         >>> (err.field, err.rule)
         ('weight', 'must be between 0 and 100000')
@@ -65,7 +65,7 @@ class NotFoundError(ImpersonationError, LookupError):
         kind: What was looked for, e.g. ``"flag"``.
         key: Its identifier (an id or key, never patient data).
 
-    Example:
+    Examples:
         >>> str(NotFoundError("flag", "new-checkout"))
         "flag 'new-checkout' not found"
     """
@@ -79,7 +79,7 @@ class NotFoundError(ImpersonationError, LookupError):
 class ConflictError(ImpersonationError):
     """A write lost a race (stale version) or would duplicate an existing key.
 
-    Example:
+    Examples:
         >>> str(ConflictError("version 4 is current, the write expected 3"))
         'version 4 is current, the write expected 3'
     """
@@ -88,7 +88,7 @@ class ConflictError(ImpersonationError):
 class StoreUnavailableError(ImpersonationError, ConnectionError):
     """The backing store (Redis, a database) could not be reached or timed out.
 
-    Example:
+    Examples:
         >>> isinstance(StoreUnavailableError("redis did not answer"), ConnectionError)
         True
     """
@@ -104,7 +104,7 @@ class ProviderError(ImpersonationError):
         retry_after: Seconds the vendor asked us to wait, when it said so.
         attempts: How many attempts were made before giving up.
 
-    Example:
+    Examples:
         >>> err = ProviderError("vendor answered 503", status_code=503, attempts=3)
         >>> (err.status_code, err.attempts)
         (503, 3)
@@ -129,7 +129,7 @@ class ProviderError(ImpersonationError):
 class RateLimitedError(ProviderError):
     """The vendor answered 429 Too Many Requests; ``retry_after`` says how long to wait.
 
-    Example:
+    Examples:
         >>> RateLimitedError("rate limited", status_code=429, retry_after=2.0).retry_after
         2.0
     """

@@ -2,7 +2,7 @@
 
 A searchable help centre with typo-tolerant search and Markdown articles.
 
-Example:
+Examples:
     >>> import unified_health.knowledge_base as knowledge_base
     >>> isinstance(knowledge_base.__version__, str)
     True

@@ -2,7 +2,7 @@
 
 Statuspage.io components, incidents, maintenance windows and synthetic probes.
 
-Example:
+Examples:
     >>> import unified_health.status_page as status_page
     >>> isinstance(status_page.__version__, str)
     True

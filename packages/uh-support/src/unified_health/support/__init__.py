@@ -2,7 +2,7 @@
 
 Ticketing over Zendesk, Intercom or an internal store, with SLAs and CSAT.
 
-Example:
+Examples:
     >>> import unified_health.support as support
     >>> isinstance(support.__version__, str)
     True

@@ -13,7 +13,7 @@ class RedactionCategory(StrEnum):
     The first group are the HIPAA Safe Harbor identifiers a pattern or a key name can catch. The
     last three are not identifiers but the reasons a value was dropped without being inspected.
 
-    Example:
+    Examples:
         >>> RedactionCategory.EMAIL.marker
         '[REDACTED:email]'
         >>> str(RedactionCategory.ZIP_CODE)
@@ -60,7 +60,7 @@ def marker(category: str) -> str:
     Returns:
         ``[REDACTED:<category>]``.
 
-    Example:
+    Examples:
         >>> marker("clinic_mrn")
         '[REDACTED:clinic_mrn]'
     """

@@ -59,7 +59,7 @@ class AmplitudeProvider(HttpProvider):
     Raises:
         InvalidInputError: Unknown region or endpoint, missing key, no category.
 
-    Example:
+    Examples:
         >>> AmplitudeProvider("key", region="eu").base_url
         'https://api.eu.amplitude.com'
     """

@@ -42,7 +42,7 @@ _MAX_RETRY_AFTER = 600.0
 class ProviderLimits:
     """A vendor's documented limits for one ingestion request.
 
-    Example:
+    Examples:
         >>> ProviderLimits(2000, 10 * 1024 * 1024, 1024 * 1024).max_events_per_request
         2000
     """
@@ -57,7 +57,7 @@ class ProviderLimits:
 class OutboundEvent:
     """An event as vendors may see it: every identifier already pseudonymised.
 
-    Example:
+    Examples:
         >>> OutboundEvent("track", "page_viewed", {}, "k1_ab", "k1_ab", None, 0.0, "0" * 32).kind
         'track'
     """
@@ -114,7 +114,7 @@ class SendResult:
     ``rejected`` will never be accepted (index -> drop reason); ``split`` asks for the batch to be
     halved (413, or a whole-batch 400 that names no event).
 
-    Example:
+    Examples:
         >>> SendResult(200, accepted=[0, 1]).ok
         True
     """
@@ -139,7 +139,7 @@ class SendResult:
 class Provider(Protocol):
     """The interface the delivery worker drives; implement it to add a destination.
 
-    Example:
+    Examples:
         >>> from unified_health.analytics.testing import RecordingProvider
         >>> isinstance(RecordingProvider(), Provider)
         True
@@ -182,7 +182,7 @@ class RoutedProvider(Provider, Protocol):
     The delivery worker calls `encode_routed` instead of `encode`, keeps one batch per route
     within that route's `limits_for`, and passes the route back to `deliver`.
 
-    Example:
+    Examples:
         >>> from unified_health.analytics import MixpanelProvider
         >>> isinstance(MixpanelProvider("1", "secret"), RoutedProvider)
         True
@@ -224,7 +224,7 @@ quote: Callable[[str], str] = json.encoder.encode_basestring
 def dumps(value: Any) -> bytes:
     """Compact JSON bytes (UTF-8, non-ASCII kept as is).
 
-    Example:
+    Examples:
         >>> dumps({"a": [1, "é"]}).decode()
         '{"a":[1,"é"]}'
     """
@@ -236,7 +236,7 @@ def dumps(value: Any) -> bytes:
 def merge_json(obj: bytes, extra: Mapping[str, Any]) -> bytes:
     """Add ``extra``'s keys to an already serialised JSON object (keys must not collide).
 
-    Example:
+    Examples:
         >>> merge_json(b'{"a":1}', {"b": 2})
         b'{"a":1,"b":2}'
     """
@@ -251,7 +251,7 @@ def merge_json(obj: bytes, extra: Mapping[str, Any]) -> bytes:
 def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
     """Parse a Retry-After header (seconds or an HTTP date).
 
-    Example:
+    Examples:
         >>> parse_retry_after("2")
         2.0
     """
@@ -282,7 +282,7 @@ class HttpProvider:
     Subclasses set ``name``, ``REGIONS``, ``limits`` and implement `encode`, `_url`,
     `_envelope` and (where the vendor reports per event) `_bad_request`.
 
-    Example:
+    Examples:
         >>> from unified_health.analytics import PostHogProvider
         >>> provider = PostHogProvider("phc_test", region="eu")
         >>> provider.base_url, provider.limits.max_events_per_request

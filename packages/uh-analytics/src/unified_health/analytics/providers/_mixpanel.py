@@ -93,7 +93,7 @@ class MixpanelProvider(HttpProvider):
         InvalidInputError: Unknown region or ``id_merge``, missing project id or secret, an empty
             project token (or none with ``require_project_token``), no category.
 
-    Example:
+    Examples:
         >>> p = MixpanelProvider("12345", "secret", project_token="tok", region="eu")
         >>> p.base_url, p.id_merge
         ('https://api-eu.mixpanel.com', 'simplified')

@@ -66,7 +66,7 @@ class PostHogProvider(HttpProvider):
     Raises:
         InvalidInputError: Unknown region, missing key, no category.
 
-    Example:
+    Examples:
         >>> PostHogProvider("phc_key", region="eu").base_url
         'https://eu.i.posthog.com'
     """

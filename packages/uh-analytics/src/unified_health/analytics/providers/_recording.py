@@ -38,7 +38,7 @@ def _redact(payload: dict[str, Any]) -> dict[str, Any]:
 class RecordedRequest:
     """One request a provider would have sent; credentials are replaced by ``"[redacted]"``.
 
-    Example:
+    Examples:
         >>> RecordedRequest("POST", "https://x/batch/", {}, {"batch": []}).events
         []
     """
@@ -71,7 +71,7 @@ def _success_body(path: str, count: int) -> dict[str, Any]:
 class RecordingTransport(httpx.BaseTransport):
     """An httpx transport that records requests and answers like a healthy vendor.
 
-    Example:
+    Examples:
         >>> from unified_health.analytics import PostHogProvider
         >>> transport = RecordingTransport()
         >>> provider = PostHogProvider("phc_key", transport=transport)
@@ -126,7 +126,7 @@ class RecordingProvider:
         name: The provider name used in metrics.
         categories: Consent categories it may receive.
 
-    Example:
+    Examples:
         >>> RecordingProvider().events
         []
     """

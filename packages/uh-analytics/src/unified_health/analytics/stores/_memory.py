@@ -12,7 +12,7 @@ __all__ = ["InMemoryConsentStore", "InMemorySpillStore", "InMemorySurrogateIdSto
 class InMemoryConsentStore:
     """Consent records in a dict.
 
-    Example:
+    Examples:
         >>> store = InMemoryConsentStore()
         >>> store.set_consent("user-1", {"essential", "analytics"})
         >>> sorted(store.get_consent("user-1"))
@@ -49,7 +49,7 @@ class InMemoryConsentStore:
 class InMemorySurrogateIdStore:
     """Surrogate ids in a dict (stable for the life of the process).
 
-    Example:
+    Examples:
         >>> InMemorySurrogateIdStore().get_or_create("user", "u-1", "s_abc")
         's_abc'
     """
@@ -67,7 +67,7 @@ class InMemorySurrogateIdStore:
 class InMemorySpillStore:
     """A spill store that only survives as long as the process (useful in tests).
 
-    Example:
+    Examples:
         >>> spill = InMemorySpillStore()
         >>> spill.size("mixpanel")
         0

@@ -14,7 +14,7 @@ class ConsentStore(Protocol):
 
     A user with no record falls back to the client's ``default_consent``.
 
-    Example:
+    Examples:
         >>> from unified_health.analytics.stores import InMemoryConsentStore
         >>> isinstance(InMemoryConsentStore(), ConsentStore)
         True
@@ -41,7 +41,7 @@ class ConsentStore(Protocol):
 class SurrogateIdStore(Protocol):
     """A mapping from raw ids to random surrogate ids, created once and then stable.
 
-    Example:
+    Examples:
         >>> from unified_health.analytics.stores import InMemorySurrogateIdStore
         >>> store = InMemorySurrogateIdStore()
         >>> store.get_or_create("user", "u-1", "s_1") == store.get_or_create("user", "u-1", "s_2")
@@ -57,7 +57,7 @@ class SurrogateIdStore(Protocol):
 class SpillStore(Protocol):
     """Durable overflow for events a process could not deliver (at-least-once across restarts).
 
-    Example:
+    Examples:
         >>> from unified_health.analytics.stores import InMemorySpillStore
         >>> spill = InMemorySpillStore()
         >>> spill.push("posthog", [b"{}"])
@@ -81,7 +81,7 @@ class SpillStore(Protocol):
 class RedisClientProtocol(Protocol):
     """The redis-py commands the Redis stores use; any compatible client will do.
 
-    Example:
+    Examples:
         >>> import redis  # doctest: +SKIP
         >>> client: RedisClientProtocol = redis.Redis()  # doctest: +SKIP
     """

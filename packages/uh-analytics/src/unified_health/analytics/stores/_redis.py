@@ -70,7 +70,7 @@ class RedisConsentStore:
         client: A redis-py compatible client.
         prefix: Key prefix holding a hash tag.
 
-    Example:
+    Examples:
         >>> store = RedisConsentStore.from_url("redis://127.0.0.1:6379/0")  # doctest: +SKIP
         >>> store.set_consent("user-1", {"essential", "analytics"})  # doctest: +SKIP
     """
@@ -85,7 +85,7 @@ class RedisConsentStore:
     def from_url(cls, url: str, *, prefix: str = DEFAULT_PREFIX) -> RedisConsentStore:
         """Connect to the Redis at ``url``.
 
-        Example:
+        Examples:
             >>> RedisConsentStore.from_url("redis://127.0.0.1:6379/0")  # doctest: +SKIP
         """
         return cls(_client_from_url(url), prefix=prefix)
@@ -130,7 +130,7 @@ class RedisConsentStore:
 class RedisSurrogateIdStore:
     """Surrogate ids in Redis: created with SET NX, so concurrent processes agree on one id.
 
-    Example:
+    Examples:
         >>> store = RedisSurrogateIdStore.from_url("redis://127.0.0.1:6379/0")  # doctest: +SKIP
         >>> store.get_or_create("user", "user-1", "s_1234")  # doctest: +SKIP
         's_1234'
@@ -144,7 +144,7 @@ class RedisSurrogateIdStore:
     def from_url(cls, url: str, *, prefix: str = DEFAULT_PREFIX) -> RedisSurrogateIdStore:
         """Connect to the Redis at ``url``.
 
-        Example:
+        Examples:
             >>> RedisSurrogateIdStore.from_url("redis://127.0.0.1:6379/0")  # doctest: +SKIP
         """
         return cls(_client_from_url(url), prefix=prefix)
@@ -164,7 +164,7 @@ class RedisSurrogateIdStore:
 class RedisSpillStore:
     """Spilled events in Redis lists, one per provider lane.
 
-    Example:
+    Examples:
         >>> spill = RedisSpillStore.from_url("redis://127.0.0.1:6379/0")  # doctest: +SKIP
         >>> spill.size("posthog")  # doctest: +SKIP
         0
@@ -178,7 +178,7 @@ class RedisSpillStore:
     def from_url(cls, url: str, *, prefix: str = DEFAULT_PREFIX) -> RedisSpillStore:
         """Connect to the Redis at ``url``.
 
-        Example:
+        Examples:
             >>> RedisSpillStore.from_url("redis://127.0.0.1:6379/0")  # doctest: +SKIP
         """
         return cls(_client_from_url(url), prefix=prefix)

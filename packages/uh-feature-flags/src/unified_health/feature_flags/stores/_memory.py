@@ -18,7 +18,7 @@ class InMemoryFeatureFlagStore:
         initialized: Start with an empty keyspace (the default); pass ``False`` to model a store
             that holds no data until an admin initialises it.
 
-    Example:
+    Examples:
         >>> store = InMemoryFeatureFlagStore()
         >>> store.read().version
         0
@@ -36,7 +36,7 @@ class InMemoryFeatureFlagStore:
     def read(self) -> StoreState | None:
         """Return a consistent copy of the state, or ``None`` when not initialised.
 
-        Example:
+        Examples:
             >>> InMemoryFeatureFlagStore(initialized=False).read() is None
             True
         """
@@ -58,7 +58,7 @@ class InMemoryFeatureFlagStore:
     def read_version(self) -> tuple[str, int] | None:
         """Return ``(epoch, version)``, or ``None`` when not initialised.
 
-        Example:
+        Examples:
             >>> InMemoryFeatureFlagStore().read_version()[1]
             0
         """
@@ -68,7 +68,7 @@ class InMemoryFeatureFlagStore:
     def commit(self, commit: Commit) -> int:
         """Apply ``commit`` atomically; see `FeatureFlagStore.commit`.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags.stores import Commit, Write
             >>> store = InMemoryFeatureFlagStore()
             >>> state = store.read()
@@ -109,7 +109,7 @@ class InMemoryFeatureFlagStore:
     def audit_records(self) -> list[str]:
         """Return every audit record, oldest first.
 
-        Example:
+        Examples:
             >>> InMemoryFeatureFlagStore().audit_records()
             []
         """
@@ -119,7 +119,7 @@ class InMemoryFeatureFlagStore:
     def watch(self) -> _MemoryFeed:
         """Open a feed that wakes when a commit lands.
 
-        Example:
+        Examples:
             >>> feed = InMemoryFeatureFlagStore().watch()
             >>> feed.next(0.0) is None
             True
@@ -133,7 +133,7 @@ class InMemoryFeatureFlagStore:
             keep_audit: Keep the audit log (and its recorded head), as when only the flag data
                 was lost; a later `FeatureFlagAdmin.initialize` then chains onto it.
 
-        Example:
+        Examples:
             >>> store = InMemoryFeatureFlagStore()
             >>> store.wipe()
             >>> store.read() is None
@@ -152,7 +152,7 @@ class InMemoryFeatureFlagStore:
     def close(self) -> None:
         """Nothing to release.
 
-        Example:
+        Examples:
             >>> InMemoryFeatureFlagStore().close()
         """
 

@@ -39,7 +39,7 @@ class StoreState:
     records, as recorded by the last commit (the verifier compares the log with them).
     ``audit_key`` is empty until the first commit that asks for one.
 
-    Example:
+    Examples:
         >>> StoreState(version=3, epoch="e1").flags
         {}
     """
@@ -59,7 +59,7 @@ class StoreState:
 class Write:
     """Set (``value`` is a JSON document) or delete (``value`` is ``None``) one document.
 
-    Example:
+    Examples:
         >>> Write("flags", "new-checkout", None).value is None
         True
     """
@@ -89,7 +89,7 @@ class Commit:
         audit_key: A fresh audit key the store records when it holds none yet (ignored when
             it has one: the version check guarantees it was read with the state).
 
-    Example:
+    Examples:
         >>> Commit(base_epoch="e1", base_version=3, writes=()).initialize
         False
     """
@@ -109,7 +109,7 @@ class Commit:
 class ChangeFeed(Protocol):
     """A subscription to change announcements.
 
-    Example:
+    Examples:
         >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
         >>> feed = InMemoryFeatureFlagStore().watch()
         >>> feed.next(0.0) is None
@@ -129,7 +129,7 @@ class ChangeFeed(Protocol):
         Raises:
             StoreUnavailableError: The subscription broke; open a new one.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> InMemoryFeatureFlagStore().watch().next(0.0) is None
             True
@@ -139,7 +139,7 @@ class ChangeFeed(Protocol):
     def close(self) -> None:
         """Stop the subscription and release its connection.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> InMemoryFeatureFlagStore().watch().close()
         """
@@ -150,7 +150,7 @@ class ChangeFeed(Protocol):
 class FeatureFlagStore(Protocol):
     """Where flag definitions live. Implement it to plug in your own backend.
 
-    Example:
+    Examples:
         >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
         >>> isinstance(InMemoryFeatureFlagStore(), FeatureFlagStore)
         True
@@ -166,7 +166,7 @@ class FeatureFlagStore(Protocol):
         Raises:
             StoreUnavailableError: The store could not be reached.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> store = InMemoryFeatureFlagStore()
             >>> store.read().version
@@ -180,7 +180,7 @@ class FeatureFlagStore(Protocol):
         Raises:
             StoreUnavailableError: The store could not be reached.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> store = InMemoryFeatureFlagStore()
             >>> store.read_version()[1]
@@ -202,7 +202,7 @@ class FeatureFlagStore(Protocol):
                 initialising); nothing was written.
             StoreUnavailableError: The store could not be reached, or is not initialised.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> store = InMemoryFeatureFlagStore()
             >>> state = store.read()
@@ -217,7 +217,7 @@ class FeatureFlagStore(Protocol):
         Raises:
             StoreUnavailableError: The store could not be reached.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> store = InMemoryFeatureFlagStore()
             >>> store.audit_records()
@@ -231,7 +231,7 @@ class FeatureFlagStore(Protocol):
         Raises:
             StoreUnavailableError: The store could not be reached.
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> store = InMemoryFeatureFlagStore()
             >>> store.watch().close()
@@ -241,7 +241,7 @@ class FeatureFlagStore(Protocol):
     def close(self) -> None:
         """Release what the store opened itself (never a client the caller passed in).
 
-        Example:
+        Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> store = InMemoryFeatureFlagStore()
             >>> store.close()

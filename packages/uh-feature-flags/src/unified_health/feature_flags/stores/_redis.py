@@ -150,7 +150,7 @@ return {'ok', new}
 class RedisClientProtocol(Protocol):
     """The few commands the store uses; ``redis.Redis`` (bytes or decoded) satisfies it.
 
-    Example:
+    Examples:
         >>> import redis
         >>> client: RedisClientProtocol = redis.Redis()
     """
@@ -158,7 +158,7 @@ class RedisClientProtocol(Protocol):
     def register_script(self, script: str, /) -> Any:
         """Return a callable script (``keys=``, ``args=``) run with EVALSHA.
 
-        Example:
+        Examples:
             >>> import redis
             >>> client: RedisClientProtocol = redis.Redis()
             >>> _ = client.register_script("return 1")()  # doctest: +SKIP
@@ -168,7 +168,7 @@ class RedisClientProtocol(Protocol):
     def hmget(self, name: str, keys: list[str], /) -> Any:
         """HMGET.
 
-        Example:
+        Examples:
             >>> import redis
             >>> client: RedisClientProtocol = redis.Redis()
             >>> _ = client.hmget("{uh:ff}:v1:meta", ["version"])  # doctest: +SKIP
@@ -178,7 +178,7 @@ class RedisClientProtocol(Protocol):
     def lrange(self, name: str, start: int, end: int, /) -> Any:
         """LRANGE.
 
-        Example:
+        Examples:
             >>> import redis
             >>> client: RedisClientProtocol = redis.Redis()
             >>> _ = client.lrange("{uh:ff}:v1:audit", 0, -1)  # doctest: +SKIP
@@ -188,7 +188,7 @@ class RedisClientProtocol(Protocol):
     def pubsub(self, **kwargs: Any) -> Any:
         """Return a PubSub object.
 
-        Example:
+        Examples:
             >>> import redis
             >>> client: RedisClientProtocol = redis.Redis()
             >>> _ = client.pubsub()  # doctest: +SKIP
@@ -198,7 +198,7 @@ class RedisClientProtocol(Protocol):
     def close(self) -> None:
         """Close the client's connections.
 
-        Example:
+        Examples:
             >>> import redis
             >>> client: RedisClientProtocol = redis.Redis()
             >>> _ = client.close()  # doctest: +SKIP
@@ -229,7 +229,7 @@ class RedisFeatureFlagStore:
         redis_client: Your client (``redis.Redis``); the store never closes it.
         prefix: Key prefix; wrapped in ``{}`` unless it already holds a hash tag.
 
-    Example:
+    Examples:
         >>> import redis
         >>> store = RedisFeatureFlagStore(redis.Redis(), prefix="myapp:ff")
         >>> store.keys.flags
@@ -258,7 +258,7 @@ class RedisFeatureFlagStore:
         Returns:
             The store.
 
-        Example:
+        Examples:
             >>> RedisFeatureFlagStore.from_url("redis://127.0.0.1:6379/0").keys.meta
             '{uh:ff}:v1:meta'
         """
@@ -284,7 +284,7 @@ class RedisFeatureFlagStore:
         another Redis type. Extra or missing fields inside a collection are documents like any
         other: a foreign or corrupt one affects only itself.
 
-        Example:
+        Examples:
             >>> import redis
             >>> store = RedisFeatureFlagStore(redis.Redis(), prefix="doc:ff")
             >>> store.read()  # doctest: +SKIP
@@ -324,7 +324,7 @@ class RedisFeatureFlagStore:
     def read_version(self) -> tuple[str, int] | None:
         """HMGET of epoch and version; ``None`` when the keyspace is not initialised.
 
-        Example:
+        Examples:
             >>> import redis
             >>> store = RedisFeatureFlagStore(redis.Redis(), prefix="doc:ff")
             >>> store.read_version()  # doctest: +SKIP
@@ -347,7 +347,7 @@ class RedisFeatureFlagStore:
         before its first write, and nothing after that write can fail, so a commit is applied
         whole or not at all.
 
-        Example:
+        Examples:
             >>> import redis
             >>> from unified_health.feature_flags.stores import Commit, Write
             >>> store = RedisFeatureFlagStore(redis.Redis(), prefix="doc:ff")
@@ -404,7 +404,7 @@ class RedisFeatureFlagStore:
     def audit_records(self) -> list[str]:
         """LRANGE of the audit list.
 
-        Example:
+        Examples:
             >>> import redis
             >>> store = RedisFeatureFlagStore(redis.Redis(), prefix="doc:ff")
             >>> store.audit_records()  # doctest: +SKIP
@@ -418,7 +418,7 @@ class RedisFeatureFlagStore:
     def watch(self) -> _RedisFeed:
         """Subscribe to the change channel on a dedicated connection.
 
-        Example:
+        Examples:
             >>> import redis
             >>> store = RedisFeatureFlagStore(redis.Redis(), prefix="doc:ff")
             >>> feed = store.watch()  # doctest: +SKIP
@@ -434,7 +434,7 @@ class RedisFeatureFlagStore:
     def close(self) -> None:
         """Close the Redis client when the store created it (`from_url`).
 
-        Example:
+        Examples:
             >>> RedisFeatureFlagStore.from_url("redis://127.0.0.1:6379/0").close()
         """
         if self._owns_client:
