@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 
 import pytest
 import redis
 
-from unified_health.analytics import AnalyticsClient, RedisConsentStore
+from unified_health.analytics import AnalyticsClient, InMemoryConsentStore, RedisConsentStore
 from unified_health.analytics.testing import FakeClock, FakePostHog, RecordingProvider
 
 Make = Callable[..., AnalyticsClient]
@@ -42,6 +43,40 @@ def test_withdrawal_stops_events_waiting_for_a_retry(
     client.track("page_viewed", user_id="user-2")
     assert client.flush(5)
     assert len(posthog.events) == 1
+    assert client.metrics().dropped == {"consent_withdrawn": 1}
+
+
+def test_withdrawal_stops_a_batch_waiting_for_a_sender(
+    make_client: Make, posthog: FakePostHog
+) -> None:
+    """A batch prepared while every sender is busy is re-checked before its first attempt."""
+    prepared = threading.Event()
+    in_backoff = threading.Event()
+    release = threading.Event()
+
+    class Store(InMemoryConsentStore):
+        def get_consents(self, user_ids: Sequence[str]) -> dict[str, frozenset[str]]:
+            records = super().get_consents(user_ids)
+            if "user-1" in user_ids:
+                prepared.set()
+            return records
+
+    def sleep(seconds: float) -> None:
+        in_backoff.set()
+        release.wait(5)
+
+    posthog.fail_next(503)
+    client = make_client([posthog.provider(sleep=sleep)], consent_store=Store(), max_in_flight=1)
+    client.track("page_viewed", user_id="user-2")
+    assert in_backoff.wait(5)  # the only sender is backing off
+    client.track("page_viewed", user_id="user-1")
+    assert prepared.wait(5)  # checked and encoded, waiting for the sender
+    client.set_consent("user-1", {"essential"})
+    release.set()
+    assert client.flush(5)
+    assert [e["distinct_id"] for e in posthog.events] == [
+        client._pseudonymizer.pseudonymize("user-2")
+    ]
     assert client.metrics().dropped == {"consent_withdrawn": 1}
 
 

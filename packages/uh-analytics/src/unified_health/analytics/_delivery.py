@@ -597,6 +597,11 @@ class Lane:
                 if self._expired():
                     self._give_up(events, DropReason.SHUTDOWN_DEADLINE)
                     break
+                # Consent may have been withdrawn while the request waited for a sender or
+                # backed off: check right before every attempt, the first one included.
+                events, parts = self._still_allowed(events, parts)
+                if not events:
+                    break
                 timeout = max(self._time_left() - _REQUEST_MARGIN, 0.01)
                 result = (
                     cast(RoutedProvider, self.provider).deliver(parts, timeout=timeout, route=route)
@@ -644,12 +649,11 @@ class Lane:
                     count=len(events),
                 )
                 self._sleep(delay)
-                events, parts = self._still_allowed(events, parts)
 
     def _still_allowed(
         self, events: list[Event], parts: list[bytes]
     ) -> tuple[list[Event], list[bytes]]:
-        """Re-check consent before a retry; on a store outage keep the events (checked later)."""
+        """Re-check consent before an attempt; on a store outage keep the events (checked later)."""
         try:
             _, denied = self._gate.split(events)
         except StoreUnavailableError:
