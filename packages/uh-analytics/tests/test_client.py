@@ -139,6 +139,29 @@ def test_groups_on_track_are_pseudonymised(make_client: Make) -> None:
     assert event["groups"]["clinic"].startswith("k1_")
 
 
+@pytest.mark.parametrize(
+    "group_type", ["jane.doe@example.com", "MRN 1234567", "Jane Doe", "ip", "$groups", "", 7]
+)
+def test_group_types_holding_personal_data_never_reach_a_provider(
+    make_client: Make, group_type: Any
+) -> None:
+    """Group types are sent as they are: only identifiers are accepted, the event is dropped."""
+    rec = RecordingProvider()
+    client = make_client([rec])
+    assert not client.track("page_viewed", user_id="u-1", groups={group_type: "clinic-42"})
+    assert not client.group(group_type, "clinic-42", {"tier": "gold"}, user_id="u-1")
+    assert delivered(rec, client) == []
+    assert client.metrics().dropped == {"invalid_input": 2}
+
+
+def test_group_keys_must_be_strings(make_client: Make) -> None:
+    client = make_client([RecordingProvider()], strict=True)
+    with pytest.raises(InvalidInputError) as caught:
+        client.track("page_viewed", user_id="u-1", groups={"clinic": 12345})
+    assert caught.value.field == "groups"
+    assert "12345" not in str(caught.value)
+
+
 def test_redactions_are_counted_by_category(make_client: Make) -> None:
     rec = RecordingProvider()
     client = make_client([rec])

@@ -37,7 +37,13 @@ from unified_health.analytics._models import (
     MetricsSnapshot,
     ShutdownReport,
 )
-from unified_health.analytics._normalize import EVENT_NAME, finish, prepare
+from unified_health.analytics._normalize import (
+    EVENT_NAME,
+    GROUP_TYPE,
+    RESERVED_KEYS,
+    finish,
+    prepare,
+)
 from unified_health.analytics._queue import DropPolicy
 from unified_health.analytics._sanitize import Sanitizer
 from unified_health.analytics._schema import SchemaRegistry
@@ -172,6 +178,7 @@ class AnalyticsClient:
         self.shutdown_timeout = shutdown_timeout
         self._metrics = Metrics()
         self._valid_names: set[str] = set()
+        self._valid_group_types: set[str] = set()
         self._closed = False
         self._lock = threading.Lock()
         self._lanes = [
@@ -230,7 +237,8 @@ class AnalyticsClient:
             user_id: The raw user id; defaults to the current `analytics_context`.
             anonymous_id: A device/visitor id for events without a signed-in user.
             category: Consent category; defaults to ``event_categories`` or the default.
-            groups: Group memberships, e.g. ``{"clinic": "clinic-42"}`` (pseudonymised).
+            groups: Group memberships, e.g. ``{"clinic": "clinic-42"}``: keys are pseudonymised;
+                group types are sent as they are, so they must be identifiers (see the docs).
             timestamp: When it happened (timezone-aware); now by default.
 
         Returns:
@@ -360,8 +368,15 @@ class AnalyticsClient:
                              ("previous_id", previous_id), ("group_key", group_key)):  # fmt: skip
             if value is not None and not _nonempty_str(value):
                 raise InvalidInputError(field, "must be a non-empty string")
-        if kind == "group" and not (isinstance(group_type, str) and EVENT_NAME.match(group_type)):
-            raise InvalidInputError("group_type", "must be a simple name")
+        if kind == "group":
+            self._check_group_type("group_type", group_type)
+        if groups is not None:
+            if not isinstance(groups, Mapping):
+                raise InvalidInputError("groups", "must map group types to group keys")
+            for group_name, key in groups.items():
+                self._check_group_type("groups", group_name)
+                if not _nonempty_str(key):
+                    raise InvalidInputError("groups", "group keys must be non-empty strings")
         cat = category or self._event_categories.get(name, self._default_category)
         if cat not in self._gate.known:
             raise InvalidInputError("category", "must be a known consent category")
@@ -456,6 +471,20 @@ class AnalyticsClient:
             raise InvalidInputError("event", "must not contain personal data")
         if len(self._valid_names) < 10_000:
             self._valid_names.add(name)
+
+    def _check_group_type(self, field: str, group_type: object) -> None:
+        # Group types reach vendors as they are (only group keys are pseudonymised).
+        if isinstance(group_type, str) and group_type in self._valid_group_types:
+            return
+        if not (isinstance(group_type, str) and GROUP_TYPE.match(group_type)):
+            raise InvalidInputError(field, "group types must be a letter then letters, digits, _-")
+        if group_type.lower() in RESERVED_KEYS:
+            raise InvalidInputError(field, "group types must not be reserved property names")
+        cleaned, found = self._sanitizer.scrub_value(group_type)
+        if found or cleaned != group_type:
+            raise InvalidInputError(field, "group types must not contain personal data")
+        if len(self._valid_group_types) < 1_000:
+            self._valid_group_types.add(group_type)
 
     def _new_id(self) -> str:
         if self._rng is not None:

@@ -36,10 +36,12 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["EVENT_NAME", "RESERVED_KEYS", "finish", "prepare"]
+__all__ = ["EVENT_NAME", "GROUP_TYPE", "RESERVED_KEYS", "finish", "prepare"]
 
 #: Event names: a letter, then letters, digits, ``_ . : / -`` or spaces; at most 128 characters.
 EVENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.:/ \-]{0,127}$")
+#: A group type (``clinic``, ``company``): an identifier, sent to vendors as it is.
+GROUP_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")
 RESERVED_KEYS = frozenset(
     {
         "distinct_id",
