@@ -1,17 +1,23 @@
-"""OpenFeature's gherkin conformance suite (evaluation.feature) run against our provider.
+"""OpenFeature's gherkin conformance suites (evaluation.feature, evaluation_v2.feature) run
+against our provider.
 
 The feature files and ``test-flags.json`` are read at test time from ``$UH_VENDOR_SPECS`` or from
 ``../shared/vendor-specs`` beside the repository; without them every scenario is skipped with the
 reason. ``test-flags.json`` is translated into our `Flag` model (its small ``contextEvaluator``
 expressions become rules), stored in an in-memory store, and evaluated through the OpenFeature
-SDK's client, so what is checked is the whole path a user takes.
+SDK's client, so what is checked is the whole path a user takes. Every v2 evaluation is also
+checked against the provider's own resolution and the native client's result; the v2 scenarios
+that are not run, and the one step replaced, are listed with their reasons in ``V2_SKIPS`` and
+``V2_REWRITES``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,12 +28,22 @@ import pytest
 from openfeature import api
 from openfeature.client import OpenFeatureClient
 from openfeature.evaluation_context import EvaluationContext
+from openfeature.exception import ErrorCode, ProviderNotReadyError
 from openfeature.flag_evaluation import FlagEvaluationDetails
+from openfeature.provider import ProviderStatus
 
 from unified_health.feature_flags._client import FeatureFlagClient
+from unified_health.feature_flags._errors import StoreUnavailableError
 from unified_health.feature_flags._models import Condition, Flag, Rule
-from unified_health.feature_flags._openfeature import FeatureFlagProvider
-from unified_health.feature_flags.stores import Commit, InMemoryFeatureFlagStore, Write
+from unified_health.feature_flags._openfeature import FeatureFlagProvider, to_context
+from unified_health.feature_flags.stores import (
+    ChangeFeed,
+    Commit,
+    InMemoryFeatureFlagStore,
+    StoreState,
+    Write,
+)
+from unified_health.feature_flags.testing import FakeClock
 
 
 def _gherkin_dir() -> Path:
@@ -47,27 +63,61 @@ GHERKIN = _gherkin_dir()
 class Scenario:
     name: str
     steps: list[str] = field(default_factory=list)
+    example: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        cells = ", ".join(cell.replace('\\"', '"') for cell in self.example)
+        return f"{self.name} [{cells}]" if self.example else self.name
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
 
 def read_feature(path: Path) -> list[Scenario]:
-    """Plain scenarios with the background's steps prepended (no outlines in this file)."""
+    """Scenarios and expanded outlines, each with the background's steps prepended.
+
+    Data tables under a step are not kept: no step this module runs takes one.
+    """
     background: list[str] = []
-    scenarios: list[Scenario] = []
-    current: list[str] | None = None
+    templates: list[tuple[str, list[str], list[list[str]]]] = []
+    steps: list[str] | None = None
+    rows: list[list[str]] | None = None
     for raw in path.read_text(encoding="utf-8").splitlines():
         line = raw.strip()
         if not line or line.startswith(("#", "@")):
             continue
         if line.startswith("Background:"):
-            current = background
-        elif line.startswith("Scenario:"):
-            scenario = Scenario(line.removeprefix("Scenario:").strip())
-            scenarios.append(scenario)
-            current = scenario.steps
-        elif current is not None and re.match(r"(Given|When|Then|And|But) ", line):
-            current.append(line.split(" ", 1)[1])
-    for scenario in scenarios:
-        scenario.steps[:0] = background
+            steps, rows = background, None
+        elif line.startswith(("Scenario:", "Scenario Outline:")):
+            steps, rows = [], []
+            templates.append((line.split(":", 1)[1].strip(), steps, rows))
+        elif line.startswith("Examples:"):
+            rows = templates[-1][2]
+            rows.append([])  # marks a new table: its next row is a header
+        elif line.startswith("|"):
+            if rows is not None and rows:
+                rows.append(_cells(line))
+        elif steps is not None and re.match(r"(Given|When|Then|And|But) ", line):
+            steps.append(line.split(" ", 1)[1])
+    scenarios: list[Scenario] = []
+    for name, template, table in templates:
+        if not table:
+            scenarios.append(Scenario(name, [*background, *template]))
+            continue
+        header: list[str] = []
+        for row in table:
+            if not row:
+                header = []
+            elif not header:
+                header = row
+            else:
+                values = dict(zip(header, row, strict=True))
+                expanded = [
+                    re.sub(r"<(\w+)>", lambda m, v=values: v[m[1]], text) for text in template
+                ]
+                scenarios.append(Scenario(name, [*background, *expanded], tuple(row)))
     return scenarios
 
 
@@ -76,7 +126,7 @@ def _params() -> list[Any]:
     if not path.is_file() or not (GHERKIN / "test-flags.json").is_file():
         reason = f"OpenFeature gherkin suite not found at {GHERKIN} (set UH_VENDOR_SPECS)"
         return [pytest.param(None, id="evaluation.feature", marks=pytest.mark.skip(reason=reason))]
-    return [pytest.param(s, id=s.name) for s in read_feature(path)]
+    return [pytest.param(s, id=s.id) for s in read_feature(path)]
 
 
 # ------------------------------------------------------------------------- test-flags.json
@@ -357,6 +407,349 @@ def test_evaluation_feature(scenario: Scenario, world: World) -> None:
             found = pattern.match(text)
             if found:
                 function(world, *found.groups())
+                break
+        else:
+            pytest.fail(f"no step definition for: {text}")
+
+
+# ------------------------------------------------------------------------- evaluation_v2.feature
+
+# Scenarios (by name, or by name and example row) that are not run, and why. Each is either
+# behaviour of the OpenFeature SDK alone, or something our provider deliberately never reports.
+V2_SKIPS: dict[str, str] = {
+    "Provider in fatal state error": (
+        "SDK-only: PROVIDER_FATAL is the SDK short-circuiting a provider that declared itself "
+        "fatal; ours never does (a lost store is retried forever and reported as STALE)"
+    ),
+    "Provider status accessibility [fatal, FATAL]": (
+        "our provider has no fatal state: a lost store is retried forever and reported as STALE"
+    ),
+    "Flag metadata in evaluation details": (
+        "our Flag model has no free-form metadata: every result carries exactly "
+        "{'version': <flag version>}, so the spec's string/integer/float/boolean entries "
+        "cannot be expressed"
+    ),
+    "CACHED reason": (
+        "our provider evaluates every call locally on the current snapshot and keeps no result "
+        "cache, so CACHED would never be a truthful reason"
+    ),
+    "Evaluation options with hooks": "SDK-only: hook execution and ordering belong to the SDK",
+    "Evaluation context immutability": (
+        "SDK-only: the context and the details are SDK objects (plain mutable dataclasses in "
+        "openfeature-sdk 0.10); the provider only copies the context's attributes"
+    ),
+}
+
+# Steps replaced in one scenario, with the reason. A disabled `Flag` serves its off variant
+# (with reason DISABLED), exactly as the native client does; the spec's test provider serves
+# the caller's fallback instead. The spec's disabled flags are translated with their default
+# variant as off variant, so that is the value checked.
+V2_REWRITES: dict[tuple[str, str], str] = {
+    (
+        "DISABLED reason",
+        'the resolved details value should be "',
+    ): "the resolved details value should be the flag's off variant",
+}
+
+
+def _v2_params() -> list[Any]:
+    path = GHERKIN / "evaluation_v2.feature"
+    if not path.is_file() or not (GHERKIN / "test-flags.json").is_file():
+        reason = f"OpenFeature gherkin suite not found at {GHERKIN} (set UH_VENDOR_SPECS)"
+        return [
+            pytest.param(None, id="evaluation_v2.feature", marks=pytest.mark.skip(reason=reason))
+        ]
+    params = []
+    for scenario in read_feature(path):
+        why = V2_SKIPS.get(scenario.id) or V2_SKIPS.get(scenario.name)
+        marks = [pytest.mark.skip(reason=why)] if why else []
+        for (name, prefix), replacement in V2_REWRITES.items():
+            if scenario.name == name:
+                scenario.steps = [
+                    replacement if text.startswith(prefix) else text for text in scenario.steps
+                ]
+        params.append(pytest.param(scenario, id=scenario.id, marks=marks))
+    return params
+
+
+class SwitchableStore:
+    """Reads the shared store, or fails like an unreachable Redis while ``down`` is set."""
+
+    def __init__(self, inner: InMemoryFeatureFlagStore) -> None:
+        self.inner = inner
+        self.down = False
+
+    def _check(self) -> None:
+        if self.down:
+            raise StoreUnavailableError("store is down")
+
+    def read(self) -> StoreState | None:
+        self._check()
+        return self.inner.read()
+
+    def read_version(self) -> tuple[str, int] | None:
+        self._check()
+        return self.inner.read_version()
+
+    def commit(self, commit: Commit) -> int:
+        return self.inner.commit(commit)
+
+    def audit_records(self) -> list[str]:
+        return self.inner.audit_records()
+
+    def watch(self) -> ChangeFeed:
+        self._check()
+        return self.inner.watch()
+
+    def close(self) -> None:
+        """The shared store outlives every client."""
+
+
+class GatedProvider(FeatureFlagProvider):
+    """A provider whose initialisation waits for ``gate``, so the SDK holds it NOT_READY."""
+
+    def __init__(self, client: FeatureFlagClient, gate: threading.Event) -> None:
+        super().__init__(client, ready_timeout=0)
+        self._gate = gate
+
+    def initialize(self, evaluation_context: EvaluationContext) -> None:
+        self._gate.wait()
+        super().initialize(evaluation_context)
+
+
+_TYPES = {"Boolean": "boolean", "String": "string", "Integer": "integer", "Float": "float"}
+
+
+def _v2_typed(kind: str, text: str) -> Any:
+    """A feature-file literal (already unquoted) as a value of the step's type."""
+    text = text.replace('\\"', '"')
+    if kind == "Object":
+        return json.loads(text)
+    return {
+        "Boolean": lambda: {"true": True, "false": False}[text],
+        "String": lambda: text,
+        "Integer": lambda: int(text),
+        "Float": lambda: float(text),
+    }[kind]()
+
+
+@dataclass
+class V2World:
+    flag_store: InMemoryFeatureFlagStore
+    flags: FeatureFlagClient
+    provider: FeatureFlagProvider
+    client: OpenFeatureClient
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+    kind: str = ""
+    key: str = ""
+    default: Any = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    details: FlagEvaluationDetails[Any] | None = None
+
+    @property
+    def context(self) -> EvaluationContext | None:
+        return EvaluationContext(attributes=dict(self.attributes)) if self.attributes else None
+
+    def use(self, provider: FeatureFlagProvider, *, wait: bool) -> None:
+        """Bind ``provider`` to a fresh domain and evaluate through it from now on."""
+        domain = f"gherkin-v2-{uuid.uuid4().hex[:8]}"
+        self.provider, self.flags = provider, provider.client
+        self.client = api.get_client(domain)
+        self.cleanups.append(provider.shutdown)
+        self.cleanups.append(provider.client.close)
+        if wait:
+            api.set_provider_and_wait(provider, domain=domain)
+        else:
+            api.set_provider(provider, domain=domain)
+
+
+V2_STEPS: list[tuple[re.Pattern[str], Callable[..., None]]] = []
+
+
+def v2_step(pattern: str) -> Callable[[Step], Step]:
+    def register(function: Step) -> Step:
+        V2_STEPS.append((re.compile(f"^{pattern}$"), function))
+        return function
+
+    return register
+
+
+@v2_step("a stable provider")
+def _v2_stable(world: V2World) -> None:
+    assert world.client.get_provider_status() is ProviderStatus.READY
+
+
+@v2_step("a not ready provider")
+def _v2_not_ready(world: V2World) -> None:
+    gate = threading.Event()
+    empty = InMemoryFeatureFlagStore(initialized=False)
+    world.use(GatedProvider(FeatureFlagClient(empty, background=False), gate), wait=False)
+    world.cleanups.append(gate.set)
+    assert world.client.get_provider_status() is ProviderStatus.NOT_READY
+
+
+@v2_step("a error provider")
+def _v2_error(world: V2World) -> None:
+    empty = InMemoryFeatureFlagStore(initialized=False)
+    provider = FeatureFlagProvider(FeatureFlagClient(empty, background=False), ready_timeout=0)
+    with pytest.raises(ProviderNotReadyError):
+        world.use(provider, wait=True)
+
+
+@v2_step("a stale provider")
+def _v2_stale(world: V2World) -> None:
+    store, clock = SwitchableStore(world.flag_store), FakeClock()
+    flags = FeatureFlagClient(store, clock=clock, background=False, stale_after=30)
+    world.use(FeatureFlagProvider(flags), wait=True)
+    store.down = True
+    assert flags.refresh() is False
+    clock.advance(31)
+    assert flags.refresh() is False  # the first failed attempt past stale_after: STALE
+
+
+@v2_step(r'the provider status should be "([A-Z_]+)"')
+def _v2_status(world: V2World, status: str) -> None:
+    assert world.client.get_provider_status() is ProviderStatus(status)
+    if status != "NOT_READY":  # the SDK's own state before initialize returns
+        assert world.provider.status is ProviderStatus(status)
+
+
+@v2_step(
+    r'a (Boolean|String|Integer|Float|Object)-flag with key "([^"]+)" and a fallback value "(.*)"'
+)
+def _v2_flag(world: V2World, kind: str, key: str, default: str) -> None:
+    world.kind, world.key, world.default = kind, key, _v2_typed(kind, default)
+
+
+@v2_step(
+    r'a context containing a key "([^"]+)", with type "(Boolean|String|Integer|Float)" '
+    r'and with value "(.*)"'
+)
+def _v2_context(world: V2World, key: str, kind: str, value: str) -> None:
+    world.attributes[key] = _v2_typed(kind, value)
+
+
+@v2_step(r'a context containing a key "([^"]+)" with null value')
+def _v2_null_context(world: V2World, key: str) -> None:
+    world.attributes[key] = None
+
+
+def _v2_evaluate(world: V2World) -> Any:
+    kind = _TYPES.get(world.kind, "object")
+    return getattr(world.client, f"get_{kind}_details"), getattr(
+        world.provider, f"resolve_{kind}_details"
+    )
+
+
+@v2_step("the flag was evaluated with details")
+def _v2_evaluated(world: V2World) -> None:
+    get, resolve = _v2_evaluate(world)
+    world.details = get(world.key, world.default, world.context)
+    _check_same_as_provider_and_native(world, resolve(world.key, world.default, world.context))
+
+
+@v2_step("the flag was evaluated with details asynchronously")
+def _v2_evaluated_async(world: V2World) -> None:
+    kind = _TYPES.get(world.kind, "object")
+    get = getattr(world.client, f"get_{kind}_details_async")
+
+    async def evaluate() -> FlagEvaluationDetails[Any]:
+        task = asyncio.ensure_future(get(world.key, world.default, world.context))
+        other = asyncio.ensure_future(asyncio.sleep(0, result="other"))  # yields only
+        done = await asyncio.gather(task, other)
+        assert done[1] == "other"
+        return done[0]  # type: ignore[no-any-return]
+
+    world.details = asyncio.run(evaluate())
+    _, resolve = _v2_evaluate(world)
+    _check_same_as_provider_and_native(world, resolve(world.key, world.default, world.context))
+
+
+@v2_step("the evaluation should complete without blocking")
+def _v2_completed(world: V2World) -> None:
+    assert world.details is not None
+    assert world.details.error_code is None
+
+
+def _check_same_as_provider_and_native(world: V2World, direct: Any) -> None:
+    """The SDK's details are the provider's resolution, which is the native client's result."""
+    details = world.details
+    assert details is not None
+    sdk = (details.value, details.variant, details.reason, details.error_code)
+    assert sdk == (direct.value, direct.variant, direct.reason, direct.error_code)
+    context = to_context(world.context)
+    native = world.flags.evaluate(world.key, context, world.default)
+    code = native.error_code.value if native.error_code is not None else None
+    assert (native.value, native.variant, native.reason.value, code) == (
+        details.value,
+        details.variant,
+        details.reason,
+        details.error_code.value if details.error_code is not None else None,
+    )
+
+
+def _v2_expect_value(world: V2World, expected: Any) -> None:
+    assert world.details is not None
+    assert world.details.value == expected
+    assert type(world.details.value) is type(expected)
+
+
+@v2_step(r'the resolved details value should be "(.*)"')
+def _v2_value(world: V2World, expected: str) -> None:
+    _v2_expect_value(world, _v2_typed(world.kind, expected))
+
+
+@v2_step("the resolved details value should be the flag's off variant")
+def _v2_off_variant(world: V2World) -> None:
+    state = world.flag_store.read()
+    assert state is not None
+    flag = Flag.model_validate_json(state.flags[world.key])
+    _v2_expect_value(world, flag.variants[flag.off_variant])
+
+
+@v2_step(r'the reason should be "([A-Z_]+)"')
+def _v2_reason(world: V2World, reason: str) -> None:
+    assert world.details is not None
+    assert world.details.reason == reason
+
+
+@v2_step(r'the error-code should be "([A-Z_]+)"')
+def _v2_error_code(world: V2World, code: str) -> None:
+    assert world.details is not None
+    assert world.details.error_code is ErrorCode(code)
+
+
+@v2_step(r'the flag key should be "([^"]+)"')
+def _v2_flag_key(world: V2World, key: str) -> None:
+    assert world.details is not None
+    assert world.details.flag_key == key
+
+
+@v2_step(r'the variant should be "([^"]+)"')
+def _v2_variant(world: V2World, variant: str) -> None:
+    assert world.details is not None
+    assert world.details.variant == variant
+
+
+@pytest.fixture
+def v2_world(flag_store: InMemoryFeatureFlagStore) -> Iterator[V2World]:
+    flags = FeatureFlagClient(flag_store, background=False)
+    world = V2World(flag_store, flags, FeatureFlagProvider(flags), api.get_client())
+    world.use(world.provider, wait=True)
+    try:
+        yield world
+    finally:
+        for cleanup in world.cleanups:
+            cleanup()
+
+
+@pytest.mark.parametrize("scenario", _v2_params())
+def test_evaluation_v2_feature(scenario: Scenario, v2_world: V2World) -> None:
+    for text in scenario.steps:
+        for pattern, function in V2_STEPS:
+            found = pattern.match(text)
+            if found:
+                function(v2_world, *found.groups())
                 break
         else:
             pytest.fail(f"no step definition for: {text}")
