@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import threading
 from collections.abc import Callable
 
 import httpx
@@ -183,6 +184,32 @@ def test_retry_after_is_honoured_on_429(
     m = client.metrics()
     assert m.retried == {"posthog": 1}
     assert m.sent == {"posthog": 5}
+
+
+def test_shutdown_never_cuts_a_retry_after_short(
+    make_client: Make, posthog: FakePostHog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shutdown wakes a sender in backoff; the vendor's Retry-After still holds.
+
+    The wait would end past the deadline, so the batch is given up, not retried early.
+    """
+    posthog.fail_next(429, retry_after=60)
+    provider = posthog.provider()
+    in_backoff = threading.Event()
+    real_sleep = provider.sleep
+
+    def sleep(seconds: float) -> None:
+        in_backoff.set()
+        real_sleep(seconds)
+
+    monkeypatch.setattr(provider, "sleep", sleep)
+    client = make_client([provider])
+    client.track("page_viewed", user_id="user-1")
+    assert in_backoff.wait(5)
+    report = client.shutdown(timeout=2)
+    assert len(posthog.requests) == 1
+    assert report.undelivered == {"posthog": 1}
+    assert client.metrics().dropped == {"shutdown_deadline": 1}
 
 
 def test_5xx_retries_with_growing_backoff_then_gives_up(

@@ -587,6 +587,24 @@ class Lane:
     def _sleep(self, seconds: float) -> None:
         self.provider.sleep(min(seconds, self._time_left()))
 
+    def _wait_before_retry(self, delay: float) -> bool:
+        """Wait ``delay`` before a retry; ``False`` when the shutdown deadline comes first.
+
+        The vendor's Retry-After is never cut short: a wait that shutdown interrupts is resumed
+        for what is left of it, or, when that runs past the deadline, the retry is given up.
+        """
+        if delay > self._time_left():
+            return False
+        due = time.monotonic() + delay
+        self._sleep(delay)
+        if self._deadline is not None:  # shutdown began, and may have cut the wait short
+            rest = due - time.monotonic()
+            if rest > self._time_left():
+                return False
+            if rest > 0:
+                self._sleep(rest)
+        return True
+
     def _send(self, route: str | None, events: list[Event], parts: list[bytes]) -> None:
         routed = self._routed and route is not None
         work: list[tuple[list[Event], list[bytes]]] = [(events, parts)]
@@ -648,7 +666,9 @@ class Lane:
                     delay=round(delay, 3),
                     count=len(events),
                 )
-                self._sleep(delay)
+                if not self._wait_before_retry(delay):
+                    self._give_up(events, DropReason.SHUTDOWN_DEADLINE)
+                    break
 
     def _still_allowed(
         self, events: list[Event], parts: list[bytes]
