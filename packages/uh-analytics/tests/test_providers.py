@@ -212,6 +212,22 @@ def test_shutdown_never_cuts_a_retry_after_short(
     assert client.metrics().dropped == {"shutdown_deadline": 1}
 
 
+def test_shutdown_report_counts_only_what_the_shutdown_could_not_deliver(
+    make_client: Make, posthog: FakePostHog
+) -> None:
+    """Events lost before shutdown() are in metrics(), not in its report."""
+    posthog.fail_next(503)
+    client = make_client([posthog.provider(max_retries=0)])
+    client.track("page_viewed", user_id="user-1")
+    assert client.flush(5)
+    assert client.metrics().dropped == {"retries_exhausted": 1}
+    client.track("page_viewed", user_id="user-1")
+    report = client.shutdown(timeout=5)
+    assert report.delivered == {"posthog": 1}
+    assert report.undelivered == {"posthog": 0}
+    assert report.lost == 0
+
+
 def test_5xx_retries_with_growing_backoff_then_gives_up(
     make_client: Make, amplitude: FakeAmplitude, clock: FakeClock
 ) -> None:

@@ -690,7 +690,10 @@ class AnalyticsClient:
         started = time.monotonic()
         budget = self.shutdown_timeout if timeout is None else timeout
         deadline = started + budget
-        before = {lane.name: lane.delivered for lane in self._lanes}
+        # The report covers this shutdown only: earlier losses are in metrics().
+        before = {
+            lane.name: (lane.delivered, lane.undelivered, lane.spilled) for lane in self._lanes
+        }
         for lane in self._lanes:
             lane.begin_shutdown(deadline)
         for lane in self._lanes:
@@ -701,9 +704,11 @@ class AnalyticsClient:
             except Exception:  # noqa: BLE001 - closing must not raise into the host
                 log.warning("provider_close_failed", provider=lane.name)
         report = ShutdownReport(
-            delivered={lane.name: lane.delivered - before[lane.name] for lane in self._lanes},
-            undelivered={lane.name: lane.undelivered for lane in self._lanes},
-            spilled=sum(lane.spilled for lane in self._lanes),
+            delivered={lane.name: lane.delivered - before[lane.name][0] for lane in self._lanes},
+            undelivered={
+                lane.name: lane.undelivered - before[lane.name][1] for lane in self._lanes
+            },
+            spilled=sum(lane.spilled - before[lane.name][2] for lane in self._lanes),
             timed_out=time.monotonic() > deadline,
             duration=round(time.monotonic() - started, 6),
         )

@@ -192,9 +192,9 @@ class ShutdownReport(BaseModel):
 
     Attributes:
         delivered: Events delivered while draining, per provider.
-        undelivered: Events still not delivered at the deadline, per provider (spilled ones
-            included).
-        spilled: Events written to the spill store for a later process to deliver.
+        undelivered: Events this shutdown could not deliver, per provider (spilled ones
+            included); losses before the shutdown are in `AnalyticsClient.metrics()`.
+        spilled: Events this shutdown wrote to the spill store for a later process to deliver.
         timed_out: Whether the deadline passed before the queues drained.
         duration: Seconds the shutdown took.
 
