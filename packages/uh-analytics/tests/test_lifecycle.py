@@ -128,6 +128,40 @@ def test_client_created_before_fork_works_in_the_child() -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_child_delivers_when_a_lock_was_held_at_fork() -> None:
+    """A lock of the pseudonymiser or a store held by another thread at fork time is renewed."""
+    with FakePostHog() as vendor:
+        result = run(
+            """
+            from unified_health.analytics import InMemoryConsentStore, SurrogatePseudonymizer
+            pseudonymizer = SurrogatePseudonymizer()
+            store = InMemoryConsentStore()
+            client = AnalyticsClient(
+                [PostHogProvider("phc_test_key", base_url=os.environ["VENDOR_URL"])],
+                default_consent="analytics", pseudonymizer=pseudonymizer, consent_store=store,
+                register_atexit=False,
+            )
+            pseudonymizer._lock.acquire()  # as if another thread were inside them at fork
+            pseudonymizer._store._lock.acquire()
+            store._lock.acquire()
+            pid = os.fork()
+            if pid == 0:
+                client.set_consent("user-2", {"analytics"})
+                client.track("in_child", user_id="user-2")
+                print(client.shutdown(timeout=5).lost, flush=True)
+                os._exit(0)
+            _, status = os.waitpid(pid, 0)
+            print(os.waitstatus_to_exitcode(status))
+            """,
+            vendor.url,
+            timeout=30,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == ["0", "0"]
+        assert names(vendor) == ["in_child"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_multiprocessing_fork_child_does_not_lose_events() -> None:
     with FakePostHog() as vendor:
         result = run(

@@ -177,6 +177,7 @@ class AnalyticsClient:
         self._clock = clock
         self.shutdown_timeout = shutdown_timeout
         self._metrics = Metrics()
+        self._spill_store = spill_store
         self._valid_names: set[str] = set()
         self._valid_group_types: set[str] = set()
         self._closed = False
@@ -735,6 +736,12 @@ class AnalyticsClient:
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._metrics.reset_lock()
+        # Locks another thread held at fork time stay held in the child: renew the ones of the
+        # pseudonymiser and stores too (any object may offer ``reset_after_fork()``).
+        for part in (self._pseudonymizer, self._gate.store, self._spill_store):
+            reset = getattr(part, "reset_after_fork", None)
+            if callable(reset):
+                reset()
         for lane in self._lanes:
             lane.after_fork_in_child()
             lane.start()

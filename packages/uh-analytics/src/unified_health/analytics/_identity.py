@@ -153,6 +153,13 @@ class SurrogatePseudonymizer:
         self._cache: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
 
+    def reset_after_fork(self) -> None:
+        """Give a forked child fresh locks (another thread may have held them at fork time)."""
+        self._lock = threading.Lock()
+        reset = getattr(self._store, "reset_after_fork", None)
+        if callable(reset):
+            reset()
+
     def pseudonymize(self, raw_id: str, kind: str = "user") -> str:
         """Return the surrogate of ``raw_id``, creating it on first sight."""
         cache_key = (kind, raw_id)

@@ -26,6 +26,10 @@ class InMemoryConsentStore:
         self._records: dict[str, frozenset[str]] = {}
         self._lock = threading.Lock()
 
+    def reset_after_fork(self) -> None:
+        """Give a forked child a fresh lock (another thread may have held it at fork time)."""
+        self._lock = threading.Lock()
+
     def get_consent(self, user_id: str) -> frozenset[str] | None:
         """Return the user's categories, or ``None``."""
         return self._records.get(user_id)
@@ -58,6 +62,10 @@ class InMemorySurrogateIdStore:
         self._ids: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
 
+    def reset_after_fork(self) -> None:
+        """Give a forked child a fresh lock (another thread may have held it at fork time)."""
+        self._lock = threading.Lock()
+
     def get_or_create(self, kind: str, raw_id: str, candidate: str) -> str:
         """Return the surrogate of ``raw_id``, storing ``candidate`` when there is none."""
         with self._lock:
@@ -75,6 +83,10 @@ class InMemorySpillStore:
 
     def __init__(self) -> None:
         self._lanes: dict[str, deque[bytes]] = {}
+        self._lock = threading.Lock()
+
+    def reset_after_fork(self) -> None:
+        """Give a forked child a fresh lock (another thread may have held it at fork time)."""
         self._lock = threading.Lock()
 
     def push(self, lane: str, items: Sequence[bytes]) -> None:
