@@ -40,6 +40,10 @@ class LeakyNested(BaseModel):
     tags: list[str]
 
 
+class Scores(BaseModel):
+    scores: dict[Annotated[str, FreeText()], int]
+
+
 def test_unknown_properties_dropped_and_values_validated(make_client: Make) -> None:
     rec = RecordingProvider()
     client = make_client([rec], schemas={"appointment_booked": Booked})
@@ -65,6 +69,14 @@ def test_schema_violation_is_dropped_without_echoing_the_value(make_client: Make
     assert err.value.field == "appointment_booked.specialty"
     assert "Jane" not in str(err.value)
     assert err.value.__cause__ is None
+
+
+def test_schema_violation_under_a_mapping_key_does_not_echo_the_key(make_client: Make) -> None:
+    strict = make_client([RecordingProvider()], schemas={"scored": Scores}, strict=True)
+    with pytest.raises(InvalidInputError) as err:
+        strict.track("scored", {"scores": {"jane.doe@example.com": "high"}}, user_id="u-1")
+    assert err.value.field == "scored.scores"
+    assert "jane" not in str(err.value)
 
 
 def test_free_text_needs_opt_in_and_is_still_sanitised(make_client: Make) -> None:

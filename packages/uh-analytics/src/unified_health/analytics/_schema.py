@@ -144,7 +144,10 @@ class SchemaRegistry:
             instance = model.model_validate(known)
         except ValidationError as exc:
             first = exc.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ())) or "properties"
+            # Only the declared property is named: deeper locations can be mapping keys, which
+            # are data (``{"notes": {"jane@example.com": ...}}``).
+            loc = first.get("loc", ())
+            where = str(loc[0]) if loc else "properties"
             # Not chained on purpose: pydantic's message quotes the input, which may be PHI.
             raise InvalidInputError(f"{name}.{where}", str(first.get("type", "invalid"))) from None
         return instance.model_dump(mode="json", exclude_unset=True, by_alias=True), len(
