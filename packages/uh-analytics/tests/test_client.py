@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import structlog
 from structlog.testing import capture_logs
 
 from unified_health.analytics import (
@@ -267,6 +268,40 @@ def test_track_never_raises_even_when_the_sanitiser_breaks(make_client: Make) ->
         assert client.track("page_viewed", {"a": 1}, user_id="u-1") is False
     assert client.metrics().dropped == {"internal_error": 1}
     assert logs[0]["event"] == "track_failed"
+
+
+def test_internal_errors_are_logged_without_their_message(make_client: Make) -> None:
+    """An exception from a pluggable part may quote the event; only its type is logged."""
+
+    class Quoting:
+        def scrub(self, properties: Any) -> Any:
+            raise ValueError(f"cannot scrub {dict(properties)}")
+
+        def scrub_value(self, value: str, *, key: str | None = None) -> Any:
+            return value, {}
+
+    client = make_client([RecordingProvider()], sanitizer=Quoting())
+    with capture_logs(processors=[structlog.processors.format_exc_info]) as logs:
+        assert not client.track("page_viewed", {"email": "jane@example.com"}, user_id="u-1")
+    [entry] = logs
+    assert entry["event"] == "track_failed"
+    assert entry["error"] == "ValueError"
+    assert "jane@example.com" not in str(entry)
+
+
+def test_delivery_errors_are_logged_without_their_message(make_client: Make) -> None:
+    class Quoting:
+        def pseudonymize(self, raw_id: str, kind: str = "user") -> str:
+            raise ValueError(f"cannot pseudonymise {raw_id}")
+
+    client = make_client([RecordingProvider()], pseudonymizer=Quoting())
+    with capture_logs(processors=[structlog.processors.format_exc_info]) as logs:
+        assert client.track("page_viewed", user_id="user-123")
+        assert client.flush(5)
+    [entry] = [e for e in logs if e["event"] == "delivery_crashed"]
+    assert entry["error"] == "ValueError"
+    assert "user-123" not in str(logs)
+    assert client.metrics().dropped == {"internal_error": 1}
 
 
 def test_debug_logs_names_and_counts_never_values(make_client: Make) -> None:

@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from unified_health.analytics._consent import ConsentGate
 from unified_health.analytics._context import current_context
 from unified_health.analytics._delivery import Lane
-from unified_health.analytics._errors import InvalidInputError
+from unified_health.analytics._errors import InvalidInputError, error_fields
 from unified_health.analytics._identity import Pseudonymizer, SurrogatePseudonymizer
 from unified_health.analytics._metrics import Metrics
 from unified_health.analytics._models import (
@@ -335,9 +335,10 @@ class AnalyticsClient:
             if self._strict:
                 raise
             return False
-        except Exception:
+        except Exception as exc:
             self._metrics.drop(DropReason.INTERNAL_ERROR)
-            log.exception("track_failed", kind=kind)
+            # No traceback: its message and locals can hold the raw ids and properties.
+            log.error("track_failed", kind=kind, **error_fields(exc))
             if self._strict:
                 raise
             return False

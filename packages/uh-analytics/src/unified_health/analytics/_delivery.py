@@ -37,7 +37,12 @@ from typing import Any, cast
 import structlog
 
 from unified_health.analytics._consent import ConsentGate
-from unified_health.analytics._errors import ProviderError, RateLimitedError, StoreUnavailableError
+from unified_health.analytics._errors import (
+    ProviderError,
+    RateLimitedError,
+    StoreUnavailableError,
+    error_fields,
+)
 from unified_health.analytics._metrics import Metrics
 from unified_health.analytics._models import DropReason, Event
 from unified_health.analytics._queue import DropPolicy, EventQueue
@@ -249,8 +254,10 @@ class Lane:
             self._handed = 0
             try:
                 self._deliver(batch)
-            except Exception:
-                log.exception("delivery_crashed", provider=self.name, count=len(batch))
+            except Exception as exc:  # noqa: BLE001 - a sender must survive; logged, counted
+                log.error(
+                    "delivery_crashed", provider=self.name, count=len(batch), **error_fields(exc)
+                )
                 self._metrics.drop(DropReason.INTERNAL_ERROR, len(batch) - self._handed)
             finally:
                 self._done(len(batch) - self._handed)
@@ -284,8 +291,10 @@ class Lane:
             route, events, parts = job
             try:
                 self._send(route, events, parts)
-            except Exception:
-                log.exception("delivery_crashed", provider=self.name, count=len(events))
+            except Exception as exc:  # noqa: BLE001 - a sender must survive; logged, counted
+                log.error(
+                    "delivery_crashed", provider=self.name, count=len(events), **error_fields(exc)
+                )
                 self._metrics.drop(DropReason.INTERNAL_ERROR, len(events))
             finally:
                 self._slots.release()
