@@ -289,8 +289,12 @@ class MixpanelProvider(HttpProvider):
         rejected: dict[int, str] = {
             int(record["index"]): DropReason.REJECTED_BY_VENDOR
             for record in failed
-            if isinstance(record, dict) and isinstance(record.get("index"), int | float)
+            if isinstance(record, dict)
+            and isinstance(record.get("index"), int | float)
+            and 0 <= record["index"] < count
         }
+        if not rejected:  # names no event of this request: find the bad ones by halving
+            return super()._bad_request(body, count)
         accepted = [i for i in range(count) if i not in rejected]
         return SendResult(400, accepted=accepted, rejected=rejected, error="failed records")
 
