@@ -281,13 +281,12 @@ def test_mixpanel_partial_failure_drops_only_failed_records(
     assert client.metrics().sent == {"mixpanel": 6}
 
 
-
 def test_mixpanel_failed_records_outside_the_batch_are_not_trusted(
     make_client: Make, mixpanel: FakeMixpanel
 ) -> None:
     """A 400 whose ``failed_records`` name no event of the request is handled by halving."""
-    body = {"code": 400, "status": "Bad Request", "num_records_imported": 0,
-            "failed_records": [{"index": 7, "field": "properties", "message": "invalid"}]}  # fmt: skip
+    failed = [{"index": 7, "field": "properties", "message": "invalid"}]
+    body = {"code": 400, "status": "Bad Request", "failed_records": failed}
     mixpanel.fail_next(400, body=body)
     client = make_client([mixpanel.provider()], flush_interval=5)
     track_many(client, 2)
@@ -295,6 +294,7 @@ def test_mixpanel_failed_records_outside_the_batch_are_not_trusted(
     assert len(mixpanel.events) == 2
     assert client.metrics().dropped == {}
     assert client.metrics().sent == {"mixpanel": 2}
+
 
 def test_amplitude_partial_failure_resends_the_valid_events(
     make_client: Make, amplitude: FakeAmplitude, clock: FakeClock
