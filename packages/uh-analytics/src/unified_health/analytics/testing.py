@@ -14,6 +14,7 @@ the vendors do, and can be told to fail, throttle or stall::
 
 from __future__ import annotations
 
+import abc
 import base64
 import gzip
 import json
@@ -134,7 +135,7 @@ class _Server(ThreadingMixIn, WSGIServer):
     request_queue_size = 128
 
 
-class FakeVendorServer:
+class FakeVendorServer(abc.ABC):
     """Base of the fake vendors: a threaded WSGI server on 127.0.0.1 with failure controls.
 
     Args:
@@ -235,18 +236,18 @@ class FakeVendorServer:
         self.stop()
 
     # -- vendor specifics ----------------------------------------------------------------------
+    @abc.abstractmethod
     def handle(self, path: str, query: dict[str, list[str]], headers: dict[str, str],
                body: bytes) -> tuple[Respond, list[dict[str, Any]]]:  # fmt: skip
         """Validate one request; return the answer and the events it ingests."""
-        raise NotImplementedError
 
     def error_body(self, status: int) -> Any:
         """The vendor's body for a scripted error."""
         return {"code": status, "error": _REASONS.get(status, "error")}
 
+    @abc.abstractmethod
     def insert_id_of(self, event: dict[str, Any]) -> str:
         """The vendor's deduplication key of an event."""
-        raise NotImplementedError
 
     def _check(self, event: dict[str, Any]) -> str | None:
         for check in self._checks:

@@ -8,6 +8,7 @@ worker, so every provider gets them the same way.
 
 from __future__ import annotations
 
+import abc
 import email.utils
 import gzip
 import json
@@ -276,7 +277,7 @@ def check_categories(categories: Iterable[str]) -> frozenset[str]:
     return frozenset(str(c) for c in found)
 
 
-class HttpProvider:
+class HttpProvider(abc.ABC):
     """Shared machinery of the vendor providers: hosts, auth, gzip, status mapping, backoff.
 
     Subclasses set ``name``, ``REGIONS``, ``limits`` and implement `encode`, `_url`,
@@ -341,15 +342,17 @@ class HttpProvider:
         return f"{type(self).__name__}(region={self.region!r}, base_url={self.base_url!r})"
 
     # -- what subclasses provide ---------------------------------------------------------------
+    @abc.abstractmethod
     def encode(self, event: OutboundEvent) -> bytes | None:
         """Return the vendor JSON of one event, or ``None`` if the vendor has no such call."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _url(self) -> str:
-        raise NotImplementedError
+        """The ingestion endpoint."""
 
+    @abc.abstractmethod
     def _envelope(self, parts: list[bytes]) -> bytes:
-        raise NotImplementedError
+        """The request body around the encoded events."""
 
     def _auth(self) -> httpx.Auth | None:
         return None
