@@ -86,7 +86,9 @@ class AnalyticsClient:
         shutdown_timeout: Default deadline of `shutdown()` (and of the exit hook).
         spill_store: Durable overflow (`RedisSpillStore`) for at-least-once delivery across
             restarts: events that cannot be delivered are written there and replayed later.
-        max_properties: Properties per event; extras are removed and counted.
+        max_properties: Properties per event; extras are removed and counted. Must leave room
+            for the properties each provider adds (`ProviderLimits.own_properties_per_event`:
+            248 for `MixpanelProvider`).
         max_string_length: Characters per string value; longer ones are cut and counted.
         max_event_bytes: JSON bytes of one event's properties; bigger events are dropped.
         strict: Raise `InvalidInputError` for bad input instead of counting it (tests).
@@ -96,8 +98,8 @@ class AnalyticsClient:
         register_atexit: Drain the queues when the interpreter exits.
 
     Raises:
-        InvalidInputError: No provider, duplicate provider names, an unknown category, or a
-            bad bound.
+        InvalidInputError: No provider, duplicate provider names, an unknown category, a
+            bad bound, or a ``max_properties`` above a provider's per-event property limit.
 
     Examples:
         >>> from unified_health.analytics.testing import RecordingProvider
@@ -151,6 +153,15 @@ class AnalyticsClient:
         ):
             if value < 1:
                 raise InvalidInputError(field, "must be positive")
+        for provider in providers:
+            own = provider.limits.own_properties_per_event
+            if own is not None and max_properties > own:
+                raise InvalidInputError(
+                    "max_properties",
+                    f"must be at most {own} for provider {provider.name!r} (its vendor takes "
+                    f"{provider.limits.max_properties_per_event} properties per event, "
+                    f"{provider.limits.added_properties} of them added by the provider)",
+                )
         if drop_policy not in ("drop_newest", "drop_oldest"):
             raise InvalidInputError("drop_policy", "must be drop_newest or drop_oldest")
         if flush_interval <= 0 or shutdown_timeout < 0:

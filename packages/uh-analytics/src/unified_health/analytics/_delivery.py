@@ -1,6 +1,7 @@
 """The delivery pipeline: one queue and one sender thread per provider.
 
-A `Lane` batches its provider's events (by the vendor's count and byte limits), re-checks
+A `Lane` batches its provider's events (by the vendor's count and byte limits; an event over
+the vendor's per-event bytes or properties is dropped as ``oversized``), re-checks
 consent right before every attempt, pseudonymises identifiers, sends, and applies the vendor's
 per-event verdicts: accepted events are counted sent, rejected ones dropped with a reason,
 retryable ones retried with jittered exponential backoff (never sooner than Retry-After) up to the
@@ -64,6 +65,14 @@ _ENVELOPE_MARGIN = 4096
 _JOIN_GRACE = 0.25
 _REQUEST_MARGIN = 0.05
 _SUBJECTS_KEPT = 100_000
+
+
+def _own_properties(event: OutboundEvent) -> int:
+    """An event's properties plus its group keys (vendors send group keys as properties)."""
+    groups = event.groups
+    return len(event.properties) + (len(groups) if groups else 0)
+
+
 #: One request's worth of events: the route (``None`` for single-endpoint providers), the events
 #: and their encoded parts.
 Chunk = tuple[str | None, list[Event], list[bytes]]
@@ -524,6 +533,7 @@ class Lane:
             return self._encode_routed(cast(RoutedProvider, provider), events)
         limits = provider.limits
         limit = limits.max_event_bytes
+        own = limits.own_properties_per_event
         max_count = limits.max_events_per_request
         max_bytes = limits.max_request_bytes - _ENVELOPE_MARGIN
         to_outbound = self._to_outbound
@@ -539,7 +549,9 @@ class Lane:
             if part is None:
                 unsupported += 1
                 continue
-            if len(part) > limit:
+            if len(part) > limit or (
+                own is not None and _own_properties(cast(OutboundEvent, outbound)) > own
+            ):
                 oversized += 1
                 continue
             if parts and (len(parts) >= max_count or size + len(part) + 1 > max_bytes):
@@ -572,7 +584,10 @@ class Lane:
             lim = limits.get(route)
             if lim is None:
                 lim = limits[route] = provider.limits_for(route)
-            if len(part) > lim.max_event_bytes:
+            own = lim.own_properties_per_event
+            if len(part) > lim.max_event_bytes or (
+                own is not None and _own_properties(cast(OutboundEvent, outbound)) > own
+            ):
                 oversized += 1
                 continue
             current = open_chunks.get(route)

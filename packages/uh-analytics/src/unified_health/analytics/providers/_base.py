@@ -43,15 +43,39 @@ _MAX_RETRY_AFTER = 600.0
 class ProviderLimits:
     """A vendor's documented limits for one ingestion request.
 
+    Attributes:
+        max_events_per_request: Events per request.
+        max_request_bytes: Uncompressed JSON bytes per request.
+        max_event_bytes: JSON bytes of one encoded event; bigger events are dropped
+            (``oversized``).
+        max_properties_per_event: Properties one event may carry at the vendor, those the
+            provider adds included (``None``: no limit).
+        added_properties: The most properties the provider adds to every event (time, ids,
+            library). An event may hold ``max_properties_per_event - added_properties`` of its
+            own (caller and super properties plus group keys): `AnalyticsClient` refuses a
+            ``max_properties`` above that, and the delivery worker drops an event over it
+            (``oversized``) instead of sending what the vendor would reject.
+
     Examples:
         >>> ProviderLimits(2000, 10 * 1024 * 1024, 1024 * 1024).max_events_per_request
         2000
+        >>> limits = ProviderLimits(2000, 10 * 1024 * 1024, 1024 * 1024, 254, 6)
+        >>> limits.own_properties_per_event
+        248
     """
 
     max_events_per_request: int
     max_request_bytes: int
     max_event_bytes: int
     max_properties_per_event: int | None = None
+    added_properties: int = 0
+
+    @property
+    def own_properties_per_event(self) -> int | None:
+        """Properties an event may hold of its own (group keys included); ``None``: no limit."""
+        if self.max_properties_per_event is None:
+            return None
+        return self.max_properties_per_event - self.added_properties
 
 
 @dataclass(frozen=True, slots=True)

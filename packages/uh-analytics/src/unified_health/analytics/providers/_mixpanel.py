@@ -14,7 +14,11 @@
   the failed records are dropped. ``/engage`` and ``/groups`` otherwise answer ``1`` (at least one
   update valid) or ``0`` (none valid) with a 200.
 * Limits: ``/import`` 2,000 events and 10 MB of uncompressed JSON per request, 1 MB and fewer than
-  255 properties per event, gzip sent (it does not raise the limits). ``/engage`` and ``/groups``
+  255 properties per event, gzip sent (it does not raise the limits). Up to 6 of those properties
+  are added here (``time``, ``distinct_id``, ``$insert_id``, ``$user_id``, ``$device_id``,
+  ``mp_lib``), so an event keeps at most 248 of its own (group keys included): a client whose
+  ``max_properties`` is higher fails at construction, and an event over it (too many group keys)
+  is dropped as ``oversized`` before it is sent. ``/engage`` and ``/groups``
   2,000 updates per request and 1 MB per update; they document no request size, so requests are
   kept under 2 MB (the ingestion API's 413 limit), and are sent uncompressed (gzip is documented
   for ``/import`` only).
@@ -111,7 +115,9 @@ class MixpanelProvider(HttpProvider):
         max_events_per_request=2000,
         max_request_bytes=10 * _MB,
         max_event_bytes=_MB,
-        max_properties_per_event=254,
+        max_properties_per_event=254,  # "fewer than 255 properties"
+        # time, distinct_id, $insert_id, $user_id, $device_id, mp_lib
+        added_properties=6,
     )
     ROUTES: ClassVar[tuple[str, ...]] = ("import", "engage", "groups")
 
