@@ -55,7 +55,8 @@ _add(
 _add(
     C.SSN,
     "ssn", "socialsecurity", "socialsecuritynumber", "socialsecurityno", "ssnlast", "taxid",
-    "tin", "itin", "nationalid", "nationalidnumber",
+    "tin", "itin", "nationalid", "nationalidnumber", "sin", "sinnumber", "socialinsurance",
+    "socialinsurancenumber",
 )  # fmt: skip
 _add(
     C.MRN,
@@ -70,7 +71,7 @@ _add(
     "memberid", "membernumber", "memberno", "mbi", "medicareid", "medicarenumber", "medicaidid",
     "medicaidnumber", "subscriberid", "subscribernumber", "policynumber", "policyno", "policyid",
     "insuranceid", "insurancenumber", "healthplanid", "healthplannumber", "beneficiaryid",
-    "beneficiarynumber",
+    "beneficiarynumber", "nhs", "nhsnumber", "nhsno", "nhsid", "healthcardnumber", "healthcardno",
 )  # fmt: skip
 _add(
     C.ACCOUNT_NUMBER,
@@ -100,7 +101,8 @@ _add(
     C.PERSONAL_DATE,
     "admissiondate", "admitdate", "admittedon", "dischargedate", "dischargedon", "dateofdeath",
     "deathdate", "dod", "dateofservice", "servicedate", "visitdate", "appointmentdate",
-    "proceduredate", "surgerydate",
+    "proceduredate", "surgerydate", "vaccinationdate", "immunizationdate", "immunisationdate",
+    "diagnosisdate",
 )  # fmt: skip
 _add(
     C.STREET_ADDRESS,
@@ -131,11 +133,14 @@ _add(
     "vin", "vinnumber", "vehicleid", "vehiclenumber", "licenseplate", "licenceplate",
     "platenumber", "numberplate",
 )  # fmt: skip
-# Any other unique identifying code: booking confirmations and employee numbers.
+# Any other unique identifying code: booking confirmations, employee numbers, and the bearer
+# tokens (access, invite, password-reset) that stand for a signed-in person.
 _add(
     C.CUSTOM,
     "confirmationcode", "confirmationnumber", "confirmationno", "bookingreference", "bookingref",
-    "bookingcode", "employeeid", "employeenumber", "employeeno",
+    "bookingcode", "employeeid", "employeenumber", "employeeno", "accesstoken",
+    "idtoken", "refreshtoken", "authtoken", "sessiontoken", "invitetoken", "resettoken",
+    "bearertoken",
 )  # fmt: skip
 _add(
     C.NAME,

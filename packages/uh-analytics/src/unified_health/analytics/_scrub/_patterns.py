@@ -36,6 +36,9 @@ __all__ = [
     "ECHOED",
     "FILE_EXTENSION",
     "FILE_NAME",
+    "CA_POSTAL",
+    "GREETING_NAME",
+    "POSTAL_SHAPE",
     "INTRO_NAME",
     "TRAILING_ZIP",
     "TYPED_NUMBER",
@@ -109,7 +112,8 @@ SSN = re.compile(r"(?<![\w-])(\d{3})( ?[-.] ?| )(\d{2})\2(\d{4})(?![\w]|[-.]\w)"
 # Nine digits in a row are a Social Security Number only with the words for one close before them.
 SSN_BARE = re.compile(r"(?<![\w.-])\d{9}(?![\w]|[-.]\d)")
 SSN_CONTEXT = re.compile(
-    r"\b(?:ssn|ss\#|social\s+security|soc\.?\s*sec|tax\s*(?:payer\s*)?id|itin)(?!\w)",
+    r"\b(?:ssn|ss\#|social\s+security|soc\.?\s*sec|tax\s*(?:payer\s*)?id|itin|sin"
+    r"|social\s+insurance)(?!\w)",
     re.IGNORECASE,
 )
 # Ten digits in a row (a North American number: area code and exchange start 2-9), or eleven with a
@@ -181,11 +185,13 @@ DATE = re.compile(
     re.IGNORECASE,
 )
 DATE_CONTEXT = re.compile(
-    r"\b(?:(?P<birth>dob|d\.o\.b|date\s+of\s+birth|birth\s*date|birth\s*day|born|birth|b(?=\.\s))"
+    r"\b(?:(?P<birth>dob|d\.o\.b|date\s+of\s+birth|birth\s*date|birth\s*day|born|birth|b(?=\.\s)"
+    r"|date\s+de\s+naissance|naissance|n[ée]e?\s+le|fecha\s+de\s+nacimiento|nacimiento)"
     r"|(?P<other>deceased|died|death|dod|date\s+of\s+death|admitted|admission|admit|discharged?"
     r"|date\s+of\s+(?:service|visit|procedure|surgery|operation|encounter|injury)|dos|expired"
     r"|(?:visit|procedure|surgery|surgical|operation|encounter|service|injury|accident)\s+date"
-    r"|(?:operated|injured|hospitali[sz]ed)(?:\s+on)?|appointment|appt|surgery|procedure|operation"
+    r"|(?:operated|injured|hospitali[sz]ed)(?:\s+on)?|appointment|appt|surgery|procedure"
+    r"|operation|vaccinated|vaccination|immuni[sz]ed|immuni[sz]ation|diagnosed"
     r"|lmp|last\s+menstrual\s+period))\b",
     re.IGNORECASE,
 )
@@ -240,6 +246,17 @@ ZIP_AFTER_STATE = re.compile(
 )
 # A ZIP+4 right after a state code ("MA 02118-2393") is a ZIP code, not a national phone number.
 ZIP_SHAPE = re.compile(r"\d{5}-\d{4}")
+# A Canadian postal code written with its space ("K1A 0B1"): the letter-digit alternation is
+# distinctive enough to stand without a label. UK postcodes ("SW1A 1AA") collide with product
+# codes ("M1 8GB") and are taken only after a postcode label or under a postcode key.
+CA_POSTAL = re.compile(
+    r"(?<![\w-])[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] \d[ABCEGHJ-NPRSTV-Z]\d(?![\w]|-\w)"
+)
+POSTAL_SHAPE = re.compile(
+    r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d"
+    r"|[A-Z]{1,2}\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2}",
+    re.IGNORECASE,
+)
 STATE_BEFORE = re.compile(r"(?<![\w-])" + _STATES + r",?\s+\Z")
 # A city, state and ZIP line without a street ("Austin TX 78701", "Boston, MA 02115-4401").
 CITY_STATE_ZIP = re.compile(
@@ -256,7 +273,8 @@ AMBIGUOUS_STATES = frozenset({"DE", "HI", "ID", "IN", "MA", "ME", "OK", "OR", "P
 _NO = r"(?:number|no\.?|num|nbr|\#|id)"
 CONTEXT_ID = re.compile(
     r"\b(?:"
-    r"(?P<ssn>ssn|ss\#|social\s+security(?:\s+" + _NO + r")?|soc\.?\s*sec\.?)"
+    r"(?P<ssn>ssn|ss\#|social\s+(?:security|insurance)(?:\s+" + _NO + r")?|soc\.?\s*sec\.?"
+    r"|sin(?=[\s:#=]+\d))"
     r"|(?P<mrn>mrn|mr\s*(?:\#|no\b\.?|num(?:ber)?\b)|medical\s+record(?:\s+"
     + _NO
     + r")?|(?:hospital|hosp\.?|health\s+record)\s*"
@@ -269,7 +287,11 @@ CONTEXT_ID = re.compile(
     + _NO
     + r"|rx\s*(?:\#|no\b\.?|num(?:ber)?\b)?|(?:accession|specimen|requisition|encounter"
     r"|lab\s+order)(?:\s*" + _NO + r")?" + r")"
-    r"|(?P<member_id>member\s*"
+    r"|(?P<member_id>nhs(?:\s*"
+    + _NO
+    + r")?|health\s*card\s*"
+    + _NO
+    + r"?|member\s*"
     + _NO
     + r"|member(?=[\s:#]+[A-Za-z]{0,4}\d)|(?:card\s*)?holder\s*id|mbi|medicare(?:\s*"
     + _NO
@@ -279,7 +301,7 @@ CONTEXT_ID = re.compile(
     + _NO
     + r"|policy\s*"
     + _NO
-    + r"|insurance\s*"
+    + r"|(?<!social )insurance\s*"
     + _NO
     + r"|health\s+plan\s*"
     + _NO
@@ -308,7 +330,7 @@ CONTEXT_ID = re.compile(
     r"|(?P<device_id>imei|meid|device\s*(?:id|identifier|serial)|serial\s*"
     + _NO
     + r"|serial(?:\s*(?:s/?n|number))?(?=[\s:#]+[A-Za-z0-9]*\d)|s/n|sn(?=\s*[:#])"
-    r"|udid|idfa|android\s*id|advertising\s*id|mac(?:\s*address)?)"
+    r"|udid|idfa|idfv|gaid|aaid|android\s*id|advertising\s*id|mac(?:\s*address)?)"
     r"|(?P<vehicle_id>vin|vehicle\s*(?:id|identification\s+number)|licen[sc]e\s+plate"
     r"|plate\s*" + _NO + r"|plate(?=[\s:#]+[A-Za-z0-9-]*\d))"
     r"|(?P<zip_code>zip(?:\s*code)?(?:\s*(?:\+|plus)\s*4)?|postal\s*code|post\s*code|near)"
@@ -333,6 +355,7 @@ CONTEXT_FIRST_WORDS = (
     "advertising", "mac", "vin", "vehicle", "plate", "zip", "postal", "post", "card", "credit",
     "cc", "iban", "mrn", "dea", "cert", "s", "near", "rx", "accession", "specimen", "requisition",
     "encounter", "lab", "holder", "state", "sn", "confirmation", "conf", "employee", "booking",
+    "sin", "nhs", "idfv", "gaid", "aaid", "postcode", "zipcode",
 )  # fmt: skip
 
 # A value a validation message echoes back, quoted, before the kind of value it should have been:
@@ -352,6 +375,10 @@ TYPED_NUMBER = re.compile(r"\d(?:[ .-]?\d)*")
 
 # ---------------------------------------------------------------- names
 HONORIFIC = re.compile(r"\bM(?:r|rs|s|x|iss)\b")
+# One capitalised word of a name, apostrophes and hyphens inside: "O'Brien", "Anne-Marie".
+_NAME_WORD = r"[A-Z](?:[a-z]+|['\u2019][A-Z][a-z]+)(?:[-'\u2019][A-Z]?[a-z]+)*"
+# A title between a label and the name it introduces: "Signed by Dr. Okafor".
+_TITLE = r"(?:(?:Dr|Prof|Mr|Mrs|Ms|Mx|Miss|Sr|Sra|Mme|Mlle)\.?\s+)?"
 NAME_CONTEXT = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+"
     r"|\b(?i:(?:patient(?:'s)?|full|first|last|given|family|my|his|her|their)\s+name"
@@ -359,8 +386,26 @@ NAME_CONTEXT = re.compile(
     r"|\b(?i:(?:signed|countersigned|witnessed)\s+by)\s*:?\s*"
     r"|\b(?i:guardian|caregiver|spouse|parent|emergency\s+contact|next\s+of\s+kin|insured)"
     r"\s*(?::|=|-)\s*)"
-    r"(?P<name>[A-Z][a-z'\u2019-]+(?:[ \t]+(?:[A-Z]\.|[A-Z][a-z'\u2019-]+)){0,3})"
+    + _TITLE
+    + r"(?P<name>"
+    + _NAME_WORD
+    # "Nakamura, Kenji": a family name, a comma and a given name that ends the phrase.
+    + r"(?:,[ \t]*"
+    + _NAME_WORD
+    + r"(?=[ \t]*(?:\Z|[)|;\n]|[A-Z]\.))"
+    + r"|(?:[ \t]+(?:[A-Z]\.|"
+    + _NAME_WORD
+    + r")){0,3}))"
 )
+# A name after a greeting and a comma ("Welcome back, Maria Gonzalez") or after "message from".
+GREETING_NAME = re.compile(
+    r"\b(?:(?i:welcome(?:\s+back)?|hi|hello|hey|dear|thanks|thank\s+you"
+    r"|good\s+(?:morning|afternoon|evening)),[ \t]*" + _TITLE
+    + r"(?P<greeted>" + _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r"){0,2})"
+    + r"|(?i:(?:message|text|reply|voicemail|note|email|invitation|invite|call)\s+from)\s+"
+    + _TITLE + r"(?P<sender>" + _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r"){1,2}))"
+    + r"(?![\w'\u2019-])"
+)  # fmt: skip
 
 # A speaker introducing themselves by first and last name: "Hi, this is Carlos Mendez".
 INTRO_NAME = re.compile(
@@ -376,8 +421,9 @@ FILE_NAME = re.compile(
 )
 
 # ---------------------------------------------------------------- urls
-# A path at the start of the text or after white space: "GET /api/v2/users/58213/profile".
-PATH = re.compile(r"(?<!\S)/[^\s\"'<>`{}|\\^]+")
+# A path at the start of the text or after white space, or a fragment route after "#" or "#!":
+# "GET /api/v2/users/58213/profile", "#/patient/84213?tab=labs".
+PATH = re.compile(r"(?:(?<!\S)|(?<=(?<!\S)\#)|(?<=(?<!\S)\#!))/[^\s\"'<>`{}|\\^]+")
 URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]{1,15}://|\bwww\.)[^\s\"'<>`{}|\\^]+", re.IGNORECASE)
 
 # ---------------------------------------------------------------- coordinates

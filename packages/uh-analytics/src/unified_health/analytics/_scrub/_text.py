@@ -89,7 +89,8 @@ _DATE_WORDS = frozenset(
      "admitted", "admission", "admit", "discharged", "discharge", "service", "dos", "visit",
      "expired", "b", "procedure", "surgery", "surgical", "operation", "operated", "encounter",
      "injury", "injured", "accident", "hospitalized", "hospitalised", "appointment", "appt", "lmp",
-     "menstrual"}
+     "menstrual", "naissance", "nacimiento", "vaccinated", "vaccination", "immunized",
+     "immunised", "immunization", "immunisation", "diagnosed"}
 )  # fmt: skip
 _AGE_WORDS = frozenset(
     {"age", "aged", "years", "year", "yrs", "yr", "yo", "y", "old", "patient", "resident",
@@ -113,7 +114,7 @@ _GLUED_ENDINGS = (
 )
 _GLUED_STREET = re.compile(r"(?:stra(?:ß|ss)e|str\.|weg|platz|allee|gasse|straat|laan|gracht) \d")
 _CONTEXT_WORDS = frozenset(p.CONTEXT_FIRST_WORDS)
-_SSN_WORDS = frozenset({"ssn", "ss", "social", "soc", "tax", "taxpayer", "itin"})
+_SSN_WORDS = frozenset({"ssn", "ss", "social", "soc", "tax", "taxpayer", "itin", "sin"})
 _PHONE_WORDS = frozenset(
     {"phone", "tel", "telephone", "mobile", "cell", "fax", "call", "text", "sms", "whatsapp",
      "contact"}
@@ -148,6 +149,14 @@ def _word_finder(words: Iterable[str]) -> re.Pattern[str]:
 
 _NAME_START = _word_finder(_NAME_WORDS)
 _BY_START = _word_finder(("signed", "countersigned", "witnessed"))
+_GREETING_START = _word_finder(
+    ("welcome", "hi", "hello", "hey", "dear", "thanks", "thank", "good", "from")
+)
+# Words after a greeting that address no one in particular ("Welcome back, Guest").
+_NOT_GREETED = frozenset(
+    {"guest", "there", "everyone", "everybody", "all", "friend", "friends", "user", "team",
+     "patient", "doctor", "again", "back", "welcome", "to", "i"}
+)  # fmt: skip
 _IBAN_HEAD = re.compile(r"[A-Za-z]{2}\d{2}[ -]?\Z")
 # Endings that make ``logo@2x.png`` a file name, not an address (none is a top-level domain).
 _FILE_EXTENSIONS = frozenset(
@@ -267,6 +276,8 @@ class TextScanner:
                 found = p.NAME_CONTEXT.match(text, word.start())
                 if found is not None:
                     spans.append((found.start("name"), found.end("name"), C.NAME, 9))
+        if (", " in text or " from " in lower) and _GREETING_START.search(lower):
+            _find_greetings(text, spans)
         if " by" in lower:
             for word in _BY_START.finditer(lower):
                 found = p.NAME_CONTEXT.match(text, word.start())
@@ -290,6 +301,16 @@ class TextScanner:
                 if not _KEY_CELL.fullmatch(value):
                     _pair(m, "text", spans)
         return urls
+
+
+def _find_greetings(text: str, spans: list[Span]) -> None:
+    """A name after a greeting and a comma, or a first and last name after "message from"."""
+    for m in p.GREETING_NAME.finditer(text):
+        group = "greeted" if m.group("greeted") is not None else "sender"
+        words = m.group(group).lower().split()
+        if words[0] in _NOT_GREETED or not _ORGANISATION_NAMES.isdisjoint(words):
+            continue
+        spans.append((m.start(group), m.end(group), C.NAME, 9))
 
 
 def _find_introductions(text: str, spans: list[Span]) -> None:
@@ -581,6 +602,8 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
             spans.extend(
                 (m.start(), m.end(), C.STREET_ADDRESS, 7) for m in p.FOREIGN_ADDRESS.finditer(text)
             )
+        if total >= 3 and p.CA_POSTAL.search(text):
+            spans.extend((m.start(), m.end(), C.ZIP_CODE, 7) for m in p.CA_POSTAL.finditer(text))
         if max(map(len, runs)) >= 5:
             spans.extend(
                 (m.start("zip"), m.end("zip"), C.ZIP_CODE, 7)
@@ -780,7 +803,7 @@ def _context_id(m: re.Match[str]) -> Span | None:
     elif category == C.PHONE:
         ok = 7 <= n <= 15
     elif category == C.ZIP_CODE:
-        ok = n in (5, 9) and len(value) <= 10
+        ok = (n in (5, 9) and len(value) <= 10) or p.POSTAL_SHAPE.fullmatch(value) is not None
     elif category == C.CREDIT_CARD:
         # After "card number", a near-card number (a typo, a digit short) is still a card number.
         ok = is_card_number(digits) or (

@@ -68,7 +68,19 @@ _NETWORK_ROUTES = frozenset(
         "gaming", "live", "trending", "discover", "topics", "lists", "compose", "static",
     }
 )  # fmt: skip
-_ROUTE_WORD = re.compile(r"[a-z]{1,12}(?:[._][a-z]{1,12})?")
+# A route word may join two words with "_" ("sign_in") or take a format suffix ("me.json"); a
+# dotted pair of words after a person resource ("jane.doe") is a handle, not a route.
+_ROUTE_WORD = re.compile(r"[a-z]{1,12}(?:_[a-z]{1,12})?(?:\.(?:json|xml|html?|php|aspx?))?")
+# Resources whose dated sub-path is when a person was seen: "/appointments/2026-12-03".
+_DATED_RESOURCES = frozenset(
+    {
+        "appointment", "appointments", "appt", "appts", "visit", "visits", "admission",
+        "admissions", "discharge", "discharges", "encounter", "encounters", "procedure",
+        "procedures", "surgery", "surgeries", "vaccination", "vaccinations",
+    }
+)  # fmt: skip
+_MIN_TOKEN_LENGTH = 16
+_ISO_DATE = re.compile(r"(?:19|20)\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])")
 _PARAM = re.compile(r"([^&;=#]*)=([^&;#]*)")
 # Schemes whose authority is a network host; in any other scheme it is the app's first route word.
 _HOST_SCHEMES = frozenset({"http", "https", "ftp", "ftps", "ws", "wss", "sftp", "ssh", "file"})
@@ -125,6 +137,8 @@ class UrlScrubber:
                     or (social and _is_handle(segment, previous, first=first))
                 ):
                     category = C.URL_IDENTIFIER
+                elif previous in _DATED_RESOURCES and _ISO_DATE.fullmatch(segment):
+                    category = C.PERSONAL_DATE
                 if category is not None:
                     spans.append((offset + index, offset + stop, category, 1))
                 previous = segment.lower()
@@ -148,6 +162,16 @@ class UrlScrubber:
                 and len(tokens[0]) > 1
                 and not _ROUTE_WORD.fullmatch(value)
             ):
+                category = C.URL_IDENTIFIER
+            if (
+                category is None
+                and tokens
+                and tokens[-1] == "token"
+                and len(value) >= _MIN_TOKEN_LENGTH
+                and not _ROUTE_WORD.fullmatch(value)
+            ):
+                # An invite, sign-in or password-reset link's token stands for the person it was
+                # sent to; a short value ("tok_visa") is a fixture or a type name.
                 category = C.URL_IDENTIFIER
             if category is None:
                 decoded = unquote_plus(unquote_plus(value)) if "%" in value or "+" in value else ""
