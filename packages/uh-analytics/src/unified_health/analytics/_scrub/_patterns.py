@@ -26,6 +26,7 @@ __all__ = [
     "MAC",
     "MBI",
     "NAME_CONTEXT",
+    "NAME_CONTEXT_LOWER",
     "PATH",
     "HONORIFIC",
     "STREET_SUFFIXES",
@@ -165,7 +166,7 @@ MBI = re.compile(
     rf"(?<![\w-])[1-9]{_MBI_L}[{_MBI_L[1:-1]}0-9]\d-?{_MBI_L}[{_MBI_L[1:-1]}0-9]\d-?"
     rf"{_MBI_L}{{2}}\d{{2}}(?![\w]|-\w)"
 )
-VIN = re.compile(r"(?<![\w-])[A-HJ-NPR-Z0-9]{17}(?![\w]|-\w)")
+VIN = re.compile(r"(?<![\w-])(?i:[A-HJ-NPR-Z0-9]{17})(?![\w]|-\w)")
 
 # ---------------------------------------------------------------- dates and ages
 _MONTH = (
@@ -279,9 +280,9 @@ CONTEXT_ID = re.compile(
     + _NO
     + r")?|(?:hospital|hosp\.?|health\s+record)\s*"
     + _NO
-    + r"|chart\s*"
+    + r"|chart(?:\s*"
     + _NO
-    + r"|patient\s*"
+    + r"|(?=[\s:#]+\d{5,}\b))|pt\.?\s*(?:id\b|\#|no\b\.?|num(?:ber)?\b)|patient\s*"
     + _NO
     + r"|record\s*"
     + _NO
@@ -301,7 +302,7 @@ CONTEXT_ID = re.compile(
     + _NO
     + r"|policy\s*"
     + _NO
-    + r"|(?<!social )insurance\s*"
+    + r"|(?<!social )insurance(?:\s+card)?\s*"
     + _NO
     + r"|health\s+plan\s*"
     + _NO
@@ -355,7 +356,7 @@ CONTEXT_FIRST_WORDS = (
     "advertising", "mac", "vin", "vehicle", "plate", "zip", "postal", "post", "card", "credit",
     "cc", "iban", "mrn", "dea", "cert", "s", "near", "rx", "accession", "specimen", "requisition",
     "encounter", "lab", "holder", "state", "sn", "confirmation", "conf", "employee", "booking",
-    "sin", "nhs", "idfv", "gaid", "aaid", "postcode", "zipcode",
+    "sin", "nhs", "idfv", "gaid", "aaid", "postcode", "zipcode", "pt",
 )  # fmt: skip
 
 # A value a validation message echoes back, quoted, before the kind of value it should have been:
@@ -379,13 +380,23 @@ HONORIFIC = re.compile(r"\bM(?:r|rs|s|x|iss)\b")
 _NAME_WORD = r"[A-Z](?:[a-z]+|['\u2019][A-Z][a-z]+)(?:[-'\u2019][A-Z]?[a-z]+)*"
 # A title between a label and the name it introduces: "Signed by Dr. Okafor".
 _TITLE = r"(?:(?:Dr|Prof|Mr|Mrs|Ms|Mx|Miss|Sr|Sra|Mme|Mlle)\.?\s+)?"
+# The labels that introduce a name, shared by the capitalised and the lower-case form.
+_NAME_LABEL = (
+    r"(?:\b(?i:(?:patient(?:'s)?|full|first|last|given|family|my|his|her|their)\s+name"
+    r"|name|patient)(?:\s*(?:is|:|=|-)\s*|\t+)"
+    r"|\b(?i:(?:signed|countersigned|witnessed|pick(?:ed)?[ -]?up)\s+by"
+    r"|pick[ -]?up\s+for)\s*:?\s*"
+    r"|\b(?i:guardian|caregiver|spouse|parent|emergency\s+contact|next\s+of\s+kin|insured"
+    r"|guarantor|subscriber|responsible\s+party)"
+    r"(?:\s*(?::|=|-)\s*|\t+))"
+    # A relationship before the name in brackets: "picked up by: daughter (Keisha Brown)".
+    r"(?:(?i:daughter|son|wife|husband|mother|father|sister|brother|spouse|partner|friend"
+    r"|grandson|granddaughter|aunt|uncle|niece|nephew|parent|guardian)\s*\(\s*)?"
+)
 NAME_CONTEXT = re.compile(
-    r"(?:\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+"
-    r"|\b(?i:(?:patient(?:'s)?|full|first|last|given|family|my|his|her|their)\s+name"
-    r"|name|patient)\s*(?:is|:|=|-)\s*"
-    r"|\b(?i:(?:signed|countersigned|witnessed)\s+by)\s*:?\s*"
-    r"|\b(?i:guardian|caregiver|spouse|parent|emergency\s+contact|next\s+of\s+kin|insured)"
-    r"\s*(?::|=|-)\s*)"
+    r"(?:\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+|"
+    + _NAME_LABEL
+    + r")"
     + _TITLE
     + r"(?P<name>"
     + _NAME_WORD
@@ -397,11 +408,22 @@ NAME_CONTEXT = re.compile(
     + _NAME_WORD
     + r")){0,3}))"
 )
+# The same labels before a name typed in lower case ("emergency contact name: luis hernandez"),
+# whose first word the caller checks against common given names, or a lower-case honorific with
+# its full stop before one word ("see mr. delgado at 2pm").
+NAME_CONTEXT_LOWER = re.compile(
+    r"(?:\b(?:mr|mrs)\.[ \t]*(?P<surname>[a-z][a-z'\u2019-]+)|(?:"
+    + _NAME_LABEL
+    + r")(?P<name>[a-z]+(?:[ \t]+[a-z][a-z'\u2019-]+){1,2}))(?![\w'\u2019-])"
+)
 # A name after a greeting and a comma ("Welcome back, Maria Gonzalez") or after "message from".
 GREETING_NAME = re.compile(
     r"\b(?:(?i:welcome(?:\s+back)?|hi|hello|hey|dear|thanks|thank\s+you"
     r"|good\s+(?:morning|afternoon|evening)),[ \t]*" + _TITLE
     + r"(?P<greeted>" + _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r"){0,2})"
+    # "Hi Priya, your results are ready": the name between the greeting and the comma.
+    + r"|(?i:hi|hello|hey|dear)[ \t]+" + _TITLE
+    + r"(?P<addressed>" + _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r"){0,2})(?=,)"
     + r"|(?i:(?:message|text|reply|voicemail|note|email|invitation|invite|call)\s+from)\s+"
     + _TITLE + r"(?P<sender>" + _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r"){1,2}))"
     + r"(?![\w'\u2019-])"

@@ -69,7 +69,7 @@ _DIGIT_RUN = re.compile(r"\d+")
 _SSN_HINT = re.compile(r"\d{3}(?: ?[-.] ?| )\d\d(?: ?[-.] ?| )\d{4}")
 _LONG_HINT = re.compile(r"\d(?:[ -]?\d){12}")
 _IBAN_HINT = re.compile(r"[A-Za-z]{2}\d\d")
-_VIN_HINT = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
+_VIN_HINT = re.compile(r"[A-HJ-NPR-Z0-9]{17}", re.IGNORECASE)
 _MBI_HINT = re.compile(r"[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d")
 _NATIONAL_HINT = re.compile(r"0[1-9]\d{0,3}(?:\)?(?: ?- ?| )\d|\.\d\d\.\d\d)|\([1-9]\d\)")
 _DOTTED_HINT = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d")
@@ -78,10 +78,13 @@ _LOCAL_CHARS = frozenset(string.ascii_letters + string.digits + "!#$'*+^`{|}~.-_
 _NAME_WORDS = frozenset(
     {"mr", "mrs", "ms", "mx", "miss", "patient", "name", "full", "first", "last", "given",
      "family", "my", "his", "her", "their", "guardian", "caregiver", "spouse", "parent",
-     "emergency", "next", "insured"}
+     "emergency", "next", "insured", "guarantor", "subscriber", "responsible", "picked", "pick",
+     "pickup"}
 )  # fmt: skip
 # Labels that introduce a related person's name ("Guardian: ..."), checked before the regex runs.
-_RELATED_LABELS = re.compile(r"guardian|caregiver|spouse|parent|contact|kin|insured")
+_RELATED_LABELS = re.compile(
+    r"guardian|caregiver|spouse|parent|contact|kin|insured|guarantor|subscriber|responsible|pick"
+)
 _LETTERS = re.compile(r"[a-z]+")
 # The words that must appear (as a whole lower-case letter run) before a detector can match.
 _DATE_WORDS = frozenset(
@@ -152,10 +155,16 @@ _BY_START = _word_finder(("signed", "countersigned", "witnessed"))
 _GREETING_START = _word_finder(
     ("welcome", "hi", "hello", "hey", "dear", "thanks", "thank", "good", "from")
 )
+# Answers a name field holds that name no one: "Guarantor: Self", "Subscriber: Same as patient".
+_NOT_A_NAME = frozenset(
+    {"self", "same", "unknown", "none", "not", "other", "yes", "no", "patient", "dependent",
+     "child", "spouse", "declined", "pending"}
+)  # fmt: skip
 # Words after a greeting that address no one in particular ("Welcome back, Guest").
 _NOT_GREETED = frozenset(
     {"guest", "there", "everyone", "everybody", "all", "friend", "friends", "user", "team",
-     "patient", "doctor", "again", "back", "welcome", "to", "i"}
+     "patient", "doctor", "again", "back", "welcome", "to", "i", "valued", "customer", "world",
+     "sir", "madam", "member", "members", "folks", "y'all"}
 )  # fmt: skip
 _IBAN_HEAD = re.compile(r"[A-Za-z]{2}\d{2}[ -]?\Z")
 # Endings that make ``logo@2x.png`` a file name, not an address (none is a top-level domain).
@@ -270,11 +279,25 @@ class TextScanner:
             "name" in lower
             or "patient" in lower
             or ("m" in lower and p.HONORIFIC.search(text))
-            or ((":" in text or "=" in text or "-" in text) and _RELATED_LABELS.search(lower))
+            or "mr." in lower
+            or "mrs." in lower
+            or (
+                (":" in text or "=" in text or "-" in text or "\t" in text or "up " in lower)
+                and _RELATED_LABELS.search(lower)
+            )
         ):
             for word in _NAME_START.finditer(lower):
                 found = p.NAME_CONTEXT.match(text, word.start())
                 if found is not None:
+                    if found.group("name").split()[0].lower() not in _NOT_A_NAME:
+                        spans.append((found.start("name"), found.end("name"), C.NAME, 9))
+                    continue
+                found = p.NAME_CONTEXT_LOWER.match(text, word.start())
+                if found is None:
+                    continue
+                if found.group("surname") is not None:
+                    spans.append((found.start("surname"), found.end("surname"), C.NAME, 9))
+                elif found.group("name").split()[0] in GIVEN_NAMES:
                     spans.append((found.start("name"), found.end("name"), C.NAME, 9))
         if (", " in text or " from " in lower) and _GREETING_START.search(lower):
             _find_greetings(text, spans)
@@ -306,7 +329,7 @@ class TextScanner:
 def _find_greetings(text: str, spans: list[Span]) -> None:
     """A name after a greeting and a comma, or a first and last name after "message from"."""
     for m in p.GREETING_NAME.finditer(text):
-        group = "greeted" if m.group("greeted") is not None else "sender"
+        group = next(g for g in ("greeted", "addressed", "sender") if m.group(g) is not None)
         words = m.group(group).lower().split()
         if words[0] in _NOT_GREETED or not _ORGANISATION_NAMES.isdisjoint(words):
             continue
@@ -562,7 +585,9 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
                 iban_hit = True
     if size >= 17 and words and _VIN_HINT.search(text):
         spans.extend(
-            (m.start(), m.end(), C.VEHICLE_ID, 4) for m in p.VIN.finditer(text) if is_vin(m.group())
+            (m.start(), m.end(), C.VEHICLE_ID, 4)
+            for m in p.VIN.finditer(text)
+            if is_vin(m.group().upper())
         )
     if total >= 8:
         nanp = (3 in lengths and (4 in lengths or 7 in lengths)) or not lengths.isdisjoint({10, 11})

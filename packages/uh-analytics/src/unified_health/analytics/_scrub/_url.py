@@ -80,6 +80,17 @@ _DATED_RESOURCES = frozenset(
     }
 )  # fmt: skip
 _MIN_TOKEN_LENGTH = 16
+# Video-visit rooms and meetings: the segment after one names a session held with one patient
+# ("/j/98765432101", "/room/dr-lee-pt-jane-doe").
+_SESSION_RESOURCES = frozenset(
+    {"j", "w", "room", "rooms", "meet", "meeting", "meetings", "session"}
+)
+# Parameters that carry a meeting password or a one-time code: redacted whatever their value.
+_PASSWORD_PARAMS = frozenset({"pwd", "pw", "passcode", "password", "pass", "otp"})
+# Short names a link's sign-in token goes under ("?t=a8f3k29dkq01z7"), taken for a token only
+# when the value mixes letters and digits, so "?t=1700000000" or "?sig=v2" survive.
+_SHORT_TOKEN_PARAMS = frozenset({"t", "tk", "tok", "key", "sig", "code", "invite"})
+_MIN_SHORT_TOKEN_LENGTH = 10
 _ISO_DATE = re.compile(r"(?:19|20)\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])")
 _PARAM = re.compile(r"([^&;=#]*)=([^&;#]*)")
 # Schemes whose authority is a network host; in any other scheme it is the app's first route word.
@@ -133,7 +144,10 @@ class UrlScrubber:
                     category = C.MRN
                 elif (
                     (len(segment) > 1 and segment[0] == "~")
-                    or (previous in PERSON_RESOURCES and not _ROUTE_WORD.fullmatch(segment))
+                    or (
+                        (previous in PERSON_RESOURCES or previous in _SESSION_RESOURCES)
+                        and not _ROUTE_WORD.fullmatch(segment)
+                    )
                     or (social and _is_handle(segment, previous, first=first))
                 ):
                     category = C.URL_IDENTIFIER
@@ -173,6 +187,8 @@ class UrlScrubber:
                 # An invite, sign-in or password-reset link's token stands for the person it was
                 # sent to; a short value ("tok_visa") is a fixture or a type name.
                 category = C.URL_IDENTIFIER
+            if category is None and tokens and len(tokens) == 1 and _is_secret(tokens[0], value):
+                category = C.URL_IDENTIFIER
             if category is None:
                 decoded = unquote_plus(unquote_plus(value)) if "%" in value or "+" in value else ""
                 found = self._scan_text(decoded) if decoded else []
@@ -180,6 +196,18 @@ class UrlScrubber:
                     continue
                 category = min(found, key=lambda span: span[3])[2]
             spans.append((offset + m.start(2), offset + m.end(2), category, 1))
+
+
+def _is_secret(name: str, value: str) -> bool:
+    """A meeting password, a one-time code or a short-named sign-in token."""
+    if name in _PASSWORD_PARAMS:
+        return len(value) >= 4 and not _ROUTE_WORD.fullmatch(value)
+    return (
+        name in _SHORT_TOKEN_PARAMS
+        and len(value) >= _MIN_SHORT_TOKEN_LENGTH
+        and any(ch.isdigit() for ch in value)
+        and any(ch.isalpha() for ch in value)
+    )
 
 
 def _is_social(host: str) -> bool:
