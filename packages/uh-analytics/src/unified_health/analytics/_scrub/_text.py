@@ -158,13 +158,14 @@ _GREETING_START = _word_finder(
 # Answers a name field holds that name no one: "Guarantor: Self", "Subscriber: Same as patient".
 _NOT_A_NAME = frozenset(
     {"self", "same", "unknown", "none", "not", "other", "yes", "no", "patient", "dependent",
-     "child", "spouse", "declined", "pending"}
+     "child", "spouse", "declined", "pending", "parent", "guardian", "guarantor", "subscriber",
+     "status", "value", "type", "date", "mom", "dad", "mother", "father"}
 )  # fmt: skip
 # Words after a greeting that address no one in particular ("Welcome back, Guest").
 _NOT_GREETED = frozenset(
     {"guest", "there", "everyone", "everybody", "all", "friend", "friends", "user", "team",
      "patient", "doctor", "again", "back", "welcome", "to", "i", "valued", "customer", "world",
-     "sir", "madam", "member", "members", "folks", "y'all"}
+     "sir", "madam", "member", "members", "folks", "y'all", "mom", "dad", "siri", "alexa"}
 )  # fmt: skip
 _IBAN_HEAD = re.compile(r"[A-Za-z]{2}\d{2}[ -]?\Z")
 # Endings that make ``logo@2x.png`` a file name, not an address (none is a top-level domain).
@@ -200,7 +201,8 @@ _NOT_INTRO = frozenset(
 _ORGANISATION_NAMES = frozenset(
     {"pharmacy", "clinic", "hospital", "health", "healthcare", "center", "centre", "medical",
      "care", "labs", "lab", "support", "team", "office", "street", "services", "group",
-     "dental", "urgent", "family", "practice", "associates", "billing", "insurance"}
+     "dental", "urgent", "family", "practice", "associates", "billing", "insurance", "shield",
+     "cross", "plan"}
 )  # fmt: skip
 _FILE_SEPARATORS = re.compile(r"[-_ ]")
 # A CSV cell that is itself a column name ("first_name,last_name" is a header row).
@@ -289,7 +291,8 @@ class TextScanner:
             for word in _NAME_START.finditer(lower):
                 found = p.NAME_CONTEXT.match(text, word.start())
                 if found is not None:
-                    if found.group("name").split()[0].lower() not in _NOT_A_NAME:
+                    words = found.group("name").lower().split()
+                    if words[0] not in _NOT_A_NAME and _ORGANISATION_NAMES.isdisjoint(words):
                         spans.append((found.start("name"), found.end("name"), C.NAME, 9))
                     continue
                 found = p.NAME_CONTEXT_LOWER.match(text, word.start())

@@ -88,8 +88,9 @@ _SESSION_RESOURCES = frozenset(
 # Parameters that carry a meeting password or a one-time code: redacted whatever their value.
 _PASSWORD_PARAMS = frozenset({"pwd", "pw", "passcode", "password", "pass", "otp"})
 # Short names a link's sign-in token goes under ("?t=a8f3k29dkq01z7"), taken for a token only
-# when the value mixes letters and digits, so "?t=1700000000" or "?sig=v2" survive.
-_SHORT_TOKEN_PARAMS = frozenset({"t", "tk", "tok", "key", "sig", "code", "invite"})
+# when the value mixes letters and digits, so "?t=1700000000" survives. A signature or an API key
+# stands for no person and is left alone.
+_SHORT_TOKEN_PARAMS = frozenset({"t", "tk", "tok", "code", "invite"})
 _MIN_SHORT_TOKEN_LENGTH = 10
 _ISO_DATE = re.compile(r"(?:19|20)\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])")
 _PARAM = re.compile(r"([^&;=#]*)=([^&;#]*)")
