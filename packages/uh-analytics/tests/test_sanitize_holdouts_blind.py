@@ -1,0 +1,327 @@
+"""Blind hold-outs for the sanitiser: corpora written from the category names alone.
+
+Each ``data/pii_holdout_blind*.jsonl`` holds one example per line: ``value`` (a string property
+value), ``key`` (the property name it is sent under; ``"value"`` when absent), ``category`` (the
+expected redaction category, or null for a benign value) and ``span`` (the part of ``value`` that
+must not survive; the whole value when absent). Every corpus was written before its author read
+the detectors, and is scored the same way:
+
+* an identifier counts as caught only if its span is gone from every string in the scrubbed
+  properties, no word or digit group of three or more characters found only in the span survives
+  (a half-redacted name that leaves the surname is a miss), and its expected category is among the
+  reported redactions (for ``url_identifier`` any reported category is accepted: a ``?mrn=`` value
+  is reported under its parameter's category). The table also shows a lenient figure (span gone
+  and any category reported), which does not gate;
+* a benign value fails if the scrubbed properties differ from the input in any way or any redaction
+  is counted.
+
+Failure messages name line numbers and categories, never the values. The decisions each corpus
+encodes follow.
+
+blind
+-----
+
+``data/pii_holdout_blind.jsonl``: the first blind hold-out, values of every kind.
+
+* Digits written fullwidth (as some input methods produce) and separators such as non-breaking
+  spaces, non-breaking hyphens and en dashes do not hide an identifier.
+* A latitude/longitude pair with three or more decimals (about 100 m or finer) is a location
+  identifier wherever it appears; a coarse point (one or two decimals) and a clinic's city or
+  region are benign.
+* Loopback addresses (``127.0.0.1``) identify nobody and are benign; any other address is an
+  identifier.
+* Lettered vanity numbers (``1-800-FLOWERS``) are a business's, not a person's, and are benign;
+  a numeric phone number is an identifier wherever it appears.
+* Ages of 89 or less, age bands and day counts are benign; an age over 89 is an identifier.
+* Event timestamps, report dates, months, quarters and bare years are benign; a date tied to a
+  person by its key or wording (birth, admission, discharge, death, service) is an identifier.
+* Field labels and placeholders ("Date of Birth", "ZIP code") and name-like keys that name things
+  rather than people (``screen_name``, ``plan_name``, ``file_name``) are benign.
+
+blind2
+------
+
+``data/pii_holdout_blind2.jsonl`` holds event property values as a telehealth, clinic-booking,
+pharmacy or lab-results app sends them: autocaptured form fields, search queries, chat previews,
+notification texts, validation and error messages, log lines, query strings, deep links, JSON,
+form-encoded and CSV blobs. Each line has ``value``, an optional ``key`` (``"value"`` when absent),
+``category`` (the expected redaction category, null for a benign value) and an optional ``span``
+(the part of the value that must not survive; the whole value when absent).
+
+* RxBIN, RxPCN and group numbers identify a plan or an employer's plan, not a person: benign.
+  Member, subscriber, Medicare (MBI) and Medicaid numbers are ``member_id``.
+* A provider's NPI is a public professional identifier (published in the NPPES registry): benign.
+  A DEA registration is not freely published and is misused for prescription fraud: it is a
+  certificate number (``license_number``), as are driver's licence, passport, state ID, nursing
+  licence and birth certificate numbers.
+* Pharmacy Rx numbers, lab accession and specimen numbers, encounter and patient numbers are
+  medical record identifiers (``mrn``). Appointment confirmation codes and employee numbers are
+  "any other unique identifying code" (``custom``), detectable only from their label.
+* NDC, ICD-10, CPT and LOINC codes identify a drug, diagnosis, procedure or test: benign alone.
+* The last four digits of an SSN, when labelled as such, are reported as ``ssn``: alone they are
+  not an SSN but they are the fragment most used to verify identity. The last four digits of a
+  payment card are benign (they may be shown under PCI DSS).
+* A birth year alone is benign unless it makes the person older than 89 (``born in 1932`` is
+  ``age_over_89``); ages of 89 or less and the aggregated band "90+" are benign.
+* A bare five-digit ZIP code under an address key or next to a search term is ``zip_code``; a
+  city under a patient's address key is ``location``, a clinic's or pharmacy's city is benign.
+* Event timestamps, report dates, months, date ranges and card expiry dates are benign; dates tied
+  to a person by key or wording (birth, admission, discharge, death, service, appointment, last
+  menstrual period) are identifiers.
+* A file name or image URL that carries the patient's name is a ``name``.
+* Loopback addresses are benign; any other IP address, IPv6 included, is an identifier.
+
+blind3
+------
+
+``data/pii_holdout_blind3.jsonl`` holds property values as a mobile health app's analytics carries
+them: autocaptured element texts and input values, React Native error messages, GraphQL variables
+serialised as JSON strings, URL fragments and deep links, with UK and Canadian formats next to US
+ones. Each line has ``value``, an optional ``key`` (``"value"`` when absent), ``category`` (the
+expected redaction category, null for a benign value) and an optional ``span`` (the part of the
+value that must not survive; the whole value when absent). All data is fictitious: 555-01xx and
+Ofcom drama numbers, example domains, documentation IP ranges, published test card numbers, and
+check digits computed for made-up NHS numbers, SINs, IBANs and VINs.
+
+* A UK NHS number (ten digits, mod-11 check digit) identifies the beneficiary of a national health
+  service, like a Medicare number: ``member_id``. A Canadian Social Insurance Number (nine digits,
+  Luhn) is the national counterpart of the SSN: ``ssn``.
+* Canadian postal codes (``K1A 0B1``) and UK postcodes (``SW1A 1AA``) are ``zip_code``.
+* National identifiers a US, UK or Canadian health product would not meet (Aadhaar and the like)
+  are left out, and so are opaque base64 blobs.
+* A date under a birth key or next to birth wording is ``date_of_birth``, in ISO, US, en-GB,
+  French and spelled-out forms; appointment, admission, discharge, death, vaccination and last
+  menstrual period dates are ``personal_date``. Release dates, ISO weeks and card expiry are
+  benign.
+* Ages of 90 and above are ``age_over_89``; 89 and below, and durations such as "90 day supply",
+  are benign.
+* Coordinates with five or more decimals are a ``location``; a clinic's coordinates at city
+  precision (two decimals) are benign. A city under a bare ``city`` key is taken to be the
+  user's, a geographic subdivision smaller than a state: ``location``.
+* Parcel tracking numbers, build ids, version strings, hex colours, and order or reference numbers
+  that look like phones or cards (failing Luhn) but carry no identifying label are benign; so are
+  the loopback address and a four-part SDK version under a version key.
+
+blind4
+------
+
+``data/pii_holdout_blind4.jsonl`` holds property values as a US hospital patient portal and a
+dental or vision clinic SaaS send them: appointment reminders, intake-form answers, insurance
+eligibility responses serialised into strings, billing statements, guarantor and emergency-contact
+fields, pharmacy pickup notes, lab result notifications, telehealth and video-visit join links and
+SMS opt-in confirmations, with lowercase and typos, surrounding quotes, brackets and parentheses,
+multiline and tab-separated values. Each line has ``value``, an optional ``key`` (``"value"`` when
+absent), ``category`` (the expected redaction category, null for a benign value) and an optional
+``span`` (the part of the value that must not survive; the whole value when absent). All data is
+fictitious: 555-01xx numbers, example domains, documentation IP ranges, published test card
+numbers, and check digits computed for made-up VINs, DEA numbers and NPIs.
+
+* Claim numbers (``CLM-2026-000981``, "claim # 20260115-00087") and remittance trace numbers are
+  benign. Safe Harbor names account numbers and health plan beneficiary numbers; a claim number
+  identifies a transaction between a provider and a payer, not the person, and is what support
+  and analytics need to follow a claim's status. They are benign everywhere, labelled or not.
+* Member, subscriber, policy, Medicare (MBI) and Medicaid ids are ``member_id``; billing,
+  guarantor and patient account numbers and a bank account next to a routing number are
+  ``account_number``; chart and patient ids are ``mrn``; driver's licence, DEA, state licence
+  and passport numbers are ``license_number``; a provider's NPI is benign, as in the second
+  hold-out (it is published in the NPPES registry); a licence plate is ``vehicle_id``; an
+  instrument serial number, MAC and IMEI are ``device_id``.
+* A date next to birth wording or under a birth key is ``date_of_birth`` (including ``dob`` with a
+  two-digit year and compact ``YYYYMMDD``); admission, discharge, service, death, surgery and
+  appointment dates are ``personal_date``. Event timestamps with offsets and a bare statement due
+  day ("due 12/01") are benign.
+* Ages of 90 and above are ``age_over_89``; lower ages and age bands are benign.
+* Codes and clinical values are benign: claim status, CARC/RARC and group codes, CPT/CDT with
+  modifiers, ICD-10, NDC, tooth numbers, refraction values, vitals, amounts and durations. Payer,
+  plan, clinic and pharmacy names are benign; person names after a label or a salutation are
+  ``name``.
+* A link carrying a token, password, record number or e-mail address is ``url_identifier``; the
+  same hosts without such parts are benign.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from unified_health.analytics._sanitize import RedactionCategory, Sanitizer
+
+DATA = Path(__file__).parent / "data"
+MIN_RECALL = 0.97
+MAX_FALSE_POSITIVE_RATE = 0.02
+_TOKEN = re.compile(r"[^\W_]{3,}")
+_MARKER = re.compile(r"\[REDACTED:[a-z0-9_]+\]")
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """One corpus and the size and benign share its author committed to."""
+
+    name: str
+    min_rows: int
+    max_rows: int | None
+    benign_share: tuple[float, float]
+
+    @property
+    def path(self) -> Path:
+        return DATA / f"pii_holdout_{self.name}.jsonl"
+
+
+HOLDOUTS = [
+    Holdout("blind", 400, None, (0.3, 0.5)),
+    Holdout("blind2", 400, None, (0.3, 0.5)),
+    Holdout("blind3", 300, 350, (0.35, 0.45)),
+    Holdout("blind4", 200, 250, (0.35, 0.45)),
+]
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    key: str
+    value: str
+    category: str | None
+    span: str
+
+
+@dataclass
+class Score:
+    expected: Counter[str] = field(default_factory=Counter)
+    caught: Counter[str] = field(default_factory=Counter)
+    lenient: Counter[str] = field(default_factory=Counter)
+    misses: list[tuple[int, str, list[str]]] = field(default_factory=list)
+    benign: int = 0
+    false_positives: list[tuple[int, list[str]]] = field(default_factory=list)
+
+    @property
+    def recall(self) -> float:
+        return sum(self.caught.values()) / max(1, sum(self.expected.values()))
+
+    @property
+    def false_positive_rate(self) -> float:
+        return len(self.false_positives) / max(1, self.benign)
+
+    def table(self) -> str:
+        out = [
+            f"{name:<16} {self.caught[name]:>3}/{n:<3} recall={self.caught[name] / n:.3f}"
+            f" lenient={self.lenient[name] / n:.3f}"
+            for name, n in sorted(self.expected.items())
+        ]
+        total = sum(self.expected.values())
+        out.append(
+            f"overall recall={self.recall:.4f} ({sum(self.caught.values())}/{total})"
+            f" lenient={sum(self.lenient.values()) / max(1, total):.4f}"
+            f" false_positive_rate={self.false_positive_rate:.4f}"
+            f" ({len(self.false_positives)}/{self.benign})"
+        )
+        return "\n".join(out)
+
+
+def load(path: Path) -> list[Row]:
+    rows = []
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not text.strip():
+            continue
+        data = json.loads(text)
+        rows.append(
+            Row(
+                line=number,
+                key=data.get("key") or "value",
+                value=data["value"],
+                category=data.get("category"),
+                span=data.get("span") or data["value"],
+            )
+        )
+    return rows
+
+
+def _strings(obj: object) -> list[str]:
+    if isinstance(obj, str):
+        return [obj]
+    if isinstance(obj, dict):
+        return [s for k, v in obj.items() for s in (*_strings(k), *_strings(v))]
+    if isinstance(obj, list | tuple):
+        return [s for item in obj for s in _strings(item)]
+    return []
+
+
+def score(rows: list[Row], sanitizer: Sanitizer | None = None) -> Score:
+    sanitizer = sanitizer or Sanitizer()
+    result = Score()
+    for row in rows:
+        scrubbed = sanitizer.scrub({row.key: row.value})
+        reported = sorted(name for name, count in scrubbed.redactions.items() if count)
+        if row.category is None:
+            result.benign += 1
+            if reported or scrubbed.properties != {row.key: row.value}:
+                result.false_positives.append((row.line, reported))
+            continue
+        result.expected[row.category] += 1
+        strings = _strings(scrubbed.properties)
+        if not reported or any(row.span in s for s in strings):
+            result.misses.append((row.line, row.category, reported))
+            continue
+        result.lenient[row.category] += 1
+        context = row.value.replace(row.span, " ")
+        rest = " ".join(_MARKER.sub(" ", s) for s in strings)
+        leaked = any(t in rest and t not in context for t in _TOKEN.findall(row.span))
+        right_category = row.category in reported or row.category == "url_identifier"
+        if leaked or not right_category:
+            result.misses.append((row.line, row.category, reported))
+        else:
+            result.caught[row.category] += 1
+    return result
+
+
+_SCORES: dict[str, Score] = {}
+
+
+def _score_of(holdout: Holdout) -> Score:
+    if holdout.name not in _SCORES:
+        _SCORES[holdout.name] = score(load(holdout.path))
+    return _SCORES[holdout.name]
+
+
+holdouts = pytest.mark.parametrize("holdout", HOLDOUTS, ids=[h.name for h in HOLDOUTS])
+
+
+@holdouts
+def test_corpus_is_well_formed(holdout: Holdout) -> None:
+    rows = load(holdout.path)
+    names = {c.value for c in RedactionCategory}
+    assert len(rows) >= holdout.min_rows
+    if holdout.max_rows is not None:
+        assert len(rows) <= holdout.max_rows
+    for row in rows:
+        assert row.category is None or row.category in names, row.line
+        assert row.span in row.value, row.line
+    low, high = holdout.benign_share
+    benign = sum(row.category is None for row in rows)
+    assert low <= benign / len(rows) <= high
+
+
+@holdouts
+def test_recall(holdout: Holdout) -> None:
+    outcome = _score_of(holdout)
+    detail = "\n".join(
+        f"line {line}: expected {category}, reported {reported or 'nothing'}"
+        for line, category, reported in outcome.misses
+    )
+    assert outcome.recall >= MIN_RECALL, f"{outcome.table()}\nmissed:\n{detail}"
+
+
+@holdouts
+def test_false_positive_rate(holdout: Holdout) -> None:
+    outcome = _score_of(holdout)
+    detail = "\n".join(
+        f"line {line}: changed, reported {reported or 'nothing'}"
+        for line, reported in outcome.false_positives
+    )
+    assert outcome.false_positive_rate <= MAX_FALSE_POSITIVE_RATE, (
+        f"{outcome.table()}\nfalse positives:\n{detail}"
+    )
