@@ -59,6 +59,11 @@ _CLIENTS: weakref.WeakSet[AnalyticsClient] = weakref.WeakSet()
 _BUILTIN_CATEGORIES = frozenset(c.value for c in ConsentCategory)
 
 
+# The version (4) and variant (RFC 4122) bits of a random UUID, as `uuid.uuid4` sets them.
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
 class AnalyticsClient:
     """Send sanitised, consented, pseudonymised events to analytics vendors.
 
@@ -209,6 +214,10 @@ class AnalyticsClient:
             )
             for provider in providers
         ]
+        self._lanes_for = {
+            cat: tuple(lane for lane in self._lanes if cat in lane.provider.categories)
+            for cat in self._gate.known
+        }
         self._metrics.set_queue_probe(lambda: {lane.name: lane.depth() for lane in self._lanes})
         if super_properties:
             self.register_super_properties(super_properties)
@@ -399,7 +408,7 @@ class AnalyticsClient:
         if self._gate.allows_now(subject, cat) is False:
             self._metrics.drop(DropReason.NO_CONSENT)
             return False
-        lanes = [lane for lane in self._lanes if cat in lane.provider.categories]
+        lanes = self._lanes_for[cat]
         if not lanes:
             self._metrics.drop(DropReason.NO_PROVIDER)
             return False
@@ -431,7 +440,7 @@ class AnalyticsClient:
             for i in (user_id, anonymous_id, previous_id, group_key, *(groups or {}).values())
             if isinstance(i, str) and i
         )
-        props, post = finish(dict(scrubbed.properties), raw_ids, self._max_string_length)
+        props, post = finish(scrubbed.properties, raw_ids, self._max_string_length)
         if post:
             own = post.pop("user_id", 0)
             if own:
@@ -500,11 +509,11 @@ class AnalyticsClient:
             self._valid_group_types.add(group_type)
 
     def _new_id(self) -> str:
-        if self._rng is not None:
-            return uuid.UUID(int=self._rng.getrandbits(128), version=4).hex
+        """A random version-4 UUID in hex (vendors such as PostHog require the UUID shape)."""
         # The module's generator: seeded from the OS, reseeded in forked children, and far
         # cheaper than os.urandom per event. Insert ids need uniqueness, not secrecy.
-        return uuid.UUID(int=random.getrandbits(128), version=4).hex
+        bits = (self._rng or random).getrandbits(128)
+        return f"{bits & _UUID4_CLEAR | _UUID4_SET:032x}"
 
     def _outbound(self, event: Event) -> OutboundEvent:
         cached: OutboundEvent | None = event.outbound

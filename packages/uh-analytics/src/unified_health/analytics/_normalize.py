@@ -31,7 +31,6 @@ import enum
 import math
 import re
 import uuid
-from collections import Counter
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -66,6 +65,13 @@ _MAX_DEPTH = 3
 _MAX_LIST = 255
 _PRESCRUB_CAP = 65_536
 _USER_ID_MARKER = "[REDACTED:user_id]"
+# Property names seen to pass the key rules; names repeat (they are the events' schemas).
+_VALID_KEYS: set[str] = set()
+_VALID_KEYS_LIMIT = 4_096
+
+
+def _bump(counts: dict[str, int], rule: str) -> None:
+    counts[rule] = counts.get(rule, 0) + 1
 
 
 def _key_problem(key: object) -> str | None:
@@ -78,7 +84,7 @@ def _key_problem(key: object) -> str | None:
     return None
 
 
-def _value(value: Any, depth: int, counts: Counter[str]) -> tuple[bool, Any]:
+def _value(value: Any, depth: int, counts: dict[str, int]) -> tuple[bool, Any]:
     """Return (keep, json_value)."""
     if value is None or isinstance(value, bool | int):
         return True, value
@@ -89,13 +95,13 @@ def _value(value: Any, depth: int, counts: Counter[str]) -> tuple[bool, Any]:
     if isinstance(value, float):
         if math.isfinite(value):
             return True, value
-        counts["unserialisable"] += 1
+        _bump(counts, "unserialisable")
         return False, None
     if isinstance(value, enum.Enum):
         return _value(value.value, depth, counts)
     if isinstance(value, dt.datetime):
         if value.tzinfo is None or value.utcoffset() is None:
-            counts["naive_datetime"] += 1
+            _bump(counts, "naive_datetime")
             return False, None
         return True, value.astimezone(dt.UTC).isoformat()
     if isinstance(value, dt.date | dt.time):
@@ -103,19 +109,19 @@ def _value(value: Any, depth: int, counts: Counter[str]) -> tuple[bool, Any]:
     if isinstance(value, Decimal):
         if value.is_finite():
             return True, float(value)
-        counts["unserialisable"] += 1
+        _bump(counts, "unserialisable")
         return False, None
     if isinstance(value, uuid.UUID):
         return True, str(value)
     if isinstance(value, Mapping | list | tuple | set | frozenset):
         if depth >= _MAX_DEPTH:
-            counts["too_deep"] += 1
+            _bump(counts, "too_deep")
             return False, None
         if isinstance(value, Mapping):
             return True, _mapping(value, depth + 1, counts, None)
         items = sorted(value, key=repr) if isinstance(value, set | frozenset) else list(value)
         if len(items) > _MAX_LIST:
-            counts["list_truncated"] += 1
+            _bump(counts, "list_truncated")
             items = items[:_MAX_LIST]
         out = []
         for item in items:
@@ -123,35 +129,44 @@ def _value(value: Any, depth: int, counts: Counter[str]) -> tuple[bool, Any]:
             if keep:
                 out.append(clean)
         return True, out
-    counts["unserialisable"] += 1
+    _bump(counts, "unserialisable")
     return False, None
 
 
 def _mapping(
-    data: Mapping[Any, Any], depth: int, counts: Counter[str], limit: int | None
+    data: Mapping[Any, Any], depth: int, counts: dict[str, int], limit: int | None
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
-        problem = (
-            _key_problem(key)
-            if depth == 0
-            else ("invalid_property_name" if not isinstance(key, str) or not key else None)
-        )
-        if problem:
-            counts[problem] += 1
+        if depth == 0:
+            if key not in _VALID_KEYS:
+                problem = _key_problem(key)
+                if problem:
+                    _bump(counts, problem)
+                    continue
+                if type(key) is str and len(_VALID_KEYS) < _VALID_KEYS_LIMIT:
+                    _VALID_KEYS.add(key)
+        elif not isinstance(key, str) or not key:
+            _bump(counts, "invalid_property_name")
             continue
         if limit is not None and len(out) >= limit:
-            counts["too_many_properties"] += 1
+            _bump(counts, "too_many_properties")
             continue
-        keep, clean = _value(value, depth, counts)
-        if keep:
-            out[key] = clean
+        kind = type(value)
+        if kind is str:  # the common cases first, without the general dispatch
+            out[key] = value if len(value) <= _PRESCRUB_CAP else value[:_PRESCRUB_CAP]
+        elif kind is int or kind is bool or value is None:
+            out[key] = value
+        else:
+            keep, clean = _value(value, depth, counts)
+            if keep:
+                out[key] = clean
     return out
 
 
 def prepare(
     properties: Mapping[Any, Any], max_properties: int
-) -> tuple[dict[str, Any], Counter[str]]:
+) -> tuple[dict[str, Any], dict[str, int]]:
     """Apply the pre-sanitiser rules; return JSON-ready properties and per-rule counts.
 
     Examples:
@@ -162,18 +177,18 @@ def prepare(
         >>> sorted(counts)
         ['invalid_property_name', 'reserved_property_name', 'unserialisable']
     """
-    counts: Counter[str] = Counter()
+    counts: dict[str, int] = {}
     return _mapping(properties, 0, counts, max_properties), counts
 
 
-def _finish_value(value: Any, ids: tuple[str, ...], max_len: int, counts: Counter[str]) -> Any:
+def _finish_value(value: Any, ids: tuple[str, ...], max_len: int, counts: dict[str, int]) -> Any:
     if isinstance(value, str):
         for raw in ids:
             if raw in value:
                 value = value.replace(raw, _USER_ID_MARKER)
-                counts["user_id"] += 1
+                _bump(counts, "user_id")
         if len(value) > max_len:
-            counts["truncated"] += 1
+            _bump(counts, "truncated")
             value = value[:max_len]
         return value
     if isinstance(value, dict):
@@ -185,7 +200,7 @@ def _finish_value(value: Any, ids: tuple[str, ...], max_len: int, counts: Counte
 
 def finish(
     properties: dict[str, Any], ids: tuple[str, ...], max_len: int
-) -> tuple[dict[str, Any], Counter[str]]:
+) -> tuple[dict[str, Any], dict[str, int]]:
     """Apply the post-sanitiser rules: scrub the event's own raw ids, cut long strings.
 
     Returns:
@@ -195,9 +210,12 @@ def finish(
         >>> finish({"note": "for user-42", "n": 1}, ("user-42",), 100)[0]
         {'note': 'for [REDACTED:user_id]', 'n': 1}
     """
-    counts: Counter[str] = Counter()
+    counts: dict[str, int] = {}
     ids = tuple(i for i in ids if len(i) >= 3)
     for key, value in properties.items():
-        if isinstance(value, str | dict | list):
+        if type(value) is str:
+            if len(value) > max_len or any(raw in value for raw in ids):
+                properties[key] = _finish_value(value, ids, max_len, counts)
+        elif isinstance(value, str | dict | list):
             properties[key] = _finish_value(value, ids, max_len, counts)
     return properties, counts

@@ -54,6 +54,8 @@ _SEARCH = "search"
 _HINTS = frozenset({_AGE, _SEARCH})
 _CACHE_LIMIT = 4_096
 _CACHED_KEY_LENGTH = 128
+# Short values found clean are remembered: property values repeat (a specialty, a screen, a plan).
+_CACHED_TEXT_LENGTH = 64
 _MARKER = re.compile(r"\[REDACTED:[a-z][a-z0-9_]{0,39}\]")
 _LEADING_NUMBER = re.compile(r"\s*(\d{1,3})(?!\d)")
 _STRINGIFIED = (
@@ -70,13 +72,14 @@ _UNSUPPORTED = marker(C.UNSUPPORTED_TYPE)
 class Walker:
     """Holds the per-tenant configuration; every call keeps its state on the stack."""
 
-    __slots__ = ("_allow", "_cache", "_extra", "_scanner")
+    __slots__ = ("_allow", "_cache", "_clean", "_extra", "_scanner")
 
     def __init__(self, scanner: TextScanner, allow: frozenset[str], extra: frozenset[str]) -> None:
         self._scanner = scanner
         self._allow = allow
         self._extra = extra
         self._cache: dict[str, tuple[str, str | None]] = {}
+        self._clean: set[str] = set()
 
     def key_info(self, key: str, counts: dict[str, int]) -> tuple[str, str | None]:
         """The key with identifiers redacted, and the category its value holds whole.
@@ -199,9 +202,17 @@ class Walker:
 
     def _text(self, text: str, category: str | None, state: _State) -> object:
         if category is None:
+            if text in self._clean:
+                return text
             if len(text) > MAX_TEXT:
                 return state.redact(C.TOO_LARGE)
-            return self._scanner.redact(text, state.counts)
+            cleaned = self._scanner.redact(text, state.counts)
+            if cleaned is text and len(text) <= _CACHED_TEXT_LENGTH:
+                # Only values in which nothing was found are kept, as for keys.
+                if len(self._clean) >= _CACHE_LIMIT:
+                    self._clean.clear()
+                self._clean.add(text)
+            return cleaned
         if category == _SEARCH:
             if len(text) > MAX_TEXT:
                 return state.redact(C.TOO_LARGE)
