@@ -101,6 +101,7 @@ def test_amplitude_shape(make_client: Make, amplitude: FakeAmplitude) -> None:
     assert client.flush(5)
     request = amplitude.requests[0]
     assert request.path == "/2/httpapi"
+    assert "content-encoding" not in request.headers  # Amplitude documents plain JSON bodies
     assert request.payload["api_key"] == amplitude.api_key
     assert request.payload["options"] == {"min_id_length": 5}
     tracked, anonymous, identify = amplitude.events
@@ -113,6 +114,15 @@ def test_amplitude_shape(make_client: Make, amplitude: FakeAmplitude) -> None:
     assert identify["event_type"] == "$identify"
     assert identify["user_properties"] == {"$set": {"plan": "gold"}}
     assert client.metrics().dropped == {"unsupported_by_provider": 1}  # alias
+
+
+def test_fake_amplitude_refuses_a_compressed_body(amplitude: FakeAmplitude) -> None:
+    body = gzip.compress(json.dumps({"api_key": amplitude.api_key, "events": []}).encode())
+    response = httpx.post(
+        amplitude.url + "/2/httpapi", content=body, headers={"Content-Encoding": "gzip"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "Invalid JSON request body"
 
 
 def test_amplitude_batch_endpoint(make_client: Make, amplitude: FakeAmplitude) -> None:

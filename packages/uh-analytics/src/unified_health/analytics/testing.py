@@ -576,7 +576,8 @@ class FakeAmplitude(FakeVendorServer):
     """A fake Amplitude HTTP V2 (``/2/httpapi``, 1 MB) and batch (``/batch``, 20 MB) API.
 
     Checks the key in the body, 2,000 events per request, ids of at least 5 characters; answers
-    400 with ``events_with_invalid_fields``/``events_with_missing_fields``, 413 and 429.
+    400 with ``events_with_invalid_fields``/``events_with_missing_fields``, 413 and 429. The APIs
+    document a plain JSON body, so a compressed one is refused as JSON it cannot read.
 
     Examples:
         >>> with FakeAmplitude() as vendor:
@@ -604,6 +605,8 @@ class FakeAmplitude(FakeVendorServer):
             return (404, {"code": 404, "error": "not found"}, {}), []
         if len(body) > limit:
             return (413, {"code": 413, "error": "Payload too large"}, {}), []
+        if headers.get("content-encoding"):
+            return (400, {"code": 400, "error": "Invalid JSON request body"}, {}), []
         data = _json(body)
         if not isinstance(data, dict) or not data.get("api_key"):
             return (400, {"code": 400, "error": "Request missing required field",

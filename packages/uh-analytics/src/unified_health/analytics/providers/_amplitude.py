@@ -4,6 +4,7 @@
 * Body: ``{"api_key": ..., "events": [...], "options": {"min_id_length": ...}}``; the key travels in
   the body, so recorded payloads redact it.
 * Limits: 2,000 events per request; 1 MB per request on ``/2/httpapi``, 20 MB on ``/batch``.
+* Bodies are sent uncompressed: both APIs document a JSON body and no ``Content-Encoding``.
 * A 400 names bad events in ``events_with_invalid_fields`` / ``events_with_missing_fields``: those
   are dropped and the others, which Amplitude did not ingest, are sent again at once.
 * A 429 (``throttled_users``, ``exceeded_daily_quota_users``...) retries the batch after backoff;
@@ -65,6 +66,7 @@ class AmplitudeProvider(HttpProvider):
     """
 
     name = "amplitude"
+    gzip_body = False
     REGIONS: ClassVar[dict[str, str]] = {"us": "api2.amplitude.com", "eu": "api.eu.amplitude.com"}
 
     def __init__(
