@@ -9,6 +9,9 @@ import pytest
 import redis
 
 from unified_health.analytics import AnalyticsClient, InMemoryConsentStore, RedisConsentStore
+from unified_health.analytics._consent import ConsentGate
+from unified_health.analytics._models import Event
+from unified_health.analytics.providers import OutboundEvent
 from unified_health.analytics.testing import FakeClock, FakePostHog, RecordingProvider
 
 Make = Callable[..., AnalyticsClient]
@@ -116,3 +119,23 @@ def test_redis_consent_is_checked_at_delivery(
     assert len(posthog.events) == 1
     assert client.metrics().dropped == {"no_consent": 1, "consent_withdrawn": 1}
     other_client.close()
+
+
+def test_restored_events_of_a_withdrawn_user_are_denied() -> None:
+    gate = ConsentGate(InMemoryConsentStore(), {"analytics"}, {"analytics", "marketing"})
+
+    def restored(distinct_id: str, category: str) -> Event:
+        event = Event("track", "page_viewed", {}, None, None, category, 1.0, "0" * 32)
+        event.outbound = OutboundEvent(
+            "track", "page_viewed", {}, distinct_id, distinct_id, None, 1.0, "0" * 32
+        )
+        return event
+
+    events = [
+        restored("k1_a", "analytics"),
+        restored("k1_a", "essential"),
+        restored("k1_b", "analytics"),
+    ]
+    assert gate.split(events) == (events, [])  # checked when spilled: trusted
+    gate.note_withdrawal({"k1_a"}, frozenset({"essential"}))
+    assert gate.split(events) == ([events[1], events[2]], [events[0]])

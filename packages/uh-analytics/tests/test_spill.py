@@ -100,3 +100,67 @@ def test_spill_store_holds_no_raw_ids(
         assert second.flush(5)
         assert len(up.events) == 20
         assert all("patient-raw" not in str(event) for event in up.events)
+
+
+def test_withdrawal_in_another_process_purges_the_users_spilled_events(
+    make_client: Make, spill: RedisSpillStore, clock: FakeClock
+) -> None:
+    with FakePostHog() as down:
+        down.fail_next(503, times=100)
+        both = {"essential", "analytics"}
+        first = make_client(
+            [down.provider(sleep=clock.sleep, max_retries=0, categories=both)], spill_store=spill
+        )
+        for i in range(5):
+            first.track("page_viewed", {"n": i}, user_id="user-1")
+            first.track("page_viewed", {"n": i}, user_id="user-2")
+            first.track("signed_in", {"n": i}, user_id="user-1", category="essential")
+        first.track("page_viewed", {"n": 99}, anonymous_id="user-1")  # the same id as a device
+        assert first.flush(5)
+        first.shutdown(timeout=2)
+    assert spill.size("posthog") == 16
+
+    with FakePostHog() as up:
+        second = make_client([up.provider(categories=both)], spill_store=spill, flush_interval=30)
+        second.set_consent("user-1", {"essential"})  # the replay may have begun: either way
+        assert second.flush(5)
+        assert sum(second.metrics().dropped.values()) == 6
+        assert set(second.metrics().dropped) <= {"consent_withdrawn", "no_consent"}
+        assert spill.size("posthog") == 0
+        delivered = sorted((e["event"], e["properties"]["n"]) for e in up.events)
+    user_2 = [("page_viewed", i) for i in range(5)]
+    essential = [("signed_in", i) for i in range(5)]
+    assert delivered == sorted(user_2 + essential)
+
+
+def test_clearing_consent_purges_spilled_events_outside_the_default(
+    make_client: Make, spill: RedisSpillStore, clock: FakeClock
+) -> None:
+    with FakePostHog() as down:
+        down.fail_next(503, times=100)
+        first = make_client([down.provider(sleep=clock.sleep, max_retries=0)], spill_store=spill)
+        first.track("page_viewed", user_id="user-1")
+        assert first.flush(5)
+        first.shutdown(timeout=2)
+    with FakePostHog() as up:
+        second = make_client(
+            [up.provider()], spill_store=spill, default_consent="essential", flush_interval=30
+        )
+        second.clear_consent("user-1")
+        assert spill.size("posthog") == 0
+
+
+def test_purge_is_atomic_with_concurrent_pushes(spill: RedisSpillStore) -> None:
+    spill.push("posthog", [b"keep-%d" % i for i in range(50)] + [b"drop"] * 10)
+    calls = 0
+
+    def drop(raw: bytes) -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 1:  # another process pushes while the lane is being read
+            spill.push("posthog", [b"late"])
+        return raw == b"drop"
+
+    assert spill.remove_if("posthog", drop) == 10
+    kept = spill.pop("posthog", 100)
+    assert kept == [b"keep-%d" % i for i in range(50)] + [b"late"]

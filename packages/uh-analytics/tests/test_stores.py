@@ -92,6 +92,16 @@ def test_spill_is_fifo_per_lane(spill_store: SpillStore) -> None:
     assert spill_store.size("mixpanel") == 1
 
 
+def test_spill_remove_if_keeps_the_order_of_the_rest(spill_store: SpillStore) -> None:
+    spill_store.push("posthog", [b"1", b"x", b"2", b"x", b"3"])
+    spill_store.push("mixpanel", [b"x"])
+    assert spill_store.remove_if("posthog", lambda raw: raw == b"x") == 2
+    assert spill_store.remove_if("posthog", lambda raw: raw == b"x") == 0
+    assert spill_store.remove_if("amplitude", lambda raw: True) == 0
+    assert spill_store.pop("posthog", 10) == [b"1", b"2", b"3"]
+    assert spill_store.size("mixpanel") == 1
+
+
 @pytest.mark.redis
 def test_redis_keys_hold_no_raw_user_id(redis_client: redis.Redis, redis_prefix: str) -> None:
     prefix = "{" + redis_prefix + "}"

@@ -14,7 +14,6 @@ import os
 import random
 import threading
 import time
-import uuid
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -47,6 +46,7 @@ from unified_health.analytics._normalize import (
 from unified_health.analytics._queue import DropPolicy
 from unified_health.analytics._sanitize import Sanitizer
 from unified_health.analytics._schema import SchemaRegistry
+from unified_health.analytics._withdrawal import outbound_ids, withdrawn_record
 from unified_health.analytics.providers._base import OutboundEvent, Provider, dumps
 from unified_health.analytics.stores._memory import InMemoryConsentStore
 from unified_health.analytics.stores._protocol import ConsentStore, SpillStore
@@ -581,13 +581,15 @@ class AnalyticsClient:
     def set_consent(self, user_id: str, categories: Iterable[str]) -> None:
         """Record a user's consent; withdrawn categories stop delivery at once.
 
-        Queued events of the user in categories no longer consented to are dropped now; events
-        already being sent are re-checked before every attempt. Raises on failure (consent is a
-        correctness path).
+        Queued events of the user in categories no longer consented to are dropped now, and so
+        are their events in the spill store; events already being sent are re-checked before
+        every attempt. Raises on failure (consent is a correctness path); calling again after a
+        failure is safe.
 
         Raises:
             InvalidInputError: An unknown category or an empty user id.
-            StoreUnavailableError: The consent store could not be written.
+            StoreUnavailableError: The consent store could not be written, or the spill store
+                could not be purged (the new consent is already recorded).
 
         Examples:
             >>> from unified_health.analytics.testing import RecordingProvider
@@ -609,6 +611,7 @@ class AnalyticsClient:
             )
 
         purged = sum(lane.purge(withdrawn) for lane in self._lanes)
+        purged += self._purge_spill(user_id, effective)
         log.info("consent_updated", categories=sorted(effective), purged=purged)
 
     def get_consent(self, user_id: str) -> frozenset[str]:
@@ -645,6 +648,25 @@ class AnalyticsClient:
 
         for lane in self._lanes:
             lane.purge(withdrawn)
+        self._purge_spill(user_id, default | {ConsentCategory.ESSENTIAL.value})
+
+    def _purge_spill(self, subject: str, allowed: frozenset[str]) -> int:
+        """Drop ``subject``'s spilled events in categories not ``allowed``; return how many.
+
+        Events already restored from the spill (they carry only pseudonymous ids) are judged
+        by the gate before their next attempt.
+        """
+        store = self._spill_store
+        if store is None:
+            return 0
+        ids = outbound_ids(self._pseudonymizer, subject)
+        self._gate.note_withdrawal(ids, allowed)
+        removed = sum(
+            store.remove_if(name, lambda raw: withdrawn_record(raw, subject, ids, allowed))
+            for name in {lane.name for lane in self._lanes}
+        )
+        self._metrics.drop(DropReason.CONSENT_WITHDRAWN, removed)
+        return removed
 
     # -- schemas -------------------------------------------------------------------------------
     def register_schema(self, event: str, model: type[BaseModel]) -> None:

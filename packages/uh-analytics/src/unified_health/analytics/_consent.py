@@ -18,6 +18,8 @@ from unified_health.analytics.stores._protocol import ConsentStore
 __all__ = ["ConsentGate"]
 
 ESSENTIAL = ConsentCategory.ESSENTIAL.value
+# Pseudonymous ids of recent withdrawals, for events restored from the spill store.
+_WITHDRAWALS_KEPT = 10_000
 
 
 class ConsentGate:
@@ -40,6 +42,19 @@ class ConsentGate:
         self.default = self.check("default_consent", default) | {ESSENTIAL}
         self.store = store
         self.local = bool(getattr(store, "in_process", False))
+        self._withdrawn: dict[str, frozenset[str]] = {}
+
+    def note_withdrawal(self, outbound_ids: Iterable[str], allowed: frozenset[str]) -> None:
+        """Remember a user's remaining categories under their pseudonymous ids.
+
+        Events restored from the spill store carry only those ids; `split` judges them by this
+        (the most recent withdrawals are kept, oldest forgotten first).
+        """
+        for outbound_id in outbound_ids:
+            self._withdrawn.pop(outbound_id, None)
+            if len(self._withdrawn) >= _WITHDRAWALS_KEPT:
+                self._withdrawn.pop(next(iter(self._withdrawn)), None)
+            self._withdrawn[outbound_id] = allowed
 
     def check(self, field: str, categories: Iterable[str]) -> frozenset[str]:
         """Return ``categories`` as a frozenset, or raise naming the unknown ones.
@@ -79,7 +94,8 @@ class ConsentGate:
         """Return (allowed, denied) for a batch, with one store lookup for all its users.
 
         An event restored from the spill store by another process has no raw subject (only
-        pseudonymous ids were stored); it was checked right before it was spilled and is allowed.
+        pseudonymous ids were stored); it was checked right before it was spilled and is allowed,
+        unless this process saw its user withdraw that category since (`note_withdrawal`).
         """
         subjects = list({s for e in events if (s := e.user_id or e.anonymous_id) is not None})
         records = self.store.get_consents(subjects) if subjects else {}
@@ -89,7 +105,9 @@ class ConsentGate:
         for event in events:
             subject = event.user_id or event.anonymous_id
             if subject is None and event.outbound is not None:
-                allowed.append(event)
+                left = self._withdrawn.get(event.outbound.distinct_id) if self._withdrawn else None
+                ok = left is None or event.category == ESSENTIAL or event.category in left
+                (allowed if ok else denied).append(event)
                 continue
             cats = records.get(subject, default) if subject is not None else default
             ok = event.category == ESSENTIAL or event.category in cats

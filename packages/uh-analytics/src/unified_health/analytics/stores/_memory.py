@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 __all__ = ["InMemoryConsentStore", "InMemorySpillStore", "InMemorySurrogateIdStore"]
 
@@ -106,3 +106,14 @@ class InMemorySpillStore:
         """Return how many events wait in the lane."""
         with self._lock:
             return len(self._lanes.get(lane, ()))
+
+    def remove_if(self, lane: str, predicate: Callable[[bytes], bool]) -> int:
+        """Remove the lane's events for which ``predicate`` is true; return how many."""
+        with self._lock:
+            queue = self._lanes.get(lane)
+            if not queue:
+                return 0
+            kept = deque(item for item in queue if not predicate(item))
+            removed = len(queue) - len(kept)
+            self._lanes[lane] = kept
+            return removed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = ["ConsentStore", "RedisClientProtocol", "SpillStore", "SurrogateIdStore"]
@@ -77,6 +77,14 @@ class SpillStore(Protocol):
         """Return how many events wait in the lane."""
         ...
 
+    def remove_if(self, lane: str, predicate: Callable[[bytes], bool]) -> int:
+        """Remove every event of the lane for which ``predicate`` is true; return how many.
+
+        Used when a user withdraws consent. Must be atomic with respect to `push` and `pop` from
+        other processes: an event is either removed or left, never lost or duplicated.
+        """
+        ...
+
 
 class RedisClientProtocol(Protocol):
     """The redis-py commands the Redis stores use; any compatible client will do.
@@ -112,6 +120,10 @@ class RedisClientProtocol(Protocol):
 
     def llen(self, name: str) -> Any:
         """LLEN."""
+        ...
+
+    def pipeline(self, transaction: bool = ...) -> Any:
+        """A pipeline (``WATCH``/``MULTI``/``EXEC`` for optimistic transactions)."""
         ...
 
 

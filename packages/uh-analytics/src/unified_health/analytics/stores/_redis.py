@@ -22,6 +22,8 @@ from unified_health.analytics.stores._protocol import (
 __all__ = ["RedisConsentStore", "RedisSpillStore", "RedisSurrogateIdStore"]
 
 DEFAULT_PREFIX = "{uh:analytics}"
+_PURGE_ATTEMPTS = 20
+_PUSH_CHUNK = 1_000
 _T = TypeVar("_T")
 
 
@@ -201,3 +203,41 @@ class RedisSpillStore:
     def size(self, lane: str) -> int:
         """Return how many events wait in the lane."""
         return int(_call("llen", lambda: self._client.llen(self._key(lane))))
+
+    def remove_if(self, lane: str, predicate: Callable[[bytes], bool]) -> int:
+        """Remove the lane's events for which ``predicate`` is true; return how many.
+
+        An optimistic transaction (``WATCH``, then ``MULTI``/``EXEC`` rewriting the list): if
+        another process pushes or pops meanwhile, the attempt is discarded and repeated, so no
+        event is lost or duplicated. The whole lane is read once per attempt.
+
+        Raises:
+            StoreUnavailableError: Redis failed, or other writers kept the lane changing.
+        """
+        key = self._key(lane)
+        return _call("spill purge", lambda: self._remove_if(key, predicate))
+
+    def _remove_if(self, key: str, predicate: Callable[[bytes], bool]) -> int:
+        from redis.exceptions import WatchError
+
+        with self._client.pipeline() as pipe:
+            for _ in range(_PURGE_ATTEMPTS):
+                try:
+                    pipe.watch(key)
+                    items = [
+                        item if isinstance(item, bytes) else str(item).encode()
+                        for item in pipe.lrange(key, 0, -1)
+                    ]
+                    kept = [item for item in items if not predicate(item)]
+                    if len(kept) == len(items):
+                        pipe.unwatch()
+                        return 0
+                    pipe.multi()
+                    pipe.delete(key)
+                    for start in range(0, len(kept), _PUSH_CHUNK):
+                        pipe.rpush(key, *kept[start : start + _PUSH_CHUNK])
+                    pipe.execute()
+                    return len(items) - len(kept)
+                except WatchError:
+                    continue
+        raise StoreUnavailableError("redis spill purge: the lane kept changing")
