@@ -9,12 +9,10 @@ one sender thread per provider; see `unified_health.analytics._delivery`.
 
 from __future__ import annotations
 
-import atexit
 import os
 import random
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -22,6 +20,7 @@ from typing import Any
 import structlog
 from pydantic import BaseModel
 
+from unified_health.analytics import _lifecycle
 from unified_health.analytics._consent import ConsentGate
 from unified_health.analytics._context import current_context
 from unified_health.analytics._delivery import Lane
@@ -37,16 +36,15 @@ from unified_health.analytics._models import (
     ShutdownReport,
 )
 from unified_health.analytics._normalize import (
-    EVENT_NAME,
-    GROUP_TYPE,
-    RESERVED_KEYS,
     finish,
     prepare,
 )
+from unified_health.analytics._outbound import outbound_ids, to_outbound
 from unified_health.analytics._queue import DropPolicy
 from unified_health.analytics._sanitize import Sanitizer
 from unified_health.analytics._schema import SchemaRegistry
-from unified_health.analytics._withdrawal import outbound_ids, withdrawn_record
+from unified_health.analytics._validation import NameRules, drop_reason_of, nonempty_str
+from unified_health.analytics._withdrawal import withdrawn_record
 from unified_health.analytics.providers._base import OutboundEvent, Provider, dumps
 from unified_health.analytics.stores._memory import InMemoryConsentStore
 from unified_health.analytics.stores._protocol import ConsentStore, SpillStore
@@ -55,7 +53,6 @@ __all__ = ["AnalyticsClient"]
 
 log = structlog.get_logger("unified_health.analytics")
 
-_CLIENTS: weakref.WeakSet[AnalyticsClient] = weakref.WeakSet()
 _BUILTIN_CATEGORIES = frozenset(c.value for c in ConsentCategory)
 
 
@@ -194,8 +191,7 @@ class AnalyticsClient:
         self.shutdown_timeout = shutdown_timeout
         self._metrics = Metrics()
         self._spill_store = spill_store
-        self._valid_names: set[str] = set()
-        self._valid_group_types: set[str] = set()
+        self._names = NameRules(self._sanitizer)
         self._closed = False
         self._lock = threading.Lock()
         self._lanes = [
@@ -224,9 +220,8 @@ class AnalyticsClient:
         self._pid = os.getpid()
         for lane in self._lanes:
             lane.start()
-        _CLIENTS.add(self)
         self._atexit = register_atexit
-        _register_multiprocessing_hook(self)
+        _lifecycle.register(self)
         log.info("analytics_client_started", providers=names)
 
     # -- context manager -----------------------------------------------------------------------
@@ -351,7 +346,7 @@ class AnalyticsClient:
                 groups, timestamp, previous_id, group_type, group_key,
             )  # fmt: skip
         except InvalidInputError as exc:
-            self._metrics.drop(_reason_of(exc))
+            self._metrics.drop(drop_reason_of(exc))
             if self._strict:
                 raise
             return False
@@ -381,23 +376,23 @@ class AnalyticsClient:
             self._metrics.drop(DropReason.CLIENT_CLOSED)
             return False
         if kind == "track":
-            self._check_name(name)
+            self._names.check_event(name)
         ctx = current_context()
         if user_id is None and ctx is not None:
             user_id = ctx.user_id
             anonymous_id = anonymous_id if anonymous_id is not None else ctx.anonymous_id
         for field, value in (("user_id", user_id), ("anonymous_id", anonymous_id),
                              ("previous_id", previous_id), ("group_key", group_key)):  # fmt: skip
-            if value is not None and not _nonempty_str(value):
+            if value is not None and not nonempty_str(value):
                 raise InvalidInputError(field, "must be a non-empty string")
         if kind == "group":
-            self._check_group_type("group_type", group_type)
+            self._names.check_group_type("group_type", group_type)
         if groups is not None:
             if not isinstance(groups, Mapping):
                 raise InvalidInputError("groups", "must map group types to group keys")
             for group_name, key in groups.items():
-                self._check_group_type("groups", group_name)
-                if not _nonempty_str(key):
+                self._names.check_group_type("groups", group_name)
+                if not nonempty_str(key):
                     raise InvalidInputError("groups", "group keys must be non-empty strings")
         cat = category or self._event_categories.get(name, self._default_category)
         if cat not in self._gate.known:
@@ -483,31 +478,6 @@ class AnalyticsClient:
                           property_count=len(props), providers=len(lanes))  # fmt: skip
         return queued
 
-    def _check_name(self, name: str) -> None:
-        if name in self._valid_names:
-            return
-        if not _nonempty_str(name) or not EVENT_NAME.match(name):
-            raise InvalidInputError("event", "must be a letter then letters, digits, _.:/- ")
-        cleaned, found = self._sanitizer.scrub_value(name)
-        if found or cleaned != name:
-            raise InvalidInputError("event", "must not contain personal data")
-        if len(self._valid_names) < 10_000:
-            self._valid_names.add(name)
-
-    def _check_group_type(self, field: str, group_type: object) -> None:
-        # Group types reach vendors as they are (only group keys are pseudonymised).
-        if isinstance(group_type, str) and group_type in self._valid_group_types:
-            return
-        if not (isinstance(group_type, str) and GROUP_TYPE.match(group_type)):
-            raise InvalidInputError(field, "group types must be a letter then letters, digits, _-")
-        if group_type.lower() in RESERVED_KEYS:
-            raise InvalidInputError(field, "group types must not be reserved property names")
-        cleaned, found = self._sanitizer.scrub_value(group_type)
-        if found or cleaned != group_type:
-            raise InvalidInputError(field, "group types must not contain personal data")
-        if len(self._valid_group_types) < 1_000:
-            self._valid_group_types.add(group_type)
-
     def _new_id(self) -> str:
         """A random version-4 UUID in hex (vendors such as PostHog require the UUID shape)."""
         # The module's generator: seeded from the OS, reseeded in forked children, and far
@@ -516,34 +486,7 @@ class AnalyticsClient:
         return f"{bits & _UUID4_CLEAR | _UUID4_SET:032x}"
 
     def _outbound(self, event: Event) -> OutboundEvent:
-        cached: OutboundEvent | None = event.outbound
-        if cached is not None:  # built by another provider's lane, or restored from the spill
-            return cached
-        pseudo = self._pseudonymizer.pseudonymize
-        uid = pseudo(event.user_id, "user") if event.user_id else None
-        dev = pseudo(event.anonymous_id, "device") if event.anonymous_id else None
-        groups = (
-            {t: pseudo(k, f"group:{t}") for t, k in event.groups.items()} if event.groups else None
-        )
-        event.outbound = out = OutboundEvent(
-            kind=event.kind,
-            name=event.name,
-            properties=event.properties,
-            properties_json=event.properties_json,
-            distinct_id=uid or dev or pseudo(event.insert_id, "device"),
-            user_id=uid,
-            device_id=dev,
-            timestamp=event.timestamp,
-            insert_id=event.insert_id,
-            groups=groups,
-            traits=event.traits,
-            previous_id=pseudo(event.previous_id, "device") if event.previous_id else None,
-            group_type=event.group_type,
-            group_key=(
-                pseudo(event.group_key, f"group:{event.group_type}") if event.group_key else None
-            ),
-        )
-        return out
+        return to_outbound(event, self._pseudonymizer)
 
     # -- super properties ----------------------------------------------------------------------
     def register_super_properties(self, properties: Mapping[str, Any]) -> None:
@@ -599,7 +542,7 @@ class AnalyticsClient:
             ['analytics', 'essential']
             >>> _ = client.shutdown()
         """
-        if not _nonempty_str(user_id):
+        if not nonempty_str(user_id):
             raise InvalidInputError("user_id", "must be a non-empty string")
         granted = self._gate.check("categories", categories)
         self._gate.store.set_consent(user_id, granted)
@@ -756,7 +699,7 @@ class AnalyticsClient:
             timed_out=time.monotonic() > deadline,
             duration=round(time.monotonic() - started, 6),
         )
-        _CLIENTS.discard(self)
+        _lifecycle.unregister(self)
         log.info(
             "analytics_client_stopped",
             delivered=sum(report.delivered.values()),
@@ -773,9 +716,11 @@ class AnalyticsClient:
     # -- process lifecycle ---------------------------------------------------------------------
     def _ensure_started(self) -> None:
         if self._pid != os.getpid():
-            _after_fork_in_child()
+            _lifecycle.restart_in_child()
 
-    def _reset_after_fork(self) -> None:
+    def _restart_if_forked(self) -> None:
+        if self._pid == os.getpid() or self._closed:
+            return
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._metrics.reset_lock()
@@ -790,24 +735,8 @@ class AnalyticsClient:
             lane.start()
 
     def _shutdown_at_exit(self) -> None:
-        if not self._closed:
+        if self._atexit and not self._closed:
             self.shutdown()
-
-
-def _nonempty_str(value: object) -> bool:
-    return isinstance(value, str) and bool(value)
-
-
-def _reason_of(exc: InvalidInputError) -> str:
-    if exc.field == "event":
-        return DropReason.INVALID_NAME
-    if "schema" in exc.rule:
-        return DropReason.MISSING_SCHEMA
-    if exc.field == "properties" and "bytes" in exc.rule:
-        return DropReason.OVERSIZED
-    if "." in exc.field:
-        return DropReason.SCHEMA_VIOLATION
-    return DropReason.INVALID_INPUT
 
 
 def _default_pseudonymizer() -> Pseudonymizer:
@@ -817,45 +746,3 @@ def _default_pseudonymizer() -> Pseudonymizer:
         return HmacPseudonymizer.from_env()
     log.warning("pseudonymizer_defaulted", strategy="surrogate_in_memory")
     return SurrogatePseudonymizer()
-
-
-def _at_exit() -> None:
-    for client in list(_CLIENTS):
-        if client._atexit:
-            try:
-                client._shutdown_at_exit()
-            except Exception:  # noqa: BLE001 - one client must not stop the others
-                log.warning("exit_shutdown_failed")
-
-
-def _after_fork_in_child() -> None:
-    for client in list(_CLIENTS):
-        if client._pid != os.getpid() and not client._closed:
-            client._reset_after_fork()
-
-
-def _shutdown_ref(ref: weakref.ref[AnalyticsClient]) -> None:
-    client = ref()
-    if client is not None and client._atexit:
-        client._shutdown_at_exit()
-
-
-def _finalize_in_child(client: AnalyticsClient) -> None:
-    import multiprocessing.util as mp_util
-
-    mp_util.Finalize(None, _shutdown_ref, args=(weakref.ref(client),), exitpriority=100)
-
-
-def _register_multiprocessing_hook(client: AnalyticsClient) -> None:
-    """Multiprocessing children end with ``os._exit``, skipping atexit: drain in a finaliser.
-
-    The finaliser is registered in the child (the child's registry starts empty), through the
-    after-fork hook multiprocessing runs once it has set the child up.
-    """
-    import multiprocessing.util as mp_util
-
-    mp_util.register_after_fork(client, _finalize_in_child)
-
-
-atexit.register(_at_exit)
-os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,38 +1,17 @@
 """Finding a user's events in the spill store when their consent is withdrawn.
 
-Spilled records (format ``v2``) hold only pseudonymous ids, so the user's raw id is turned into
-every id a vendor may have been sent for them (as a user and as a device, under the active key
-and, for keyed hashes, under the previous keys) and the records are matched on those.
+Spilled records (format ``v2``) hold only pseudonymous ids, so they are matched on every id the
+user may have been spilled under (`unified_health.analytics._outbound.outbound_ids`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 
-from unified_health.analytics._identity import Pseudonymizer
-
-__all__ = ["outbound_ids", "withdrawn_record"]
+__all__ = ["withdrawn_record"]
 
 _ID_FIELDS = ("distinct_id", "user_id", "device_id")
-
-
-def outbound_ids(pseudonymizer: Pseudonymizer, subject: str) -> frozenset[str]:
-    """Every pseudonymous id ``subject`` may have been spilled under.
-
-    Examples:
-        >>> from unified_health.analytics import HmacPseudonymizer
-        >>> hmac = HmacPseudonymizer({"k1": b"0123456789abcdef0123456789abcdef"})
-        >>> len(outbound_ids(hmac, "user-1"))  # as a user and as a device
-        2
-    """
-    found: set[str] = set()
-    previous: Callable[[str, str], list[str]] | None = getattr(pseudonymizer, "previous_ids", None)
-    for kind in ("user", "device"):
-        found.add(pseudonymizer.pseudonymize(subject, kind))
-        if previous is not None:
-            found.update(previous(subject, kind))
-    return frozenset(found)
 
 
 def withdrawn_record(
