@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Sequence
 
 import pytest
 import redis
 
-from unified_health.analytics import AnalyticsClient, InMemoryConsentStore, RedisConsentStore
+from unified_health.analytics import (
+    AnalyticsClient,
+    InMemoryConsentStore,
+    InMemorySurrogateIdStore,
+    RedisConsentStore,
+    SurrogatePseudonymizer,
+)
 from unified_health.analytics._consent import ConsentGate
 from unified_health.analytics._models import Event
+from unified_health.analytics._outbound import outbound_ids
+from unified_health.analytics._withdrawal import withdrawn_record
 from unified_health.analytics.providers import OutboundEvent
 from unified_health.analytics.testing import FakeClock, FakePostHog, RecordingProvider
 
@@ -137,5 +146,29 @@ def test_restored_events_of_a_withdrawn_user_are_denied() -> None:
         restored("k1_b", "analytics"),
     ]
     assert gate.split(events) == (events, [])  # checked when spilled: trusted
-    gate.note_withdrawal({"k1_a"}, frozenset({"essential"}))
+    gate.note_withdrawal({"k1_a"}, frozenset({"essential"}), at=1.0)
     assert gate.split(events) == ([events[1], events[2]], [events[0]])
+    later = restored("k1_a", "analytics")  # tracked after a new grant made elsewhere
+    later.timestamp = 2.0
+    assert gate.split([later]) == ([later], [])
+
+
+def test_a_devices_withdrawal_leaves_the_signed_in_users_spilled_events() -> None:
+    def record(distinct_id: str, user_id: str | None) -> bytes:
+        ids = {"distinct_id": distinct_id, "user_id": user_id, "device_id": "k1_dev"}
+        return json.dumps({"v": 2, "category": "analytics", "ids": ids}).encode()
+
+    essential = {"essential"}
+    assert withdrawn_record(record("k1_dev", None), "device-9", {"k1_dev"}, essential)
+    assert not withdrawn_record(record("k1_user", "k1_user"), "device-9", {"k1_dev"}, essential)
+    assert not withdrawn_record(b'{"v": 2, "category": ["x"]}', "device-9", {"k1_dev"}, essential)
+    assert not withdrawn_record(b"not json", "device-9", {"k1_dev"}, essential)
+
+
+def test_finding_a_users_surrogate_ids_creates_none() -> None:
+    store = InMemorySurrogateIdStore()
+    pseudonymizer = SurrogatePseudonymizer(store, seed=1)
+    assert outbound_ids(pseudonymizer, "never-tracked") == frozenset()
+    assert store.get("user", "never-tracked") is None
+    known = pseudonymizer.pseudonymize("user-1")
+    assert outbound_ids(pseudonymizer, "user-1") == {known}

@@ -82,6 +82,14 @@ def test_surrogate_first_writer_wins(surrogate_store: SurrogateIdStore) -> None:
     assert surrogate_store.get_or_create("device", "u-1", "s_third") == "s_third"
 
 
+def test_surrogate_get_creates_nothing(surrogate_store: SurrogateIdStore) -> None:
+    assert surrogate_store.get("user", "u-9") is None
+    assert surrogate_store.get("user", "u-9") is None
+    assert surrogate_store.get_or_create("user", "u-9", "s_1") == "s_1"
+    assert surrogate_store.get("user", "u-9") == "s_1"
+    assert surrogate_store.get("device", "u-9") is None
+
+
 def test_spill_is_fifo_per_lane(spill_store: SpillStore) -> None:
     spill_store.push("posthog", [b"1", b"2", b"3"])
     spill_store.push("mixpanel", [b"x"])

@@ -575,6 +575,11 @@ class AnalyticsClient:
     def clear_consent(self, user_id: str) -> None:
         """Delete the user's record; they fall back to ``default_consent`` (queue purged too).
 
+        Their queued and spilled events outside the default are dropped, as in `set_consent`.
+
+        Raises:
+            StoreUnavailableError: The consent or spill store failed (safe to call again).
+
         Examples:
             >>> from unified_health.analytics.testing import RecordingProvider
             >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
@@ -603,7 +608,8 @@ class AnalyticsClient:
         if store is None:
             return 0
         ids = outbound_ids(self._pseudonymizer, subject)
-        self._gate.note_withdrawal(ids, allowed)
+        now = self._clock().timestamp() if self._clock is not None else time.time()
+        self._gate.note_withdrawal(ids, allowed, now)
         removed = sum(
             store.remove_if(name, lambda raw: withdrawn_record(raw, subject, ids, allowed))
             for name in {lane.name for lane in self._lanes}

@@ -42,19 +42,22 @@ class ConsentGate:
         self.default = self.check("default_consent", default) | {ESSENTIAL}
         self.store = store
         self.local = bool(getattr(store, "in_process", False))
-        self._withdrawn: dict[str, frozenset[str]] = {}
+        self._withdrawn: dict[str, tuple[frozenset[str], float]] = {}
 
-    def note_withdrawal(self, outbound_ids: Iterable[str], allowed: frozenset[str]) -> None:
-        """Remember a user's remaining categories under their pseudonymous ids.
+    def note_withdrawal(
+        self, outbound_ids: Iterable[str], allowed: frozenset[str], at: float
+    ) -> None:
+        """Remember a user's remaining categories, as of ``at``, under their pseudonymous ids.
 
-        Events restored from the spill store carry only those ids; `split` judges them by this
-        (the most recent withdrawals are kept, oldest forgotten first).
+        Events restored from the spill store carry only those ids; `split` denies the ones that
+        happened before ``at`` in a category not ``allowed`` (later events, tracked after a new
+        grant elsewhere, were checked when tracked). The most recent withdrawals are kept.
         """
         for outbound_id in outbound_ids:
             self._withdrawn.pop(outbound_id, None)
             if len(self._withdrawn) >= _WITHDRAWALS_KEPT:
                 self._withdrawn.pop(next(iter(self._withdrawn)), None)
-            self._withdrawn[outbound_id] = allowed
+            self._withdrawn[outbound_id] = (allowed, at)
 
     def check(self, field: str, categories: Iterable[str]) -> frozenset[str]:
         """Return ``categories`` as a frozenset, or raise naming the unknown ones.
@@ -105,8 +108,13 @@ class ConsentGate:
         for event in events:
             subject = event.user_id or event.anonymous_id
             if subject is None and event.outbound is not None:
-                left = self._withdrawn.get(event.outbound.distinct_id) if self._withdrawn else None
-                ok = left is None or event.category == ESSENTIAL or event.category in left
+                noted = self._withdrawn.get(event.outbound.distinct_id) if self._withdrawn else None
+                ok = (
+                    noted is None
+                    or event.category == ESSENTIAL
+                    or event.category in noted[0]
+                    or event.timestamp > noted[1]
+                )
                 (allowed if ok else denied).append(event)
                 continue
             cats = records.get(subject, default) if subject is not None else default

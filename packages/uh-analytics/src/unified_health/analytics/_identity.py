@@ -160,6 +160,20 @@ class SurrogatePseudonymizer:
         if callable(reset):
             reset()
 
+    def lookup(self, raw_id: str, kind: str = "user") -> str | None:
+        """Return the surrogate of ``raw_id`` if one exists, creating nothing.
+
+        Examples:
+            >>> p = SurrogatePseudonymizer(seed=7)
+            >>> p.lookup("user-1") is None
+            True
+            >>> surrogate = p.pseudonymize("user-1")
+            >>> p.lookup("user-1") == surrogate
+            True
+        """
+        found = self._cache.get((kind, raw_id))
+        return found if found is not None else self._store.get(kind, raw_id)
+
     def pseudonymize(self, raw_id: str, kind: str = "user") -> str:
         """Return the surrogate of ``raw_id``, creating it on first sight."""
         cache_key = (kind, raw_id)

@@ -139,7 +139,7 @@ def _mapping(
     out: dict[str, Any] = {}
     for key, value in data.items():
         if depth == 0:
-            if key not in _VALID_KEYS:
+            if type(key) is not str or key not in _VALID_KEYS:
                 problem = _key_problem(key)
                 if problem:
                     _bump(counts, problem)

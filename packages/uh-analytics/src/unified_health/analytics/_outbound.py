@@ -58,6 +58,8 @@ def outbound_ids(pseudonymizer: Pseudonymizer, subject: str) -> frozenset[str]:
     """Every pseudonymous id ``subject`` may have been sent or spilled under.
 
     As a user and as a device, under the active key and, for keyed hashes, the previous keys.
+    A pseudonymiser with a ``lookup`` method (surrogate ids) is only asked for ids it already
+    has: finding a user's events must not create a mapping for them.
 
     Examples:
         >>> from unified_health.analytics import HmacPseudonymizer
@@ -66,8 +68,14 @@ def outbound_ids(pseudonymizer: Pseudonymizer, subject: str) -> frozenset[str]:
         2
     """
     found: set[str] = set()
+    lookup: Callable[[str, str], str | None] | None = getattr(pseudonymizer, "lookup", None)
     previous: Callable[[str, str], list[str]] | None = getattr(pseudonymizer, "previous_ids", None)
     for kind in ("user", "device"):
+        if lookup is not None:
+            existing = lookup(subject, kind)
+            if existing is not None:
+                found.add(existing)
+            continue
         found.add(pseudonymizer.pseudonymize(subject, kind))
         if previous is not None:
             found.update(previous(subject, kind))

@@ -11,15 +11,15 @@ from collections.abc import Collection
 
 __all__ = ["withdrawn_record"]
 
-_ID_FIELDS = ("distinct_id", "user_id", "device_id")
-
 
 def withdrawn_record(
     raw: bytes, subject: str, ids: Collection[str], allowed: Collection[str]
 ) -> bool:
     """Whether a spilled record is ``subject``'s and its category is no longer ``allowed``.
 
-    Records that cannot be read are left alone (the replay counts them as it does today).
+    The record's subject is its ``distinct_id``, the id consent is kept under (the user's when
+    the event had one, else the device's): a device's withdrawal leaves a signed-in user's events
+    on that device alone. Records that cannot be read are left alone (the replay counts them).
 
     Examples:
         >>> record = b'{"v": 2, "category": "analytics", "ids": {"distinct_id": "k1_ab"}}'
@@ -32,11 +32,13 @@ def withdrawn_record(
         data = json.loads(raw)
     except ValueError:
         return False
-    if not isinstance(data, dict) or data.get("category") in allowed:
+    if not isinstance(data, dict):
+        return False
+    category = data.get("category")
+    if not isinstance(category, str) or category in allowed:
         return False
     if data.get("v") == 1:  # written by older versions, with raw ids
-        return subject in (data.get("user_id"), data.get("anonymous_id"))
+        return (data.get("user_id") or data.get("anonymous_id")) == subject
     found = data.get("ids")
-    if not isinstance(found, dict):
-        return False
-    return any(found.get(name) in ids for name in _ID_FIELDS)
+    distinct_id = found.get("distinct_id") if isinstance(found, dict) else None
+    return isinstance(distinct_id, str) and distinct_id in ids

@@ -71,6 +71,11 @@ class InMemorySurrogateIdStore:
         with self._lock:
             return self._ids.setdefault((kind, raw_id), candidate)
 
+    def get(self, kind: str, raw_id: str) -> str | None:
+        """Return the surrogate of ``raw_id`` if it has one."""
+        with self._lock:
+            return self._ids.get((kind, raw_id))
+
 
 class InMemorySpillStore:
     """A spill store that only survives as long as the process (useful in tests).

@@ -52,6 +52,10 @@ class SurrogateIdStore(Protocol):
         """Return the surrogate of ``raw_id``; store ``candidate`` first if there is none."""
         ...
 
+    def get(self, kind: str, raw_id: str) -> str | None:
+        """Return the surrogate of ``raw_id`` if it has one, creating nothing."""
+        ...
+
 
 @runtime_checkable
 class SpillStore(Protocol):
@@ -80,8 +84,8 @@ class SpillStore(Protocol):
     def remove_if(self, lane: str, predicate: Callable[[bytes], bool]) -> int:
         """Remove every event of the lane for which ``predicate`` is true; return how many.
 
-        Used when a user withdraws consent. Must be atomic with respect to `push` and `pop` from
-        other processes: an event is either removed or left, never lost or duplicated.
+        Used when a user withdraws consent. Must be safe against `push` and `pop` from other
+        processes: an event is either removed or left, never lost or duplicated.
         """
         ...
 
@@ -122,8 +126,12 @@ class RedisClientProtocol(Protocol):
         """LLEN."""
         ...
 
+    def lrange(self, name: str, start: int, end: int) -> Any:
+        """LRANGE."""
+        ...
+
     def pipeline(self, transaction: bool = ...) -> Any:
-        """A pipeline (``WATCH``/``MULTI``/``EXEC`` for optimistic transactions)."""
+        """A pipeline (commands sent in one round trip)."""
         ...
 
 

@@ -22,8 +22,7 @@ from unified_health.analytics.stores._protocol import (
 __all__ = ["RedisConsentStore", "RedisSpillStore", "RedisSurrogateIdStore"]
 
 DEFAULT_PREFIX = "{uh:analytics}"
-_PURGE_ATTEMPTS = 20
-_PUSH_CHUNK = 1_000
+_REMOVE_CHUNK = 1_000
 _T = TypeVar("_T")
 
 
@@ -151,9 +150,18 @@ class RedisSurrogateIdStore:
         """
         return cls(_client_from_url(url), prefix=prefix)
 
+    def _surrogate_key(self, kind: str, raw_id: str) -> str:
+        return f"{self._prefix}:surrogate:v1:{kind}:{_digest(raw_id)}"
+
+    def get(self, kind: str, raw_id: str) -> str | None:
+        """Return the surrogate of ``raw_id`` if it has one."""
+        key = self._surrogate_key(kind, raw_id)
+        existing = _call("get", lambda: self._client.get(key))
+        return None if existing is None else decode(existing)
+
     def get_or_create(self, kind: str, raw_id: str, candidate: str) -> str:
         """Return the surrogate of ``raw_id``, storing ``candidate`` when there is none."""
-        key = f"{self._prefix}:surrogate:v1:{kind}:{_digest(raw_id)}"
+        key = self._surrogate_key(kind, raw_id)
         if _call("set", lambda: self._client.set(key, candidate, nx=True)):
             return candidate
         existing = _call("get", lambda: self._client.get(key))
@@ -207,37 +215,30 @@ class RedisSpillStore:
     def remove_if(self, lane: str, predicate: Callable[[bytes], bool]) -> int:
         """Remove the lane's events for which ``predicate`` is true; return how many.
 
-        An optimistic transaction (``WATCH``, then ``MULTI``/``EXEC`` rewriting the list): if
-        another process pushes or pops meanwhile, the attempt is discarded and repeated, so no
-        event is lost or duplicated. The whole lane is read once per attempt.
+        The lane is read once, then each matching record is removed by value (``LREM``, one
+        round trip for all). Records are unique (each holds its insert id), so a concurrent
+        `push` or `pop` by another process is never undone: a record it popped meanwhile is
+        simply not found. Takes no lock and needs no transaction (works on Redis Cluster).
 
         Raises:
-            StoreUnavailableError: Redis failed, or other writers kept the lane changing.
+            StoreUnavailableError: Redis failed; what was removed before stays removed.
         """
         key = self._key(lane)
-        return _call("spill purge", lambda: self._remove_if(key, predicate))
+        items = _call("lrange", lambda: self._client.lrange(key, 0, -1)) or []
+        matching = [
+            raw
+            for raw in (item if isinstance(item, bytes) else str(item).encode() for item in items)
+            if predicate(raw)
+        ]
+        if not matching:
+            return 0
+        return _call("lrem", lambda: self._remove(key, matching))
 
-    def _remove_if(self, key: str, predicate: Callable[[bytes], bool]) -> int:
-        from redis.exceptions import WatchError
-
-        with self._client.pipeline() as pipe:
-            for _ in range(_PURGE_ATTEMPTS):
-                try:
-                    pipe.watch(key)
-                    items = [
-                        item if isinstance(item, bytes) else str(item).encode()
-                        for item in pipe.lrange(key, 0, -1)
-                    ]
-                    kept = [item for item in items if not predicate(item)]
-                    if len(kept) == len(items):
-                        pipe.unwatch()
-                        return 0
-                    pipe.multi()
-                    pipe.delete(key)
-                    for start in range(0, len(kept), _PUSH_CHUNK):
-                        pipe.rpush(key, *kept[start : start + _PUSH_CHUNK])
-                    pipe.execute()
-                    return len(items) - len(kept)
-                except WatchError:
-                    continue
-        raise StoreUnavailableError("redis spill purge: the lane kept changing")
+    def _remove(self, key: str, records: list[bytes]) -> int:
+        removed = 0
+        with self._client.pipeline(transaction=False) as pipe:
+            for start in range(0, len(records), _REMOVE_CHUNK):
+                for record in records[start : start + _REMOVE_CHUNK]:
+                    pipe.lrem(key, 1, record)
+                removed += sum(int(count) for count in pipe.execute())
+        return removed
