@@ -159,6 +159,48 @@ def test_identifiers_in_keys_are_redacted(sanitizer: Sanitizer) -> None:
     assert dict(result.redactions) == {"email": 3}
 
 
+def test_an_hl7_segment_loses_its_identifier_fields_only(sanitizer: Sanitizer) -> None:
+    message = (
+        "MSH|^~\\&|EPIC|CRBH|MIRTH|UH|20260314083012||ADT^A08|0000482913|P|2.5.1\r"
+        "PID|1||00884127^^^CRBH^MR||OKAFOR^MIRIAM^A||19470219|F|||12 Elm St^^Tacoma^WA"
+        "||^PRN^PH^^1^206^5550143\r"
+        "PV1|1|O|BH-IOP^201^A^CRBH"
+    )
+    result = sanitizer.scrub({"hl7": message})
+    cleaned = result.properties["hl7"]
+    assert isinstance(cleaned, str)
+    for value in ("00884127", "OKAFOR", "MIRIAM", "19470219", "Elm St", "5550143"):
+        assert value not in cleaned
+    assert cleaned.startswith("MSH|^~\\&|EPIC|CRBH|MIRTH|UH|20260314083012||ADT^A08|0000482913")
+    assert "^^^CRBH^MR" in cleaned
+    assert cleaned.endswith("PV1|1|O|BH-IOP^201^A^CRBH")
+    assert {"mrn", "name", "date_of_birth", "street_address", "phone"} <= set(result.redactions)
+
+
+def test_an_hl7_field_reference_labels_the_quoted_value(sanitizer: Sanitizer) -> None:
+    result = sanitizer.scrub({"error": "Segment PID field 5 invalid: 'OKAFOR^MIRIAM^A^^' too long"})
+    assert result.properties == {
+        "error": "Segment PID field 5 invalid: '[REDACTED:name]^^' too long"
+    }
+    assert dict(result.redactions) == {"name": 1}
+
+
+def test_spanish_birth_wording(sanitizer: Sanitizer) -> None:
+    for value in (
+        "fecha de nacimiento: 14/03/1950",
+        "cumpleaños: 30-08-1972",
+        "nació el 14/03/1950",
+    ):
+        cleaned, counts = sanitizer.scrub_value(value)
+        assert "[REDACTED:date_of_birth]" in cleaned
+        assert counts == {"date_of_birth": 1}
+
+
+def test_a_name_key_holding_only_a_number_reports_the_number(sanitizer: Sanitizer) -> None:
+    result = sanitizer.scrub({"visit_signature": "RN lic. #: 912834 (TX)"})
+    assert result.properties == {"visit_signature": "[REDACTED:license_number]"}
+
+
 # ---------------------------------------------------------------- configuration
 def test_custom_patterns_are_reported_under_their_own_name() -> None:
     sanitizer = Sanitizer(custom_patterns={"clinic_mrn": r"\bCLN\d{7}\b"})

@@ -13,6 +13,7 @@ import random
 import string
 from collections.abc import Callable
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -62,6 +63,24 @@ def test_scrubbing_twice_changes_nothing_more(event: dict[str, str]) -> None:
     twice = SANITIZER.scrub(once.properties)
     assert twice.properties == once.properties
     assert not twice.redactions
+
+
+@pytest.mark.parametrize(
+    ("key", "category"),
+    [
+        ("ssn_123-45-6789", "ssn"),
+        ("note 123-45-6789", "ssn"),
+        ("dob_1950-03-14", "date_of_birth"),
+        ("callback_555-201-0143", "phone"),
+    ],
+)
+def test_an_identifier_inside_a_key_is_redacted_in_the_key(key: str, category: str) -> None:
+    result = SANITIZER.scrub({key: 1})
+    (cleaned,) = result.properties
+    assert f"[REDACTED:{category}]" in cleaned
+    digits = "".join(ch for ch in key if ch.isdigit())
+    assert digits not in "".join(ch for ch in cleaned if ch.isdigit())
+    assert category in result.redactions
 
 
 def _has_nan(value: object) -> bool:

@@ -123,7 +123,7 @@ _add(
 )  # fmt: skip
 _add(
     C.DEVICE_ID,
-    "deviceid", "imei", "meid", "mac", "macaddress", "macaddr", "udid", "idfa", "idfv",
+    "deviceid", "imei", "meid", "mac", "macaddress", "macaddr", "udid", "idfa", "idfv", "iccid",
     "advertisingid", "adid", "androidid", "gaid", "serialnumber", "serialno", "deviceserial",
     "hardwareid", "devicetoken", "bluetoothaddress", "bluetoothaddr", "bdaddr", "hardwareaddress",
     "hardwareaddr", "bleaddress", "wifiaddress", "ethernetaddress",
@@ -131,7 +131,7 @@ _add(
 _add(
     C.VEHICLE_ID,
     "vin", "vinnumber", "vehicleid", "vehiclenumber", "licenseplate", "licenceplate",
-    "platenumber", "numberplate",
+    "platenumber", "numberplate", "plate", "vehicleplate", "plateno", "placa",
 )  # fmt: skip
 # Any other unique identifying code: booking confirmations, employee numbers, and the bearer
 # tokens (access, invite, password-reset) that stand for a signed-in person.

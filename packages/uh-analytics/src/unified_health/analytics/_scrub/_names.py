@@ -9,7 +9,10 @@ are left out, so ``will_form.pdf`` or ``april_report.pdf`` survive.
 
 from __future__ import annotations
 
-__all__ = ["FILE_WORDS", "GIVEN_NAMES"]
+__all__ = ["FILE_WORDS", "GIVEN_NAMES", "SIGNATURE_WORDS"]
+
+# File-name words after which the next two words are the signer's name: "signature_jane_doe.png".
+SIGNATURE_WORDS = frozenset({"signature", "sig", "firma", "autograph"})
 
 # Frequent US given names (Social Security Administration lists), minus common English words.
 GIVEN_NAMES = frozenset(
@@ -36,6 +39,16 @@ GIVEN_NAMES = frozenset(
         "sara", "sarah", "scott", "sean", "sharon", "shirley", "sofia", "sophia", "stephanie",
         "stephen", "steven", "susan", "teresa", "theresa", "thomas", "timothy", "tyler",
         "vincent", "walter", "wei", "william", "zachary",
+        # Short forms people sign notifications and messages with.
+        "mike", "tom", "jim", "joe", "dave", "steve", "chris", "matt", "tony", "kate", "katie",
+        "jenny", "liz", "beth", "ben", "greg", "jeff", "rob", "andy", "becky", "cathy", "kathy",
+        "debbie", "patty", "peggy", "sue", "tim", "danny", "jimmy", "johnny", "tommy", "bobby",
+        "billy", "jenn", "jen", "jess", "josh", "nate", "zach", "abby", "maddie", "ellie",
+        # Frequent Spanish given names that are not also ordinary words.
+        "alejandra", "beatriz", "daniela", "eduardo", "fernanda", "fernando", "francisco",
+        "gabriela", "guadalupe", "hector", "javier", "jesus", "jorge", "leticia", "lorena",
+        "manuel", "mariana", "miguel", "paola", "pedro", "rafael", "raul", "ricardo", "roberto",
+        "sergio", "valeria", "veronica", "ximena", "yolanda", "marisol", "joaquin", "tomas",
     }
 )  # fmt: skip
 
@@ -54,5 +67,7 @@ FILE_WORDS = frozenset(
         "the", "and", "for", "of", "with", "from", "to", "my", "visit", "discharge", "intake",
         "history", "imaging", "vaccine", "vaccination", "immunization", "covid", "blood", "urine",
         "eye", "skin", "chest", "knee", "hand", "foot", "arm", "leg", "head", "dental", "teeth",
+        "sig", "firma", "firmado", "firmada", "consentimiento", "receta", "informe",
+        "resultados", "packet", "ref", "outbound", "inbound", "batch", "export",
     }
 )  # fmt: skip

@@ -108,6 +108,14 @@ EMAIL_LITERAL = re.compile(
     re.IGNORECASE,
 )
 
+# An address spelled out to get past filters: "rowan dot fairweather at example dot org".
+SPELLED_EMAIL = re.compile(
+    r"(?<![\w.])[a-z0-9][a-z0-9._+-]{0,63}(?:\s+dot\s+[a-z0-9_+-]{1,63}){0,3}"
+    r"\s+(?:at|\[at\]|\(at\))\s+[a-z0-9][a-z0-9-]{0,62}(?:\s+dot\s+[a-z0-9-]{1,63}){0,3}"
+    r"\s+dot\s+(?:com|org|net|edu|gov|mil|io|co|us|uk|ca|info|biz|me|health)(?![\w-])",
+    re.IGNORECASE,
+)
+
 # ---------------------------------------------------------------- numbers
 SSN = re.compile(r"(?<![\w-])(\d{3})( ?[-.] ?| )(\d{2})\2(\d{4})(?![\w]|[-.]\w)")
 # Nine digits in a row are a Social Security Number only with the words for one close before them.
@@ -127,11 +135,14 @@ ID_BEFORE = re.compile(
     re.IGNORECASE,
 )
 PHONE_CONTEXT = re.compile(
-    r"\b(?:phone|tel|telephone|mobile|cell|fax|call|text|sms|whatsapp|contact\s+number)\b",
+    r"\b(?:phone|tel|telephone|mobile|cell|fax|call|text|sms|whatsapp|contact\s+number"
+    r"|tel[ée]fono|celular|cel|m[óo]vil)\b",
     re.IGNORECASE,
 )
-# 13-19 digits with optional single spaces or hyphens: card numbers and IMEIs.
-LONG_NUMBER = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w]|-\w)")
+# 13-20 digits with optional single spaces or hyphens: card numbers, IMEIs and SIM ICCIDs.
+LONG_NUMBER = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,19}(?![\w]|-\w)")
+# A record number glued to its prefix in a file or path name: "ORU_pt84420193_20260313.hl7".
+GLUED_ID = re.compile(r"(?<![A-Za-z0-9])(?i:pt|mrn|patient)[-_]?(?P<id>\d{5,12})(?![A-Za-z0-9])")
 PHONE_NANP = re.compile(
     r"(?<![\w+-])(?:\+?1[ .-]?)?"
     r"(?:\(\d{3}\)[ .-]?\d{3}[ .-]?\d{4}|\d{3}([ .-])\d{3}\1\d{4}|(?<=\+1)\d{10})"
@@ -173,6 +184,11 @@ _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
+_MONTH_ES = (
+    r"(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|sep?tiembre|octubre|noviembre"
+    r"|diciembre)"
+)
+_WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]{0,6}\.?,?\s+)?"
 DATE = re.compile(
     r"(?<![\w/.-])(?:"
     r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
@@ -180,20 +196,27 @@ DATE = re.compile(
     r"|\d{1,2}([/.-])\d{1,2}\1(?:\d{4}|\d{2})"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?(?:[\s-]+of)?[\s-]+{_MONTH}\.?[\s,-]+\d{{4}}"
     rf"|\d{{1,2}}-{_MONTH}-\d{{2,4}}"
-    rf"|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+    rf"|{_WEEKDAY}{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+    # Spanish: "5 de mayo de 1944", "12 de marzo del 2026".
+    rf"|\d{{1,2}}\s+de\s+{_MONTH_ES}\s+(?:de|del)\s+\d{{4}}"
     r"|(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+    # Compact month-first "07041949", as keyed into a phone menu.
+    r"|(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:19|20)\d{2}"
     r")(?![\w/-]|\.\d)",
     re.IGNORECASE,
 )
 DATE_CONTEXT = re.compile(
     r"\b(?:(?P<birth>dob|d\.o\.b|date\s+of\s+birth|birth\s*date|birth\s*day|born|birth|b(?=\.\s)"
-    r"|date\s+de\s+naissance|naissance|n[ée]e?\s+le|fecha\s+de\s+nacimiento|nacimiento)"
+    r"|date\s+de\s+naissance|naissance|n[ée]e?\s+le|fecha\s+de\s+nacimiento|nacimiento"
+    r"|fecha\s+(?:de\s+)?nac\.?|naci[óo]\s+el|nacid[oa](?:\s+el)?|cumplea[ñn]os)"
     r"|(?P<other>deceased|died|death|dod|date\s+of\s+death|admitted|admission|admit|discharged?"
     r"|date\s+of\s+(?:service|visit|procedure|surgery|operation|encounter|injury)|dos|expired"
     r"|(?:visit|procedure|surgery|surgical|operation|encounter|service|injury|accident)\s+date"
     r"|(?:operated|injured|hospitali[sz]ed)(?:\s+on)?|appointment|appt|surgery|procedure"
     r"|operation|vaccinated|vaccination|immuni[sz]ed|immuni[sz]ation|diagnosed"
-    r"|lmp|last\s+menstrual\s+period))\b",
+    r"|lmp|last\s+menstrual\s+period|session|episode|seclusion|restraint|eval(?:uation)?"
+    r"|start\s+of\s+care|fecha\s+de\s+(?:alta|ingreso|egreso|defunci[óo]n|cita|visita)"
+    r"|programad[ao]\s+para(?:\s+el)?|cita))(?!\w)",
     re.IGNORECASE,
 )
 _NINETY = (
@@ -201,9 +224,11 @@ _NINETY = (
     r"|(?:one|a)\s+hundred(?:\s+and\s+[a-z]+)?)"
 )
 AGE = re.compile(
-    r"\b(?:aged?|age\s+of)\s*[:=]?\s*(?P<a>\d{2,3})\b(?!\s*(?:%|percent|days|months|weeks))"
+    r"\b(?:aged?|age\s+of)\s*[:=]?\s*(?P<a>\d{2,3})\b(?!\s*(?:%|percent|days|months|weeks|\+))"
     r"|\b(?P<b>\d{2,3})[\s-]*(?:years?|yrs?|y)[\s-]*(?:old|/o)\b"
     r"|\b(?P<c>\d{2,3})\s*(?:yo|y/o|y\.o\.?)(?!\w)"
+    # Spanish: "Paciente de 94 años", "tiene 91 anos".
+    r"|\b(?P<e>\d{2,3})\s+a[ñn]os(?:\s+de\s+edad)?(?!\w)"
     r"|\b(?:patient|resident|woman|man|male|female|mother|father|grandmother|grandfather)"
     r",\s*(?P<d>\d{2,3}),"
     rf"|\b(?:aged?|age\s+of|is)\s+(?P<w>{_NINETY})\b"
@@ -236,9 +261,10 @@ ADDRESS = re.compile(
 # its end (German, Dutch): "9 rue des Lilas", "Hauptstraße 5".
 FOREIGN_ADDRESS = re.compile(
     r"(?<![\w.,/-])\d{1,5}(?:\s?(?:bis|ter)\b)?,?\s+"
-    r"(?:rue|avenue|boulevard|bd|chemin|all[ée]e|impasse|quai|cours|calle|avenida|via|viale"
-    r"|piazza|rua|travessa)\s+(?:(?:de|du|des|la|le|les|del|della|di|da|do|dos|das)\s+|[ld]'\s?)*"
-    r"[A-ZÀ-Ý][\w'-]+"
+    r"(?i:rue|avenue|boulevard|bd|chemin|all[ée]e|impasse|quai|cours|calle|avenida|via|viale"
+    r"|piazza|rua|travessa)\s+"
+    r"(?:(?i:de|du|des|la|le|les|del|della|di|da|do|dos|das)\s+|[ld]'\s?)*"
+    r"[A-ZÀ-Ý][\w'-]+(?:[ \t]+[A-ZÀ-Ý][\w'-]+){0,3}"
     r"|(?<![\w-])[A-ZÄÖÜ][a-zäöüß]+(?:stra(?:ß|ss)e|str\.|weg|platz|allee|gasse|straat|laan"
     r"|gracht)\s+\d{1,4}[a-z]?\b"
 )
@@ -272,9 +298,11 @@ AMBIGUOUS_STATES = frozenset({"DE", "HI", "ID", "IN", "MA", "ME", "OK", "OR", "P
 
 # ---------------------------------------------------------------- context words
 _NO = r"(?:number|no\.?|num|nbr|\#|id)"
+_NO_ES = r"(?:n[úu]mero|n[úu]m\.?|no\.?|\#)"
 CONTEXT_ID = re.compile(
     r"\b(?:"
     r"(?P<ssn>ssn|ss\#|social\s+(?:security|insurance)(?:\s+" + _NO + r")?|soc\.?\s*sec\.?"
+    r"|seguro\s+social(?:\s*" + _NO_ES + r")?"
     r"|sin(?=[\s:#=]+\d))"
     r"|(?P<mrn>mrn|mr\s*(?:\#|no\b\.?|num(?:ber)?\b)|medical\s+record(?:\s+"
     + _NO
@@ -286,7 +314,12 @@ CONTEXT_ID = re.compile(
     + _NO
     + r"|record\s*"
     + _NO
-    + r"|rx\s*(?:\#|no\b\.?|num(?:ber)?\b)?|(?:accession|specimen|requisition|encounter"
+    + r"|rx\s*(?:\#|no\b\.?|num(?:ber)?\b)?|med\s*rec(?:ord)?s?\.?(?:\s*"
+    + _NO
+    + r")?"
+    r"|expediente(?:\s+(?:m[ée]dico|cl[íi]nico))?(?:\s*" + _NO_ES + r")?"
+    r"|paciente(?=[\s:#]+[A-Za-z]{0,3}-?\d{5,}\b)"
+    r"|(?:accession|specimen|requisition|encounter"
     r"|lab\s+order)(?:\s*" + _NO + r")?" + r")"
     r"|(?P<member_id>nhs(?:\s*"
     + _NO
@@ -308,12 +341,14 @@ CONTEXT_ID = re.compile(
     + _NO
     + r"|beneficiary\s*"
     + _NO
-    + r"|group\s*"
-    + _NO
+    + r"|afiliad[oa](?:\s*"
+    + _NO_ES
+    + r")?"
     + r")"
     r"|(?P<account_number>account\s*" + _NO + r"|(?:bank|billing|checking|savings|guarantor"
     r"|patient|financial)\s+account(?:\s*" + _NO + r")?|account(?=[\s:=#]+\d)"
-    r"|acct\.?(?:\s*" + _NO + r")?|a/c)"
+    r"|acct\.?(?:\s*" + _NO + r")?|a/c"
+    r"|cuenta(?:\s+(?:bancaria|de\s+banco|corriente|de\s+ahorros?))?(?:\s*" + _NO_ES + r")?)"
     r"|(?P<license_number>lic\.?\s*(?:\#|no\b\.?|num(?:ber)?\b)|dea(?:\s*"
     + _NO
     + r")?|(?:driver'?s?\s+)?licen[sc]e(?:\s*"
@@ -324,21 +359,33 @@ CONTEXT_ID = re.compile(
     + _NO
     + r")?|cert(?:ificate)?\.?\s*"
     + _NO
-    + r"|state\s*id)"
+    + r"|(?:state\s*)?id\s*card(?:\s*"
+    + _NO
+    + r")?|state\s*id"
+    + r"|licencia(?:\s+de\s+(?:conducir|manejar|manejo))?(?:\s*"
+    + _NO_ES
+    + r")?"
+    + r"|pasaporte(?:\s*"
+    + _NO_ES
+    + r")?)"
     r"|(?P<phone>phone|tel|telephone|mobile|cell|fax|call|text|sms|whatsapp|contact\s*"
     + _NO
-    + r"|ph\.?)"
+    + r"|ph\.?|tel[ée]fono|celular|cel\.?|m[óo]vil)"
     r"|(?P<device_id>imei|meid|device\s*(?:id|identifier|serial)|serial\s*"
     + _NO
     + r"|serial(?:\s*(?:s/?n|number))?(?=[\s:#]+[A-Za-z0-9]*\d)|s/n|sn(?=\s*[:#])"
-    r"|udid|idfa|idfv|gaid|aaid|android\s*id|advertising\s*id|mac(?:\s*address)?)"
+    r"|udid|idfa|idfv|gaid|aaid|android\s*id|advertising\s*id|mac(?:\s*address)?|iccid)"
     r"|(?P<vehicle_id>vin|vehicle\s*(?:id|identification\s+number)|licen[sc]e\s+plate"
-    r"|plate\s*" + _NO + r"|plate(?=[\s:#]+[A-Za-z0-9-]*\d))"
-    r"|(?P<zip_code>zip(?:\s*code)?(?:\s*(?:\+|plus)\s*4)?|postal\s*code|post\s*code|near)"
+    r"|plate\s*" + _NO + r"|plate(?=[\s:#]+[A-Za-z0-9-]*\d)"
+    # "placa TX: LKP 4821": the issuing state between the word and the plate.
+    r"|placa(?:\s+(?-i:[A-Z]{2})(?=[\s:#]))?)"
+    r"|(?P<zip_code>zip(?:\s*code)?(?:\s*(?:\+|plus)\s*4)?|postal\s*code|post\s*code|near"
+    r"|postal(?=[\s:#]+\d))"
     r"|(?P<credit_card>card\s*" + _NO + r"|credit\s+card|cc)"
-    r"|(?P<iban>iban)"
+    r"|(?P<iban>iban|bank(?=[\s:#]+[A-Za-z]{2}\d\d[A-Za-z0-9]{11,30}\b))"
     r"|(?P<custom>confirmation(?:\s*(?:code|number|no\b\.?|\#))?|conf\.?\s*(?:\#|code|no\b\.?)"
-    r"|employee\s*(?:id|number|no\b\.?|\#)|booking\s*(?:ref(?:erence)?|code))"
+    r"|employee\s*(?:id|number|no\b\.?|\#)|booking\s*(?:ref(?:erence)?|code)"
+    r"|(?:enrol(?:l)?ment|activation)\s+code|confirmaci[óo]n)"
     r")(?:(?<=\#)|(?!\w))[\s:#=.\-]*(?:(?:is|was|of|number|no|num|id)\b[\s:#=.\-]*)?"
     r"(?P<value>(?-i:[A-Z]{1,3} )?(?=[A-Za-z0-9-]*\d)[A-Za-z0-9](?:[A-Za-z0-9]|[-./](?=[A-Za-z0-9])"
     r"| (?=\d)){2,40})",
@@ -356,7 +403,10 @@ CONTEXT_FIRST_WORDS = (
     "advertising", "mac", "vin", "vehicle", "plate", "zip", "postal", "post", "card", "credit",
     "cc", "iban", "mrn", "dea", "cert", "s", "near", "rx", "accession", "specimen", "requisition",
     "encounter", "lab", "holder", "state", "sn", "confirmation", "conf", "employee", "booking",
-    "sin", "nhs", "idfv", "gaid", "aaid", "postcode", "zipcode", "pt",
+    "sin", "nhs", "idfv", "gaid", "aaid", "postcode", "zipcode", "pt", "med", "medrec",
+    "expediente", "paciente", "afiliado", "afiliada", "cuenta", "id", "licencia", "pasaporte",
+    "seguro", "celular", "cel", "placa", "enrollment", "enrolment", "activation", "confirmaci",
+    "iccid",
 )  # fmt: skip
 
 # A value a validation message echoes back, quoted, before the kind of value it should have been:
@@ -375,17 +425,24 @@ ECHOED = re.compile(
 TYPED_NUMBER = re.compile(r"\d(?:[ .-]?\d)*")
 
 # ---------------------------------------------------------------- names
-HONORIFIC = re.compile(r"\bM(?:r|rs|s|x|iss)\b")
+HONORIFIC = re.compile(r"\bM(?:r|rs|s|x|iss)\b|\bSr(?:a|ta)?\.")
 # One capitalised word of a name, apostrophes and hyphens inside: "O'Brien", "Anne-Marie".
-_NAME_WORD = r"[A-Z](?:[a-z]+|['\u2019][A-Z][a-z]+)(?:[-'\u2019][A-Z]?[a-z]+)*"
+# Accented letters count ("Beltrán", "Héctor", "Cantú").
+_UP = "A-ZÀ-ÖØ-Þ"
+_LO = "a-zß-öø-ÿ"
+_NAME_WORD = rf"[{_UP}](?:[{_LO}]+|['\u2019][{_UP}][{_LO}]+)(?:[-'\u2019][{_UP}]?[{_LO}]+)*"
+# Lower-case particles inside a name: "Anouk de Vries", "Joaquín de la Rosa".
+_PARTICLES = r"(?:(?:de|del|la|las|los|van|von|der|den|da|di|du|dos|das|le|y|e)[ \t]+){0,2}"
+# A family name in capitals, as HL7 feeds, OCR and audit logs write it: "FITZGERALD-NWOSU".
+_CAPS_WORD = rf"[{_UP}][{_UP}'\u2019]*[{_UP}](?:-[{_UP}][{_UP}'\u2019]*[{_UP}])?"
 # A title between a label and the name it introduces: "Signed by Dr. Okafor".
-_TITLE = r"(?:(?:Dr|Prof|Mr|Mrs|Ms|Mx|Miss|Sr|Sra|Mme|Mlle)\.?\s+)?"
+_TITLE = r"(?:(?:Dr|Prof|Mr|Mrs|Ms|Mx|Miss|Sr|Sra|Srta|Mme|Mlle)\.?\s+)?"
 # The labels that introduce a name, shared by the capitalised and the lower-case form.
 _NAME_LABEL = (
-    r"(?:\b(?i:(?:patient(?:'s)?|full|first|last|given|family|my|his|her|their)\s+name"
-    r"|name|patient)(?:\s*(?:is|:|=|-)\s*|\t+)"
+    r"(?:\b(?i:(?:patient(?:'s)?|pt\.?|full|first|last|given|family|my|his|her|their)\s+name"
+    r"|name|patient|paciente|nombre(?:\s+(?:completo|del\s+paciente))?)(?:\s*(?:is|es|:|=|-)\s*|\t+)"
     r"|\b(?i:(?:signed|countersigned|witnessed|pick(?:ed)?[ -]?up)\s+by"
-    r"|pick[ -]?up\s+for)\s*:?\s*"
+    r"|pick[ -]?up\s+for)\s*:?\s*['\"\u2018\u201c]?"
     r"|\b(?i:guardian|caregiver|spouse|parent|emergency\s+contact|next\s+of\s+kin|insured"
     r"|guarantor|subscriber|responsible\s+party)"
     r"(?:\s*(?::|=|-)\s*|\t+))"
@@ -394,7 +451,7 @@ _NAME_LABEL = (
     r"|grandson|granddaughter|aunt|uncle|niece|nephew|parent|guardian)\s*\(\s*)?"
 )
 NAME_CONTEXT = re.compile(
-    r"(?:\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+|"
+    r"(?:\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+|\bSr(?:a|ta)?\.\s+|"
     + _NAME_LABEL
     + r")"
     + _TITLE
@@ -404,7 +461,8 @@ NAME_CONTEXT = re.compile(
     + r"(?:,[ \t]*"
     + _NAME_WORD
     + r"(?=[ \t]*(?:\Z|[)|;\n]|[A-Z]\.))"
-    + r"|(?:[ \t]+(?:[A-Z]\.|"
+    + r"|(?: +(?:[A-Z]\.|"
+    + _PARTICLES.replace("[ \\t]", " ")
     + _NAME_WORD
     + r")){0,3}))"
 )
@@ -412,23 +470,81 @@ NAME_CONTEXT = re.compile(
 # whose first word the caller checks against common given names, or a lower-case honorific with
 # its full stop before one word ("see mr. delgado at 2pm").
 NAME_CONTEXT_LOWER = re.compile(
-    r"(?:\b(?:mr|mrs)\.[ \t]*(?P<surname>[a-z][a-z'\u2019-]+)|(?:"
+    r"(?:\b(?:mr|mrs|sra?|srta)\.[ \t]*(?P<surname>[a-z][a-z'\u2019-]+)|(?:"
     + _NAME_LABEL
     + r")(?P<name>[a-z]+(?:[ \t]+[a-z][a-z'\u2019-]+){1,2}))(?![\w'\u2019-])"
 )
 # A name after a greeting and a comma ("Welcome back, Maria Gonzalez") or after "message from".
 GREETING_NAME = re.compile(
-    r"\b(?:(?i:welcome(?:\s+back)?|hi|hello|hey|dear|thanks|thank\s+you"
+    r"\b(?:(?i:welcome(?:\s+back)?|hi|hello|hey|dear|thanks|thank\s+you|hola|gracias"
     r"|good\s+(?:morning|afternoon|evening)),[ \t]*" + _TITLE
     + r"(?P<greeted>" + _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r"){0,2})"
     # "Hi Priya, your results are ready": the name between the greeting and the comma.
-    + r"|(?i:hi|hello|hey|dear)[ \t]+" + _TITLE
+    + r"|(?i:hi|hello|hey|dear|thanks|hola|estimad[oa]|querid[oa])[ \t]+" + _TITLE
     + r"(?P<addressed>" + _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r"){0,2})(?=,)"
     + r"|(?i:(?:message|text|reply|voicemail|note|email|invitation|invite|call)\s+from)\s+"
     + _TITLE + r"(?P<sender>" + _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r"){1,2}))"
     + r"(?![\w'\u2019-])"
 )  # fmt: skip
 
+# A name a relative or a role word introduces: "her brother Rafferty", "pt's daughter Luz María
+# Cantú", "Your driver Tomás Aguirre", "assigned to Priya Raghunathan", "Re: Hollis Marchetti".
+# The caller checks the words against common nouns; a role needs a first and a last name.
+RELATIVE_NAME = re.compile(
+    r"\b(?:(?P<relative>(?i:daughter|son|wife|husband|brother|sister|mother|father|grandson"
+    r"|granddaughter|grandmother|grandfather|aunt|uncle|niece|nephew|cousin|fianc[ée]e?"
+    r"|boyfriend|girlfriend|roommate|neighbou?r|stepson|stepdaughter|stepmother|stepfather"
+    r"|hij[oa]|espos[oa]|herman[oa]|madre|padre|niet[oa]|abuel[oa]|t[íi][oa]|vecin[oa]"
+    r"|sobrin[oa]|prim[oa]|nuera|yerno))"
+    r"|(?P<role>(?i:driver|nurse|aide|caregiver|therapist|counsel?lor|courier|paramedic"
+    r"|social\s+worker|case\s+manager|chofer|conductor[a]?|enfermer[oa]|cuidador[a]?"
+    r"|terapeuta|assigned\s+to|reassigned\s+to|transferred\s+to|attn:|attention:|re:)))"
+    r"[ \t]+" + _TITLE
+    + r"(?P<name>" + _NAME_WORD + r"(?:[ \t]+" + _PARTICLES + _NAME_WORD + r"){0,2})"
+    + r"(?![\w'\u2019-])"
+)  # fmt: skip
+# A name quoted after the words for one: "patient name mismatch (sent 'Wendell Oyelaran')",
+# "caller gave name as \"Marisol\"", "Patient.name[0].text 'Rosalind Villanueva-Ochoa'".
+QUOTED_NAME = re.compile(
+    r"\b(?i:(?:patient|pt|caller|client|member|person|legal|full|first|last|given|family|his"
+    r"|her|their|gave|nombre)(?:'s)?[ .]?name|nombre)\b[^'\"\u2018\u201c\n]{0,30}?"
+    r"['\"\u2018\u201c](?P<name>" + _NAME_WORD + r"(?:[ \t]+" + _PARTICLES + _NAME_WORD
+    + r"){0,3})['\"\u2019\u201d]"
+)  # fmt: skip
+# "LAST, FIRST M." after a patient or chart cue, in capitals or not: "viewed chart: ELLSWORTH,
+# PENELOPE R.", "for patient FITZGERALD-NWOSU, CIARAN"; and a name in capitals after a label
+# ("SUBSCRIBER: ROBERTO J SALAZAR").
+LAST_FIRST = re.compile(
+    r"\b(?i:patient|pt|chart|client|resident|member|subscriber|insured|guarantor|paciente)"
+    r"[ \t]*:?[ \t]+(?:"
+    r"(?P<last>(?:" + _CAPS_WORD + r"|" + _NAME_WORD + r"),[ \t]*(?:" + _CAPS_WORD + r"|"
+    + _NAME_WORD + r")(?:[ \t]+[A-Z]\.?)?)(?![\w'\u2019-])"
+    r"|(?P<caps>" + _CAPS_WORD + r"(?:[ \t]+[A-Z]\.?)?(?:[ \t]+" + _CAPS_WORD + r"){1,2})"
+    r"(?=[ \t]*(?:[\n,;)]|\Z)))"
+)  # fmt: skip
+# A table cell holding a person's name: "Oyelowo, Chidinma", "Jane Doe", "DOE, JANE A".
+CELL_NAME = re.compile(
+    r"\s*(?:(?:" + _CAPS_WORD + r"|" + _NAME_WORD + r"),[ \t]*(?:" + _CAPS_WORD + r"|"
+    + _NAME_WORD + r")(?:[ \t]+[A-Z]\.?)?|" + _NAME_WORD + r"(?:[ \t]+" + _PARTICLES
+    + _NAME_WORD + r"){1,3})\s*"
+)  # fmt: skip
+# A quoted "Last, First" cell of a CSV row: 4471,"Nakamura-Bell, Jun",F33.1.
+CSV_LAST_FIRST = re.compile(
+    r"(?:(?<=[,\t])|\A)\"(?P<name>" + _NAME_WORD + r",[ \t]*" + _NAME_WORD
+    + r"(?:[ \t]+[A-Z]\.?)?)\"(?=[,\t\n]|\Z)"
+)  # fmt: skip
+# "recordatorio para dolores treviño:": a recipient after a reminder word, lower case included.
+RECIPIENT_NAME = re.compile(
+    r"\b(?i:recordatorio|mensaje|aviso|recado|nota|reminder|message)[ \t]+(?i:para|for)[ \t]+"
+    rf"(?P<name>[{_UP}{_LO}][{_LO}'\u2019-]+[ \t]+[{_UP}{_LO}][{_LO}'\u2019-]+)"
+    r"(?=[ \t]*(?:[:,;]|\Z))"
+)  # fmt: skip
+# A notification that starts with who did something: "Mike Donnelly shared his log with you".
+ACTOR_NAME = re.compile(
+    r"[ \t]*(?P<name>(?P<first>" + _NAME_WORD + r")[ \t]+" + _NAME_WORD + r")[ \t]+"
+    r"(?:shared|sent|invited|added|accepted|requested|replied|commented|messaged|uploaded"
+    r"|signed|joined|wants|is\s+sharing|has\s+shared|has\s+invited|left)\b"
+)  # fmt: skip
 # A speaker introducing themselves by first and last name: "Hi, this is Carlos Mendez".
 INTRO_NAME = re.compile(
     r"\b(?P<intro>(?i:this\s+is|i\s+am|i'm|i\u2019m))\s+"
@@ -447,6 +563,8 @@ FILE_NAME = re.compile(
 # "GET /api/v2/users/58213/profile", "#/patient/84213?tab=labs".
 PATH = re.compile(r"(?:(?<!\S)|(?<=(?<!\S)\#)|(?<=(?<!\S)\#!))/[^\s\"'<>`{}|\\^]+")
 URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]{1,15}://|\bwww\.)[^\s\"'<>`{}|\\^]+", re.IGNORECASE)
+# What follows a "|" inside a query value ("?identifier=urn:oid:1.2.3|E551902"): still the URL.
+URL_TAIL = re.compile(r"\|[^\s\"'<>`{}|\\^]+")
 
 # ---------------------------------------------------------------- coordinates
 # A latitude/longitude pair precise to about 10 m (four or more decimals), optionally labelled:
@@ -482,14 +600,21 @@ CSV_PAIR = re.compile(
 SSN_LAST4 = re.compile(
     r"\b(?:(?:ssn|social(?:\s+security)?(?:\s+(?:number|no\.?|\#))?)\s*\(?\s*last\s*(?:4|four)"
     r"(?:\s+digits)?\s*\)?|last\s*(?:4|four)(?:\s+digits)?\s+(?:of\s+)?(?:(?:your|the|my|patient'?s?)\s+)?"
-    r"(?:ssn|social(?:\s+security)?(?:\s+(?:number|no\.?|\#))?))\s*(?:is\s+)?[:#=-]?\s*(?P<value>\d{4})(?!\d)",
+    r"(?:ssn|social(?:\s+security)?(?:\s+(?:number|no\.?|\#))?)"
+    # Spanish: "últimos 4 del seguro social".
+    r"|[úu]ltimos\s*(?:4|cuatro)(?:\s+d[íi]gitos)?\s+(?:del?\s+)?(?:su\s+)?(?:n[úu]mero\s+de\s+)?"
+    r"(?:seguro\s+social|ssn))\s*(?:is\s+|es\s+)?[:#=-]?\s*(?P<value>\d{4})(?!\d)",
     re.IGNORECASE,
 )
 SSN_MASKED = re.compile(r"(?<![\w*\u2022-])[xX*\u2022]{3}([- ]?)[xX*\u2022]{2}\1\d{4}(?![\w]|-\d)")
 # A seven-digit local number ("555-0143"); a phone number only with a telephone word before it.
 LOCAL_PHONE = re.compile(r"(?<![\w.+-])[2-9]\d{2}[-.]\d{4}(?![\w]|[-.]\d)")
 # A birth year written out ("born in 1932"), and birth words after a date.
-BORN_YEAR = re.compile(r"\bborn\s+(?:in\s+)?(?P<year>1[89]\d\d)(?![\w/.-])", re.IGNORECASE)
+BORN_YEAR = re.compile(
+    r"\b(?:born\s+(?:in\s+)?|naci(?:d[oa]|[óo])\s+(?:en\s+)?(?:el\s+)?(?:a[ñn]o\s+)?)"
+    r"(?P<year>1[89]\d\d)(?![\w/.-])",
+    re.IGNORECASE,
+)
 BIRTH_AFTER = re.compile(
     r"\W{0,4}(?:\w+\W+){0,5}?(?:date\s+of\s+birth|dob|birth\s*date|birthday)\b", re.IGNORECASE
 )

@@ -20,7 +20,14 @@ Key/value pairs embedded in text (a JSON object serialised into a string, ``key=
 Context decides a few more: a value a validation message echoes back is sensitive by the field it
 names even when malformed (``'123-45-678' is not a valid SSN``), as are digits typed right after
 "SSN" or "card number"; a first and last name follows "this is"; and an image or document file
-name carries a name when two of its words read as first and last name (``jane_doe_xray.png``).
+name carries a name when two of its words read as first and last name (``jane_doe_xray.png``),
+follow a signature word, or stand out by their case (``ref_packet_QUINTANILLA_ESPERANZA.pdf``).
+
+Labels are read in Spanish as well as English ("fecha de nacimiento", "expediente", "número de
+afiliado", "seguro social", "Sra."), and names after a relative or role word ("her brother
+Rafferty", "your driver Tomás Aguirre"), quoted after the words for a name, written ``LAST, FIRST``
+after a patient or chart cue, or in a CSV or TSV preview's person column are names. HL7 v2 segments
+and FHIR resources are read by position and structure (`_hl7`).
 """
 
 from __future__ import annotations
@@ -44,12 +51,19 @@ from unified_health.analytics._scrub._checks import (
     is_ip_address,
     is_ssn,
     is_vin,
+    luhn_ok,
+)
+from unified_health.analytics._scrub._hl7 import (
+    find_fhir,
+    find_hl7,
+    might_hold_fhir,
+    might_hold_hl7,
 )
 from unified_health.analytics._scrub._keys import AGE_KEYS, read_key
-from unified_health.analytics._scrub._names import FILE_WORDS, GIVEN_NAMES
+from unified_health.analytics._scrub._names import FILE_WORDS, GIVEN_NAMES, SIGNATURE_WORDS
 from unified_health.analytics._scrub._url import UrlScrubber
 
-__all__ = ["Span", "TextScanner", "trailing_zip"]
+__all__ = ["Span", "TextScanner", "last_first_query", "trailing_zip"]
 
 # (start, end, category, rank): a lower rank wins when two findings overlap.
 Span = tuple[int, int, str, int]
@@ -60,6 +74,8 @@ _IMEI_PREFIXES = frozenset(
      "99"}
 )  # fmt: skip
 _CONTEXT_WINDOW = 48
+_ICCID_LENGTH = 19
+_GLUED_LENGTHS = frozenset(range(5, 13))
 # A card number or IMEI found inside a longer digit run must be long enough that a chance Luhn
 # match of a shorter slice (one in ten) is not taken for one.
 _MIN_PART = 14
@@ -76,7 +92,8 @@ _DOTTED_HINT = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d")
 _CISCO_HINT = re.compile(r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}")
 _LOCAL_CHARS = frozenset(string.ascii_letters + string.digits + "!#$'*+^`{|}~.-_%")
 _NAME_WORDS = frozenset(
-    {"mr", "mrs", "ms", "mx", "miss", "patient", "name", "full", "first", "last", "given",
+    {"mr", "mrs", "ms", "mx", "miss", "sr", "sra", "srta", "paciente", "nombre", "pt",
+     "patient", "name", "full", "first", "last", "given",
      "family", "my", "his", "her", "their", "guardian", "caregiver", "spouse", "parent",
      "emergency", "next", "insured", "guarantor", "subscriber", "responsible", "picked", "pick",
      "pickup"}
@@ -86,6 +103,8 @@ _RELATED_LABELS = re.compile(
     r"guardian|caregiver|spouse|parent|contact|kin|insured|guarantor|subscriber|responsible|pick"
 )
 _LETTERS = re.compile(r"[a-z]+")
+# A label that can only introduce a person's name: a lower-case name after it needs no check.
+_STRONG_NAME_LABEL = re.compile(r"(?:patient|pt|full|legal)'?s?\.? +name", re.IGNORECASE)
 # The words that must appear (as a whole lower-case letter run) before a detector can match.
 _DATE_WORDS = frozenset(
     {"dob", "birth", "birthdate", "birthday", "born", "deceased", "died", "death", "dod",
@@ -93,7 +112,10 @@ _DATE_WORDS = frozenset(
      "expired", "b", "procedure", "surgery", "surgical", "operation", "operated", "encounter",
      "injury", "injured", "accident", "hospitalized", "hospitalised", "appointment", "appt", "lmp",
      "menstrual", "naissance", "nacimiento", "vaccinated", "vaccination", "immunized",
-     "immunised", "immunization", "immunisation", "diagnosed"}
+     "immunised", "immunization", "immunisation", "diagnosed", "session", "episode",
+     "seclusion", "restraint", "eval", "evaluation", "care", "nac", "naci", "nacido", "nacida",
+     "cumplea", "cumpleanos", "alta", "ingreso", "egreso", "programada", "programado", "cita",
+     "defunci", "defuncion"}
 )  # fmt: skip
 _AGE_WORDS = frozenset(
     {"age", "aged", "years", "year", "yrs", "yr", "yo", "y", "old", "patient", "resident",
@@ -117,10 +139,10 @@ _GLUED_ENDINGS = (
 )
 _GLUED_STREET = re.compile(r"(?:stra(?:ß|ss)e|str\.|weg|platz|allee|gasse|straat|laan|gracht) \d")
 _CONTEXT_WORDS = frozenset(p.CONTEXT_FIRST_WORDS)
-_SSN_WORDS = frozenset({"ssn", "ss", "social", "soc", "tax", "taxpayer", "itin", "sin"})
+_SSN_WORDS = frozenset({"ssn", "ss", "social", "soc", "tax", "taxpayer", "itin", "sin", "seguro"})
 _PHONE_WORDS = frozenset(
     {"phone", "tel", "telephone", "mobile", "cell", "fax", "call", "text", "sms", "whatsapp",
-     "contact"}
+     "contact", "celular", "cel", "m", "movil"}
 )  # fmt: skip
 _PHONE_WINDOW = 64
 # A run of percent escapes, or a form-encoded space (a "+" between two letters or digits).
@@ -205,6 +227,73 @@ _ORGANISATION_NAMES = frozenset(
      "cross", "plan"}
 )  # fmt: skip
 _FILE_SEPARATORS = re.compile(r"[-_ ]")
+# The shortest word of a name found in a file name by its case, and in capitals.
+_FILE_NAME_WORD = 2
+_CAPS_WORD = 4
+# Cue words of `_find_cued_names`, checked against the text's words before any regex runs.
+_RELATIVE_CUES = frozenset(
+    {"daughter", "son", "wife", "husband", "brother", "sister", "mother", "father", "grandson",
+     "granddaughter", "grandmother", "grandfather", "aunt", "uncle", "niece", "nephew", "cousin",
+     "fianc", "fiance", "fiancee", "boyfriend", "girlfriend", "roommate", "neighbor",
+     "neighbour", "stepson", "stepdaughter", "stepmother", "stepfather", "hijo", "hija",
+     "esposo", "esposa", "hermano", "hermana", "madre", "padre", "nieto", "nieta", "abuelo",
+     "abuela", "tio", "tia", "t", "vecino", "vecina", "sobrino", "sobrina", "primo", "prima",
+     "nuera", "yerno", "driver", "nurse", "aide", "caregiver", "therapist", "counselor",
+     "counsellor", "courier", "paramedic", "worker", "manager", "chofer", "conductor",
+     "conductora", "enfermero", "enfermera", "cuidador", "cuidadora", "terapeuta", "assigned",
+     "reassigned", "transferred", "attn", "attention", "re"}
+)  # fmt: skip
+_LAST_FIRST_CUES = frozenset(
+    {"patient", "pt", "chart", "client", "resident", "member", "subscriber", "insured",
+     "guarantor", "paciente"}
+)  # fmt: skip
+_ACTION_WORDS = frozenset(
+    {"shared", "sent", "invited", "added", "accepted", "requested", "replied", "commented",
+     "messaged", "uploaded", "signed", "joined", "wants", "sharing", "left"}
+)  # fmt: skip
+# Capitalised words that follow a relative or role word without being a name ("Nurse
+# Practitioner", "driver License"), and words of a capitalised label or heading.
+_COMMON_CAPITALISED = frozenset(
+    {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+     "february", "march", "april", "may", "june", "july", "august", "september", "october",
+     "november", "december", "practitioner", "license", "licence", "app", "mode", "portal",
+     "visit", "visits", "note", "notes", "line", "station", "assistant", "request", "requests",
+     "prior", "authorization", "authorisation", "referral", "referrals", "record", "records",
+     "result", "results", "appointment", "appointments", "follow", "update", "status", "queue",
+     "on", "call", "shift", "schedule", "coordinator", "intake", "unit", "ward", "floor", "room",
+     "desk", "report", "reports", "form", "forms", "order", "orders", "claim", "claims",
+     "invoice", "billing", "payment", "account", "refill", "prescription", "lab", "labs",
+     "test", "tests", "new", "active", "inactive", "discharged", "admitted", "deceased", "none",
+     "unknown", "self", "demo", "sample", "example", "admin", "system", "user", "users",
+     "support", "help", "info", "information", "summary", "notice", "reminder",
+     "confirmation", "cancellation", "consult", "consultation", "evaluation", "review"}
+)  # fmt: skip
+# Spanish words that start a reminder's object rather than name its recipient.
+_SPANISH_COMMON = frozenset(
+    {"su", "sus", "el", "la", "los", "las", "un", "una", "hoy", "ma", "manana", "tomar", "medir",
+     "revisar", "usted", "ustedes", "todos", "todas", "this", "the", "your", "you", "today",
+     "tomorrow", "all", "everyone", "de", "del", "medicamento", "medicamentos", "lectura",
+     "cita", "visita", "refill", "appointment", "my", "our", "pickup", "delivery"}
+)  # fmt: skip
+_LAST_FIRST_QUERY = re.compile(
+    r"\s*(?P<name>(?:[A-Za-zÀ-ÿ][a-zà-ÿ'\u2019-]+|[A-ZÀ-Þ][A-ZÀ-Þ'\u2019-]+),[ \t]*"
+    r"(?:[A-Za-zÀ-ÿ][a-zà-ÿ'\u2019-]+|[A-ZÀ-Þ][A-ZÀ-Þ'\u2019-]+)(?:[ \t]+[A-Za-z]\.?)?)\s*"
+)
+_US_STATES = frozenset(
+    {"alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut",
+     "delaware", "florida", "georgia", "hawaii", "idaho", "illinois", "indiana", "iowa", "kansas",
+     "kentucky", "louisiana", "maine", "maryland", "massachusetts", "michigan", "minnesota",
+     "mississippi", "missouri", "montana", "nebraska", "nevada", "ohio", "oklahoma", "oregon",
+     "pennsylvania", "tennessee", "texas", "utah", "vermont", "virginia", "washington",
+     "wisconsin", "wyoming", "usa", "canada", "mexico"}
+)  # fmt: skip
+# A header cell of a CSV or tab-separated preview.
+_HEADER_CELL = re.compile(r" ?[A-Za-z][A-Za-z0-9_.-]{0,39} ?")
+_PERSON_COLUMNS = frozenset(
+    {"patient", "client", "member", "resident", "subscriber", "guarantor", "insured", "person",
+     "guardian", "caregiver", "paciente", "nombre"}
+)  # fmt: skip
+_PERSON = "person"
 # A CSV cell that is itself a column name ("first_name,last_name" is a header row).
 _KEY_CELL = re.compile(r"\s*[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\s*")
 
@@ -261,18 +350,28 @@ class TextScanner:
         """Add the findings in ``text`` to ``spans``; return where the URLs in it are."""
         if "@" in text or "%" in text or "\\u" in text or "&#" in text or "at]" in text:
             _find_emails(text, spans)
+        if " dot " in text and " at " in text:
+            spans.extend((m.start(), m.end(), C.EMAIL, 1) for m in p.SPELLED_EMAIL.finditer(text))
         urls: list[tuple[int, int]] = []
         if "://" in text or "www." in text:
             for m in p.URL.finditer(text):
-                spans.extend(self._url(m.group(), m.start()))
-                urls.append(m.span())
+                end = _url_end(text, m)
+                spans.extend(self._url(text[m.start() : end], m.start()))
+                urls.append((m.start(), end))
         elif "/" in text:
             for m in p.PATH.finditer(text):
-                spans.extend(self._url(m.group(), m.start()))
-                urls.append(m.span())
+                end = _url_end(text, m)
+                spans.extend(self._url(text[m.start() : end], m.start()))
+                urls.append((m.start(), end))
         lower = text.lower()
         if p.DIGIT.search(text):
             _find_numbers(text, lower, spans)
+            if (
+                text != lower
+                and ("|" in text or "-" in text or "." in text or "field" in lower)
+                and might_hold_hl7(text)
+            ):
+                find_hl7(text, spans)
         else:
             _find_macs(text, spans)
             if "ninety" in lower or "hundred" in lower:
@@ -280,9 +379,13 @@ class TextScanner:
         if (
             "name" in lower
             or "patient" in lower
-            or ("m" in lower and p.HONORIFIC.search(text))
+            or "paciente" in lower
+            or "nombre" in lower
+            or (("m" in lower or "sr" in lower) and p.HONORIFIC.search(text))
             or "mr." in lower
             or "mrs." in lower
+            or "sra." in lower
+            or "sr." in lower
             or (
                 (":" in text or "=" in text or "-" in text or "\t" in text or "up " in lower)
                 and _RELATED_LABELS.search(lower)
@@ -300,10 +403,21 @@ class TextScanner:
                     continue
                 if found.group("surname") is not None:
                     spans.append((found.start("surname"), found.end("surname"), C.NAME, 9))
-                elif found.group("name").split()[0] in GIVEN_NAMES:
+                elif found.group("name").split()[0] in GIVEN_NAMES or (
+                    _STRONG_NAME_LABEL.search(text, found.start(), found.start("name"))
+                    and _NOT_A_NAME.isdisjoint(found.group("name").split())
+                ):
                     spans.append((found.start("name"), found.end("name"), C.NAME, 9))
         if (", " in text or " from " in lower) and _GREETING_START.search(lower):
             _find_greetings(text, spans)
+        if text != lower and " " in text:
+            _find_cued_names(text, lower, spans)
+        if " para " in lower or " for " in lower:
+            spans.extend(
+                (m.start("name"), m.end("name"), C.NAME, 9)
+                for m in p.RECIPIENT_NAME.finditer(text)
+                if _SPANISH_COMMON.isdisjoint(m.group("name").lower().split())
+            )
         if " by" in lower:
             for word in _BY_START.finditer(lower):
                 found = p.NAME_CONTEXT.match(text, word.start())
@@ -319,14 +433,137 @@ class TextScanner:
             and p.FILE_EXTENSION.search(text) is not None
         ):
             _find_file_names(text, spans)
+        if "\n" in text and ("," in text or "\t" in text):
+            _find_table_cells(text, spans)
         if "=" in text or ('"' in text and ":" in text):
             _find_pairs(text, spans, urls)
+            if '"' in text and might_hold_fhir(text):
+                find_fhir(text, spans)
         if "," in text and "_" in text:
             for m in p.CSV_PAIR.finditer(text):
                 value = m.group("text")
                 if not _KEY_CELL.fullmatch(value):
                     _pair(m, "text", spans)
         return urls
+
+
+def _url_end(text: str, m: re.Match[str]) -> int:
+    """Where a URL ends: a "|" inside its query ("?identifier=system|value") does not end it."""
+    end = m.end()
+    while end < len(text) and text[end] == "|" and "=" in text[m.start() : end]:
+        tail = p.URL_TAIL.match(text, end)
+        if tail is None or "?" not in text[m.start() : end]:
+            break
+        end = tail.end()
+    return end
+
+
+def _find_cued_names(text: str, lower: str, spans: list[Span]) -> None:
+    """Capitalised names after a relative or role word, a quoted name, ``LAST, FIRST`` forms.
+
+    Only called for text holding a capital letter and a space; each rule has its own word gate.
+    """
+    words = set(_LETTERS.findall(lower))
+    if not words.isdisjoint(_RELATIVE_CUES):
+        for m in p.RELATIVE_NAME.finditer(text):
+            found = m.group("name").lower().split()
+            if (
+                (m.group("role") is not None and len(found) < 2)
+                or not _COMMON_CAPITALISED.isdisjoint(found)
+                or not _ORGANISATION_NAMES.isdisjoint(found)
+                or found[0] in _NOT_A_NAME
+            ):
+                continue
+            spans.append((m.start("name"), m.end("name"), C.NAME, 9))
+    if "name" in words or "nombre" in words:
+        spans.extend(
+            (m.start("name"), m.end("name"), C.NAME, 9)
+            for m in p.QUOTED_NAME.finditer(text)
+            if _COMMON_CAPITALISED.isdisjoint(m.group("name").lower().split())
+        )
+    if not words.isdisjoint(_LAST_FIRST_CUES):
+        for m in p.LAST_FIRST.finditer(text):
+            group = "last" if m.group("last") is not None else "caps"
+            found = _LETTERS.findall(m.group(group).lower())
+            if (
+                found[0] in _NOT_A_NAME
+                or not _ORGANISATION_NAMES.isdisjoint(found)
+                or not _COMMON_CAPITALISED.isdisjoint(found)
+            ):
+                continue
+            spans.append((m.start(group), m.end(group), C.NAME, 9))
+    if ',"' in text or '\t"' in text or text.startswith('"'):
+        spans.extend(
+            (m.start("name"), m.end("name"), C.NAME, 9)
+            for m in p.CSV_LAST_FIRST.finditer(text)
+            if _COMMON_CAPITALISED.isdisjoint(_LETTERS.findall(m.group("name").lower()))
+        )
+    if not words.isdisjoint(_ACTION_WORDS):
+        actor = p.ACTOR_NAME.match(text)
+        if actor is not None and actor.group("first").lower() in GIVEN_NAMES:
+            spans.append((actor.start("name"), actor.end("name"), C.NAME, 9))
+
+
+def _find_table_cells(text: str, spans: list[Span]) -> None:
+    """Cells of a CSV or tab-separated preview, judged by their column's header.
+
+    The first line must be a header (every cell a short key-like word); a cell under a sensitive
+    column is redacted under that column's category (``billing_account`` -> account_number), and
+    a ``Last, First`` cell under a person column (``Patient``, ``Client``) is a name.
+    """
+    first_end = text.find("\n")
+    header = text[:first_end].rstrip("\r")
+    separator = "\t" if "\t" in header else ","
+    columns = header.split(separator)
+    if len(columns) < 2 or not all(_HEADER_CELL.fullmatch(cell) for cell in columns):
+        return
+    kinds: list[str | None] = []
+    for cell in columns:
+        tokens, category = read_key(cell.strip())
+        if category is None and tokens and tokens[-1] in _PERSON_COLUMNS:
+            kinds.append(_PERSON)
+        else:
+            kinds.append(None if category is None else str(category))
+    if not any(kinds):
+        return
+    position = first_end + 1
+    for line in text[position:].split("\n"):
+        cells = _cells(line, separator)
+        if len(cells) != len(kinds):
+            position += len(line) + 1
+            continue
+        for kind, match in zip(kinds, cells, strict=True):
+            start, end = match
+            value = line[start:end]
+            if kind is None or not value.strip() or _MARKER.fullmatch(value):
+                continue
+            if kind == _PERSON:
+                if p.CELL_NAME.fullmatch(value) is None:
+                    continue
+                kind = C.NAME
+            spans.append((position + start, position + end, kind, 1))
+        position += len(line) + 1
+
+
+def _cells(line: str, separator: str) -> list[tuple[int, int]]:
+    """Where each cell's value is in a CSV or TSV line (quotes are outside the value)."""
+    found: list[tuple[int, int]] = []
+    index = 0
+    size = len(line)
+    while index <= size:
+        if line.startswith('"', index):
+            close = line.find('"', index + 1)
+            if close < 0:
+                close = size
+            found.append((index + 1, close))
+            stop = line.find(separator, close)
+        else:
+            stop = line.find(separator, index)
+            found.append((index, size if stop < 0 else stop))
+        if stop < 0:
+            break
+        index = stop + 1
+    return found
 
 
 def _find_greetings(text: str, spans: list[Span]) -> None:
@@ -367,6 +604,7 @@ def _find_file_names(text: str, spans: list[Span]) -> None:
         for part in _FILE_SEPARATORS.split(stem):
             words.append((stem_start + position, stem_start + position + len(part), part.lower()))
             position += len(part) + 1
+        found = False
         for (start, _, first), (_, end, second) in itertools.pairwise(words):
             if not (first.isalpha() and second.isalpha()) or len(first) < 2 or len(second) < 2:
                 continue
@@ -374,7 +612,55 @@ def _find_file_names(text: str, spans: list[Span]) -> None:
                 second in GIVEN_NAMES and first not in FILE_WORDS
             ):
                 spans.append((start, end, C.NAME, 9))
+                found = True
                 break
+        if not found:
+            span = _file_name_pair(text, words)
+            if span is not None:
+                spans.append(span)
+
+
+def _file_name_pair(text: str, words: list[tuple[int, int, str]]) -> Span | None:
+    """Two name words of a file name found by their place or their case.
+
+    After a signature word (``signature_lorcan_mcgillicuddy.png``) the next two words are the
+    signer's name. Two capitalised or upper-case words in a file name whose other words are lower
+    case stand out as a name (``consentimiento_firmado_Esperanza_Delgado.pdf``,
+    ``ref_packet_QUINTANILLA_ESPERANZA_20260311.pdf``); a file name in title case throughout
+    (``Annual_Wellness_Visit.pdf``) has no such contrast.
+    """
+    alpha = [
+        (start, end, word)
+        for start, end, word in words
+        if word.isalpha() and len(word) >= _FILE_NAME_WORD and word not in FILE_WORDS
+    ]
+    for (_, _, sign), (start, _, _), (_, end, _) in zip(words, words[1:], words[2:], strict=False):
+        if sign in SIGNATURE_WORDS and text[start:end].replace("_", "").replace("-", "").isalpha():
+            return (start, end, C.NAME, 9)
+    if not any(text[start:end].islower() for start, end, word in words if word.isalpha()):
+        return None
+    for (start, first_end, _), (second_start, end, _) in itertools.pairwise(alpha):
+        first, second = text[start:first_end], text[second_start:end]
+        if second_start - first_end != 1:
+            continue
+        if (first.istitle() and second.istitle()) or (
+            first.isupper() and second.isupper() and min(len(first), len(second)) >= _CAPS_WORD
+        ):
+            return (start, end, C.NAME, 9)
+    return None
+
+
+def last_first_query(text: str) -> Span | None:
+    """A search typed as ``last, first`` ("szymanski, dorota"): a person lookup, not a topic."""
+    m = _LAST_FIRST_QUERY.fullmatch(text)
+    if m is None:
+        return None
+    words = _LETTERS.findall(m.group("name").lower())
+    if not _COMMON_CAPITALISED.isdisjoint(words) or not _NOT_A_NAME.isdisjoint(words):
+        return None
+    if not _US_STATES.isdisjoint(words) or not _ORGANISATION_NAMES.isdisjoint(words):
+        return None
+    return (m.start("name"), m.end("name"), C.NAME, 9)
 
 
 def trailing_zip(text: str) -> Span | None:
@@ -550,7 +836,15 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
                 spans.append((m.start(), m.end(), C.SSN, 2))
     if "valid" in lower:
         _find_echoes(text, spans)
-    if 4 in lengths and "last" in words and not _SSN_WORDS.isdisjoint(words):
+    if ("pt" in lower or "mrn" in lower or "patient" in lower) and not lengths.isdisjoint(
+        _GLUED_LENGTHS
+    ):
+        spans.extend(
+            (m.start(), m.end(), C.MRN, 1)
+            for m in p.GLUED_ID.finditer(text)
+            if not p.DATE.fullmatch(m.group("id"))
+        )
+    if 4 in lengths and ("last" in words or "ltimos" in words) and not _SSN_WORDS.isdisjoint(words):
         spans.extend(
             (m.start("value"), m.end("value"), C.SSN, 2) for m in p.SSN_LAST4.finditer(text)
         )
@@ -610,14 +904,14 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
                 spans.append((m.start(), m.end(), category, 6))
             elif p.BIRTH_AFTER.match(text, m.end(), m.end() + _CONTEXT_WINDOW):
                 spans.append((m.start(), m.end(), C.DATE_OF_BIRTH, 6))
-        if "born" in word_set:
+        if "born" in word_set or "nacido" in word_set or "nacida" in word_set or "naci" in word_set:
             oldest = dt.date.today().year - 90
             spans.extend(
                 (m.start("year"), m.end("year"), C.AGE_OVER_89, 6)
                 for m in p.BORN_YEAR.finditer(text)
                 if int(m.group("year")) <= oldest
             )
-    if not word_set.isdisjoint(_AGE_WORDS):
+    if not word_set.isdisjoint(_AGE_WORDS) or "os" in word_set:
         _find_ages(text, spans)
     if " " in text:
         if not word_set.isdisjoint(_STREET_WORDS):
@@ -795,6 +1089,9 @@ def _classify_long(digits: str) -> C | None:
         return C.CREDIT_CARD
     if is_imei(digits) and digits[:2] in _IMEI_PREFIXES:
         return C.DEVICE_ID
+    if len(digits) >= _ICCID_LENGTH and digits[:2] == "89" and luhn_ok(digits):
+        # A SIM card's ICCID: telecom industry prefix 89, Luhn check digit.
+        return C.DEVICE_ID
     return None
 
 
@@ -838,7 +1135,14 @@ def _context_id(m: re.Match[str]) -> Span | None:
             12 <= n <= 19 and p.TYPED_NUMBER.fullmatch(value) is not None
         )
     elif category == C.IBAN:
-        ok = is_iban("".join(c for c in value if c.isalnum()).upper())
+        # After "IBAN" or "bank", an IBAN-shaped value of a known country is one even when a
+        # digit is mistyped or missing.
+        compact = "".join(c for c in value if c.isalnum()).upper()
+        ok = is_iban(compact) or (
+            compact[:2] in IBAN_LENGTHS
+            and compact[2:4].isdigit()
+            and abs(len(compact) - IBAN_LENGTHS[compact[:2]]) <= 2
+        )
     elif category == C.DEVICE_ID:
         ok = n >= 6 or (n >= 2 and len(value) >= 8)
     elif category == C.ACCOUNT_NUMBER and not _NUMBER_WORD.search(m.group(category)):

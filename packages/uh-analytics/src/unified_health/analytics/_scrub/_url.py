@@ -80,6 +80,18 @@ _DATED_RESOURCES = frozenset(
     }
 )  # fmt: skip
 _MIN_TOKEN_LENGTH = 16
+# Routes whose next segment is a bearer token sent to one person: "/reset-password/7f4e9a2c...".
+_TOKEN_ROUTES = frozenset(
+    {
+        "reset-password", "reset_password", "password-reset", "password_reset", "reset",
+        "set-password", "forgot-password", "verify", "verify-email", "verification", "confirm",
+        "confirm-email", "activate", "activation", "invite", "invites", "invitation",
+        "invitations", "magic-link", "magic", "login-link", "signin-link", "onboard", "enroll",
+        "claim-account", "unsubscribe",
+    }
+)  # fmt: skip
+# A segment after such a route is a token when long and mixing letters and digits.
+_OPAQUE = re.compile(r"(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{16,}")
 # Video-visit rooms and meetings: the segment after one names a session held with one patient
 # ("/j/98765432101", "/room/dr-lee-pt-jane-doe").
 _SESSION_RESOURCES = frozenset(
@@ -154,6 +166,8 @@ class UrlScrubber:
                     category = C.URL_IDENTIFIER
                 elif previous in _DATED_RESOURCES and _ISO_DATE.fullmatch(segment):
                     category = C.PERSONAL_DATE
+                elif previous in _TOKEN_ROUTES and _OPAQUE.fullmatch(segment):
+                    category = C.URL_IDENTIFIER
                 if category is not None:
                     spans.append((offset + index, offset + stop, category, 1))
                 previous = segment.lower()
@@ -189,6 +203,9 @@ class UrlScrubber:
                 # sent to; a short value ("tok_visa") is a fixture or a type name.
                 category = C.URL_IDENTIFIER
             if category is None and tokens and len(tokens) == 1 and _is_secret(tokens[0], value):
+                category = C.URL_IDENTIFIER
+            if category is None and tokens == ("identifier",) and any(ch.isdigit() for ch in value):
+                # A FHIR search by identifier ("?identifier=urn:oid:...|E551902") names one person.
                 category = C.URL_IDENTIFIER
             if category is None:
                 decoded = unquote_plus(unquote_plus(value)) if "%" in value or "+" in value else ""

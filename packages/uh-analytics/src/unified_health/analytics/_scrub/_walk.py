@@ -11,7 +11,10 @@ Rules for input that is not plain JSON (each documented on `Sanitizer`):
   as ``dict`` and ``list``; dataclass instances and objects with a pydantic ``model_dump`` come out
   as ``dict``.
 * keys are turned into strings (``str``, ``int``, ``float``, ``bool``, ``None``; other keys drop
-  their entry) and scanned like values; two keys that collide after redaction are kept apart.
+  their entry) and scanned like values (an ``_`` read as a space, so ``ssn_123-45-6789`` loses its
+  number); two keys that collide after redaction are kept apart.
+* a placeholder under a sensitive key (``<masked>``, ``***``) is kept; a dotted version number under
+  a version key (``firmware_version``) is not an IP address.
 * a container nested deeper than `MAX_DEPTH`, or one that contains itself, becomes
   ``[REDACTED:too_deep]``; past `MAX_NODES` values, or a string longer than `MAX_TEXT`, the value
   becomes ``[REDACTED:too_large]``; any other type becomes ``[REDACTED:unsupported_type]``. Each
@@ -41,7 +44,12 @@ from unified_health.analytics._scrub._keys import (
     is_search_key,
     normalise_key,
 )
-from unified_health.analytics._scrub._text import TextScanner, apply_spans, trailing_zip
+from unified_health.analytics._scrub._text import (
+    TextScanner,
+    apply_spans,
+    last_first_query,
+    trailing_zip,
+)
 
 __all__ = ["MAX_DEPTH", "MAX_NODES", "MAX_TEXT", "Walker"]
 
@@ -51,7 +59,18 @@ MAX_TEXT = 65_536
 _AGE = "age"
 # Not a category: the key holds a search query, scanned as text and for a ZIP code ending it.
 _SEARCH = "search"
-_HINTS = frozenset({_AGE, _SEARCH})
+# Not a category either: the key holds a version, so a dotted version number is not an address.
+_VERSION = "version"
+_HINTS = frozenset({_AGE, _SEARCH, _VERSION})
+_VERSION_WORDS = frozenset({"version", "ver", "firmware", "fw", "build", "release", "sdk"})
+_VERSION_SHAPE = re.compile(r"v?\d{1,6}(?:\.\d{1,6}){1,4}")
+# A placeholder a client puts where it has already masked the value: "<masked>", "***".
+_PLACEHOLDER = re.compile(
+    r"\s*[<\[({]?(?i:masked|redacted|hidden|removed|withheld|omitted|anonymi[sz]ed)[>\])}]?\s*"
+    r"|[\s*\u2022xX#-]*[*\u2022#][\s*\u2022xX#-]*"
+)
+# A finding under a person key that leaves no capitalised word: "cel. 786.555.0135 (hija)".
+_CAPITALISED = re.compile(r"[A-ZÀ-Þ][a-zß-ÿ]{2,}")
 _CACHE_LIMIT = 4_096
 _CACHED_KEY_LENGTH = 128
 # Short values found clean are remembered: property values repeat (a specialty, a screen, a plan).
@@ -64,6 +83,7 @@ _STRINGIFIED = (
 )  # fmt: skip
 # Categories a whole-value finding may report instead of its key's broader category.
 _SPECIFIC = frozenset({C.EMAIL, C.IBAN, C.CREDIT_CARD})
+_STRUCTURED = frozenset({C.STREET_ADDRESS.value, C.LOCATION.value})
 _TOO_DEEP = marker(C.TOO_DEEP)
 _TOO_LARGE = marker(C.TOO_LARGE)
 _UNSUPPORTED = marker(C.UNSUPPORTED_TYPE)
@@ -104,10 +124,15 @@ class Walker:
             classified = classify_key(tokens)
             if classified is not None:
                 category = classified.value
+            elif is_search_key(tokens):
+                category = _SEARCH
             else:
-                category = _SEARCH if is_search_key(tokens) else None
+                category = _VERSION if tokens and tokens[-1] in _VERSION_WORDS else None
         own: dict[str, int] = {}
-        clean = self._scanner.redact(key, own)
+        # An underscore joins words in a key ("ssn_123-45-6789"): read it as a space, so that an
+        # identifier glued to a word by one is found like one after a space.
+        spans = self._scanner.find(key.replace("_", " ") if "_" in key else key)
+        clean = apply_spans(key, spans, own) if spans else key
         if own:
             for name, count in own.items():
                 counts[name] = counts.get(name, 0) + count
@@ -220,13 +245,21 @@ class Walker:
             zip_code = trailing_zip(text)
             if zip_code is not None:
                 spans.append(zip_code)
+            if "," in text:
+                name = last_first_query(text)
+                if name is not None:
+                    spans.append(name)
             return apply_spans(text, spans, state.counts) if spans else text
+        if category == _VERSION:
+            if _VERSION_SHAPE.fullmatch(text):
+                return text
+            return self._text(text, None, state)
         if category == _AGE:
             m = _LEADING_NUMBER.match(text)
             if m is not None and int(m.group(1)) >= 90:
                 return state.redact(C.AGE_OVER_89)
             return self._text(text, None, state)
-        if not text.strip() or _MARKER.fullmatch(text):
+        if not text.strip() or _MARKER.fullmatch(text) or _PLACEHOLDER.fullmatch(text):
             return text
         return state.redact(self._whole_category(text, category))
 
@@ -249,6 +282,18 @@ class Walker:
             if len(year) == 4 and year.isdigit() and int(year) <= dt.date.today().year - 90:
                 return C.AGE_OVER_89.value
             return category
+        if category == C.NAME and p.DIGIT.search(text):
+            # A number under a person key with no name beside it is reported as what it is.
+            spans = self._scanner.find(text)
+            if spans and not _CAPITALISED.search(_blank_spans(text, spans)):
+                return str(min(spans, key=lambda span: span[3])[2])
+            return category
+        if text.lstrip().startswith("{") and category in _STRUCTURED:
+            # An object serialised under an address key: its members say what it holds.
+            spans = self._scanner.find(text)
+            if spans:
+                return str(min(spans, key=lambda span: span[3])[2])
+            return category
         if len(text) < 6 or ("@" not in text and len(text) < 15):
             return category
         stripped = text.strip()
@@ -263,7 +308,7 @@ class Walker:
     def _number(self, value: int, category: str | None, state: _State) -> object:
         if category == _AGE:
             return state.redact(C.AGE_OVER_89) if value >= 90 else value
-        if category is not None and category != _SEARCH:
+        if category is not None and category not in _HINTS:
             return state.redact(category)
         if -1_000_000 < value < 1_000_000:
             return value
@@ -289,6 +334,13 @@ class _State:
     def redact(self, category: str) -> str:
         self.count(category)
         return marker(category)
+
+
+def _blank_spans(text: str, spans: list[tuple[int, int, str, int]]) -> str:
+    out = list(text)
+    for start, end, _, _ in spans:
+        out[start:end] = " " * (end - start)
+    return "".join(out)
 
 
 def _is_record(value: object) -> bool:
