@@ -137,6 +137,107 @@ numbers, and check digits computed for made-up VINs, DEA numbers and NPIs.
   ``name``.
 * A link carrying a token, password, record number or e-mail address is ``url_identifier``; the
   same hosts without such parts are benign.
+
+blind5
+------
+
+``data/pii_holdout_blind5.jsonl`` holds property values as a clinician-facing EHR-integration and
+behavioural-health SaaS sends them: HL7 v2 segment fragments (MSH, PID, NK1, IN1, PV1, OBX, MRG)
+pasted into error messages, FHIR resources serialised as JSON inside validation errors, audit-log
+searches typed by staff, CSV and tab-separated export previews, referral and fax cover text,
+therapy scheduling and crisis-line callback notes, intake answers, e-prescribing errors,
+integration-engine log lines, SFTP paths, API request paths and Slack-style alerts. Each line has
+``value``, an optional ``key`` (``"value"`` when absent), ``category`` (the expected redaction
+category, null for a benign value) and an optional ``span`` (the part of the value that must not
+survive; the whole value when absent). All data is fictitious: 555-01xx numbers, example domains,
+documentation IP ranges, published test card numbers, and check digits computed for made-up IBANs,
+VINs, NHS numbers, DEA numbers, NPIs, IMEIs and MBIs. At first contact the sanitiser's recall was
+0.7097 (110/155) and its false-positive rate 0.0388 (4/103); no label was corrected.
+
+* In an HL7 v2 segment a value's field position labels it even without a label word: PID-3 and
+  MRG-1 are ``mrn``, PID-5 and NK1-2 are ``name`` (``FAMILY^GIVEN``; the caret is no separator
+  between a name's parts), PID-7 is ``date_of_birth`` (``YYYYMMDD``), PID-11 and NK1-4 are
+  ``street_address``, PID-13 and NK1-5 are ``phone`` (also in XTN form with the area code and
+  local number in separate components, ``^1^206^5550143``), PID-18 is ``account_number``, PID-19
+  is ``ssn``, IN1-36 is ``member_id`` and PV1-44 is ``personal_date``. The MSH segment (sending
+  application and facility codes, message timestamp, control id, version), IN1 plan and insurer
+  codes, PV1 unit/room/bed codes, OBX scores and ACK codes are benign.
+* In a FHIR resource an identifier typed ``MR`` is ``mrn``, one under the ``us-ssn`` system is
+  ``ssn``, ``Coverage.subscriberId`` is ``member_id``, ``Patient.birthDate`` is
+  ``date_of_birth``, ``Encounter.period`` is ``personal_date``, a ``name.text`` of a Patient or
+  RelatedPerson is ``name`` and a home address's ``city`` is ``location``. Logical ids that are
+  random UUIDs (Observation, Encounter, OperationOutcome) and channel ids are benign, as are code
+  system URLs and OIDs (``urn:oid:2.16.840.1.113883.6.1``).
+* Names of clinicians and staff (an assigned crisis worker, the therapist who signed, "Dr. X"
+  addressed in a message) are ``name`` like patients' names, and so is a first name alone of a
+  patient, caller or relative in a note. Eponymous diagnoses and statutes (Tourette's disorder,
+  Asperger syndrome, Wernicke-Korsakoff, the Baker Act), facility names (including saints' names)
+  and interface, channel and queue names are benign. A name-like key whose value is a mask
+  placeholder (``<masked>``) is benign.
+* A clinic's fax number is ``phone`` like any numeric phone number; the 988 crisis line short
+  code is benign. An e-mail address spelled out ("x dot y at example dot org") is ``email``.
+* SFTP and upload paths carrying a patient's name are ``name``, and those carrying a patient id
+  are ``mrn``; batch files named only by message type and a timestamp are benign.
+* Dates of a service, session, crisis evaluation, seclusion or restraint episode, admission,
+  discharge or death are ``personal_date``; message timestamps, export dates, go-live dates,
+  ISO weeks and quarters are benign.
+* A password-reset token in a URL path, a meeting ``pwd``, and a patient search by e-mail or FHIR
+  identifier in a query string are ``url_identifier``.
+* A 16-hex-digit value under ``android_id`` is ``device_id``; the same shape as a request id
+  (``x-request-id``) is benign. Surescripts message ids, NCPDP reject codes, fax job ids,
+  referral and order numbers, remittance trace numbers, ABA routing numbers alone and batch
+  references that fail Luhn are benign. A portal enrolment code is ``custom``.
+* An IANA time zone name (``America/Los_Angeles``), a clinic's city and coordinates at one
+  decimal are benign.
+
+blind6
+------
+
+``data/pii_holdout_blind6.jsonl`` holds property values as a US remote-patient-monitoring,
+home-health and family-accounts product sends them, for English- and Spanish-speaking patients:
+wearable, glucometer, BP-cuff and scale pairing logs, cellular-hub status, readings and alert texts,
+home-health visit notes and EVV GPS check-ins, caregiver and guardian flows for children, HSA/FSA
+and ACH payment steps, OCR of insurance cards, driver's licences and Social Security cards, courier
+and supply-delivery notes, non-emergency medical transport rides, SMS and push texts in both
+languages and call-centre IVR transcripts. Each line has ``value``, an optional ``key``
+(``"value"`` when absent), ``category`` (the expected redaction category, null for a benign value)
+and an optional ``span`` (the part of the value that must not survive; the whole value when
+absent). All data is fictitious: 555-01xx numbers, example domains, documentation IP ranges,
+published test card numbers, and check digits computed for made-up IMEIs, ICCIDs, IBANs (with the
+Spanish national check digits), VINs, GTINs and NPIs. At first contact the sanitiser's recall was
+0.7368 (112/152) and its false-positive rate 0.0097 (1/103); no label was corrected.
+
+* Spanish labels count as their English counterparts: "fecha de nacimiento", "fecha nac.",
+  "nació el", "cumpleaños" with a year are birth wording (``date_of_birth``); "fecha de alta",
+  "visita programada para" are ``personal_date``; "expediente" and "No. de paciente" are ``mrn``;
+  "número de afiliado" is ``member_id``; "seguro social" is ``ssn``; "cuenta bancaria" is
+  ``account_number``; "licencia de conducir" and "pasaporte" are ``license_number``; "placa" is
+  ``vehicle_id``; "código postal" is ``zip_code``; "código de confirmación" is ``custom``; an age
+  written "94 años" is ``age_over_89``.
+* Spanish words that are also given names ("dolores de cabeza", "luz verde", "correa rosa") are
+  benign; after a salutation or a recipient label ("Sra.", "Sr.", "recordatorio para") the same
+  word is a ``name``, lowercase included. A salutation with no name ("Hola Sra.,") is benign.
+* Bluetooth addresses in any separator style, instrument and scale serial numbers, cellular-hub
+  IMEIs (spaced or not), SIM ICCIDs and advertising identifiers (IDFA) are ``device_id``. Device
+  models, model numbers, firmware and app versions, BLE service and characteristic UUIDs, RSSI and
+  battery levels, trace and span ids, document ids and reading UUIDs are benign.
+* A bank routing (ABA) number identifies a bank, not a person: benign alone and left as context
+  next to an account number, which is ``account_number``, as are HSA, FSA, guarantor and patient
+  account numbers. Fully masked placeholders (``XXX-XX-XXXX``, ``MM/DD/AAAA``) are benign.
+* The home-health start-of-care date, admission, discharge, death, surgery and transport
+  appointment dates are ``personal_date``; reading timestamps, release dates, build numbers that
+  embed a date, report months and supply expiry are benign.
+* RPM and home-health billing codes (CPT 99453/99454/99457, HCPCS G0180) are benign, though they
+  look like ZIP codes; so are a provider's NPI, remittance (EFT) trace numbers, GTINs, SKUs, ride
+  and order ids, and parcel tracking numbers.
+* A numeric phone number is ``phone`` also as an SMS sender, as a cellular hub's callback number,
+  as seven digits ("555-0199") and in an ASR transcript with spaced groups; "911" and lettered
+  vanity numbers are benign.
+* Licence plates of transport vehicles and a fleet van's VIN are ``vehicle_id``, and the names of
+  drivers, nurses, neighbours and caregivers are ``name`` like the patient's; a vehicle make and
+  model and a fleet van number are benign.
+* Coordinates with four decimals are a ``location``, following the first hold-out's three-decimal
+  rule; a catchment centroid at one decimal is benign.
 """
 
 from __future__ import annotations
@@ -177,6 +278,8 @@ HOLDOUTS = [
     Holdout("blind2", 400, None, (0.3, 0.5)),
     Holdout("blind3", 300, 350, (0.35, 0.45)),
     Holdout("blind4", 200, 250, (0.35, 0.45)),
+    Holdout("blind5", 230, 260, (0.35, 0.45)),
+    Holdout("blind6", 230, 260, (0.35, 0.45)),
 ]
 
 
