@@ -13,6 +13,7 @@ import pytest
 
 from unified_health.analytics._errors import InvalidInputError
 from unified_health.analytics._sanitize import RedactionCategory, Sanitizer, ScrubResult
+from unified_health.analytics._scrub import _walk
 
 
 @pytest.fixture(scope="module")
@@ -340,3 +341,23 @@ def test_a_sanitizer_is_shared_safely_between_threads(sanitizer: Sanitizer) -> N
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(sanitizer.scrub, events))
     assert results == expected
+
+
+def test_values_remembered_as_clean_are_judged_again_in_a_new_year(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sanitizer = Sanitizer()
+    born = f"patient born {dt.date.today().year - 89}"  # 89 this year: not an identifier
+    assert sanitizer.scrub({"note": born}).properties == {"note": born}
+
+    next_year = dt.date.today().year + 1
+
+    class NextYear(dt.date):
+        @classmethod
+        def today(cls) -> NextYear:
+            return cls(next_year, 1, 1)
+
+    monkeypatch.setattr(dt, "date", NextYear)
+    monkeypatch.setattr(_walk.time, "time", lambda: sanitizer._walker._clean_until)
+    result = sanitizer.scrub({"note": born})
+    assert dict(result.redactions) == {"age_over_89": 1}

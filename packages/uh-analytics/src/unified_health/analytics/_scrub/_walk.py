@@ -28,6 +28,7 @@ import datetime as dt
 import ipaddress
 import math
 import re
+import time
 import uuid
 from collections.abc import Mapping, Set
 from decimal import Decimal
@@ -92,7 +93,7 @@ _UNSUPPORTED = marker(C.UNSUPPORTED_TYPE)
 class Walker:
     """Holds the per-tenant configuration; every call keeps its state on the stack."""
 
-    __slots__ = ("_allow", "_cache", "_clean", "_extra", "_scanner")
+    __slots__ = ("_allow", "_cache", "_clean", "_clean_until", "_extra", "_scanner")
 
     def __init__(self, scanner: TextScanner, allow: frozenset[str], extra: frozenset[str]) -> None:
         self._scanner = scanner
@@ -100,6 +101,7 @@ class Walker:
         self._extra = extra
         self._cache: dict[str, tuple[str, str | None]] = {}
         self._clean: set[str] = set()
+        self._clean_until = _next_new_year()
 
     def key_info(self, key: str, counts: dict[str, int]) -> tuple[str, str | None]:
         """The key with identifiers redacted, and the category its value holds whole.
@@ -145,6 +147,11 @@ class Walker:
 
     def mapping(self, data: Mapping[Any, object], counts: dict[str, int]) -> dict[str, object]:
         """Walk a top-level mapping."""
+        if time.time() >= self._clean_until:
+            # Ages are judged against the current year ("born 1936" is over 89 from 2026 on):
+            # what was clean last year may not be now.
+            self._clean = set()
+            self._clean_until = _next_new_year()
         state = _State(counts)
         return self._mapping(data, None, 0, state)
 
@@ -341,6 +348,11 @@ def _blank_spans(text: str, spans: list[tuple[int, int, str, int]]) -> str:
     for start, end, _, _ in spans:
         out[start:end] = " " * (end - start)
     return "".join(out)
+
+
+def _next_new_year() -> float:
+    """When the local year next changes, as a timestamp."""
+    return dt.datetime(dt.date.today().year + 1, 1, 1).timestamp()
 
 
 def _is_record(value: object) -> bool:
