@@ -192,6 +192,9 @@ class AnalyticsClient:
         self._metrics = Metrics()
         self._spill_store = spill_store
         self._names = NameRules(self._sanitizer)
+        self._scrub_into: Callable[[Mapping[str, object], dict[str, int]], dict[str, object]] = (
+            getattr(self._sanitizer, "scrub_into", None) or self._scrub_via_result
+        )
         self._closed = False
         self._lock = threading.Lock()
         self._lanes = [
@@ -381,10 +384,14 @@ class AnalyticsClient:
         if user_id is None and ctx is not None:
             user_id = ctx.user_id
             anonymous_id = anonymous_id if anonymous_id is not None else ctx.anonymous_id
-        for field, value in (("user_id", user_id), ("anonymous_id", anonymous_id),
-                             ("previous_id", previous_id), ("group_key", group_key)):  # fmt: skip
-            if value is not None and not nonempty_str(value):
-                raise InvalidInputError(field, "must be a non-empty string")
+        if user_id is not None and not nonempty_str(user_id):
+            raise InvalidInputError("user_id", "must be a non-empty string")
+        if anonymous_id is not None and not nonempty_str(anonymous_id):
+            raise InvalidInputError("anonymous_id", "must be a non-empty string")
+        if previous_id is not None and not nonempty_str(previous_id):
+            raise InvalidInputError("previous_id", "must be a non-empty string")
+        if group_key is not None and not nonempty_str(group_key):
+            raise InvalidInputError("group_key", "must be a non-empty string")
         if kind == "group":
             self._names.check_group_type("group_type", group_type)
         if groups is not None:
@@ -408,14 +415,15 @@ class AnalyticsClient:
             self._metrics.drop(DropReason.NO_PROVIDER)
             return False
 
-        merged: dict[Any, Any] = {}
-        if kind == "track":
-            if self._super:
-                merged.update(self._super)
-            if ctx is not None and ctx.properties:
-                merged.update(ctx.properties)
-        if properties:
-            merged.update(properties)
+        merged: Mapping[Any, Any]
+        if kind == "track" and (self._super or (ctx is not None and ctx.properties)):
+            merged = {**self._super, **(ctx.properties if ctx is not None else {})}
+            if properties:
+                merged.update(properties)
+        elif type(properties) is dict:
+            merged = properties  # read, never changed, by what follows
+        else:
+            merged = dict(properties) if properties else {}
         if kind == "track" and name in self._schemas:
             merged, unknown = self._schemas.apply(name, merged)
             if unknown:
@@ -427,15 +435,14 @@ class AnalyticsClient:
             if self._strict:
                 raise InvalidInputError("properties", f"rejected: {', '.join(sorted(adjusted))}")
             self._metrics.adjusted(adjusted)
-        scrubbed = self._sanitizer.scrub(clean)
-        if scrubbed.redactions:
-            self._metrics.redacted({str(k): v for k, v in scrubbed.redactions.items()})
-        raw_ids = tuple(
-            i
-            for i in (user_id, anonymous_id, previous_id, group_key, *(groups or {}).values())
-            if isinstance(i, str) and i
-        )
-        props, post = finish(scrubbed.properties, raw_ids, self._max_string_length)
+        redactions: dict[str, int] = {}
+        scrubbed = self._scrub_into(clean, redactions)
+        if redactions:
+            self._metrics.redacted(redactions)
+        raw_ids = [i for i in (user_id, anonymous_id, previous_id, group_key) if i]
+        if groups:
+            raw_ids.extend(groups.values())
+        props, post = finish(scrubbed, tuple(raw_ids), self._max_string_length)
         if post:
             own = post.pop("user_id", 0)
             if own:
@@ -477,6 +484,14 @@ class AnalyticsClient:
                 log.debug("event_enqueued", event_name=name, kind=kind, category=cat,
                           property_count=len(props), providers=len(lanes))  # fmt: skip
         return queued
+
+    def _scrub_via_result(
+        self, properties: Mapping[str, object], counts: dict[str, int]
+    ) -> dict[str, object]:
+        """`Sanitizer.scrub_into` for a sanitiser that only offers ``scrub``."""
+        result = self._sanitizer.scrub(properties)
+        counts.update({str(k): v for k, v in result.redactions.items() if v})
+        return dict(result.properties)
 
     def _new_id(self) -> str:
         """A random version-4 UUID in hex (vendors such as PostHog require the UUID shape)."""

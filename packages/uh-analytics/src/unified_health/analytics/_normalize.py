@@ -212,9 +212,12 @@ def finish(
     """
     counts: dict[str, int] = {}
     ids = tuple(i for i in ids if len(i) >= 3)
+    only = ids[0] if len(ids) == 1 else None  # the common case: one user or device id
     for key, value in properties.items():
         if type(value) is str:
-            if len(value) > max_len or any(raw in value for raw in ids):
+            if len(value) > max_len or (
+                only in value if only is not None else any(raw in value for raw in ids)
+            ):
                 properties[key] = _finish_value(value, ids, max_len, counts)
         elif isinstance(value, str | dict | list):
             properties[key] = _finish_value(value, ids, max_len, counts)

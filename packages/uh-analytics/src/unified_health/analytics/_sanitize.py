@@ -142,6 +142,25 @@ class Sanitizer:
             return ScrubResult({}, MappingProxyType({RedactionCategory.UNSUPPORTED_TYPE.value: 1}))
         return ScrubResult(cleaned, MappingProxyType(counts) if counts else _EMPTY)
 
+    def scrub_into(
+        self, properties: Mapping[str, object], counts: dict[str, int]
+    ) -> dict[str, object]:
+        """Like `scrub`, adding the redaction counts to ``counts`` (the client's hot path).
+
+        Examples:
+            >>> counts: dict[str, int] = {}
+            >>> Sanitizer().scrub_into({"note": "call 555-123-4567"}, counts), counts
+            ({'note': 'call [REDACTED:phone]'}, {'phone': 1})
+        """
+        try:
+            if not isinstance(properties, Mapping):
+                raise TypeError
+            return self._walker.mapping(properties, counts)
+        except Exception:  # noqa: BLE001  (fail closed, as `scrub` does)
+            counts.clear()
+            counts[RedactionCategory.UNSUPPORTED_TYPE.value] = 1
+            return {}
+
     def scrub_value(self, value: str, *, key: str | None = None) -> tuple[str, Mapping[str, int]]:
         """Redact one string, optionally as the value of property ``key``.
 

@@ -180,6 +180,11 @@ class Walker:
                 while f"{key}_{suffix}" in out:
                     suffix += 1
                 key = f"{key}_{suffix}"
+            if category is None and type(raw_value) is str and raw_value in self._clean:
+                state.nodes += 1  # the common case, without the general dispatch
+                if state.nodes <= MAX_NODES:
+                    out[key] = raw_value
+                    continue
             out[key] = self._value(raw_value, category, depth + 1, state)
         return out
 
