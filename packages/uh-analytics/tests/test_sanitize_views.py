@@ -220,3 +220,74 @@ def test_contextual_benign_value_survives(key: str, value: str) -> None:
 )
 def test_digits_stay_in_short_key_words(key: str, tokens: tuple[str, ...]) -> None:
     assert normalise_key(key) == tokens
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "category", "survives"),
+    [
+        # X12 EDI segments and element references.
+        ("segment", "NM1*IL*1*DOE*JANE****MI*XJQ400123456~", "name", "NM1*IL*1*"),
+        ("segment", "NM1*IL*1*DOE*JANE****MI*XJQ400123456~", "member_id", "****MI*"),
+        ("segment", "REF*SY*123456789~", "ssn", "REF*SY*"),
+        ("segment", "DMG*D8*19700101*M~", "date_of_birth", "DMG*D8*"),
+        ("segment", "DTP*472*D8*20260110~", "personal_date", "DTP*472*D8*"),
+        ("segment", "N4*SPOKANE*WA*99201~", "zip_code", "*WA*"),
+        ("segment", "PER*IC*FRONT DESK*TE*5095550142~", "phone", "PER*IC*"),
+        ("segment", "CLP*PCN778812*1*100*80**12*ICN1~", "account_number", "*1*100*80"),
+        ("error", "NM109 'AB1234567' failed length check", "member_id", "' failed"),
+        # Pregnancy, fertility and loss dates, with and without a year.
+        ("note", "EDD 2026-10-02, feeling good", "personal_date", "EDD "),
+        ("note", "egg retrieval on 4/2 went ok", "personal_date", "egg retrieval on "),
+        ("note", "anniversary of mum's death, June 9th", "personal_date", "anniversary"),
+        ("note", "the baby arrived 03/05/2026 at 2am", "date_of_birth", "the baby arrived "),
+        # Names with weak cues.
+        ("note", "coffee with Maya later", "name", "coffee with "),
+        ("note", "my brother ivan called", "name", "my brother "),
+        ("quoted_reply", "On Mon, 2 Mar 2026, Priya Nair wrote:\n> hi", "name", " wrote:"),
+        ("note", "Note by Tane Walker: resubmitted", "name", "Note by "),
+        ("sql", "SELECT * FROM t WHERE last_name ILIKE 'nowak%'", "name", "last_name ILIKE"),
+        ("file", "EOB_20260211_KOWALCZYK_A.pdf", "name", "EOB_20260211_"),
+        # National identifiers and places outside the US.
+        ("note", "NI number AB 12 34 56 C", "ssn", "NI number "),
+        ("note", "OHIP 1234-567-897 AB", "member_id", "OHIP "),
+        ("note", "sort code 20-00-00 acc 12345678", "account_number", "sort code"),
+        ("note", "I live in Hackney now", "location", "I live in "),
+        # Ages, phones and codes.
+        ("note", "my gran, she's 97 this year", "age_over_89", "she's "),
+        ("care_recipient_age", "93", "age_over_89", ""),
+        ("transcript", "it's six one seven five five five zero one two three", "phone", "it's"),
+        ("transcript", "number is 6 1 7 5 5 5 0 1 2 3", "phone", "number is"),
+        ("note", "referral code AB-12CD-9", "custom", "referral code "),
+    ],
+)  # fmt: skip
+def test_weakly_cued_identifier_is_redacted(
+    key: str, value: str, category: str, survives: str
+) -> None:
+    result = SANITIZER.scrub({key: value})
+    cleaned = result.properties[key]
+    assert isinstance(cleaned, str)
+    assert category in result.redactions, cleaned
+    assert survives in cleaned
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("segment", "NM1*85*2*VALLEY CLINIC PLLC*****XX*1427683507~"),
+        ("segment", "REF*G1*PA2026011834~"),
+        ("validation", "Pay-to (2010AB) N3*LOCKBOX 4417*DEPT 0921~ accepted"),
+        ("statement", "Statement date 02/01/2026, payment due date 02/25/2026"),
+        ("therapist_city", "Toronto"),
+        ("directory_filters", "modality=CBT&city=Vancouver"),
+        ("masked_email", "j\u2022\u2022\u2022@example.com"),
+        ("placeholder", "name@example.com"),
+        ("csv_header", "patient_name,dob,mrn,balance"),
+        ("cache_max_age", "3600"),
+        ("insight", "90+ days AR reduced 3.1% MoM"),
+        ("mood", "feeling hope and joy today, thanks Mom"),
+    ],
+)
+def test_weak_cue_lookalike_survives(key: str, value: str) -> None:
+    result = SANITIZER.scrub({key: value})
+    assert result.properties == {key: value}
+    assert not result.redactions

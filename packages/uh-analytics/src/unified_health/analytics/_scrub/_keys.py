@@ -26,7 +26,15 @@ import re
 
 from unified_health.analytics._scrub._categories import RedactionCategory as C
 
-__all__ = ["AGE_KEYS", "classify_key", "is_search_key", "normalise_key", "read_key"]
+__all__ = [
+    "AGE_KEYS",
+    "classify_key",
+    "is_age_key",
+    "is_filter_key",
+    "is_search_key",
+    "normalise_key",
+    "read_key",
+]
 
 _ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _CAMEL = re.compile(r"([a-z])([A-Z])")
@@ -34,6 +42,8 @@ _WORD_PARTS = re.compile(r"[a-z]+|\d+")
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
 
 AGE_KEYS = frozenset({"age", "ageyears", "patientage", "ageinyears", "currentage"})
+# Keys that hold a list of search or directory criteria: a city there is a criterion.
+_FILTER_WORDS = frozenset({"filter", "filters", "facet", "facets", "criteria", "refinements"})
 
 _TABLE: dict[str, C] = {}
 # Keys whose value is what a user typed into a search box: a ZIP code can end it.
@@ -102,7 +112,7 @@ _add(
     "admissiondate", "admitdate", "admittedon", "dischargedate", "dischargedon", "dateofdeath",
     "deathdate", "dod", "dateofservice", "servicedate", "visitdate", "appointmentdate",
     "proceduredate", "surgerydate", "vaccinationdate", "immunizationdate", "immunisationdate",
-    "diagnosisdate",
+    "diagnosisdate", "edd", "lmp", "lmpdate", "estimatedduedate", "lastmenstrualperiod",
 )  # fmt: skip
 _add(
     C.STREET_ADDRESS,
@@ -126,7 +136,7 @@ _add(
     "deviceid", "imei", "meid", "mac", "macaddress", "macaddr", "udid", "idfa", "idfv", "iccid",
     "advertisingid", "adid", "androidid", "gaid", "serialnumber", "serialno", "deviceserial",
     "hardwareid", "devicetoken", "bluetoothaddress", "bluetoothaddr", "bdaddr", "hardwareaddress",
-    "hardwareaddr", "bleaddress", "wifiaddress", "ethernetaddress",
+    "hardwareaddr", "bleaddress", "wifiaddress", "ethernetaddress", "fingerprint", "visitorid",
 )  # fmt: skip
 _add(
     C.VEHICLE_ID,
@@ -140,7 +150,8 @@ _add(
     "confirmationcode", "confirmationnumber", "confirmationno", "bookingreference", "bookingref",
     "bookingcode", "employeeid", "employeenumber", "employeeno", "accesstoken",
     "idtoken", "refreshtoken", "authtoken", "sessiontoken", "invitetoken", "resettoken",
-    "bearertoken",
+    "bearertoken", "pin", "pincode", "pinnumber", "studentid", "studentnumber", "referralcode",
+    "invitecode", "invitationcode",
 )  # fmt: skip
 _add(
     C.NAME,
@@ -167,12 +178,16 @@ _PERSON_WORDS = frozenset(
         "referring", "attending", "prescriber", "witness", "signer", "representative",
     }
 )  # fmt: skip
+# Words before "age" that make it a person's age: "care_recipient_age", "mother_age".
+_AGE_PERSON_WORDS = _PERSON_WORDS | {"recipient", "resident", "baby", "pt", "user", "current"}
 # Words that make the place after them an organisation's (``clinic_city``), not a person's.
 _ORGANISATION_WORDS = frozenset(
     {
         "clinic", "facility", "practice", "hospital", "pharmacy", "office", "store", "branch",
         "site", "lab", "laboratory", "center", "centre", "campus", "company", "organization",
         "organisation", "org", "vendor", "warehouse", "server", "datacenter", "headquarters", "hq",
+        "therapist", "provider", "doctor", "physician", "clinician", "counselor", "counsellor",
+        "coach", "dentist", "practitioner", "prescriber", "specialist",
     }
 )  # fmt: skip
 # Words that make the address after them a computing address, not a street address.
@@ -258,6 +273,23 @@ def classify_key(tokens: tuple[str, ...]) -> C | None:
                 return None
             return found
     return None
+
+
+def is_age_key(tokens: tuple[str, ...]) -> bool:
+    """Whether a key holds a person's age: ``age``, ``patientAge``, ``care_recipient_age``.
+
+    An age word after a person word counts; ``max_age`` or ``cache_age`` (durations) do not.
+    """
+    if "".join(tokens) in AGE_KEYS:
+        return True
+    return (
+        len(tokens) >= 2 and tokens[-1] == "age" and not _AGE_PERSON_WORDS.isdisjoint(tokens[:-1])
+    )
+
+
+def is_filter_key(tokens: tuple[str, ...]) -> bool:
+    """Whether a key holds directory or search filters: ``directory_filters``, ``facets``."""
+    return bool(tokens) and tokens[-1] in _FILTER_WORDS
 
 
 def is_search_key(tokens: tuple[str, ...]) -> bool:

@@ -49,6 +49,26 @@ GIVEN_NAMES = frozenset(
         "gabriela", "guadalupe", "hector", "javier", "jesus", "jorge", "leticia", "lorena",
         "manuel", "mariana", "miguel", "paola", "pedro", "rafael", "raul", "ricardo", "roberto",
         "sergio", "valeria", "veronica", "ximena", "yolanda", "marisol", "joaquin", "tomas",
+        # Frequent given names in the UK, Ireland, Canada, Australia and New Zealand, and of
+        # families from South Asia, the Middle East and Africa living there.
+        "maya", "jonah", "leah", "walt", "rosalind", "siobhan", "ahmed", "carla", "janelle",
+        "theodore", "felicity", "liam", "oliver", "lucy", "zoe", "aisha", "fatima", "omar",
+        "hamza", "yusuf", "priyanka", "arjun", "rahul", "ravi", "neha", "pooja", "kenji",
+        "hiroshi", "yuki", "ingrid", "sven", "lars", "anya", "katya", "olga", "ivan", "dmitri",
+        "nadia", "leila", "layla", "zara", "isla", "freya", "harriet", "imogen", "niamh", "aoife",
+        "ciara", "declan", "eoin", "callum", "rory", "hamish", "fiona", "kirsty", "bronwyn",
+        "keisha", "jamal", "darnell", "malik", "marcus", "derek", "travis", "trevor", "kyle",
+        "darren", "craig", "gavin", "gareth", "rhys", "owen", "evan", "ian", "colin", "neil",
+        "graham", "nigel", "tracy", "tracey", "kristen", "erin", "bethany", "brianna", "hailey",
+        "madeline", "claire", "clara", "eloise", "matilda", "harry", "alfie", "archie", "oscar",
+        "luca", "marco", "giulia", "francesca", "chiara", "lucia", "ines", "greta", "heidi",
+        "klaus", "pieter", "anselm", "quentin", "felipe", "diego", "santiago", "mateo",
+        "valentina", "isabel", "gustavo", "rodrigo", "andres", "ramon", "ignacio", "yasmin",
+        "samira", "tariq", "bilal", "imran", "ayesha", "zainab", "chidi", "chidinma", "ngozi",
+        "emeka", "tunde", "kwame", "kofi", "thabo", "sipho", "mei", "ahmad", "mohammad",
+        "jake", "josie", "ellen", "eleanor", "abdul", "yosef", "miriam", "esther",
+        "ruth", "naomi", "tobias", "elias", "jasper", "silas", "ezra", "hugo", "felix", "nina",
+        "anika", "tanvi", "ishaan", "aarav", "vikram", "sunita", "anjali", "meera", "deepa",
     }
 )  # fmt: skip
 
@@ -69,5 +89,6 @@ FILE_WORDS = frozenset(
         "eye", "skin", "chest", "knee", "hand", "foot", "arm", "leg", "head", "dental", "teeth",
         "sig", "firma", "firmado", "firmada", "consentimiento", "receta", "informe",
         "resultados", "packet", "ref", "outbound", "inbound", "batch", "export",
+        "stmt", "statement", "statements", "eob", "era", "remit", "remittance", "eft", "ach",
     }
 )  # fmt: skip

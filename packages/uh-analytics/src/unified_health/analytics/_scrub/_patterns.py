@@ -194,7 +194,7 @@ DATE = re.compile(
     r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
     r"|\d{4}/\d{1,2}/\d{1,2}"
     r"|\d{1,2}([/.-])\d{1,2}\1(?:\d{4}|\d{2})"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?(?:[\s-]+of)?[\s-]+{_MONTH}\.?[\s,-]+\d{{4}}"
+    rf"|{_WEEKDAY}\d{{1,2}}(?:st|nd|rd|th)?(?:[\s-]+of)?[\s-]+{_MONTH}\.?[\s,-]+\d{{4}}"
     rf"|\d{{1,2}}-{_MONTH}-\d{{2,4}}"
     rf"|{_WEEKDAY}{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
     # Spanish: "5 de mayo de 1944", "12 de marzo del 2026".
@@ -303,7 +303,8 @@ CONTEXT_ID = re.compile(
     r"\b(?:"
     r"(?P<ssn>ssn|ss\#|social\s+(?:security|insurance)(?:\s+" + _NO + r")?|soc\.?\s*sec\.?"
     r"|seguro\s+social(?:\s*" + _NO_ES + r")?"
-    r"|sin(?=[\s:#=]+\d))"
+    r"|sin(?=[\s:#=]+\d)|tfn|tax\s+file(?:\s+" + _NO + r")?"
+    r"|national\s+insurance(?:\s+" + _NO + r")?|ni\s+(?:number|no\b\.?))"
     r"|(?P<mrn>mrn|mr\s*(?:\#|no\b\.?|num(?:ber)?\b)|medical\s+record(?:\s+"
     + _NO
     + r")?|(?:hospital|hosp\.?|health\s+record)\s*"
@@ -318,7 +319,7 @@ CONTEXT_ID = re.compile(
     + _NO
     + r")?"
     r"|expediente(?:\s+(?:m[ée]dico|cl[íi]nico))?(?:\s*" + _NO_ES + r")?"
-    r"|paciente(?=[\s:#]+[A-Za-z]{0,3}-?\d{5,}\b)"
+    r"|paciente(?=[\s:#]+[A-Za-z]{0,3}-?\d{5,}\b)|eap\s+case(?:\s*" + _NO + r")?"
     r"|(?:accession|specimen|requisition|encounter"
     r"|lab\s+order)(?:\s*" + _NO + r")?" + r")"
     r"|(?P<member_id>nhs(?:\s*"
@@ -327,7 +328,15 @@ CONTEXT_ID = re.compile(
     + _NO
     + r"?|member\s*"
     + _NO
-    + r"|member(?=[\s:#]+[A-Za-z]{0,4}\d)|(?:card\s*)?holder\s*id|mbi|medicare(?:\s*"
+    + r"|member(?=[\s:#]+[A-Za-z]{0,4}\d)|(?:card\s*)?holder\s*id|mbi|ohip(?:\s*"
+    + _NO
+    + r")?|health\s+number"
+    + r"|(?:eap\s+)?participant\s*"
+    + _NO
+    + r"|provider\s*one(?:\s*"
+    + _NO
+    + r")?"
+    + r"|medicare(?:\s+card)?(?:\s*"
     + _NO
     + r")?|medicaid(?:\s*"
     + _NO
@@ -378,16 +387,22 @@ CONTEXT_ID = re.compile(
     r"|(?P<vehicle_id>vin|vehicle\s*(?:id|identification\s+number)|licen[sc]e\s+plate"
     r"|plate\s*" + _NO + r"|plate(?=[\s:#]+[A-Za-z0-9-]*\d)"
     # "placa TX: LKP 4821": the issuing state between the word and the plate.
-    r"|placa(?:\s+(?-i:[A-Z]{2})(?=[\s:#]))?)"
+    r"|placa(?:\s+(?-i:[A-Z]{2})(?=[\s:#]))?"
+    # A UK registration after "reg": "reg YK19 PZD".
+    r"|reg(?:istration)?(?:\s+(?:no\b\.?|number|plate))?(?=[\s:#]+(?-i:[A-Z]{2}\d\d\s?[A-Z]{3})\b))"
     r"|(?P<zip_code>zip(?:\s*code)?(?:\s*(?:\+|plus)\s*4)?|postal\s*code|post\s*code|near"
     r"|postal(?=[\s:#]+\d))"
     r"|(?P<credit_card>card\s*" + _NO + r"|credit\s+card|cc)"
     r"|(?P<iban>iban|bank(?=[\s:#]+[A-Za-z]{2}\d\d[A-Za-z0-9]{11,30}\b))"
     r"|(?P<custom>confirmation(?:\s*(?:code|number|no\b\.?|\#))?|conf\.?\s*(?:\#|code|no\b\.?)"
     r"|employee\s*(?:id|number|no\b\.?|\#)|booking\s*(?:ref(?:erence)?|code)"
-    r"|(?:enrol(?:l)?ment|activation)\s+code|confirmaci[óo]n)"
-    r")(?:(?<=\#)|(?!\w))[\s:#=.\-]*(?:(?:is|was|of|number|no|num|id)\b[\s:#=.\-]*)?"
-    r"(?P<value>(?-i:[A-Z]{1,3} )?(?=[A-Za-z0-9-]*\d)[A-Za-z0-9](?:[A-Za-z0-9]|[-./](?=[A-Za-z0-9])"
+    r"|(?:enrol(?:l)?ment|activation|referral|invite|invitation)\s+code"
+    r"|(?:statement|portal)\s+access\s+code|student\s*(?:id|number|no\b\.?|\#)"
+    r"|(?:quick\s*-?pay\s+)?pin(?=[\s:#]+\d)|confirmaci[óo]n)"
+    r")(?:(?<=\#)|(?!\w))[\s:#=.\-]*(?:(?:is|was|of|number|no|num|id|corrected|updated|changed|verified"
+    r"|confirmed|validated)\b[\s:#=.\-]*)?"
+    r"(?P<value>(?:(?-i:[A-Z]{1,3}) |(?-i:[a-z]{3}) (?=\d{3} \d))?"
+    r"(?=[A-Za-z0-9-]*\d)[A-Za-z0-9](?:[A-Za-z0-9]|[-./](?=[A-Za-z0-9])"
     r"| (?=\d)){2,40})",
     re.IGNORECASE,
 )
@@ -406,7 +421,9 @@ CONTEXT_FIRST_WORDS = (
     "sin", "nhs", "idfv", "gaid", "aaid", "postcode", "zipcode", "pt", "med", "medrec",
     "expediente", "paciente", "afiliado", "afiliada", "cuenta", "id", "licencia", "pasaporte",
     "seguro", "celular", "cel", "placa", "enrollment", "enrolment", "activation", "confirmaci",
-    "iccid",
+    "iccid", "tfn", "national", "ni", "ohip", "eap", "participant", "provider", "providerone",
+    "referral", "invite", "invitation", "statement", "portal", "student", "quick", "quickpay",
+    "pin", "reg", "registration", "tax",
 )  # fmt: skip
 
 # A value a validation message echoes back, quoted, before the kind of value it should have been:
@@ -599,7 +616,7 @@ CSV_PAIR = re.compile(
 # The last four digits of an SSN, labelled as such, and an SSN masked but for them.
 SSN_LAST4 = re.compile(
     r"\b(?:(?:ssn|social(?:\s+security)?(?:\s+(?:number|no\.?|\#))?)\s*\(?\s*last\s*(?:4|four)"
-    r"(?:\s+digits)?\s*\)?|last\s*(?:4|four)(?:\s+digits)?\s+(?:of\s+)?(?:(?:your|the|my|patient'?s?)\s+)?"
+    r"(?:\s+digits)?\s*\)?(?:\s*(?:verified|confirmed|provided|given|on\s+file)\s*\(?)?|last\s*(?:4|four)(?:\s+digits)?\s+(?:of\s+)?(?:(?:your|the|my|patient'?s?)\s+)?"
     r"(?:ssn|social(?:\s+security)?(?:\s+(?:number|no\.?|\#))?)"
     # Spanish: "últimos 4 del seguro social".
     r"|[úu]ltimos\s*(?:4|cuatro)(?:\s+d[íi]gitos)?\s+(?:del?\s+)?(?:su\s+)?(?:n[úu]mero\s+de\s+)?"
@@ -619,3 +636,147 @@ BIRTH_AFTER = re.compile(
     r"\W{0,4}(?:\w+\W+){0,5}?(?:date\s+of\s+birth|dob|birth\s*date|birthday)\b", re.IGNORECASE
 )
 PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+# ---------------------------------------------------------------- weak cues
+# A quoted literal next to the column or field it is compared with or assigned to, as SQL and
+# exception messages write it: "last_name ILIKE 'szymanski%'", "dl_number = 'F4471290'",
+# 'display_name "Bronwyn O\'Sullivan-Hart" exceeds'. A bare space is a separator only after a
+# snake_case key (checked in code).
+QUOTED_PAIR = re.compile(
+    r"(?<![\w.%'\"-])(?P<key>[A-Za-z][\w.]{0,40})(?P<op>\s*(?:=|!=|<>)\s*|\s+(?i:i?like)\s+|\s+)"
+    r"(?P<quote>['\"])(?P<text>(?:(?!(?P=quote))[^\n]){1,256})(?P=quote)"
+)
+# A form field named by its name attribute, then its value: input[name=partner_name] value="X".
+FIELD_VALUE = re.compile(
+    r"\bname=\\?['\"]?(?P<key>[A-Za-z][\w.-]{0,40})\\?['\"]?\]?[^=\n]{0,40}?\bvalue=\\?['\"]"
+    r"(?P<text>[^'\"\\\n]{1,256})"
+)
+# A field an exception names after echoing a value: "(field: date_of_birth)".
+FIELD_NAME = re.compile(
+    r"\b(?i:field|column|param(?:eter)?|attribute|loc)\b\s*[:=]?\s*['\"(\[]?(?P<key>[A-Za-z][\w.]{1,40})"
+)
+QUOTED_VALUE = re.compile(
+    r"['\"\u2018\u201c](?P<value>[^'\"\u2018\u2019\u201c\u201d\n%]{1,80})['\"\u2019\u201d]"
+)
+# A name a relation, a role or a preposition introduces, typed in lower case ("my sister leah",
+# "grandpa walt", "my ex (brandon kowalski)") or capitalised after a comma or bracket ("partner,
+# Ahmed"): the caller checks the first word against common given names.
+LOWER_RELATIVE_NAME = re.compile(
+    r"\b(?P<cue>(?i:sister|brother|mom|mum|mother|dad|father|daughter|son|wife|husband|partner"
+    r"|ex|friend|bestie|bff|grandpa|grandma|granny|gran|grandad|granddad|nan|nana|nanna|papa"
+    r"|aunt|auntie|uncle|cousin|niece|nephew|boyfriend|girlfriend|fianc[ée]e?|roommate|flatmate"
+    r"|coach|therapist|counsel?lor|colleague|coworker|boss|bf|gf|with|w/))"
+    r"(?:[ \t]*[,(][ \t]*|[ \t]+)"
+    rf"(?P<name>[{_UP}{_LO}][{_LO}'\u2019-]+)(?![\w'\u2019-])"
+)
+# The word after a name found by `LOWER_RELATIVE_NAME`, kept when it is a surname: capitalised, or
+# closing the bracket the name opened ("my ex (brandon kowalski)").
+NEXT_NAME_WORD = re.compile(rf"[ \t]+(?P<word>[{_UP}{_LO}][{_LO}'\u2019-]+)(?P<close>\))?")
+# The sender of a quoted e-mail: "On Tue, 3 Mar 2026 at 09:14, Daniel Okonkwo wrote:".
+WROTE_NAME = re.compile(
+    r"(?P<name>" + _NAME_WORD + r"(?:[ \t]+" + _PARTICLES + _NAME_WORD + r"){0,3})"
+    r"[ \t]*(?:<[^<>\n]{1,80}>[ \t]*)?(?i:wrote|a\s+écrit|escribió):"
+)
+# A clinician's first and last name after a title ("ask Dr Felicity Amadi"), or a surname typed in
+# lower case after one ("dr. okafor anxiety"). A capitalised surname alone ("Dr. Lee, OD") is left
+# to the labelled rules.
+DOCTOR_NAME = re.compile(
+    r"\b(?:(?:Dr|DR|Doctor)\.?[ \t]+(?P<name>" + _NAME_WORD + r"(?:[ \t]+" + _PARTICLES
+    + _NAME_WORD + r"){1,2})|dr\.?[ \t]+(?P<lower>[a-z][a-z'\u2019-]{2,}))(?![\w'\u2019-])"
+)  # fmt: skip
+# A person a work-log or payments phrase names: "Note by Kiri Paewai:", "debtor Quentin Moss",
+# "receipt for Anselm Whitcombe", "cardholder Pieter van der Berg", "for pt Yusuf Haddad",
+# "Reassigned from queue X to Marisol Ochoa". The caller wants a first and a last name.
+ROLE_NAME = re.compile(
+    r"\b(?i:(?:note|notes|comment|entered|updated|created|reviewed|approved|posted|added|written"
+    r"|edited|submitted|closed|called|handled|escalated)\s+by|debtor|cardholder|card\s+holder"
+    r"|account\s+holder|remitter|payee|(?:receipt|statement|invoice|refund|bill|payment)s?\s+for"
+    r"|(?:for|re|to)\s+(?:pt|patient)|(?:re)?assigned\s+(?:from\s+[^\n,;:]{1,40}?\s+)?to"
+    r"|your\s+friend|friend)[ \t]*:?[ \t]+"
+    + _TITLE + r"(?P<name>" + _NAME_WORD + r"(?:[ \t]+" + _PARTICLES + _NAME_WORD + r"){1,3})"
+    + r"(?![\w'\u2019-])"
+)  # fmt: skip
+# A one-word self-introduction: "I'm Siobhan, 34", "my name's Ellie".
+INTRO_GIVEN = re.compile(
+    r"\b(?i:i'm|i\u2019m|i\s+am|my\s+name'?s|my\s+name\s+is|call\s+me)[ \t]+"
+    r"(?P<name>[A-Z][a-z'\u2019-]+)(?=[ \t]*(?:[,.!;\u2014\u2013-]|\Z))"
+)
+# A name that is yet to be given: "baby's name is going to be Theodore".
+FUTURE_NAME = re.compile(
+    r"\b(?i:name)[ \t]+(?i:is[ \t]+)?(?i:going[ \t]+to[ \t]+be|gonna[ \t]+be|will[ \t]+be)[ \t]+"
+    r"(?P<name>" + _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r")?)"
+)
+# A greeting before a dash rather than a comma: "Hey Ellie — your reminder is set".
+GREETING_DASH = re.compile(
+    r"\b(?i:hi|hello|hey|dear|morning|evening)[ \t]+(?P<name>"
+    + _NAME_WORD
+    + r")[ \t]*[\u2014\u2013!-]"
+)
+# The user's own town: "just moved to Ballarat", "I live in Hackney", "moved to Kalispell, MT".
+OWN_PLACE = re.compile(
+    r"\b(?i:(?:i|we)\s+(?:now\s+)?live\s+in|(?:i'm|i\u2019m|i\s+am|we're|we\s+are)\s+based\s+in"
+    r"|(?:just|recently|finally|have|has|had|i|we|he|she|they|guarantor|patient|pt|family)"
+    r"\s+(?:just\s+)?(?:moved|relocated)\s+to|based\s+in|living\s+in)[ \t]+"
+    r"(?P<place>" + _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r"){0,2})(?![\w'\u2019-])"
+)
+
+# ---------------------------------------------------------------- dates without a year
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?"
+SHORT_DATE = re.compile(
+    r"(?<![\w/.-])(?:(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])(?![\w/]|\.\d)"
+    rf"|{_WEEKDAY}{_MONTH}\.?\s+{_DAY}\b(?!\s*[,/]?\s*\d)"
+    rf"|{_WEEKDAY}{_DAY}(?:\s+of)?\s+{_MONTH}\b\.?(?!\s*[,/]?\s*\d))",
+    re.IGNORECASE,
+)
+# Words that make a date a health event of the person's: pregnancy, fertility treatment, a loss.
+EVENT_DATE_CONTEXT = re.compile(
+    r"\b(?:due\s+date|edd|estimated\s+due|lmp|period\s+(?:started|start|began|came)"
+    r"|(?:egg\s+)?retrieval|(?:embryo\s+)?transfer|ivf|iui|fet|d&c|miscarr(?:iage|ied)"
+    r"|lost\s+the\s+baby|stillbirth|anniversary|death|died|passed\s+away|funeral"
+    r"|(?:session|appointment|appt|consult)\b[^\n.]{0,40}?\b(?:confirmed|booked|scheduled|set)\s+for)"
+    r"(?!\w)",
+    re.IGNORECASE,
+)
+# A baby's arrival is its date of birth: "our little one arrived 2/11/26".
+ARRIVAL = re.compile(
+    r"\b(?:baby|little\s+one|son|daughter|twins|bub|newborn)\s+(?:arrived|was\s+born|came)(?:\s+on)?"
+    r"\s*\Z",
+    re.IGNORECASE,
+)
+
+# ---------------------------------------------------------------- national ids
+# A UK National Insurance number: two prefix letters, three digit pairs, a suffix letter A-D.
+NINO = re.compile(
+    r"(?<![\w-])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
+    r"(?: \d\d \d\d \d\d |\d{6})[A-D](?![\w-])"
+)
+# A UK driving licence number: surname (padded with 9s), birth date with the month +50 for women,
+# initials, a digit and two check characters: "WHITF852174JW9AB".
+UK_LICENCE = re.compile(
+    r"(?<![A-Za-z0-9])[A-Z][A-Z9]{4}\d[0156]\d[0-3]\d\d[A-Z][A-Z9]\d[A-Z0-9]{2}(?![A-Za-z0-9])"
+)
+# An Ontario health card number (4-3-3 digits) with its two-letter version code.
+OHIP = re.compile(r"(?<![\w-])\d{4}([ -]?)\d{3}\1\d{3}(?:[ -]?[A-Z]{2})?(?![\w]|-\w)")
+# A UK postcode in prose, after a word that places someone: "Based in M14 5RB".
+UK_POSTCODE = re.compile(
+    r"\b(?i:in|near|at|from|around|postcode|post\s+code)[ \t]+"
+    r"(?P<code>(?-i:[A-PR-UWYZ][A-HK-Y]?\d[A-HJKPSTUW\d]? \d[ABD-HJLNP-UW-Z]{2}))(?![\w])"
+)
+# A UK sort code or an Australian BSB, then the account number it belongs to.
+BANK_ACCOUNT = re.compile(
+    r"\b(?i:sort\s*code|bsb)[\s:#]*\d{2,3}[- ]?\d{2,3}(?:[- ]?\d\d)?[\s,;]+"
+    r"(?i:(?:acc(?:oun)?t?|a/c)\.?(?:\s*(?:no\.?|number|\#))?[\s:#]*)?(?P<value>\d{6,10})(?!\d)"
+)
+# Digits read out one by one in a transcript: "4 2 5 5 5 5 0 1 3 6".
+SPACED_DIGITS = re.compile(r"(?<![\w.-])\d(?: \d){6,10}(?![\w.-]| \d)")
+_DIGIT_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)"
+SPELLED_DIGITS = re.compile(
+    rf"(?<![\w-]){_DIGIT_WORD}(?:[\s,.-]+{_DIGIT_WORD}){{6,10}}(?![\w-])", re.IGNORECASE
+)
+# An age in a conversational phrase: "she's 94", "turns 100", "he is 91 now".
+SPOKEN_AGE = re.compile(
+    r"\b(?:(?:she|he|they)(?:'s|\u2019s|\s+is|\s+was)|turn(?:s|ed|ing)?|turning)\s+"
+    r"(?P<age>\d{2,3})\b(?!\s*(?:%|percent|days?|weeks?|months?|lbs?|kg|pounds|mg|minutes|mins"
+    r"|hours|hrs|times|x\b|/|\.\d|:))",
+    re.IGNORECASE,
+)

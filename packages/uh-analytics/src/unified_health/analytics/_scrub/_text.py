@@ -59,11 +59,12 @@ from unified_health.analytics._scrub._hl7 import (
     might_hold_fhir,
     might_hold_hl7,
 )
-from unified_health.analytics._scrub._keys import AGE_KEYS, read_key
+from unified_health.analytics._scrub._keys import is_age_key, read_key
 from unified_health.analytics._scrub._names import FILE_WORDS, GIVEN_NAMES, SIGNATURE_WORDS
 from unified_health.analytics._scrub._url import UrlScrubber
+from unified_health.analytics._scrub._x12 import find_x12, might_hold_x12
 
-__all__ = ["Span", "TextScanner", "last_first_query", "trailing_zip"]
+__all__ = ["Span", "TextScanner", "last_first_query", "signature_names", "trailing_zip"]
 
 # (start, end, category, rank): a lower rank wins when two findings overlap.
 Span = tuple[int, int, str, int]
@@ -151,6 +152,62 @@ _COORD_HINT = re.compile(r"\d\.\d{4}")
 _LEADING_NUMBER = re.compile(r"\s*(\d{1,3})(?![\d.])")
 _MARKER = re.compile(r"\[REDACTED:[a-z][a-z0-9_]{0,39}\]")
 _NOT_A_VALUE = frozenset({"null", "none", "true", "false", "undefined", "nan"})
+# What a form shows as an e-mail field's placeholder: "name@example.com", "you@example.com".
+_PLACEHOLDER_LOCALS = frozenset(
+    {"name", "you", "your", "yourname", "your.name", "user", "username", "email", "someone",
+     "firstname.lastname", "first.last", "firstname"}
+)  # fmt: skip
+# The domains reserved for documentation (RFC 2606) and the usual stand-ins for "your domain".
+_EXAMPLE_DOMAINS = frozenset(
+    {"example.com", "example.org", "example.net", "domain.com", "yourdomain.com", "email.com"}
+)
+# A parenthesised phone type after a seven-digit number: "555-0199 (home, ...)".
+_PHONE_AFTER = re.compile(r"\s*\(\s*(?i:home|work|cell|mobile|landline|office|h|w|c|m)\b")
+_DIGIT_WORDS = re.compile(r"zero|oh|one|two|three|four|five|six|seven|eight|nine")
+# Words of pregnancy, fertility-treatment and loss wording that may tie a date to a person.
+_EVENT_WORDS = frozenset(
+    {"due", "edd", "lmp", "period", "retrieval", "transfer", "ivf", "iui", "fet", "d",
+     "miscarriage", "miscarried", "lost", "stillbirth", "anniversary", "death", "died", "passed",
+     "funeral", "confirmed", "booked", "scheduled", "arrived", "born", "came"}
+)  # fmt: skip
+_BILL_WORDS = ("statement", "payment", "invoice", "bill", "balance", "pay ", "paid", "amount")
+# How far before a date without a year its event's wording may be.
+_SHORT_DATE_WINDOW = 40
+_SPOKEN_AGE_WORDS = frozenset({"she", "he", "they", "turns", "turned", "turning", "turn"})
+_NINO_WORDS = frozenset({"ni", "nino", "insurance"})
+_UK_LICENCE_LENGTH = 16
+# Words that make `_find_foreign_ids` worth running on lower-case text.
+_FOREIGN_ID_WORDS = frozenset({"ohip", "health", "sort", "bsb"})
+_PHONE_TYPES = frozenset({"home", "work", "landline", "office"})
+_POSTCODE_CUES = frozenset({"in", "near", "at", "from", "around", "postcode", "post"})
+_WEAK_CUES = frozenset(
+    {"sister", "brother", "mom", "mum", "mother", "dad", "father", "daughter", "son", "wife",
+     "husband", "partner", "ex", "friend", "bestie", "bff", "grandpa", "grandma", "granny", "gran",
+     "grandad", "granddad", "nan", "nana", "nanna", "papa", "aunt", "auntie", "uncle", "cousin",
+     "niece", "nephew", "boyfriend", "girlfriend", "fianc", "fiance", "fiancee", "roommate",
+     "flatmate", "coach", "therapist", "counselor", "counsellor", "colleague", "coworker", "boss",
+     "bf", "gf", "with", "w"}
+)  # fmt: skip
+_ROLE_CUES = frozenset(
+    {"by", "debtor", "cardholder", "holder", "remitter", "payee", "receipt", "receipts",
+     "statement", "statements", "invoice", "invoices", "refund", "refunds", "bill", "bills",
+     "payment", "payments", "assigned", "reassigned", "friend"}
+)  # fmt: skip
+_GREETING_WORDS = frozenset({"hi", "hello", "hey", "dear", "morning", "evening"})
+_PLACE_CUES = frozenset({"live", "living", "based", "moved", "relocated"})
+# Capitalised words after "moved to" that are not a town: a work queue, a stage, a tab.
+_NOT_A_PLACE = frozenset(
+    {"collections", "collection", "pending", "queue", "step", "stage", "tab", "folder", "phase",
+     "the", "a", "an", "my", "our", "production", "staging", "archive", "trash", "done", "review",
+     "final", "level", "tier", "plan", "premium", "basic", "pro"}
+)  # fmt: skip
+# Lower-case words after "dr" that are not a surname: "dr appointment", "dr. visit".
+_NOT_A_SURNAME = frozenset(
+    {"appointment", "appointments", "appt", "visit", "visits", "office", "note", "notes", "said",
+     "says", "told", "wants", "recommended", "referral", "order", "orders", "and", "the", "was",
+     "will", "who", "near", "for", "not", "has", "had", "can", "did", "does", "letter",
+     "list", "search", "finder", "directory", "portal"}
+)  # fmt: skip
 
 
 def _fold_table() -> dict[int, str]:
@@ -174,6 +231,8 @@ def _word_finder(words: Iterable[str]) -> re.Pattern[str]:
 
 _NAME_START = _word_finder(_NAME_WORDS)
 _BY_START = _word_finder(("signed", "countersigned", "witnessed"))
+# A relation word in a short lower-case phrase ("miss grandpa walt"): worth a look for a name.
+_RELATION_HINT = _word_finder(_WEAK_CUES - {"with", "w"})
 _GREETING_START = _word_finder(
     ("welcome", "hi", "hello", "hey", "dear", "thanks", "thank", "good", "from")
 )
@@ -325,6 +384,9 @@ class TextScanner:
         if not text.isascii():
             text = text.translate(_FOLD)
         if p.BENIGN_TOKEN.fullmatch(text) and not ("ninety" in text or "hundred" in text):
+            if " " in text and _RELATION_HINT.search(text):
+                # A short lower-case phrase holds no identifier but a relative's given name.
+                _find_weak_names(text, text, spans)
             return spans
         urls = self._scan(text, spans)
         if "%" in text and p.PERCENT_ESCAPE.search(text):
@@ -372,10 +434,18 @@ class TextScanner:
                 and might_hold_hl7(text)
             ):
                 find_hl7(text, spans)
+            if (
+                text != lower
+                and ("*" in text or "'" in text or '"' in text)
+                and might_hold_x12(text)
+            ):
+                find_x12(text, spans)
         else:
             _find_macs(text, spans)
             if "ninety" in lower or "hundred" in lower:
                 _find_ages(text, spans)
+            if (" five" in lower or " zero" in lower or " nine" in lower) and " " in text:
+                _find_spelled_digits(text, spans)
         if (
             "name" in lower
             or "patient" in lower
@@ -412,6 +482,8 @@ class TextScanner:
             _find_greetings(text, spans)
         if text != lower and " " in text:
             _find_cued_names(text, lower, spans)
+        if " " in text:
+            _find_weak_names(text, lower, spans)
         if " para " in lower or " for " in lower:
             spans.extend(
                 (m.start("name"), m.end("name"), C.NAME, 9)
@@ -433,16 +505,18 @@ class TextScanner:
             and p.FILE_EXTENSION.search(text) is not None
         ):
             _find_file_names(text, spans)
-        if "\n" in text and ("," in text or "\t" in text):
+        if "\n" in text and ("," in text or "\t" in text or "|" in text):
             _find_table_cells(text, spans)
         if "=" in text or ('"' in text and ":" in text):
             _find_pairs(text, spans, urls)
             if '"' in text and might_hold_fhir(text):
                 find_fhir(text, spans)
+        if ("'" in text or '"' in text) and (" " in text or "=" in text):
+            _find_quoted_pairs(text, lower, spans)
         if "," in text and "_" in text:
             for m in p.CSV_PAIR.finditer(text):
                 value = m.group("text")
-                if not _KEY_CELL.fullmatch(value):
+                if not _KEY_CELL.fullmatch(value) and not _is_column_name(value):
                     _pair(m, "text", spans)
         return urls
 
@@ -504,6 +578,99 @@ def _find_cued_names(text: str, lower: str, spans: list[Span]) -> None:
             spans.append((actor.start("name"), actor.end("name"), C.NAME, 9))
 
 
+def _find_weak_names(text: str, lower: str, spans: list[Span]) -> None:
+    """Names with weak cues, each rule behind its own words.
+
+    A given name after a relation or "with" ("my sister leah", "lunch with Maya", "partner,
+    Ahmed"), the sender of a quoted e-mail, a doctor named without a full stop or in lower case, a
+    first and last name after a work-log or payments word ("Note by", "debtor", "receipt for",
+    "for pt"), a one-word self-introduction with a given name, a name still to be given, a greeting
+    before a dash; and the user's own town after "I live in" or "moved to" (a ``location``).
+    """
+    words = set(_LETTERS.findall(lower))
+    if not words.isdisjoint(_WEAK_CUES):
+        for m in p.LOWER_RELATIVE_NAME.finditer(text):
+            span = _relative_name(text, m)
+            if span is not None:
+                spans.append(span)
+    if "wrote" in words:
+        spans.extend(
+            (m.start("name"), m.end("name"), C.NAME, 9)
+            for m in p.WROTE_NAME.finditer(text)
+            if _is_name(m.group("name"))
+        )
+    if "dr" in words or "doctor" in words:
+        for m in p.DOCTOR_NAME.finditer(text):
+            group = "name" if m.group("name") is not None else "lower"
+            value = m.group(group)
+            if (value.lower() not in _NOT_A_SURNAME) if group == "lower" else _is_name(value):
+                spans.append((m.start(group), m.end(group), C.NAME, 9))
+    if not words.isdisjoint(_ROLE_CUES) or " pt " in lower or "r patient " in lower:
+        spans.extend(
+            (m.start("name"), m.end("name"), C.NAME, 9)
+            for m in p.ROLE_NAME.finditer(text)
+            if _is_name(m.group("name"))
+        )
+    if ("i" in words or "name" in words or "call" in words) and (
+        "'" in text or "\u2019" in text or " am " in lower or "name" in words or "call" in words
+    ):
+        spans.extend(
+            (m.start("name"), m.end("name"), C.NAME, 9)
+            for m in p.INTRO_GIVEN.finditer(text)
+            if m.group("name").lower() in GIVEN_NAMES
+        )
+    if "name" in words and "be" in words:
+        spans.extend(
+            (m.start("name"), m.end("name"), C.NAME, 9)
+            for m in p.FUTURE_NAME.finditer(text)
+            if _is_name(m.group("name"))
+        )
+    if not words.isdisjoint(_GREETING_WORDS) and (
+        "\u2014" in text or "\u2013" in text or "!" in text or " -" in text
+    ):
+        spans.extend(
+            (m.start("name"), m.end("name"), C.NAME, 9)
+            for m in p.GREETING_DASH.finditer(text)
+            if m.group("name").lower() not in _NOT_GREETED and _is_name(m.group("name"))
+        )
+    if not words.isdisjoint(_PLACE_CUES):
+        spans.extend(
+            (m.start("place"), m.end("place"), C.LOCATION, 8)
+            for m in p.OWN_PLACE.finditer(text)
+            if _NOT_A_PLACE.isdisjoint(m.group("place").lower().split())
+        )
+
+
+def _relative_name(text: str, m: re.Match[str]) -> Span | None:
+    """A given name after a relation or "with", and the surname after it if one is there."""
+    name = m.group("name")
+    if name.lower() not in GIVEN_NAMES:
+        return None
+    cue = m.group("cue").lower()
+    if cue in ("with", "w/") and not name[0].isupper():
+        return None
+    end = m.end("name")
+    following = p.NEXT_NAME_WORD.match(text, end)
+    if following is not None:
+        word = following.group("word")
+        if (following.group("close") is not None and text[m.start("name") - 1] == "(") or (
+            name[0].isupper() and word[0].isupper() and _is_name(word)
+        ):
+            end = following.end("word")
+    return (m.start("name"), end, C.NAME, 9)
+
+
+def _is_name(value: str) -> bool:
+    """Whether capitalised words found by a weak cue are a name rather than a common phrase."""
+    found = value.lower().replace("-", " ").split()
+    return (
+        bool(found)
+        and found[0] not in _NOT_A_NAME
+        and _COMMON_CAPITALISED.isdisjoint(found)
+        and _ORGANISATION_NAMES.isdisjoint(found)
+    )
+
+
 def _find_table_cells(text: str, spans: list[Span]) -> None:
     """Cells of a CSV or tab-separated preview, judged by their column's header.
 
@@ -513,7 +680,7 @@ def _find_table_cells(text: str, spans: list[Span]) -> None:
     """
     first_end = text.find("\n")
     header = text[:first_end].rstrip("\r")
-    separator = "\t" if "\t" in header else ","
+    separator = "\t" if "\t" in header else "|" if "|" in header else ","
     columns = header.split(separator)
     if len(columns) < 2 or not all(_HEADER_CELL.fullmatch(cell) for cell in columns):
         return
@@ -605,13 +772,13 @@ def _find_file_names(text: str, spans: list[Span]) -> None:
             words.append((stem_start + position, stem_start + position + len(part), part.lower()))
             position += len(part) + 1
         found = False
-        for (start, _, first), (_, end, second) in itertools.pairwise(words):
+        for index, ((_, _, first), (_, _, second)) in enumerate(itertools.pairwise(words)):
             if not (first.isalpha() and second.isalpha()) or len(first) < 2 or len(second) < 2:
                 continue
             if (first in GIVEN_NAMES and second not in FILE_WORDS) or (
                 second in GIVEN_NAMES and first not in FILE_WORDS
             ):
-                spans.append((start, end, C.NAME, 9))
+                spans.append(_whole_name(text, words, index, index + 1))
                 found = True
                 break
         if not found:
@@ -634,6 +801,12 @@ def _file_name_pair(text: str, words: list[tuple[int, int, str]]) -> Span | None
         for start, end, word in words
         if word.isalpha() and len(word) >= _FILE_NAME_WORD and word not in FILE_WORDS
     ]
+    last_start, last_end, last = words[-1]
+    if len(words) >= 2 and len(last) == 1 and text[last_start:last_end].isupper():
+        # "EOB_20260211_PRZYBYLSKI_T": a surname in capitals and an initial end the name.
+        start, end, word = words[-2]
+        if len(word) >= _CAPS_WORD and word not in FILE_WORDS and text[start:end].isupper():
+            return (start, last_end, C.NAME, 9)
     for (_, _, sign), (start, _, _), (_, end, _) in zip(words, words[1:], words[2:], strict=False):
         if sign in SIGNATURE_WORDS and text[start:end].replace("_", "").replace("-", "").isalpha():
             return (start, end, C.NAME, 9)
@@ -646,8 +819,34 @@ def _file_name_pair(text: str, words: list[tuple[int, int, str]]) -> Span | None
         if (first.istitle() and second.istitle()) or (
             first.isupper() and second.isupper() and min(len(first), len(second)) >= _CAPS_WORD
         ):
-            return (start, end, C.NAME, 9)
+            index = next(i for i, word in enumerate(words) if word[0] == start)
+            return _whole_name(text, words, index, index + 1)
     return None
+
+
+def _whole_name(text: str, words: list[tuple[int, int, str]], first: int, last: int) -> Span:
+    """A name found as two file-name words, with the adjacent words of the same case joined on.
+
+    ``stmt_2026-02_Castellanos-Ruiz_Ines.pdf`` is found as "Ruiz_Ines" and kept whole.
+    """
+
+    def same_case(index: int) -> bool:
+        start, end, word = words[index]
+        value = text[start:end]
+        return (
+            word.isalpha()
+            and len(word) >= _FILE_NAME_WORD
+            and word not in FILE_WORDS
+            and (value.istitle() or (value.isupper() and len(word) >= _CAPS_WORD))
+        )
+
+    while first > 0 and words[first - 1][1] + 1 == words[first][0] and same_case(first - 1):
+        first -= 1
+    while (
+        last + 1 < len(words) and words[last][1] + 1 == words[last + 1][0] and same_case(last + 1)
+    ):
+        last += 1
+    return (words[first][0], words[last][1], C.NAME, 9)
 
 
 def last_first_query(text: str) -> Span | None:
@@ -661,6 +860,17 @@ def last_first_query(text: str) -> Span | None:
     if not _US_STATES.isdisjoint(words) or not _ORGANISATION_NAMES.isdisjoint(words):
         return None
     return (m.start("name"), m.end("name"), C.NAME, 9)
+
+
+def signature_names(text: str) -> list[Span]:
+    """The lines of a signature block that are a person's name ("Priyanka Desai")."""
+    found: list[Span] = []
+    position = 0
+    for line in text.split("\n"):
+        if p.CELL_NAME.fullmatch(line) and _is_name(line.replace(",", " ")):
+            found.append((position, position + len(line), C.NAME, 9))
+        position += len(line) + 1
+    return found
 
 
 def trailing_zip(text: str) -> Span | None:
@@ -712,10 +922,46 @@ def _find_pairs(text: str, spans: list[Span], urls: list[tuple[int, int]]) -> No
                     _pair(m, "text", spans)
 
 
-def _pair(m: re.Match[str], group: str, spans: list[Span]) -> None:
+def _find_quoted_pairs(text: str, lower: str, spans: list[Span]) -> None:
+    """Quoted literals judged by the column or field they belong to.
+
+    ``last_name ILIKE 'szymanski%'`` and ``dl_number = 'F4471290'`` (SQL), ``display_name "Ann
+    Lee" exceeds`` (an exception naming its field before the value), ``input[name=partner_name]
+    value="..."`` (a form field) and ``time data '07/23/1990' ... (field: date_of_birth)`` (a
+    field named after the value it echoes).
+    """
+    for m in p.QUOTED_PAIR.finditer(text):
+        if m.group("op").isspace() and "_" not in m.group("key"):
+            continue
+        _pair(m, "text", spans, wildcard=True)
+    if "value=" in text and "name=" in text:
+        for m in p.FIELD_VALUE.finditer(text):
+            _pair(m, "text", spans)
+    if "field" in lower or "column" in lower or "param" in lower:
+        for m in p.FIELD_NAME.finditer(text):
+            _, category = read_key(m.group("key"))
+            if category is None:
+                continue
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            line_end = text.find("\n", m.end())
+            spans.extend(
+                (value.start("value"), value.end("value"), category, 1)
+                for value in p.QUOTED_VALUE.finditer(
+                    text, line_start, len(text) if line_end < 0 else line_end
+                )
+                if p.DIGIT.search(value.group("value")) and value.group("value") != m.group("key")
+            )
+
+
+def _is_column_name(value: str) -> bool:
+    """A cell or value that is itself a sensitive column's name ("dob" in a CSV header)."""
+    return value.isidentifier() and value.islower() and read_key(value)[1] is not None
+
+
+def _pair(m: re.Match[str], group: str, spans: list[Span], *, wildcard: bool = False) -> None:
     tokens, category = read_key(m.group("key"))
     value = m.group(group)
-    if len(tokens) <= 2 and "".join(tokens) in AGE_KEYS:
+    if is_age_key(tokens):
         lead = _LEADING_NUMBER.match(value)
         if lead is not None and 90 <= int(lead.group(1)) <= 150:
             spans.append((m.start(group), m.end(group), C.AGE_OVER_89, 6))
@@ -725,9 +971,18 @@ def _pair(m: re.Match[str], group: str, spans: list[Span]) -> None:
         or not value.strip()
         or value.lower() in _NOT_A_VALUE
         or _MARKER.fullmatch(value)
+        or ("_" in value and _is_column_name(value))
     ):
         return
-    spans.append((m.start(group), m.end(group), category, 1))
+    start, end = m.start(group), m.end(group)
+    if wildcard:
+        # A LIKE pattern's wildcards are not part of the value: 'szymanski%'.
+        while end > start and m.string[end - 1] in "%*":
+            end -= 1
+        while start < end and m.string[start] in "%*":
+            start += 1
+    if end > start:
+        spans.append((start, end, category, 1))
 
 
 def _blank(text: str, ranges: list[tuple[int, int]]) -> str:
@@ -850,13 +1105,22 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
         )
     if 4 in lengths and ("xx" in lower or "**" in text or "\u2022" in text):
         spans.extend((m.start(), m.end(), C.SSN, 2) for m in p.SSN_MASKED.finditer(text))
-    if 3 in lengths and 4 in lengths and not _PHONE_WORDS.isdisjoint(words):
+    if (
+        3 in lengths
+        and 4 in lengths
+        and (not _PHONE_WORDS.isdisjoint(words) or not _PHONE_TYPES.isdisjoint(words))
+    ):
         spans.extend(
             (m.start(), m.end(), C.PHONE, 3)
             for m in p.LOCAL_PHONE.finditer(text)
-            if p.PHONE_CONTEXT.search(text, max(0, m.start() - _PHONE_WINDOW), m.start())
+            if (
+                p.PHONE_CONTEXT.search(text, max(0, m.start() - _PHONE_WINDOW), m.start())
+                or _PHONE_AFTER.match(text, m.end())
+            )
             and not p.ID_BEFORE.search(text, max(0, m.start() - 16), m.start())
         )
+    if 1 in lengths and len(runs) >= 7:
+        _find_spaced_digits(text, spans)
     if not lengths.isdisjoint({10, 11}) and not _PHONE_WORDS.isdisjoint(words):
         spans.extend(
             (m.start(), m.end(), C.PHONE, 3)
@@ -896,14 +1160,22 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
     if not words:
         return
     word_set = set(words)
-    if total >= 4 and not word_set.isdisjoint(_DATE_WORDS):
+    if text != lower or not word_set.isdisjoint(_FOREIGN_ID_WORDS):
+        _find_foreign_ids(text, lower, word_set, lengths, spans)
+    events = not word_set.isdisjoint(_EVENT_WORDS)
+    if total >= 4 and (events or not word_set.isdisjoint(_DATE_WORDS)):
         for m in p.DATE.finditer(text):
-            context = p.DATE_CONTEXT.search(_context_before(text, m.start()))
+            before = _context_before(text, m.start())
+            context = p.DATE_CONTEXT.search(before)
             if context is not None:
                 category = C.DATE_OF_BIRTH if context.group("birth") else C.PERSONAL_DATE
                 spans.append((m.start(), m.end(), category, 6))
             elif p.BIRTH_AFTER.match(text, m.end(), m.end() + _CONTEXT_WINDOW):
                 spans.append((m.start(), m.end(), C.DATE_OF_BIRTH, 6))
+            elif events:
+                event = _event_date(before, lower)
+                if event is not None:
+                    spans.append((m.start(), m.end(), event, 6))
         if "born" in word_set or "nacido" in word_set or "nacida" in word_set or "naci" in word_set:
             oldest = dt.date.today().year - 90
             spans.extend(
@@ -911,8 +1183,16 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
                 for m in p.BORN_YEAR.finditer(text)
                 if int(m.group("year")) <= oldest
             )
+    if events and total >= 1:
+        _find_short_dates(text, lower, spans)
     if not word_set.isdisjoint(_AGE_WORDS) or "os" in word_set:
         _find_ages(text, spans)
+    if not word_set.isdisjoint(_SPOKEN_AGE_WORDS):
+        spans.extend(
+            (m.start("age"), m.end("age"), C.AGE_OVER_89, 6)
+            for m in p.SPOKEN_AGE.finditer(text)
+            if 90 <= int(m.group("age")) <= 130
+        )
     if " " in text:
         if not word_set.isdisjoint(_STREET_WORDS):
             spans.extend(
@@ -940,6 +1220,93 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
                 span = None if found is None else _context_id(found)
                 if span is not None:
                     spans.append(span)
+
+
+def _event_date(before: str, lower: str) -> C | None:
+    """The category of a date after pregnancy, fertility or loss wording, or None.
+
+    "due date" is a pregnancy's only where no bill is talked about ("payment due date" is not).
+    """
+    arrival = p.ARRIVAL.search(before)
+    if arrival is not None:
+        return C.DATE_OF_BIRTH
+    context = p.EVENT_DATE_CONTEXT.search(before)
+    if context is None:
+        return None
+    if context.group().lower().startswith("due") and any(word in lower for word in _BILL_WORDS):
+        return None
+    return C.PERSONAL_DATE
+
+
+def _find_short_dates(text: str, lower: str, spans: list[Span]) -> None:
+    """Dates without a year ("3/18", "March 3", "Feb 27th") right after an event's wording."""
+    for m in p.SHORT_DATE.finditer(text):
+        before = text[max(0, m.start() - _SHORT_DATE_WINDOW) : m.start()]
+        category = _event_date(before, lower)
+        if category is not None:
+            spans.append((m.start(), m.end(), category, 6))
+
+
+def _find_spaced_digits(text: str, spans: list[Span]) -> None:
+    """A phone number read out digit by digit: "4 2 5 5 5 5 0 1 3 6"."""
+    for m in p.SPACED_DIGITS.finditer(text):
+        digits = m.group().replace(" ", "")
+        if len(digits) == 11 and digits[0] == "1":
+            digits = digits[1:]
+        if (len(digits) == 10 and digits[0] >= "2") or (
+            len(digits) == 7
+            and p.PHONE_CONTEXT.search(text, max(0, m.start() - _PHONE_WINDOW), m.start())
+        ):
+            spans.append((m.start(), m.end(), C.PHONE, 3))
+
+
+def _find_spelled_digits(text: str, spans: list[Span]) -> None:
+    """A phone number spelled out in words: "four one six, five five five, zero one three eight"."""
+    for m in p.SPELLED_DIGITS.finditer(text):
+        count = len(_DIGIT_WORDS.findall(m.group().lower()))
+        if count in (7, 10, 11):
+            spans.append((m.start(), m.end(), C.PHONE, 3))
+
+
+def _find_foreign_ids(
+    text: str, lower: str, words: set[str], lengths: set[int], spans: list[Span]
+) -> None:
+    """UK, Canadian and Australian identifiers that carry their own shape or check digit."""
+    upper = text != lower
+    if upper and (2 in lengths or 6 in lengths):
+        # A National Insurance number: spaced it stands alone, compact it needs its label.
+        labelled = not words.isdisjoint(_NINO_WORDS)
+        spans.extend(
+            (m.start(), m.end(), C.SSN, 2)
+            for m in p.NINO.finditer(text)
+            if " " in m.group() or labelled
+        )
+    if upper and 6 in lengths and len(text) >= _UK_LICENCE_LENGTH:
+        for m in p.UK_LICENCE.finditer(text):
+            value = m.group()
+            month, day = int(value[6:8]) % 50, int(value[8:10])
+            if 1 <= month <= 12 and 1 <= day <= 31:
+                spans.append((m.start(), m.end(), C.LICENSE_NUMBER, 2))
+    if 4 in lengths and 3 in lengths and (upper or "ohip" in words or "health" in words):
+        for m in p.OHIP.finditer(text):
+            digits = digits_of(m.group())
+            if (
+                m.group(1)
+                and luhn_ok(digits)
+                and (m.group()[-1].isalpha() or "ohip" in words or "health" in words)
+            ):
+                spans.append((m.start(), m.end(), C.MEMBER_ID, 2))
+    if "sort" in words or "bsb" in words:
+        spans.extend(
+            (m.start("value"), m.end("value"), C.ACCOUNT_NUMBER, 1)
+            for m in p.BANK_ACCOUNT.finditer(text)
+        )
+    if upper and 1 in lengths and not words.isdisjoint(_POSTCODE_CUES):
+        spans.extend(
+            (m.start("code"), m.end("code"), C.ZIP_CODE, 7)
+            for m in p.UK_POSTCODE.finditer(text)
+            if not m.group("code").endswith(("GB", "TB"))
+        )
 
 
 def _word_positions(lower: str, word: str) -> list[int]:
@@ -986,6 +1353,9 @@ def _find_emails(text: str, spans: list[Span]) -> None:
         if m is None and start < at_start:
             m = p.EMAIL.search(text, start, at_end + 256)
         if m is not None and m.group(1).lower() not in _FILE_EXTENSIONS:
+            if _is_placeholder_email(m.group()):
+                last_end = m.end()
+                continue
             spans.append((m.start(), m.end(), C.EMAIL, 1))
             last_end = m.end()
         elif m is None and text.startswith("@[", at_start):
@@ -993,6 +1363,12 @@ def _find_emails(text: str, spans: list[Span]) -> None:
             if literal is not None:
                 spans.append((literal.start(), literal.end(), C.EMAIL, 1))
                 last_end = literal.end()
+
+
+def _is_placeholder_email(address: str) -> bool:
+    """An input's placeholder address: a generic local part at a reserved example domain."""
+    local, _, domain = address.lower().partition("@")
+    return local in _PLACEHOLDER_LOCALS and domain in _EXAMPLE_DOMAINS
 
 
 def _find_phones(text: str, spans: list[Span], *, nanp: bool, national: bool) -> None:

@@ -91,7 +91,13 @@ _TOKEN_ROUTES = frozenset(
     }
 )  # fmt: skip
 # A segment after such a route is a token when long and mixing letters and digits.
-_OPAQUE = re.compile(r"(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{16,}")
+_OPAQUE = re.compile(
+    r"(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{16,}"
+    # A shorter one mixing digits with both cases: "/invite/c/Zq81-MeLa-77tx".
+    r"|(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[a-z])(?=[A-Za-z0-9_-]*[A-Z])[A-Za-z0-9_-]{10,}"
+)
+# A token route may put a short kind segment before its token: "/invite/c/<token>".
+_KIND_SEGMENT_LENGTH = 2
 # Video-visit rooms and meetings: the segment after one names a session held with one patient
 # ("/j/98765432101", "/room/dr-lee-pt-jane-doe").
 _SESSION_RESOURCES = frozenset(
@@ -144,6 +150,7 @@ class UrlScrubber:
         self, url: str, start: int, end: int, offset: int, spans: list[Span], *, social: bool
     ) -> None:
         previous = ""
+        after_token_route = False
         first = True
         index = start
         while index < end:
@@ -166,10 +173,15 @@ class UrlScrubber:
                     category = C.URL_IDENTIFIER
                 elif previous in _DATED_RESOURCES and _ISO_DATE.fullmatch(segment):
                     category = C.PERSONAL_DATE
-                elif previous in _TOKEN_ROUTES and _OPAQUE.fullmatch(segment):
+                elif (previous in _TOKEN_ROUTES or after_token_route) and _OPAQUE.fullmatch(
+                    segment
+                ):
                     category = C.URL_IDENTIFIER
                 if category is not None:
                     spans.append((offset + index, offset + stop, category, 1))
+                after_token_route = (
+                    previous in _TOKEN_ROUTES and len(segment) <= _KIND_SEGMENT_LENGTH
+                )
                 previous = segment.lower()
                 first = False
             index = stop + 1

@@ -40,8 +40,9 @@ from unified_health.analytics._scrub import _patterns as p
 from unified_health.analytics._scrub._categories import RedactionCategory as C
 from unified_health.analytics._scrub._categories import marker
 from unified_health.analytics._scrub._keys import (
-    AGE_KEYS,
     classify_key,
+    is_age_key,
+    is_filter_key,
     is_search_key,
     normalise_key,
 )
@@ -49,6 +50,7 @@ from unified_health.analytics._scrub._text import (
     TextScanner,
     apply_spans,
     last_first_query,
+    signature_names,
     trailing_zip,
 )
 
@@ -62,13 +64,20 @@ _AGE = "age"
 _SEARCH = "search"
 # Not a category either: the key holds a version, so a dotted version number is not an address.
 _VERSION = "version"
-_HINTS = frozenset({_AGE, _SEARCH, _VERSION})
+# Not a category: the key holds directory or search filters, where a city is a criterion.
+_FILTER = "filter"
+# Not a category: a signature block under a name key, read line by line.
+_SIGNATURE = "signature"
+_HINTS = frozenset({_AGE, _SEARCH, _VERSION, _FILTER})
+_SIGNATURE_WORDS = frozenset({"signature", "sig", "footer"})
 _VERSION_WORDS = frozenset({"version", "ver", "firmware", "fw", "build", "release", "sdk"})
 _VERSION_SHAPE = re.compile(r"v?\d{1,6}(?:\.\d{1,6}){1,4}")
 # A placeholder a client puts where it has already masked the value: "<masked>", "***".
 _PLACEHOLDER = re.compile(
     r"\s*[<\[({]?(?i:masked|redacted|hidden|removed|withheld|omitted|anonymi[sz]ed)[>\])}]?\s*"
     r"|[\s*\u2022xX#-]*[*\u2022#][\s*\u2022xX#-]*"
+    # An address masked but for a letter or two: "j\u2022\u2022\u2022@example.com".
+    r"|\s*[^\s@*\u2022]{0,2}[*\u2022]{2,}[^\s@]{0,2}@[\w.-]+\s*"
 )
 # A finding under a person key that leaves no capitalised word: "cel. 786.555.0135 (hija)".
 _CAPITALISED = re.compile(r"[A-ZÀ-Þ][a-zß-ÿ]{2,}")
@@ -120,14 +129,18 @@ class Walker:
             category = None
         elif compact in self._extra:
             category = C.CUSTOM.value
-        elif compact in AGE_KEYS:
+        elif is_age_key(tokens):
             category = _AGE
         else:
             classified = classify_key(tokens)
-            if classified is not None:
+            if classified is C.NAME and tokens[-1] in _SIGNATURE_WORDS:
+                category = _SIGNATURE
+            elif classified is not None:
                 category = classified.value
             elif is_search_key(tokens):
                 category = _SEARCH
+            elif is_filter_key(tokens):
+                category = _FILTER
             else:
                 category = _VERSION if tokens and tokens[-1] in _VERSION_WORDS else None
         own: dict[str, int] = {}
@@ -199,6 +212,8 @@ class Walker:
             return self._text(value, category, state)
         if isinstance(value, int):
             return self._number(value, category, state)
+        if category == _SIGNATURE and not isinstance(value, str | Mapping | list | tuple | Set):
+            category = C.NAME.value
         if isinstance(value, float):
             if category is not None and category not in _HINTS:
                 return state.redact(category)
@@ -266,6 +281,21 @@ class Walker:
             if _VERSION_SHAPE.fullmatch(text):
                 return text
             return self._text(text, None, state)
+        if category == _FILTER:
+            if len(text) > MAX_TEXT:
+                return state.redact(C.TOO_LARGE)
+            spans = [span for span in self._scanner.find(text) if span[2] != C.LOCATION]
+            return apply_spans(text, spans, state.counts) if spans else text
+        if category == _SIGNATURE:
+            if "\n" not in text or len(text) > MAX_TEXT:
+                return self._text(text, C.NAME.value, state)
+            # A signature block: its lines are read, the name line redacted as a name, a phone
+            # number as a phone number. A block in which nothing is found goes whole.
+            spans = self._scanner.find(text)
+            spans.extend(signature_names(text))
+            if not spans:
+                return self._text(text, C.NAME.value, state)
+            return apply_spans(text, spans, state.counts)
         if category == _AGE:
             m = _LEADING_NUMBER.match(text)
             if m is not None and int(m.group(1)) >= 90:
