@@ -238,6 +238,127 @@ Spanish national check digits), VINs, GTINs and NPIs. At first contact the sanit
   model and a fleet van number are benign.
 * Coordinates with four decimals are a ``location``, following the first hold-out's three-decimal
   rule; a catchment centroid at one decimal is benign.
+blind7
+------
+
+``data/pii_holdout_blind7.jsonl`` holds property values as a US revenue-cycle (medical billing and
+claims) SaaS sends them: X12 837/835/270/271/277CA/999/TA1 segment fragments (ISA, GS, NM1, N3,
+N4, DMG, REF, CLM, CLP, SVC, SV1, CAS, DTP, DTM, TRN, EB, AAA, PER) pasted into parser and
+clearinghouse rejection messages, eligibility responses, patient statement lines and SMS
+reminders, payment-plan, collections-agency and skip-trace notes, lockbox, ACH/EFT and refund
+logs, card-on-file and payment-gateway events, prior-authorisation requests, denial work-queue
+comments, call-centre notes (one in Spanish), CSV and pipe-separated aging exports, statement and
+EOB file names, billing-portal URLs and SQL log lines. Each line has ``value``, an optional
+``key`` (``"value"`` when absent), ``category`` (the expected redaction category, null for a
+benign value) and an optional ``span`` (the part of the value that must not survive; the whole
+value when absent). All data is fictitious: 555-01xx numbers, example domains, documentation IP
+ranges, published test card numbers, and check digits computed for made-up IBANs, a VIN, an IMEI,
+a DEA number, NPIs and MBIs. At first contact the sanitiser's recall was 0.7303 (111/152) and its
+false-positive rate 0.0094 (1/106). Two spans its
+author flagged as too wide were narrowed as plain span errors, no label was changed: line 116's
+``age 91`` to the age ``91`` (the label word is not the identifier) and line 134's
+``tel:+12065550104`` to the number ``+12065550104`` (the URI scheme is not either).
+
+* In an X12 segment a value's element position and qualifier label it even without a label
+  word, as HL7 field positions do in the fifth hold-out: NM103/NM104 of a subscriber (``IL``),
+  patient (``QC``) or individual rendering provider (``82``) are ``name`` (the ``*`` element
+  separator between surname and given name is no separator between a name's parts); NM109 with
+  qualifier ``MI`` and ``REF*1W`` are ``member_id``; ``REF*SY`` is ``ssn``; ``REF*EA`` is ``mrn``;
+  ``DMG02`` (``D8`` format, the subscriber's or a dependent's) is ``date_of_birth``; ``DTP*472``
+  (service), ``DTP*439`` (accident) and ``DTM*150`` (service period start) are ``personal_date``;
+  a subscriber's or patient's N3 is ``street_address``, N401 ``location`` and N403 ``zip_code``
+  (also when malformed, as eight digits); ``PER`` phone numbers are ``phone`` even for a billing
+  office.
+* CLM01 and CLP01, the patient control number, are the provider's patient account number:
+  ``account_number``. The payer's claim control number (CLP07, ICN), ``REF*D9`` and ``REF*F8``
+  claim references, ``REF*G1`` prior-authorisation numbers, ``REF*6P`` group numbers, TRN trace
+  numbers, ISA/GS/ST control numbers, TA1/999 acknowledgements, AAA reject reasons, EB benefit
+  segments, CAS adjustments and SVC/SV1/HI code composites are benign.
+* Organisations' names and identifiers are benign: billing-provider (``NM1*85``) and payer
+  (``NM1*PR``) names with their NPI or payer id, a pay-to lockbox address (2010AB), payer and
+  plan names, collections-agency names, a court's county, a merchant id, a card terminal's TID
+  and a bank routing number. A guarantor's PO box, by contrast, is ``street_address``.
+* A guarantor's, cardholder's or remitter's bank account (lockbox MICR line, ACH refund, HSA) is
+  ``account_number``; a payment card number in any grouping is ``credit_card``; the last four
+  digits of a card, a card expiry, gateway auth codes, charge ids and the masked placeholder
+  ``***-**-****`` are benign; a labelled SSN last four is ``ssn``, as in the second hold-out.
+* A statement access code, a payment-plan enrolment code, a quick-pay PIN and a biller's employee
+  number are ``custom``. A ProviderOne (Medicaid) id is ``member_id``; a state driver's licence
+  used to verify a check, a prescriber's DEA number and a passport are ``license_number``; a
+  vehicle plate and VIN found by skip tracing or in an auto-accident claim are ``vehicle_id``.
+* Names of billers and AR staff, cardholders, debtors and relatives (a first name alone included,
+  lowercase included) are ``name``; statement and EOB PDF names carrying a surname are ``name``.
+  A CSV header of field names (``patient_name,dob,…``) is benign.
+* Dates of service, admission, discharge, death, surgery, accident and financial-counselling
+  appointments are ``personal_date``. Report, deposit, check, remittance, transaction and
+  statement dates, a statement due date with its year, ISA/GS dates and times, file names that
+  embed a date and quarters are benign.
+* Aging buckets (``91-120``, ``120+``, "over 90 days", "90+ days AR") are durations, not ages:
+  benign. Ages of 90 and above are ``age_over_89``, and so is a birth year that makes the
+  guarantor older than 89.
+* CARC/RARC codes with group codes, CPT/HCPCS with modifiers and units, ICD-10, POS/TOS, TOB,
+  taxonomy codes, five-digit payer ids that look like ZIP codes, implementation-guide versions,
+  percentages, amounts, claim UUIDs, request ids and timestamps are benign.
+* A billing-portal link carrying an account number, a statement token, a password-reset token, an
+  e-mail address, an MRN or a member id in its query string or path is ``url_identifier``; a
+  claims list filtered by status and a help page are benign, as is an API path carrying only a
+  claim number.
+
+blind8
+------
+
+``data/pii_holdout_blind8.jsonl`` holds property values as a consumer mental-health, fertility and
+wellness app used in the US, UK, Canada and Australia sends them, with its customer-support
+tooling: journal-entry previews, mood notes, search queries, feedback forms and "about me" text,
+support tickets with quoted replies and signatures, chat and IVR transcripts, app-store review
+replies, referral and invite flows, cycle-tracking, fertility-treatment and pregnancy notes, EAP
+and insurance sign-up, push texts, and developer telemetry (Python and JavaScript stack traces and
+exception messages that echo input, SQL statements with literal values, structured JSON logs, HTTP
+access-log lines, Sentry breadcrumbs), user agents and device fingerprints. Each line has
+``value``, an optional ``key`` (``"value"`` when absent), ``category`` (the expected redaction
+category, null for a benign value) and an optional ``span`` (the part of the value that must not
+survive; the whole value when absent). All data is fictitious: 555-01xx, Ofcom drama and ACMA
+fictitious numbers, example and ``.test`` domains, documentation IP ranges, published test card
+numbers, and check digits computed for made-up IBANs, NHS numbers, SINs, TFNs, Australian Medicare
+and OHIP numbers, IMEIs, VINs and NPIs. At first contact the sanitiser's recall was 0.6711
+(102/152) and its false-positive rate 0.0400 (4/100); no label was corrected.
+
+* A UK National Insurance number and an Australian Tax File Number are national counterparts of
+  the SSN, like the Canadian SIN: ``ssn``. An Australian Medicare number and an Ontario health card
+  (OHIP) number, with or without the version code, are ``member_id``, like an NHS number; so is an
+  EAP participant id. Australian four-digit postcodes under a postcode key are ``zip_code``, like
+  UK and Canadian postcodes.
+* A personal referral or invite code and a student id are ``custom``; an employer's EAP access
+  code, a promo code, support ticket ids and chat conversation ids are benign, like group and
+  claim numbers. An EAP case number is the case file of a counselling episode: ``mrn``.
+* Fertility and pregnancy dates are ``personal_date``: last menstrual period, "period started",
+  due date (EDD), egg retrieval, embryo transfer, the start of an IVF round, a pregnancy loss or
+  D&C and the anniversary of a death, with or without a year. A baby's date of birth is
+  ``date_of_birth``. Gestational ages ("37+4 weeks", "Week 23"), cycle days and average cycle
+  lengths are benign.
+* Names with weak cues are ``name``: a relative, friend, partner or ex named in a journal entry
+  or mood note (lowercase included), a planned baby name, the name in an e-mail's "On …, X
+  wrote:" header or a signature, a coach, therapist or support agent, a push text's salutation and
+  a name echoed in an exception or a SQL literal. "Mom", "Dad", "my GP", a template placeholder
+  (``{{first_name}}``), mood words that are also given names ("Joy", "hope", "Grace period") and
+  eponymous conditions are benign.
+* A partially masked e-mail showing one letter and a shared domain (``j•••@example.com``) and the
+  input placeholder ``name@example.com`` identify nobody: benign.
+* Crisis-line short codes (988, Samaritans 116 123, Lifeline 13 11 14) are benign, like 911; a
+  numeric phone number is ``phone`` everywhere else, including a company support line in a
+  signature and digits spelled out in a transcript.
+* A browser-fingerprint visitor id, an APNs device token, an IDFA, an ``android_id``, a wearable's
+  serial number, a MAC and an IMEI are ``device_id``. User-agent strings, device models, screen
+  sizes and capability strings are benign.
+* Any IP address other than loopback is ``ip_address`` in access logs, Sentry contexts and
+  exception messages, private (``10.x``) and server addresses included; ``::1`` is benign.
+* An e-mail address in a form-encoded body is ``email``. In a URL, a reset or invite token, a
+  meeting ``pwd``, and an e-mail, phone or name query parameter are ``url_identifier``.
+* The user's own town, city or borough in prose ("just moved to Ballarat", "I live in Hackney")
+  is a ``location``. A therapist's practice city, a directory filter's ``city=`` and a directory
+  search summary are benign; a bare ZIP code next to a search term stays ``zip_code``.
+* A UK sort code and an Australian BSB identify a bank: they are left as context next to an
+  account number, which is ``account_number``.
 """
 
 from __future__ import annotations
@@ -280,6 +401,8 @@ HOLDOUTS = [
     Holdout("blind4", 200, 250, (0.35, 0.45)),
     Holdout("blind5", 230, 260, (0.35, 0.45)),
     Holdout("blind6", 230, 260, (0.35, 0.45)),
+    Holdout("blind7", 230, 260, (0.35, 0.45)),
+    Holdout("blind8", 230, 260, (0.35, 0.45)),
 ]
 
 
