@@ -105,12 +105,30 @@ def test_sensitive_keys_redact_the_whole_value(
         ("app_version", "v2.10.0-rc1"),
         ("event_id", "550e8400-e29b-41d4-a716-446655440000"),
         ("age", "45"),
+        ("support_phone", "1-800-FLOWERS"),
+        ("phone", "Call 911 in an emergency"),
+        ("server_ip", "127.0.0.1:8080"),
+        ("ip", "::1"),
+        ("city", "Ontario"),
+        ("radius", "12 min drive"),
+        ("experiment_name", "Nurse Chat Entry Point"),
     ],
 )
 def test_ordinary_keys_keep_benign_values(sanitizer: Sanitizer, key: str, value: str) -> None:
     result = sanitizer.scrub({key: value})
     assert result.properties == {key: value}
     assert not result.redactions
+
+
+def test_a_public_number_under_a_phone_key_does_not_hide_a_private_one(
+    sanitizer: Sanitizer,
+) -> None:
+    assert sanitizer.scrub_value("911 then 555-0199", key="phone")[0] == "[REDACTED:phone]"
+    assert sanitizer.scrub_value("five five five zero one two three", key="phone")[0] == (
+        "[REDACTED:phone]"
+    )
+    assert sanitizer.scrub_value("203.0.113.9", key="server_ip")[0] == "[REDACTED:ip_address]"
+    assert sanitizer.scrub_value("12 Minuteman Drive")[0] == "[REDACTED:street_address]"
 
 
 def test_timestamps_are_redacted_under_birth_keys_or_birth_words(sanitizer: Sanitizer) -> None:

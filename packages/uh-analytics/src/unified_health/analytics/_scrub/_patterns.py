@@ -248,9 +248,14 @@ _STATES = (
     r"(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|PR|RI"
     r"|S[CD]|T[NX]|UT|V[AIT]|W[AIVY])"
 )
+# A number followed by a unit of time or distance is a duration, not a house number: "12 min drive".
+_NOT_A_STREET = (
+    r"(?!(?:mins?|minutes?|mi|miles?|kms?|kilomet(?:er|re)s?|hrs?|hours?|secs?|seconds?)\b)"
+)
 ADDRESS = re.compile(
     r"(?<![\w.,/-])(?:\d{1,6}[A-Za-z]?(?:-\d{1,4})?\s+"
-    r"(?:[NSEW]\.?\s+|(?:north|south|east|west)\s+)?"
+    + _NOT_A_STREET
+    + r"(?:[NSEW]\.?\s+|(?:north|south|east|west)\s+)?"
     r"(?:[A-Za-z0-9][\w'.-]*\s+){1,4}?" + _SUFFIX + r"\b\.?(?:\s+(?:[NS][EW]?|[EW])\b\.?)?"
     r"(?:,?\s*(?:apt|apartment|suite|ste|unit|fl|floor|rm|room|#)\.?\s*#?\s*[A-Za-z0-9-]{1,6}\b)?"
     r"(?:,\s*[A-Za-z][A-Za-z .'-]{1,30}?,?\s+" + _STATES + r"\b\.?)?"

@@ -325,7 +325,13 @@ _COMMON_CAPITALISED = frozenset(
      "test", "tests", "new", "active", "inactive", "discharged", "admitted", "deceased", "none",
      "unknown", "self", "demo", "sample", "example", "admin", "system", "user", "users",
      "support", "help", "info", "information", "summary", "notice", "reminder",
-     "confirmation", "cancellation", "consult", "consultation", "evaluation", "review"}
+     "confirmation", "cancellation", "consult", "consultation", "evaluation", "review",
+     # words of product and interface names ("Nurse Chat Entry Point", "Therapist Match Quiz")
+     "chat", "entry", "point", "video", "widget", "navigator", "program", "programme", "match",
+     "quiz", "triage", "advice", "hub", "button", "banner", "card", "flow", "screen", "page",
+     "tab", "menu", "modal", "link", "icon", "experiment", "variant", "onboarding", "bot",
+     "finder", "locator", "checker", "dashboard", "inbox", "settings", "profile", "home",
+     "booking", "messaging", "hotline", "center", "centre", "service", "services", "team"}
 )  # fmt: skip
 # Spanish words that start a reminder's object rather than name its recipient.
 _SPANISH_COMMON = frozenset(

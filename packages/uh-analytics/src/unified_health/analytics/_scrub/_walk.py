@@ -303,6 +303,11 @@ class Walker:
             return self._text(text, None, state)
         if not text.strip() or _MARKER.fullmatch(text) or _PLACEHOLDER.fullmatch(text):
             return text
+        if category == C.PHONE and _public_number(text):
+            # A business's lettered number or an emergency code names nobody: read as text.
+            return self._text(text, None, state)
+        if _names_nobody(text, category):
+            return text
         return state.redact(self._whole_category(text, category))
 
     def _whole_category(self, text: str, category: str) -> str:
@@ -383,6 +388,58 @@ def _blank_spans(text: str, spans: list[tuple[int, int, str, int]]) -> str:
     for start, end, _, _ in spans:
         out[start:end] = " " * (end - start)
     return "".join(out)
+
+
+# Values that name nobody even under a key of their category: the loopback and unspecified
+# addresses under an IP key, and a state or province under a city key.
+_NOBODY_ADDRESSES = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "::"})  # noqa: S104
+_REGIONS = frozenset(
+    {"alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut",
+     "delaware", "florida", "georgia", "hawaii", "idaho", "illinois", "indiana", "iowa", "kansas",
+     "kentucky", "louisiana", "maine", "maryland", "massachusetts", "michigan", "minnesota",
+     "mississippi", "missouri", "montana", "nebraska", "nevada", "new hampshire", "new jersey",
+     "new mexico", "north carolina", "north dakota", "ohio", "oklahoma", "oregon",
+     "pennsylvania", "rhode island", "south carolina", "south dakota", "tennessee", "texas",
+     "utah", "vermont", "virginia", "west virginia", "wisconsin", "wyoming",
+     "district of columbia", "puerto rico", "ontario", "british columbia",
+     "alberta", "manitoba", "saskatchewan", "nova scotia", "new brunswick",
+     "newfoundland and labrador", "prince edward island", "yukon", "nunavut",
+     "northwest territories", "england", "scotland", "wales", "northern ireland",
+     "new south wales", "queensland", "tasmania", "western australia",
+     "south australia", "northern territory", "australian capital territory"}
+)  # fmt: skip
+
+
+# "1-800-FLOWERS", "1 (888) ASK-NURSE": a toll-free prefix and letters.
+_VANITY = re.compile(r"\s*(?:1[-. ]?)?\(?8[0-9]{2}\)?[-. ]?[A-Z]{2,}(?:[-. ]?[A-Z0-9]{1,8})*\s*")
+_DIGIT_RUN = re.compile(r"\d+")
+# Emergency and crisis short codes (US, EU, UK).
+_SHORT_CODES = frozenset({"911", "988", "112", "999"})
+
+
+def _public_number(text: str) -> bool:
+    """A vanity number, or text whose only digits are an emergency code ("Call 911")."""
+    if _VANITY.fullmatch(text):
+        return True
+    runs = _DIGIT_RUN.findall(text)
+    return bool(runs) and all(run in _SHORT_CODES for run in runs)
+
+
+def _names_nobody(text: str, category: str) -> bool:
+    value = text.strip().lower()
+    if category == C.IP_ADDRESS:
+        host = value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+        host = host.strip("[]")
+        if host in _NOBODY_ADDRESSES:
+            return True
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return address.is_loopback or address.is_unspecified
+    if category == C.LOCATION:
+        return value in _REGIONS
+    return False
 
 
 def _next_new_year() -> float:
