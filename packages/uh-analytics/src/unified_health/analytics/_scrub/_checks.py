@@ -132,3 +132,84 @@ def is_ip_address(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# ---------------------------------------------------------------- European national identifiers
+_CF_ODD = dict(
+    zip(
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        (1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11,
+         3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23),
+        strict=True,
+    )
+)  # fmt: skip
+
+
+def is_codice_fiscale(code: str) -> bool:
+    """An Italian codice fiscale (16 characters): its control letter matches the other 15."""
+    if len(code) != 16 or not code.isalnum():
+        return False
+    code = code.upper()
+    total = 0
+    for index, ch in enumerate(code[:15]):
+        if index % 2 == 0:
+            total += _CF_ODD[ch]
+        else:
+            total += ord(ch) - 48 if ch.isdigit() else ord(ch) - 65
+    return chr(65 + total % 26) == code[15]
+
+
+def is_nir(compact: str) -> bool:
+    """A French NIR (13 characters, Corsica ``2A``/``2B`` included, and a two-digit 97 key)."""
+    if len(compact) != 15 or not compact[-2:].isdigit():
+        return False
+    body = compact[:13].upper().replace("2A", "19").replace("2B", "18")
+    if not body.isdigit() or body[0] not in "12378":
+        return False
+    return 97 - int(body) % 97 == int(compact[13:])
+
+
+def is_bsn(digits: str) -> bool:
+    """A Dutch burgerservicenummer: nine digits passing the 11-proef."""
+    if len(digits) != 9 or not digits.isdigit() or digits == "000000000":
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True))
+    return (total - int(digits[8])) % 11 == 0
+
+
+def is_steuer_id(digits: str) -> bool:
+    """A German Steuer-ID: eleven digits, ISO 7064 MOD 11,10 check digit."""
+    if len(digits) != 11 or not digits.isdigit() or digits[0] == "0":
+        return False
+    product = 10
+    for ch in digits[:10]:
+        total = (int(ch) + product) % 10 or 10
+        product = total * 2 % 11
+    check = 11 - product
+    return (0 if check == 10 else check) == int(digits[10])
+
+
+def is_kvnr(code: str) -> bool:
+    """A German Krankenversichertennummer: a letter, eight digits and a check digit."""
+    code = code.replace(" ", "").upper()
+    if len(code) != 10 or not code[0].isalpha() or not code[1:].isdigit():
+        return False
+    digits = f"{ord(code[0]) - 64:02d}{code[1:9]}"
+    total = 0
+    for index, ch in enumerate(digits):
+        value = int(ch) * (2 if index % 2 else 1)
+        total += value // 10 + value % 10
+    return total % 10 == int(code[9])
+
+
+def is_rvnr(code: str) -> bool:
+    """A German Rentenversicherungsnummer: area, birth date, initial letter, serial, check."""
+    code = code.replace(" ", "").upper()
+    if len(code) != 12 or not code[8].isalpha() or not (code[:8] + code[9:]).isdigit():
+        return False
+    digits = f"{code[:8]}{ord(code[8]) - 64:02d}{code[9:11]}"
+    total = 0
+    for ch, weight in zip(digits, (2, 1, 2, 5, 7, 1, 2, 1, 2, 1, 2, 1), strict=True):
+        value = int(ch) * weight
+        total += value // 10 + value % 10
+    return total % 10 == int(code[11])

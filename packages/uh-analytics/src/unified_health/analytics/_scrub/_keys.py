@@ -47,7 +47,10 @@ _FILTER_WORDS = frozenset({"filter", "filters", "facet", "facets", "criteria", "
 
 _TABLE: dict[str, C] = {}
 # Keys whose value is what a user typed into a search box: a ZIP code can end it.
-_SEARCH_WORDS = frozenset({"search", "searches", "query", "keyword", "keywords", "q"})
+_SEARCH_WORDS = frozenset(
+    {"search", "searches", "query", "keyword", "keywords", "q", "zoekopdracht", "suche",
+     "recherche", "ricerca"}
+)  # fmt: skip
 
 
 def _add(category: C, *names: str) -> None:
@@ -73,7 +76,8 @@ _add(
     "mrn", "medicalrecord", "medicalrecordnumber", "medicalrecordno", "medicalrecordid",
     "chartnumber", "chartno", "patientid", "patientnumber", "patientno", "healthrecordnumber",
     "rxnumber", "rxno", "rxnum", "prescriptionnumber", "prescriptionno", "accession",
-    "accessionnumber", "accessionno", "accessionid", "specimenid", "specimennumber",
+    "accessionnumber", "accessionno", "accessionid", "specimenid", "specimennumber", "wristband",
+    "wristbandbarcode", "wristbandid", "armband", "armbandnumber",
     "encounterid", "encounternumber", "labordernumber", "requisitionnumber",
 )  # fmt: skip
 _add(
@@ -95,6 +99,47 @@ _add(
     "debitcard", "debitcardnumber", "cvv", "cvc", "cardcvv",
 )  # fmt: skip
 _add(C.IBAN, "iban", "ibannumber")
+# German, French, Dutch and Italian keys, compacted as `normalise_key` leaves them.
+_add(
+    C.SSN,
+    "steuerid", "steueridentifikationsnummer", "rentenversicherungsnummer", "rvnummer",
+    "sozialversicherungsnummer", "nir", "securitesociale", "numerosecuritesociale", "bsn",
+    "burgerservicenummer", "codicefiscale", "cf",
+)  # fmt: skip
+_add(
+    C.MEMBER_ID,
+    "kvnr", "versichertennummer", "krankenversichertennummer", "polisnummer", "relatienummer",
+    "tesserasanitaria", "ehic", "numeroadherent", "adherent",
+)  # fmt: skip
+_add(
+    C.MRN,
+    "fallnummer", "patientenid", "patientennummer", "ipp", "numerodossier", "patientnummer",
+    "cartellaclinica",
+)  # fmt: skip
+_add(C.ACCOUNT_NUMBER, "kontonummer", "contocorrente", "rekeningnummer")
+_add(C.LICENSE_NUMBER, "ausweisnummer", "reisepass", "passeport", "rijbewijs", "patente")
+_add(
+    C.DATE_OF_BIRTH,
+    "geburtsdatum", "datenaissance", "datedenaissance", "geboortedatum", "datanascita",
+    "datadinascita",
+)  # fmt: skip
+_add(
+    C.STREET_ADDRESS,
+    "adresse", "anschrift", "strasse", "adres", "straat", "indirizzo", "indirizzoconsegna",
+    "indirizzoresidenza",
+)  # fmt: skip
+_add(C.ZIP_CODE, "plz", "postleitzahl", "codepostal", "cap")
+_add(
+    C.LOCATION,
+    "wohnort", "ort", "ville", "woonplaats", "plaats", "comune", "comuneresidenza",
+    "comunediresidenza", "citta",
+)  # fmt: skip
+_add(
+    C.NAME,
+    "vorname", "nachname", "vornamenachname", "nomdenaissance", "nomdefamille", "prenom",
+    "naam", "patientnaam", "achternaam", "voornaam", "nomecompleto", "cognome",
+    "notfallkontakt",
+)  # fmt: skip
 _add(
     C.LICENSE_NUMBER,
     "license", "licence", "licensenumber", "licencenumber", "licenseno", "licenceno",
@@ -148,7 +193,7 @@ _add(
 _add(
     C.CUSTOM,
     "confirmationcode", "confirmationnumber", "confirmationno", "bookingreference", "bookingref",
-    "bookingcode", "employeeid", "employeenumber", "employeeno", "accesstoken",
+    "bookingcode", "employeeid", "empid", "employeenumber", "employeeno", "accesstoken",
     "idtoken", "refreshtoken", "authtoken", "sessiontoken", "invitetoken", "resettoken",
     "bearertoken", "pin", "pincode", "pinnumber", "studentid", "studentnumber", "referralcode",
     "invitecode", "invitationcode",
@@ -175,7 +220,7 @@ _PERSON_WORDS = frozenset(
         "beneficiary", "insured", "doctor", "physician", "nurse", "employer", "recipient",
         "sender", "owner", "holder", "cardholder", "account", "billing", "shipping", "sibling",
         "household", "provider", "clinician", "surgeon", "therapist", "guarantor", "dependent",
-        "referring", "attending", "prescriber", "witness", "signer", "representative",
+        "referring", "attending", "prescriber", "witness", "signer", "representative", "pt",
     }
 )  # fmt: skip
 # Words before "age" that make it a person's age: "care_recipient_age", "mother_age".
@@ -187,7 +232,9 @@ _ORGANISATION_WORDS = frozenset(
         "site", "lab", "laboratory", "center", "centre", "campus", "company", "organization",
         "organisation", "org", "vendor", "warehouse", "server", "datacenter", "headquarters", "hq",
         "therapist", "provider", "doctor", "physician", "clinician", "counselor", "counsellor",
-        "coach", "dentist", "practitioner", "prescriber", "specialist",
+        "coach", "dentist", "practitioner", "prescriber", "specialist", "praxis", "praktijk",
+        "apotheke", "pharmacie", "farmacia", "apotheek", "klinik", "clinique", "ziekenhuis",
+        "ospedale", "cabinet", "studio",
     }
 )  # fmt: skip
 # Words that make the address after them a computing address, not a street address.
@@ -200,6 +247,8 @@ _NON_POSTAL_WORDS = frozenset(
     }
 )  # fmt: skip
 _ADDRESS_WORDS = frozenset({"address", "addr", "addresses"})
+# Words before "mail" that make it a person's mailbox ("user_mail", "e_mail"), not a message.
+_MAILBOX_WORDS = _PERSON_WORDS | {"e", "home", "work", "private", "personal", "business", "my"}
 # Short words whose trailing digits number them rather than belong to them (``id2``, ``no3``).
 _NUMBERED_WORDS = frozenset({"id", "no", "nr", "num", "nbr", "ref", "key"})
 # A word this short that takes digits is an abbreviation the digits belong to (``ga4``, ``md5``).
@@ -322,6 +371,11 @@ def read_key(key: str) -> tuple[tuple[str, ...], C | None]:
 def _qualified_away(found: C, qualifier: str, head: str) -> bool:
     if found is C.LOCATION or found is C.ZIP_CODE:
         return qualifier in _ORGANISATION_WORDS
+    if found is C.EMAIL and head == "mail":
+        # A mail sent to someone ("security_mail", "welcome_mail"), not their address.
+        return qualifier not in _MAILBOX_WORDS
     if found is C.STREET_ADDRESS:
+        if qualifier in _ORGANISATION_WORDS:
+            return True
         return head in _ADDRESS_WORDS and qualifier in _NON_POSTAL_WORDS
     return False

@@ -130,12 +130,13 @@ SSN_CONTEXT = re.compile(
 NANP_BARE = re.compile(r"(?<![\w.+-])1?[2-9]\d\d[2-9]\d{6}(?![\w]|[-.]\d)")
 # An id word right before a number makes it that id, whatever telephone word came earlier.
 ID_BEFORE = re.compile(
-    r"(?:\bid|\#|\bno\.?|\bnumber|\border|\bticket|\brequest|\bref(?:erence)?|\binvoice"
-    r"|\bconfirmation|\bcase|\btracking|\btransaction)\s*[:#=]?\s*\Z",
+    r"(?:\bid|(?<!\bcb )(?<!\bcb)\#|\bno\.?|\bnumber|\border|\bticket|\brequest"
+    r"|\bref(?:erence)?|\binvoice|\bconfirmation|\bcase|\btracking|\btransaction)\s*[:#=]?\s*\Z",
     re.IGNORECASE,
 )
 PHONE_CONTEXT = re.compile(
-    r"\b(?:phone|tel|telephone|mobile|cell|fax|call|text|sms|whatsapp|contact\s+number"
+    r"\b(?:phone|tel|telephone|mobile|cell|fax|call|text|sms|whatsapp|contact\s+number|pager"
+    r"|cb|call\s*back|beeper"
     r"|tel[ée]fono|celular|cel|m[óo]vil)\b",
     re.IGNORECASE,
 )
@@ -316,7 +317,11 @@ CONTEXT_ID = re.compile(
     + _NO
     + r"|chart(?:\s*"
     + _NO
-    + r"|(?=[\s:#]+\d{5,}\b))|pt\.?\s*(?:id\b|\#|no\b\.?|num(?:ber)?\b)|patient\s*"
+    + r"|(?=[\s:#]+\d{5,}\b))|pt\.?\s*(?:id\b|\#|no\b\.?|num(?:ber)?\b)"
+    r"|pt(?=\s+(?-i:[A-Z]\d{6,9})\b)|(?-i:CSN)(?=[\s:#]+\d{6,}\b)"
+    r"|(?:blood\s+bank\s+)?(?:armband|wristband)(?:\s*"
+    + _NO
+    + r")?|patient\s*"
     + _NO
     + r"|record\s*"
     + _NO
@@ -326,7 +331,7 @@ CONTEXT_ID = re.compile(
     r"|expediente(?:\s+(?:m[ée]dico|cl[íi]nico))?(?:\s*" + _NO_ES + r")?"
     r"|paciente(?=[\s:#]+[A-Za-z]{0,3}-?\d{5,}\b)|eap\s+case(?:\s*" + _NO + r")?"
     r"|(?:accession|specimen|requisition|encounter"
-    r"|lab\s+order)(?:\s*" + _NO + r")?" + r")"
+    r"|lab\s+order)(?:\s*" + _NO + r"|\s+label)?" + r")"
     r"|(?P<member_id>nhs(?:\s*"
     + _NO
     + r")?|health\s*card\s*"
@@ -361,7 +366,7 @@ CONTEXT_ID = re.compile(
     + r")"
     r"|(?P<account_number>account\s*" + _NO + r"|(?:bank|billing|checking|savings|guarantor"
     r"|patient|financial)\s+account(?:\s*" + _NO + r")?|account(?=[\s:=#]+\d)"
-    r"|acct\.?(?:\s*" + _NO + r")?|a/c"
+    r"|acct\.?(?:\s*" + _NO + r")?|a/c|(?-i:HAR|FIN)(?=[\s:#]+\d{6,}\b)"
     r"|cuenta(?:\s+(?:bancaria|de\s+banco|corriente|de\s+ahorros?))?(?:\s*" + _NO_ES + r")?)"
     r"|(?P<license_number>lic\.?\s*(?:\#|no\b\.?|num(?:ber)?\b)|dea(?:\s*"
     + _NO
@@ -387,7 +392,8 @@ CONTEXT_ID = re.compile(
     + r"|ph\.?|tel[ée]fono|celular|cel\.?|m[óo]vil)"
     r"|(?P<device_id>imei|meid|device\s*(?:id|identifier|serial)|serial\s*"
     + _NO
-    + r"|serial(?:\s*(?:s/?n|number))?(?=[\s:#]+[A-Za-z0-9]*\d)|s/n|sn(?=\s*[:#])"
+    + r"|serial(?:\s*(?:s/?n|number))?(?=[\s:#]+[A-Za-z0-9-]*\d)|s/n"
+    r"|sn(?=\s*[:#]|\s+[A-Za-z0-9-]*\d)"
     r"|udid|idfa|idfv|gaid|aaid|android\s*id|advertising\s*id|mac(?:\s*address)?|iccid)"
     r"|(?P<vehicle_id>vin|vehicle\s*(?:id|identification\s+number)|licen[sc]e\s+plate"
     r"|plate\s*" + _NO + r"|plate(?=[\s:#]+[A-Za-z0-9-]*\d)"
@@ -401,6 +407,8 @@ CONTEXT_ID = re.compile(
     r"|(?P<iban>iban|bank(?=[\s:#]+[A-Za-z]{2}\d\d[A-Za-z0-9]{11,30}\b))"
     r"|(?P<custom>confirmation(?:\s*(?:code|number|no\b\.?|\#))?|conf\.?\s*(?:\#|code|no\b\.?)"
     r"|employee\s*(?:id|number|no\b\.?|\#)|booking\s*(?:ref(?:erence)?|code)"
+    r"|emp\s*(?:id|\#|no\b\.?)|badge(?:\s*(?:id|\#|no\b\.?|number))?(?=[\s:#]+\d{4,}\b)"
+    r"|operator\s*(?:id|\#)|user\s*id(?=[\s:#]+(?-i:[A-Z])\d{4,}\b)"
     r"|(?:enrol(?:l)?ment|activation|referral|invite|invitation)\s+code"
     r"|(?:statement|portal)\s+access\s+code|student\s*(?:id|number|no\b\.?|\#)"
     r"|(?:quick\s*-?pay\s+)?pin(?=[\s:#]+\d)|confirmaci[óo]n)"
@@ -428,7 +436,8 @@ CONTEXT_FIRST_WORDS = (
     "seguro", "celular", "cel", "placa", "enrollment", "enrolment", "activation", "confirmaci",
     "iccid", "tfn", "national", "ni", "ohip", "eap", "participant", "provider", "providerone",
     "referral", "invite", "invitation", "statement", "portal", "student", "quick", "quickpay",
-    "pin", "reg", "registration", "tax",
+    "pin", "reg", "registration", "tax", "csn", "har", "fin", "armband", "wristband", "blood",
+    "emp", "badge", "operator", "user",
 )  # fmt: skip
 
 # A value a validation message echoes back, quoted, before the kind of value it should have been:
@@ -641,6 +650,21 @@ BIRTH_AFTER = re.compile(
     r"\W{0,4}(?:\w+\W+){0,5}?(?:date\s+of\s+birth|dob|birth\s*date|birthday)\b", re.IGNORECASE
 )
 PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+# A drug or supply code label right before digit groups: "NDC 0409-4888-02" is no phone number.
+CODE_BEFORE = re.compile(r"\b(?i:ndc|gtin|upc|lot|sku|ref)[\s:#]*\Z")
+# A safety event right after its date: "Event date 2025-03-09: pt fell in bathroom".
+EVENT_AFTER = re.compile(
+    r"\W{0,4}(?i:(?:pt|patient)\s+(?:fell|was\s+found|found\s+on\s+floor|eloped|died|expired))\b"
+)
+# Words of a hospital stay before a date without a year: "admitted 2/27", "on admission 2/28".
+STAY_BEFORE = re.compile(
+    r"\b(?i:admitted|admission|admit|discharged?|readmitted|transferred)(?:\s+on)?\s*:?\s*\Z"
+)
+# A family's privacy password: "Family password: BLUEHERON".
+FAMILY_PASSWORD = re.compile(
+    r"\b(?i:(?:family|privacy|patient)\s+(?:password|passcode|pass\s*word|code\s*word))"
+    r"\s*[:=-]?\s*(?P<value>[A-Za-z0-9][A-Za-z0-9-]{3,31})(?![\w-])"
+)
 
 # ---------------------------------------------------------------- weak cues
 # A quoted literal next to the column or field it is compared with or assigned to, as SQL and
@@ -670,7 +694,7 @@ LOWER_RELATIVE_NAME = re.compile(
     r"\b(?P<cue>(?i:sister|brother|mom|mum|mother|dad|father|daughter|son|wife|husband|partner"
     r"|ex|friend|bestie|bff|grandpa|grandma|granny|gran|grandad|granddad|nan|nana|nanna|papa"
     r"|aunt|auntie|uncle|cousin|niece|nephew|boyfriend|girlfriend|fianc[ée]e?|roommate|flatmate"
-    r"|coach|therapist|counsel?lor|colleague|coworker|boss|bf|gf|with|w/))"
+    r"|coach|therapist|counsel?lor|colleague|coworker|boss|bf|gf|dtr|with|w/))"
     r"(?:[ \t]*[,(][ \t]*|[ \t]+)"
     rf"(?P<name>[{_UP}{_LO}][{_LO}'\u2019-]+)(?![\w'\u2019-])"
 )
@@ -721,7 +745,8 @@ GREETING_DASH = re.compile(
 OWN_PLACE = re.compile(
     r"\b(?i:(?:i|we)\s+(?:now\s+)?live\s+in|(?:i'm|i\u2019m|i\s+am|we're|we\s+are)\s+based\s+in"
     r"|(?:just|recently|finally|have|has|had|i|we|he|she|they|guarantor|patient|pt|family)"
-    r"\s+(?:just\s+)?(?:moved|relocated)\s+to|based\s+in|living\s+in)[ \t]+"
+    r"\s+(?:just\s+)?(?:moved|relocated)\s+to|based\s+in|living\s+in"
+    r"|(?:pt|patient|he|she|they)\s+lives?\s+in)[ \t]+"
     r"(?P<place>" + _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r"){0,2})(?![\w'\u2019-])"
 )
 
@@ -780,7 +805,7 @@ SPELLED_DIGITS = re.compile(
 )
 # An age in a conversational phrase: "she's 94", "turns 100", "he is 91 now".
 SPOKEN_AGE = re.compile(
-    r"\b(?:(?:she|he|they)(?:'s|\u2019s|\s+is|\s+was)|turn(?:s|ed|ing)?|turning)\s+"
+    r"\b(?:(?:she|he|they|pt|patient)(?:'s|\u2019s|\s+is|\s+was)|turn(?:s|ed|ing)?|turning)\s+"
     r"(?P<age>\d{2,3})\b(?!\s*(?:%|percent|days?|weeks?|months?|lbs?|kg|pounds|mg|minutes|mins"
     r"|hours|hrs|times|x\b|/|\.\d|:))",
     re.IGNORECASE,

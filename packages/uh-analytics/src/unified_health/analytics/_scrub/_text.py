@@ -53,6 +53,17 @@ from unified_health.analytics._scrub._checks import (
     is_vin,
     luhn_ok,
 )
+from unified_health.analytics._scrub._dicom import find_dicom, might_hold_dicom
+from unified_health.analytics._scrub._europe import (
+    ADDRESS_WORDS,
+    EU_NAME_CUES,
+    EU_TRIGGERS,
+    dutch_postcode_end,
+    find_european,
+    find_european_address,
+    find_european_names,
+    find_own_place,
+)
 from unified_health.analytics._scrub._hl7 import (
     find_fhir,
     find_hl7,
@@ -61,6 +72,7 @@ from unified_health.analytics._scrub._hl7 import (
 )
 from unified_health.analytics._scrub._keys import is_age_key, read_key
 from unified_health.analytics._scrub._names import FILE_WORDS, GIVEN_NAMES, SIGNATURE_WORDS
+from unified_health.analytics._scrub._staff import STAFF_CUES, find_staff, find_udi_serial
 from unified_health.analytics._scrub._url import UrlScrubber
 from unified_health.analytics._scrub._x12 import find_x12, might_hold_x12
 
@@ -116,7 +128,7 @@ _DATE_WORDS = frozenset(
      "immunised", "immunization", "immunisation", "diagnosed", "session", "episode",
      "seclusion", "restraint", "eval", "evaluation", "care", "nac", "naci", "nacido", "nacida",
      "cumplea", "cumpleanos", "alta", "ingreso", "egreso", "programada", "programado", "cita",
-     "defunci", "defuncion"}
+     "defunci", "defuncion", "fell", "fall"}
 )  # fmt: skip
 _AGE_WORDS = frozenset(
     {"age", "aged", "years", "year", "yrs", "yr", "yo", "y", "old", "patient", "resident",
@@ -127,6 +139,7 @@ _FOREIGN_STREET_WORDS = frozenset(
     {"rue", "avenue", "boulevard", "bd", "chemin", "all", "allee", "impasse", "quai", "cours",
      "calle", "avenida", "via", "viale", "piazza", "rua", "travessa"}
 )  # fmt: skip
+_EU_STREET_WORDS = _FOREIGN_STREET_WORDS | ADDRESS_WORDS
 _GLUED_ENDINGS = (
     "stra",
     "str.",
@@ -143,7 +156,7 @@ _CONTEXT_WORDS = frozenset(p.CONTEXT_FIRST_WORDS)
 _SSN_WORDS = frozenset({"ssn", "ss", "social", "soc", "tax", "taxpayer", "itin", "sin", "seguro"})
 _PHONE_WORDS = frozenset(
     {"phone", "tel", "telephone", "mobile", "cell", "fax", "call", "text", "sms", "whatsapp",
-     "contact", "celular", "cel", "m", "movil"}
+     "contact", "celular", "cel", "m", "movil", "pager", "cb", "callback", "beeper"}
 )  # fmt: skip
 _PHONE_WINDOW = 64
 # A run of percent escapes, or a form-encoded space (a "+" between two letters or digits).
@@ -155,12 +168,15 @@ _NOT_A_VALUE = frozenset({"null", "none", "true", "false", "undefined", "nan"})
 # What a form shows as an e-mail field's placeholder: "name@example.com", "you@example.com".
 _PLACEHOLDER_LOCALS = frozenset(
     {"name", "you", "your", "yourname", "your.name", "user", "username", "email", "someone",
-     "firstname.lastname", "first.last", "firstname"}
+     "firstname.lastname", "first.last", "firstname", "vorname.nachname", "max.mustermann",
+     "prenom.nom", "nom", "naam", "nome", "nome.cognome", "voornaam.achternaam"}
 )  # fmt: skip
 # The domains reserved for documentation (RFC 2606) and the usual stand-ins for "your domain".
 _EXAMPLE_DOMAINS = frozenset(
-    {"example.com", "example.org", "example.net", "domain.com", "yourdomain.com", "email.com"}
-)
+    {"example.com", "example.org", "example.net", "domain.com", "yourdomain.com", "email.com",
+     "beispiel.de", "example.de", "exemple.fr", "example.fr", "voorbeeld.nl", "example.nl",
+     "esempio.it", "example.it"}
+)  # fmt: skip
 # A parenthesised phone type after a seven-digit number: "555-0199 (home, ...)".
 _PHONE_AFTER = re.compile(r"\s*\(\s*(?i:home|work|cell|mobile|landline|office|h|w|c|m)\b")
 _DIGIT_WORDS = re.compile(r"zero|oh|one|two|three|four|five|six|seven|eight|nine")
@@ -171,9 +187,18 @@ _EVENT_WORDS = frozenset(
      "funeral", "confirmed", "booked", "scheduled", "arrived", "born", "came"}
 )  # fmt: skip
 _BILL_WORDS = ("statement", "payment", "invoice", "bill", "balance", "pay ", "paid", "amount")
+# Words of a hospital stay before a date without a year ("admitted 2/27", "Discharged 3/15").
+_STAY_WORDS = frozenset(
+    {"admitted", "admission", "admit", "discharged", "discharge", "readmitted", "transferred"}
+)
+_STAY_WINDOW = 16
+# A codice fiscale holds seven digits; every other id `_europe` finds by its check holds nine.
+_FEWEST_ID_DIGITS = 7
 # How far before a date without a year its event's wording may be.
 _SHORT_DATE_WINDOW = 40
-_SPOKEN_AGE_WORDS = frozenset({"she", "he", "they", "turns", "turned", "turning", "turn"})
+_SPOKEN_AGE_WORDS = frozenset(
+    {"she", "he", "they", "turns", "turned", "turning", "turn", "pt", "patient"}
+)
 _NINO_WORDS = frozenset({"ni", "nino", "insurance"})
 _UK_LICENCE_LENGTH = 16
 # Words that make `_find_foreign_ids` worth running on lower-case text.
@@ -186,7 +211,7 @@ _WEAK_CUES = frozenset(
      "grandad", "granddad", "nan", "nana", "nanna", "papa", "aunt", "auntie", "uncle", "cousin",
      "niece", "nephew", "boyfriend", "girlfriend", "fianc", "fiance", "fiancee", "roommate",
      "flatmate", "coach", "therapist", "counselor", "counsellor", "colleague", "coworker", "boss",
-     "bf", "gf", "with", "w"}
+     "bf", "gf", "dtr", "with", "w"}
 )  # fmt: skip
 _ROLE_CUES = frozenset(
     {"by", "debtor", "cardholder", "holder", "remitter", "payee", "receipt", "receipts",
@@ -194,7 +219,7 @@ _ROLE_CUES = frozenset(
      "payment", "payments", "assigned", "reassigned", "friend"}
 )  # fmt: skip
 _GREETING_WORDS = frozenset({"hi", "hello", "hey", "dear", "morning", "evening"})
-_PLACE_CUES = frozenset({"live", "living", "based", "moved", "relocated"})
+_PLACE_CUES = frozenset({"live", "lives", "living", "based", "moved", "relocated"})
 # Capitalised words after "moved to" that are not a town: a work queue, a stage, a tab.
 _NOT_A_PLACE = frozenset(
     {"collections", "collection", "pending", "queue", "step", "stage", "tab", "folder", "phase",
@@ -333,6 +358,8 @@ _COMMON_CAPITALISED = frozenset(
      "finder", "locator", "checker", "dashboard", "inbox", "settings", "profile", "home",
      "booking", "messaging", "hotline", "center", "centre", "service", "services", "team"}
 )  # fmt: skip
+# Words that are never part of a name found by a staff or patient cue.
+_NOT_NAME_WORDS = _COMMON_CAPITALISED | _NOT_A_NAME | _ORGANISATION_NAMES | _NOT_A_SURNAME
 # Spanish words that start a reminder's object rather than name its recipient.
 _SPANISH_COMMON = frozenset(
     {"su", "sus", "el", "la", "los", "las", "un", "una", "hoy", "ma", "manana", "tomar", "medir",
@@ -446,6 +473,11 @@ class TextScanner:
                 and might_hold_x12(text)
             ):
                 find_x12(text, spans)
+            if "(" in text or '"' in text:
+                if might_hold_dicom(text):
+                    find_dicom(text, spans)
+                if "(21)" in text:
+                    find_udi_serial(text, spans)
         else:
             _find_macs(text, spans)
             if "ninety" in lower or "hundred" in lower:
@@ -484,6 +516,11 @@ class TextScanner:
                     and _NOT_A_NAME.isdisjoint(found.group("name").split())
                 ):
                     spans.append((found.start("name"), found.end("name"), C.NAME, 9))
+        if "password" in lower or "passcode" in lower:
+            spans.extend(
+                (m.start("value"), m.end("value"), C.CUSTOM, 1)
+                for m in p.FAMILY_PASSWORD.finditer(text)
+            )
         if (", " in text or " from " in lower) and _GREETING_START.search(lower):
             _find_greetings(text, spans)
         if text != lower and " " in text:
@@ -578,6 +615,10 @@ def _find_cued_names(text: str, lower: str, spans: list[Span]) -> None:
             for m in p.CSV_LAST_FIRST.finditer(text)
             if _COMMON_CAPITALISED.isdisjoint(_LETTERS.findall(m.group("name").lower()))
         )
+    if not words.isdisjoint(EU_NAME_CUES) or "i. a." in lower or "i.a." in lower:
+        find_european_names(text, spans)
+    if not words.isdisjoint(STAFF_CUES):
+        find_staff(text, words, _NOT_NAME_WORDS, spans)
     if not words.isdisjoint(_ACTION_WORDS):
         actor = p.ACTOR_NAME.match(text)
         if actor is not None and actor.group("first").lower() in GIVEN_NAMES:
@@ -639,6 +680,7 @@ def _find_weak_names(text: str, lower: str, spans: list[Span]) -> None:
             for m in p.GREETING_DASH.finditer(text)
             if m.group("name").lower() not in _NOT_GREETED and _is_name(m.group("name"))
         )
+    find_own_place(text, words, spans)
     if not words.isdisjoint(_PLACE_CUES):
         spans.extend(
             (m.start("place"), m.end("place"), C.LOCATION, 8)
@@ -880,9 +922,9 @@ def signature_names(text: str) -> list[Span]:
 
 
 def trailing_zip(text: str) -> Span | None:
-    """A five-digit ZIP code ending a search query, unless the word before it names a code."""
+    """A five-digit ZIP code (or a Dutch postcode) ending a search query, unless it names a code."""
     if not text.rstrip()[-1:].isdigit():
-        return None
+        return dutch_postcode_end(text) if text.rstrip()[-1:].isupper() else None
     m = p.TRAILING_ZIP.search(text)
     if m is None:
         return None
@@ -1131,7 +1173,10 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
         spans.extend(
             (m.start(), m.end(), C.PHONE, 3)
             for m in p.NANP_BARE.finditer(text)
-            if p.PHONE_CONTEXT.search(text, max(0, m.start() - _PHONE_WINDOW), m.start())
+            if (
+                p.PHONE_CONTEXT.search(text, max(0, m.start() - _PHONE_WINDOW), m.start())
+                or _PHONE_AFTER.match(text, m.end())
+            )
             and not p.ID_BEFORE.search(text, max(0, m.start() - 16), m.start())
         )
     if total >= 8 and text.count(".") >= 2 and _COORD_HINT.search(text):
@@ -1166,6 +1211,8 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
     if not words:
         return
     word_set = set(words)
+    if total >= _FEWEST_ID_DIGITS or not word_set.isdisjoint(EU_TRIGGERS) or not text.isascii():
+        find_european(text, lower, word_set, total, spans)
     if text != lower or not word_set.isdisjoint(_FOREIGN_ID_WORDS):
         _find_foreign_ids(text, lower, word_set, lengths, spans)
     events = not word_set.isdisjoint(_EVENT_WORDS)
@@ -1178,6 +1225,8 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
                 spans.append((m.start(), m.end(), category, 6))
             elif p.BIRTH_AFTER.match(text, m.end(), m.end() + _CONTEXT_WINDOW):
                 spans.append((m.start(), m.end(), C.DATE_OF_BIRTH, 6))
+            elif p.EVENT_AFTER.match(text, m.end(), m.end() + _CONTEXT_WINDOW):
+                spans.append((m.start(), m.end(), C.PERSONAL_DATE, 6))
             elif events:
                 event = _event_date(before, lower)
                 if event is not None:
@@ -1191,6 +1240,12 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
             )
     if events and total >= 1:
         _find_short_dates(text, lower, spans)
+    if "/" in text and not word_set.isdisjoint(_STAY_WORDS):
+        spans.extend(
+            (m.start(), m.end(), C.PERSONAL_DATE, 6)
+            for m in p.SHORT_DATE.finditer(text)
+            if p.STAY_BEFORE.search(text, max(0, m.start() - _STAY_WINDOW), m.start())
+        )
     if not word_set.isdisjoint(_AGE_WORDS) or "os" in word_set:
         _find_ages(text, spans)
     if not word_set.isdisjoint(_SPOKEN_AGE_WORDS):
@@ -1204,12 +1259,13 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
             spans.extend(
                 (m.start(), m.end(), C.STREET_ADDRESS, 7) for m in p.ADDRESS.finditer(text)
             )
-        if not word_set.isdisjoint(_FOREIGN_STREET_WORDS) or (
+        if not word_set.isdisjoint(_EU_STREET_WORDS) or (
             any(ending in lower for ending in _GLUED_ENDINGS) and _GLUED_STREET.search(lower)
         ):
             spans.extend(
                 (m.start(), m.end(), C.STREET_ADDRESS, 7) for m in p.FOREIGN_ADDRESS.finditer(text)
             )
+            find_european_address(text, spans)
         if total >= 3 and p.CA_POSTAL.search(text):
             spans.extend((m.start(), m.end(), C.ZIP_CODE, 7) for m in p.CA_POSTAL.finditer(text))
         if max(map(len, runs)) >= 5:
@@ -1388,9 +1444,13 @@ def _find_phones(text: str, spans: list[Span], *, nanp: bool, national: bool) ->
     if national:
         for m in p.PHONE_NATIONAL.finditer(text):
             end = _digit_groups_end(text, m.start(), m.end(), 9, 12)
-            if end is not None and not (
-                p.ZIP_SHAPE.fullmatch(text, m.start(), end)
-                and p.STATE_BEFORE.search(text, max(0, m.start() - 4), m.start())
+            if (
+                end is not None
+                and not (
+                    p.ZIP_SHAPE.fullmatch(text, m.start(), end)
+                    and p.STATE_BEFORE.search(text, max(0, m.start() - 4), m.start())
+                )
+                and not p.CODE_BEFORE.search(text, max(0, m.start() - 8), m.start())
             ):
                 spans.append((m.start(), end, C.PHONE, 3))
 

@@ -87,7 +87,9 @@ _TOKEN_ROUTES = frozenset(
         "set-password", "forgot-password", "verify", "verify-email", "verification", "confirm",
         "confirm-email", "activate", "activation", "invite", "invites", "invitation",
         "invitations", "magic-link", "magic", "login-link", "signin-link", "onboard", "enroll",
-        "claim-account", "unsubscribe",
+        "claim-account", "unsubscribe", "reinitialiser", "réinitialiser", "zuruecksetzen",
+        "zurücksetzen", "passwort-zuruecksetzen", "herstellen", "wachtwoord-herstellen",
+        "reimposta", "reimposta-password", "recupero-password", "verifica", "bevestigen",
     }
 )  # fmt: skip
 # A segment after such a route is a token when long and mixing letters and digits.

@@ -303,6 +303,9 @@ class Walker:
             return self._text(text, None, state)
         if not text.strip() or _MARKER.fullmatch(text) or _PLACEHOLDER.fullmatch(text):
             return text
+        if category == C.LOCATION and _COARSE_POINT.search(text) and not _FINE_POINT.search(text):
+            # A point at one or two decimals (a campus or city centroid) locates no one.
+            return self._text(text, None, state)
         if category == C.PHONE and _public_number(text):
             # A business's lettered number or an emergency code names nobody: read as text.
             return self._text(text, None, state)
@@ -381,6 +384,10 @@ class _State:
     def redact(self, category: str) -> str:
         self.count(category)
         return marker(category)
+
+
+_COARSE_POINT = re.compile(r"-?\d{1,3}\.\d{1,2}\s*[,;/ ]\s*-?\d{1,3}\.\d{1,2}(?!\d)")
+_FINE_POINT = re.compile(r"\d\.\d{3}")
 
 
 def _blank_spans(text: str, spans: list[tuple[int, int, str, int]]) -> str:
