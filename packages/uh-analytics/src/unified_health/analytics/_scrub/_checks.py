@@ -7,11 +7,17 @@ import ipaddress
 __all__ = [
     "IBAN_LENGTHS",
     "digits_of",
+    "is_bsn",
     "is_card_number",
+    "is_codice_fiscale",
     "is_iban",
     "is_imei",
     "is_ip_address",
+    "is_kvnr",
+    "is_nir",
+    "is_rvnr",
     "is_ssn",
+    "is_steuer_id",
     "is_vin",
     "luhn_ok",
 ]

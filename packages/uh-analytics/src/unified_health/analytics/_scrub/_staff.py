@@ -34,10 +34,12 @@ _DOCTOR = re.compile(
     r"(?<![\w])(?P<paging>(?i:paging)[ \t]+)?(?:Dr|DR|Doctor|Docteur)\.?[ \t]+"
     rf"(?P<name>{_NAME_WORD})(?![\w'\u2019-])"
 )
-# Overhead paging codes that read as a doctor's name: "Dr. Strong" (show of force), "Dr. Firestone".
+# Overhead paging codes that read as a doctor's name ("Dr. Strong" is a show of force, "Dr.
+# Firestone" a fire), and brands named after one.
 _OVERHEAD_CODES = frozenset(
     {"strong", "firestone", "heart", "red", "blue", "quick", "allcome", "armstrong", "pyro",
-     "stork", "gray", "grey", "white", "brown", "green", "pink", "amber", "orange", "silver"}
+     "stork", "gray", "grey", "white", "brown", "green", "pink", "amber", "orange", "silver",
+     "pepper", "scholl", "martens", "oetker", "seuss"}
 )  # fmt: skip
 # A provider directory's entry: "Dr. Lee, OD", "Dr. Shah, MD" names a practice, not a party.
 _CREDENTIAL_AFTER = re.compile(r",?[ \t]+(?:OD|MD|DO|DDS|DMD|DPM|NP|PA-C|PA|PhD|PsyD|DC|RN)\b")

@@ -27,7 +27,10 @@ Labels are read in Spanish as well as English ("fecha de nacimiento", "expedient
 afiliado", "seguro social", "Sra."), and names after a relative or role word ("her brother
 Rafferty", "your driver Tomás Aguirre"), quoted after the words for a name, written ``LAST, FIRST``
 after a patient or chart cue, or in a CSV or TSV preview's person column are names. HL7 v2 segments
-and FHIR resources are read by position and structure (`_hl7`).
+and FHIR resources are read by position and structure (`_hl7`), X12 segments by element (`_x12`)
+and DICOM attributes by tag (`_dicom`). German, French, Dutch and Italian identifiers, labels,
+dates, addresses and titles are read by `_europe`, and the names and staff ids of hospital
+operations text ("Dr. Ebersole", "called to RN Abernathy", "user JMORALES2") by `_staff`.
 """
 
 from __future__ import annotations
