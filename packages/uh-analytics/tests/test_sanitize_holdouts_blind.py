@@ -359,6 +359,152 @@ and OHIP numbers, IMEIs, VINs and NPIs. At first contact the sanitiser's recall 
   search summary are benign; a bare ZIP code next to a search term stays ``zip_code``.
 * A UK sort code and an Australian BSB identify a bank: they are left as context next to an
   account number, which is ``account_number``.
+
+blind9
+------
+
+``data/pii_holdout_blind9.jsonl`` holds property values as US hospital operations software used by
+staff sends them: bed-board and patient-flow events, nurse-call and secure-messaging or pager
+texts, SBAR and I-PASS handoff snippets, OR and procedure scheduling rows, transport and
+environmental-services tickets, lab (LIS) and radiology (PACS) worklists with DICOM attributes in
+tag notation and in DICOM JSON, pathology specimen labels, wristband and barcode scans, dietary
+orders, dispensing-cabinet logs, badge-access logs, infusion-pump, monitor and staff-phone
+telemetry, incident and safety reports and registration and cashier notes, with clinical
+abbreviations, lowercase, tab-, pipe- and newline-separated values. Each line has ``value``, an
+optional ``key`` (``"value"`` when absent), ``category`` (the expected redaction category, null
+for a benign value) and an optional ``span`` (the part of the value that must not survive; the
+whole value when absent). All data is fictitious: 555-01xx numbers, example and ``.test``
+domains, documentation IP ranges, published test card numbers, and check digits computed for a
+made-up IBAN, VIN, IMEI, DEA number, NPI and the GTIN of an implant UDI. At first contact the
+sanitiser's recall was 0.5742 (89/155) and its false-positive rate 0.0306 (3/98); no label was
+corrected.
+
+* In DICOM, an attribute's tag or keyword labels its value, as HL7 field positions do in the
+  fifth hold-out: PatientName (0010,0010), ReferringPhysicianName (0008,0090) and
+  RequestingPhysician (0032,1032) are ``name`` (``FAMILY^GIVEN``; the caret is no separator
+  between a name's parts); PatientID (0010,0020) and AccessionNumber (0008,0050) are ``mrn``;
+  PatientBirthDate (0010,0030, ``YYYYMMDD``) is ``date_of_birth``; StudyDate (0008,0020) is the
+  date of service, ``personal_date``; PatientAge (0010,1010) of ``090Y`` or more is
+  ``age_over_89`` and lower ages are benign; PatientAddress (0010,1040) is ``street_address``;
+  PatientTelephoneNumbers (0010,2154) is ``phone``; DeviceSerialNumber (0018,1000) is
+  ``device_id``, like any instrument serial number. Study, Series and SOP Instance UIDs, SOP
+  Class and Transfer Syntax UIDs identify an object or a format, not a person: benign. So are
+  Modality, StudyDescription, InstitutionName, PatientSex, AE titles and the placeholder
+  ``ANONYMIZED``.
+* A wristband barcode that encodes the MRN (with or without ``MRN:`` or Code 39 asterisks) is
+  ``mrn``, as are a blood-bank armband number, lab accession and specimen numbers, a pathology
+  case number, a PACS ``PatientID=`` in an error message, an unlabelled ``pt E…`` chart number and
+  an encounter or Epic CSN. A Cerner FIN and an Epic HAR are the hospital account:
+  ``account_number``, as are a guarantor account and a refund bank account. Bed, room, unit and
+  bay codes scanned from a bed barcode, order numbers, transport and safety-event ticket ids and
+  HL7 control ids are benign.
+* Staff ids are ``custom`` (employee numbers, as in the second hold-out): badge numbers in access
+  logs and cabinet witness records, ``emp_id``, cabinet and glucometer operator ids. So is a
+  family privacy password. A staff login built from the person's name (``JMORALES2``,
+  ``cgutierrez3``) is a ``name``. Names of clinicians, nurses, transporters, security officers and
+  reporters are ``name`` like patients' names, and so are a surname alone, a patient's preferred
+  nickname and a relative's first name. Overhead emergency codes that read as names
+  ("Paging Dr. Strong", Code Gray), eponyms (Parkinson's, Foley, Hartmann's procedure), facility,
+  pavilion and unit names (including "Grace Unit 3") and CSV headers of field names are benign.
+* A numeric pager or callback number is ``phone`` like any other, including a pharmacy's. A
+  unit's internal extension (``ext 4-5522``) routes to a station, not a person: benign. Any
+  e-mail address is ``email``, a pager-gateway address and a unit's shared mailbox included.
+* Manufacturer serial numbers of pumps, monitors, staff phones (Vocera, IMEI) and wearables, MAC
+  and Bluetooth addresses, an ``android_id`` and the serial (AI 21) of an implant's UDI are
+  ``device_id``. The UDI's GTIN, lot and expiry, biomed asset tags and telemetry box numbers
+  (hospital-assigned, like a fleet van number), models, firmware and drug-library versions,
+  alarm types and request ids are benign. Any IP address on the hospital network other than
+  loopback is ``ip_address``, IPv6 included.
+* Dates of admission, expected or actual discharge, surgery, a scheduled procedure, death and a
+  patient's fall or other safety event are ``personal_date``. Access-badge expiry, supply expiry,
+  PM due months and event timestamps are benign. Ages of 90 and above and a birth year that makes
+  the patient older than 89 are ``age_over_89``; ages of 89 and below, fall-risk scores (Morse
+  95), durations and lab values are benign.
+* A PACS, chart or room-TV link carrying an MRN, accession number, reset token or patient name
+  is ``url_identifier``; a worklist filtered by modality and status and a policy PDF are
+  benign. A patient's home city is ``location``, as is an EMS pickup point at four decimals; a
+  campus centroid at one decimal is benign. Plates of a wheelchair van and of a patient's car at
+  the valet stand and an ambulance VIN are ``vehicle_id``. The prescriber's NPI, group numbers,
+  RxBIN, NDC, LOINC, CPT and ICD-10 codes are benign; DEA, nursing and medical licence numbers, a
+  visitor's driver's licence and a passport are ``license_number``.
+
+blind10
+-------
+
+``data/pii_holdout_blind10.jsonl`` holds property values as European digital-health apps under
+the GDPR send them: a German DiGA (app on prescription), a French teleconsultation service, a
+Dutch GP-practice portal and an Italian pharmacy app, in German, French, Dutch, Italian and some
+English: onboarding and insurance forms, card OCR, identity checks, addresses in each country's
+format, appointment, prescription (e-Rezept, ordonnance, herhaalrecept, ricetta) and vaccination
+texts, push, SMS and e-mail previews, SEPA mandates and payment logs, validation and error
+messages, access logs and URLs with query strings. Each line has ``value``, an optional ``key``
+(``"value"`` when absent), ``category`` (the expected redaction category, null for a benign value)
+and an optional ``span`` (the part of the value that must not survive; the whole value when
+absent). All data is fictitious: Bundesnetzagentur drama ranges (030 23125, 089 99998), ARCEP
+fiction ranges (01 99 00, 06 39 98), Ofcom drama numbers, obviously made-up Dutch and Italian
+numbers, example and ``.test`` domains, documentation IP ranges, published test card numbers, and
+check digits computed for made-up IBANs (with French RIB keys and Italian CINs), KVNRs, Steuer-IDs,
+a Rentenversicherungsnummer, a Personalausweis number, an e-Rezept id, NIRs, BSNs, codici fiscali,
+a tessera sanitaria number, an RPPS number and IMEIs. At first contact the sanitiser's recall was
+0.3831 (59/154), lenient 0.4091, and its false-positive rate 0.0198 (2/101); no label was
+corrected.
+
+* National identification numbers are national counterparts of the SSN, like the SIN, NI number
+  and TFN: the French NIR (numéro de sécurité sociale, 13 digits and a two-digit key, spaced or
+  not), also when it is read off the carte Vitale as "N° carte Vitale"; the Dutch BSN
+  (burgerservicenummer, 11-proef, also grouped ``1234.56.789``); the Italian codice fiscale; the
+  German Steuer-ID and Rentenversicherungsnummer: ``ssn``.
+* Health-insurance beneficiary numbers are ``member_id``, like an NHS or Medicare number: the
+  German Krankenversichertennummer (KVNR, "Versichertennummer", spaced or not), the personal
+  identification number on a European Health Insurance Card, a Dutch polisnummer and relatienummer
+  at the zorgverzekeraar, a French mutuelle adhérent number and the Italian tessera sanitaria card
+  number. Insurer and mutuelle names are benign.
+* A hospital Fallnummer, Patienten-ID, French IPP and numéro de dossier, Dutch patiëntnummer, an
+  Italian cartella clinica number, an e-Rezept id and an Italian NRE (electronic prescription
+  number) are ``mrn``, like a pharmacy Rx number. A DiGA Freischaltcode (the insurer's activation
+  code), a booking confirmation code, a CUP booking code and an account verification code are
+  ``custom``.
+* A Personalausweis, passport, patente or rijbewijs number is ``license_number``; plates of a
+  Krankentransport, VSL or zittend-ziekenvervoer taxi are ``vehicle_id``.
+* Practitioners' public register numbers are benign like the NPI: RPPS and AGB codes, as are
+  facility and organisation identifiers. A SEPA creditor identifier (Gläubiger-ID), a BIC and a
+  BLZ identify an organisation or a bank: benign, and left as context next to an account number.
+  A debtor's IBAN is ``iban``. A domestic account number (Kontonummer, conto corrente) and a SEPA
+  Mandatsreferenz, the debtor's reference with the creditor, are ``account_number``. Invoice and
+  order numbers are benign, like claim numbers.
+* Birth wording in each language is birth wording: "Geburtsdatum", "geb.", "née le",
+  "geboortedatum", "geboren op", "data di nascita" and "nata il" make a date ``date_of_birth``,
+  in ``TT.MM.JJJJ``, ``JJ/MM/AAAA``, ``DD-MM-JJJJ``, ISO and spelled-out forms. Appointment
+  (Videosprechstunde, rendez-vous, afspraak, appuntamento), discharge (Entlassung), admission
+  (opname), surgery, vaccination and last-period dates are ``personal_date``, with or without a
+  year. Release, update, promotion and "Stand" dates, ISO weeks, event timestamps and times such
+  as "14:30 Uhr" or "18h30" are benign. A birth year alone is benign unless the person is over 89
+  ("Jahrgang 1931" is ``age_over_89``); ages written "94 Jahre", "92 ans", "leeftijd: 91" and
+  "96 anni" are ``age_over_89``.
+* A street with its house number (Lindenstraße 34, 12 rue des Lilas, Kerkstraat 5, Via Roma 10)
+  is ``street_address``. A full address line with postcode and town under an address key is one
+  ``street_address`` identifier, and all of it must go. German, French and Italian five-digit
+  postcodes and Dutch postcodes (``1017 GC``, ``3511LX``) under a postcode key or next to a search
+  term are ``zip_code``. A patient's Wohnort, woonplaats, ville or comune di residenza, or a
+  neighbourhood named in prose ("Ich wohne in Prenzlauer Berg"), is ``location``. A practice's or
+  pharmacy's city, its coordinates at one decimal and a pharmacy's own address are benign, like a
+  pay-to address. ``Europe/Berlin`` is benign.
+* Doctors' names after a title ("Dr. med.", "Frau Dr.", "Docteur", "dokter", "dottoressa") are
+  ``name``, with the span holding the name only. So are an assistant's first name, a first name
+  in a push greeting ("Hallo Jonas", "Bonjour Camille"), a surname after "mevrouw" or "sig.ra",
+  an emergency contact, a signature after "i. A.", a lowercase full name and a Befund file name
+  carrying a surname. The German placeholder "Max Mustermann", a template variable, a salutation
+  with no name ("Sehr geehrte Frau,"), facility names with saints' or eponymous names (Sankt
+  Gertrauden, Necker, San Raffaele), eponymous diseases (Hashimoto, Alzheimer) and colour words
+  ("rosa", "rose") are benign.
+* Emergency and helpline short numbers (112, 116117, 15, 3114, 113, 0800-0113, 0900-1515) are
+  benign. A numeric phone number, a practice's fax included, is ``phone`` in national and
+  ``+country`` formats.
+* PZN, CIP, AIC, ATC, ICD-10-GM, CIM-10 and ICPC codes, a DiGA directory id (five digits, though
+  it looks like a postcode), prices with comma decimals, co-payments, percentages, app versions and
+  build numbers are benign.
+* A URL carrying a KVNR, a BSN, a codice fiscale, an activation code, an e-mail address or a
+  password-reset token is ``url_identifier``.
 """
 
 from __future__ import annotations
@@ -403,6 +549,8 @@ HOLDOUTS = [
     Holdout("blind6", 230, 260, (0.35, 0.45)),
     Holdout("blind7", 230, 260, (0.35, 0.45)),
     Holdout("blind8", 230, 260, (0.35, 0.45)),
+    Holdout("blind9", 230, 260, (0.35, 0.45)),
+    Holdout("blind10", 230, 260, (0.35, 0.45)),
 ]
 
 
