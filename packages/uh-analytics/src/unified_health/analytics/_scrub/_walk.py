@@ -193,8 +193,13 @@ class Walker:
                 while f"{key}_{suffix}" in out:
                     suffix += 1
                 key = f"{key}_{suffix}"
-            if category is None and type(raw_value) is str and raw_value in self._clean:
-                state.nodes += 1  # the common case, without the general dispatch
+            if category is None and (
+                (type(raw_value) is str and raw_value in self._clean)
+                or raw_value is None
+                or type(raw_value) is bool
+                or (type(raw_value) is int and -1_000_000 < raw_value < 1_000_000)
+            ):
+                state.nodes += 1  # the common cases, without the general dispatch
                 if state.nodes <= MAX_NODES:
                     out[key] = raw_value
                     continue
