@@ -309,6 +309,47 @@ def bench_detection(n: int) -> dict[str, Any]:
     return row
 
 
+# Values built against the sanitiser's patterns: a cue, then a long run its repeats accept,
+# then a character that makes the match fail. Each is cut to the length given.
+ADVERSARIAL: dict[str, tuple[str, Callable[[int], str]]] = {
+    "name label, spaces": ("note", lambda n: "picked-up by" + " " * n + "!"),
+    "patient label, spaces": ("note", lambda n: "Patient" + " " * n + "!"),
+    "role, spaces": ("note", lambda n: "Charge RN" + " " * n + "!"),
+    "age word, spaces": ("note", lambda n: "age" + " " * n + "x 1"),
+    "Dutch age word, spaces": ("note", lambda n: "leeftijd" + " " * n + "! 1"),
+    "apartment, spaces": ("address", lambda n: "1 a st apt" + " " * n + "!"),
+    "query without =": ("note", lambda n: "https://x.example/?" + "a" * n),
+    "many at signs": ("note", lambda n: "a@" * (n // 2)),
+    "URL pairs": ("note", lambda n: " /a/b?c=d" * (n // 9)),
+    "digit groups": ("note", lambda n: "1 " * (n // 2)),
+    "encoded at signs": ("note", lambda n: "a%40b%2E" * (n // 8)),
+    "cue words": ("note", lambda n: "Dr. Ab patient name: born 1931 my sister Ab, " * (n // 46)),
+    "HL7 and X12": ("note", lambda n: "PID|1||E1^^^X^MR|| NM1*IL*1*AB*CD~ " * (n // 36)),
+    "CSV table": ("note", lambda n: "patient_name,dob\nAb Cd,01/02/1950\n" * (n // 34)),
+}
+
+
+def bench_worst_case(size: int) -> dict[str, Any]:
+    """The slowest of the adversarial values, each ``size`` characters long."""
+    sanitizer = Sanitizer()
+    times: dict[str, float] = {}
+    for name, (key, build) in ADVERSARIAL.items():
+        value = build(size)[:size]
+        start = time.perf_counter()
+        sanitizer.scrub({key: value})
+        times[name] = round((time.perf_counter() - start) * 1000, 1)
+    slowest = max(times, key=times.__getitem__)
+    return {
+        "name": "scrub_worst_case",
+        "unit": "ms",
+        "value": times[slowest],
+        "slowest": slowest,
+        "per_input": times,
+        "note": f"one value of {size:,} characters (the longest scanned), built to make the "
+        "patterns backtrack; linear time keeps every one in milliseconds",
+    }
+
+
 def strings_of(props: dict[str, Any]) -> list[str]:
     return [v for v in props.values() if isinstance(v, str)]
 
@@ -484,6 +525,7 @@ def main() -> None:
     results = [
         *bench_track(2_000 if quick else 20_000, 1_000 if quick else 10_000),
         bench_detection(300 if quick else 3_000),
+        bench_worst_case(4_096 if quick else 65_536),
         bench_pseudonymize(2_000 if quick else 20_000),
         *bench_throughput(3_000 if quick else 40_000),
         bench_shutdown(1 if quick else 5),

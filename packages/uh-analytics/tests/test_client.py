@@ -228,6 +228,19 @@ def test_long_strings_truncated_and_too_many_properties_cut(make_client: Make) -
     assert adjusted["too_many_properties"] == 1
 
 
+def test_an_identifier_across_the_cut_is_redacted_whole(make_client: Make) -> None:
+    rec = RecordingProvider()
+    client = make_client([rec], max_string_length=100)
+    note = "x " * 45 + "call 555-201-4477 now " + "y" * 10_000  # the phone straddles char 100
+    client.track("thing_done", {"note": note}, user_id="u-1")
+    [event] = delivered(rec, client)
+    kept = event["properties"]["note"]
+    assert len(kept) == 100
+    assert "555" not in kept and "4477" not in kept
+    assert client.metrics().redacted == {"phone": 1}
+    assert client.metrics().adjusted["truncated"] == 1
+
+
 def test_oversized_event_is_dropped(make_client: Make) -> None:
     rec = RecordingProvider()
     client = make_client([rec], max_event_bytes=200, max_string_length=10_000)

@@ -35,10 +35,7 @@ from unified_health.analytics._models import (
     MetricsSnapshot,
     ShutdownReport,
 )
-from unified_health.analytics._normalize import (
-    finish,
-    prepare,
-)
+from unified_health.analytics._normalize import SCAN_MARGIN, finish, prepare
 from unified_health.analytics._outbound import outbound_ids, to_outbound
 from unified_health.analytics._queue import DropPolicy
 from unified_health.analytics._sanitize import Sanitizer
@@ -430,7 +427,9 @@ class AnalyticsClient:
                 self._metrics.adjusted({"schema_unknown_property": unknown})
         elif kind == "track" and self._require_schemas:
             raise InvalidInputError(name, "has no schema and require_schemas is set")
-        clean, adjusted = prepare(merged, self._max_properties)
+        clean, adjusted = prepare(
+            merged, self._max_properties, self._max_string_length + SCAN_MARGIN
+        )
         if adjusted:
             if self._strict:
                 raise InvalidInputError("properties", f"rejected: {', '.join(sorted(adjusted))}")

@@ -19,9 +19,11 @@ mapping, list, tuple, set                    JSON object / array, depth <= 3 (``
                                              arrays <= 255 items (``list_truncated``)
 ==========================================  =============================================
 
-After the sanitiser, strings longer than ``max_string_length`` are cut (``truncated``) and any
-occurrence of the event's own raw user/anonymous id is replaced by ``[REDACTED:user_id]``. An event
-whose properties still exceed ``max_event_bytes`` of JSON is dropped (``oversized``).
+Strings are scanned up to ``max_string_length`` plus `SCAN_MARGIN` characters, since the rest is
+cut anyway. After the sanitiser, strings longer than ``max_string_length`` are cut
+(``truncated``) and any occurrence of the event's own raw user/anonymous id is replaced by
+``[REDACTED:user_id]``. An event whose properties still exceed ``max_event_bytes`` of JSON is
+dropped (``oversized``).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["EVENT_NAME", "GROUP_TYPE", "RESERVED_KEYS", "finish", "prepare"]
+__all__ = ["EVENT_NAME", "GROUP_TYPE", "RESERVED_KEYS", "SCAN_MARGIN", "finish", "prepare"]
 
 #: Event names: a letter, then letters, digits, ``_ . : / -`` or spaces; at most 128 characters.
 EVENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.:/ \-]{0,127}$")
@@ -64,6 +66,8 @@ _MAX_KEY = 255
 _MAX_DEPTH = 3
 _MAX_LIST = 255
 _PRESCRUB_CAP = 65_536
+#: Characters scanned past ``max_string_length``: longer than any identifier the sanitiser finds.
+SCAN_MARGIN = 256
 _USER_ID_MARKER = "[REDACTED:user_id]"
 # Property names seen to pass the key rules; names repeat (they are the events' schemas).
 _VALID_KEYS: set[str] = set()
@@ -84,13 +88,13 @@ def _key_problem(key: object) -> str | None:
     return None
 
 
-def _value(value: Any, depth: int, counts: dict[str, int]) -> tuple[bool, Any]:
+def _value(value: Any, depth: int, counts: dict[str, int], cap: int) -> tuple[bool, Any]:
     """Return (keep, json_value)."""
     if value is None or isinstance(value, bool | int):
         return True, value
     if isinstance(value, str):
-        if len(value) > _PRESCRUB_CAP:
-            return True, value[:_PRESCRUB_CAP]
+        if len(value) > cap:
+            return True, value[:cap]
         return True, value
     if isinstance(value, float):
         if math.isfinite(value):
@@ -98,7 +102,7 @@ def _value(value: Any, depth: int, counts: dict[str, int]) -> tuple[bool, Any]:
         _bump(counts, "unserialisable")
         return False, None
     if isinstance(value, enum.Enum):
-        return _value(value.value, depth, counts)
+        return _value(value.value, depth, counts, cap)
     if isinstance(value, dt.datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             _bump(counts, "naive_datetime")
@@ -118,14 +122,14 @@ def _value(value: Any, depth: int, counts: dict[str, int]) -> tuple[bool, Any]:
             _bump(counts, "too_deep")
             return False, None
         if isinstance(value, Mapping):
-            return True, _mapping(value, depth + 1, counts, None)
+            return True, _mapping(value, depth + 1, counts, None, cap)
         items = sorted(value, key=repr) if isinstance(value, set | frozenset) else list(value)
         if len(items) > _MAX_LIST:
             _bump(counts, "list_truncated")
             items = items[:_MAX_LIST]
         out = []
         for item in items:
-            keep, clean = _value(item, depth + 1, counts)
+            keep, clean = _value(item, depth + 1, counts, cap)
             if keep:
                 out.append(clean)
         return True, out
@@ -134,7 +138,7 @@ def _value(value: Any, depth: int, counts: dict[str, int]) -> tuple[bool, Any]:
 
 
 def _mapping(
-    data: Mapping[Any, Any], depth: int, counts: dict[str, int], limit: int | None
+    data: Mapping[Any, Any], depth: int, counts: dict[str, int], limit: int | None, cap: int
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
@@ -154,20 +158,24 @@ def _mapping(
             continue
         kind = type(value)
         if kind is str:  # the common cases first, without the general dispatch
-            out[key] = value if len(value) <= _PRESCRUB_CAP else value[:_PRESCRUB_CAP]
+            out[key] = value if len(value) <= cap else value[:cap]
         elif kind is int or kind is bool or value is None:
             out[key] = value
         else:
-            keep, clean = _value(value, depth, counts)
+            keep, clean = _value(value, depth, counts, cap)
             if keep:
                 out[key] = clean
     return out
 
 
 def prepare(
-    properties: Mapping[Any, Any], max_properties: int
+    properties: Mapping[Any, Any], max_properties: int, max_chars: int = _PRESCRUB_CAP
 ) -> tuple[dict[str, Any], dict[str, int]]:
     """Apply the pre-sanitiser rules; return JSON-ready properties and per-rule counts.
+
+    Strings longer than ``max_chars`` are cut before they are scanned: the client passes its
+    ``max_string_length`` plus a margin (`SCAN_MARGIN`), so an identifier that straddles the
+    final cut is still seen whole and redacted, and nothing is scanned only to be thrown away.
 
     Examples:
         >>> import math
@@ -178,7 +186,7 @@ def prepare(
         ['invalid_property_name', 'reserved_property_name', 'unserialisable']
     """
     counts: dict[str, int] = {}
-    return _mapping(properties, 0, counts, max_properties), counts
+    return _mapping(properties, 0, counts, max_properties, max_chars), counts
 
 
 def _finish_value(value: Any, ids: tuple[str, ...], max_len: int, counts: dict[str, int]) -> Any:

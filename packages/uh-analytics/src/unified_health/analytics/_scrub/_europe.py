@@ -178,9 +178,9 @@ _DATE_WORDS = frozenset(
 )  # fmt: skip
 _DATE_WINDOW = 48
 _AGE = re.compile(
-    r"(?<![\w.,])(?P<a>\d{2,3})\s*(?:jahre|jahren|j\.|ans|jaar|anni)(?![\w])"
-    r"|(?<![\w])(?:leeftijd|alter|âge|età)\s*:?\s*(?P<b>\d{2,3})(?![\w.,])"
-    r"|(?<![\w])(?:jahrgang|n[ée]e?\s+en|nat[oa]\s+nel|geboren\s+(?:in\s+)?)\s*(?P<year>1[89]\d\d)"
+    r"(?<![\w.,])(?P<a>\d{2,3})\s*+(?:jahre|jahren|j\.|ans|jaar|anni)(?![\w])"
+    r"|(?<![\w])(?:leeftijd|alter|âge|età)\s*+:?\s*+(?P<b>\d{2,3})(?![\w.,])"
+    r"|(?<![\w])(?:jahrgang|n[ée]e?\s+en|nat[oa]\s+nel|geboren\s++(?:in\s++)?)\s*+(?P<year>1[89]\d\d)"
     r"(?![\w])",
     re.IGNORECASE,
 )

@@ -47,7 +47,8 @@ _CREDENTIAL_AFTER = re.compile(r",?[ \t]+(?:OD|MD|DO|DDS|DMD|DPM|NP|PA-C|PA|PhD|
 _ROLE = re.compile(
     r"(?<![\w])(?:(?:Charge[ \t]+)?RN|LPN|CNA|(?i:reporter|witness|surgeon|attending|resident"
     r"|anesthesiologist|transporter|(?:security[ \t]+)?officer|given[ \t]+by|called[ \t]+to"
-    r"|badge[ \t]+holder|consult(?:ed)?|read[ \t]+by))[ \t]*:?[ \t]+(?:(?:Dr|RN)\.?[ \t]+)?"
+    r"|badge[ \t]+holder|consult(?:ed)?|read[ \t]+by))"
+    r"(?:[ \t]*+:[ \t]++|[ \t]++)(?:(?:Dr|RN)\.?[ \t]++)?"
     rf"(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}})(?![\w'\u2019-])"
 )
 # A patient named in messaging shorthand: "pt Whitcombe c/o ...", "pt Fennimore<TAB>Rm 509".

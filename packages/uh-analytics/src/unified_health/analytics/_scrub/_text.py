@@ -35,6 +35,7 @@ operations text ("Dr. Ebersole", "called to RN Abernathy", "user JMORALES2") by 
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import itertools
 import re
@@ -95,6 +96,7 @@ _GLUED_LENGTHS = frozenset(range(5, 13))
 # A card number or IMEI found inside a longer digit run must be long enough that a chance Luhn
 # match of a shorter slice (one in ten) is not taken for one.
 _MIN_PART = 14
+_MAX_PART = 19
 _DIGIT_RUN = re.compile(r"\d+")
 # Cheap gates: each starts with a character class, so the regex engine skips ahead quickly, and
 # each is implied by a match of the (slower) detector it guards.
@@ -964,13 +966,33 @@ def _find_pairs(text: str, spans: list[Span], urls: list[tuple[int, int]]) -> No
             group = "text" if m.group("text") is not None else "number"
             _pair(m, group, spans)
     if "=" in text:
+        inside = _Ranges(urls)
         for m in p.KEY_VALUE.finditer(text):
-            if not any(start <= m.start() < end for start, end in urls):
+            if not inside(m.start()):
                 _pair(m, "text", spans)
         if '="' in text or "='" in text:
             for m in p.KEY_QUOTED.finditer(text):
-                if not any(start <= m.start() < end for start, end in urls):
+                if not inside(m.start()):
                     _pair(m, "text", spans)
+
+
+class _Ranges:
+    """Whether a position falls in one of some ``[start, end)`` ranges, in logarithmic time."""
+
+    __slots__ = ("_ends", "_starts")
+
+    def __init__(self, ranges: list[tuple[int, int]]) -> None:
+        ordered = sorted(ranges)
+        self._starts = [start for start, _ in ordered]
+        furthest = -1
+        self._ends = []
+        for _, end in ordered:  # the furthest end reached by any range starting at or before
+            furthest = max(furthest, end)
+            self._ends.append(furthest)
+
+    def __call__(self, position: int) -> bool:
+        index = bisect.bisect_right(self._starts, position) - 1
+        return index >= 0 and position < self._ends[index]
 
 
 def _find_quoted_pairs(text: str, lower: str, spans: list[Span]) -> None:
@@ -1415,8 +1437,12 @@ def _find_emails(text: str, spans: list[Span]) -> None:
         while start < at_start and text[start] in ".%":
             start += 1
         m = p.EMAIL.match(text, start)
-        if m is None and start < at_start:
-            m = p.EMAIL.search(text, start, at_end + 256)
+        # A later start may succeed where the walk went too far back ("'jane@..."); only starts
+        # before this at sign can give an address holding it.
+        later = start
+        while m is None and later < at_start - 1:
+            later += 1
+            m = p.EMAIL.match(text, later, at_end + 256)
         if m is not None and m.group(1).lower() not in _FILE_EXTENSIONS:
             if _is_placeholder_email(m.group()):
                 last_end = m.end()
@@ -1514,16 +1540,19 @@ def _long_number(run: str, offset: int, spans: list[Span]) -> None:
     if found is not None:
         spans.append((offset, offset + len(run), found, 2))
         return
-    # A valid number followed or preceded by another group ("4111 1111 1111 1111 2025").
+    # A valid number followed or preceded by another group ("4111 1111 1111 1111 2025"). Only
+    # spans of groups holding 14 to 19 digits can be one (cards and IMEIs are no longer).
     groups = [(m.start(), m.end()) for m in re.finditer(r"\d+", run)]
+    before = [0]  # digits in the groups before each group
+    for start, end in groups:
+        before.append(before[-1] + end - start)
     for i in range(len(groups)):
         for j in range(len(groups) - 1, i, -1):
             if (i, j) == (0, len(groups) - 1):
                 continue
-            part = digits_of(run[groups[i][0] : groups[j][1]])
-            if len(part) < _MIN_PART:
+            if not _MIN_PART <= before[j + 1] - before[i] <= _MAX_PART:
                 continue
-            found = _classify_long(part)
+            found = _classify_long(digits_of(run[groups[i][0] : groups[j][1]]))
             if found is not None:
                 spans.append((offset + groups[i][0], offset + groups[j][1], found, 2))
                 return

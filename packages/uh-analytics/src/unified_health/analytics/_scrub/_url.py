@@ -113,7 +113,8 @@ _PASSWORD_PARAMS = frozenset({"pwd", "pw", "passcode", "password", "pass", "otp"
 _SHORT_TOKEN_PARAMS = frozenset({"t", "tk", "tok", "code", "invite"})
 _MIN_SHORT_TOKEN_LENGTH = 10
 _ISO_DATE = re.compile(r"(?:19|20)\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])")
-_PARAM = re.compile(r"([^&;=#]*)=([^&;#]*)")
+# A parameter starts right after "?", "&", ";" or "#": anchored, a string without "=" is read once.
+_PARAM = re.compile(r"(?<=[?&;#])([^&;=#]*+)=([^&;#]*+)")
 # Schemes whose authority is a network host; in any other scheme it is the app's first route word.
 _HOST_SCHEMES = frozenset({"http", "https", "ftp", "ftps", "ws", "wss", "sftp", "ssh", "file"})
 

@@ -38,7 +38,7 @@ _SEGMENT = re.compile(r"(?<![A-Za-z0-9])(NM1|N3|N4|DMG|REF|CLM|CLP|DTP|DTM|PER)\
 # "NM109", "N403", "DMG02": a segment id and a two-digit element number.
 _REFERENCE = re.compile(r"(?<![A-Za-z0-9])(NM1|N3|N4|DMG|CLM|CLP|PER|DTP)(\d\d)(?![A-Za-z0-9])")
 _QUOTED = re.compile(
-    r"\s*[:=]?\s*['\"\u2018\u201c](?P<value>[^'\"\u2018\u2019\u201c\u201d\n]{1,80})['\"\u2019\u201d]"
+    r"\s*+[:=]?\s*+['\"\u2018\u201c](?P<value>[^'\"\u2018\u2019\u201c\u201d\n]{1,80})['\"\u2019\u201d]"
 )
 # How far after an element reference its quoted value may end.
 _REFERENCE_WINDOW = 100
