@@ -342,7 +342,9 @@ def bench_worst_case(size: int) -> dict[str, Any]:
     return {
         "name": "scrub_worst_case",
         "unit": "ms",
-        "value": times[slowest],
+        "median": round(statistics.median(times.values()), 1),
+        "max": times[slowest],
+        "n": len(times),
         "slowest": slowest,
         "per_input": times,
         "note": f"Sanitizer.scrub of one value of {size:,} characters (the longest it scans), "

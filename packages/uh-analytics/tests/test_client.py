@@ -236,7 +236,8 @@ def test_an_identifier_across_the_cut_is_redacted_whole(make_client: Make) -> No
     [event] = delivered(rec, client)
     kept = event["properties"]["note"]
     assert len(kept) == 100
-    assert "555" not in kept and "4477" not in kept
+    assert "555" not in kept
+    assert "4477" not in kept
     assert client.metrics().redacted == {"phone": 1}
     assert client.metrics().adjusted["truncated"] == 1
 
