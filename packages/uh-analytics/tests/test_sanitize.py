@@ -112,6 +112,9 @@ def test_sensitive_keys_redact_the_whole_value(
         ("city", "Ontario"),
         ("radius", "12 min drive"),
         ("experiment_name", "Nurse Chat Entry Point"),
+        ("button_text", "Find a Dr. Near You"),
+        ("screen", "Surgeon Preference Cards"),
+        ("note", "consult Cardiology"),
     ],
 )
 def test_ordinary_keys_keep_benign_values(sanitizer: Sanitizer, key: str, value: str) -> None:

@@ -361,7 +361,17 @@ _COMMON_CAPITALISED = frozenset(
      "quiz", "triage", "advice", "hub", "button", "banner", "card", "flow", "screen", "page",
      "tab", "menu", "modal", "link", "icon", "experiment", "variant", "onboarding", "bot",
      "finder", "locator", "checker", "dashboard", "inbox", "settings", "profile", "home",
-     "booking", "messaging", "hotline", "center", "centre", "service", "services", "team"}
+     "booking", "messaging", "hotline", "center", "centre", "service", "services", "team",
+     "near", "nearby", "you", "me", "us", "google", "preference", "preferences", "cards", "list",
+     "lists", "search", "directory", "online", "now", "today",
+     # specialties, which a role word may precede ("consult Cardiology")
+     "cardiology", "dermatology", "oncology", "neurology", "radiology", "pediatrics",
+     "paediatrics", "orthopedics", "orthopaedics", "psychiatry", "psychology",
+     "gastroenterology", "urology", "nephrology", "endocrinology", "rheumatology",
+     "pulmonology", "ophthalmology", "obstetrics", "gynecology", "gynaecology", "anesthesiology",
+     "anaesthesia", "hematology", "haematology", "surgery", "medicine", "internal", "emergency",
+     "primary", "palliative", "hospice", "infectious", "nutrition", "physio", "physiotherapy",
+     "pharmacy", "cardiac", "vascular", "trauma", "icu", "nicu", "ent"}
 )  # fmt: skip
 # Words that are never part of a name found by a staff or patient cue.
 _NOT_NAME_WORDS = _COMMON_CAPITALISED | _NOT_A_NAME | _ORGANISATION_NAMES | _NOT_A_SURNAME
