@@ -382,3 +382,57 @@ def test_values_remembered_as_clean_are_judged_again_in_a_new_year(
     monkeypatch.setattr(_walk.time, "time", lambda: sanitizer._walker._clean_until)
     result = sanitizer.scrub({"note": born})
     assert dict(result.redactions) == {"age_over_89": 1}
+
+
+@pytest.mark.parametrize(
+    ("value", "category", "secret"),
+    [
+        ("Re-consent date: 06/30/2026", "personal_date", "06/30/2026"),
+        ("Stool sample collected on 2026-05-02", "personal_date", "2026-05-02"),
+        ("Subj 512-0033 withdrew consent", "mrn", "512-0033"),
+        ("aliquot BB-2025-771203-01 shipped", "mrn", "BB-2025-771203-01"),
+        ("Age at enrollment: 93", "age_over_89", "93"),
+        ("Caller: Rosalind (patient's niece)", "name", "Rosalind"),
+        ("Coordinator: K. Abernathy", "name", "K. Abernathy"),
+    ],
+)
+def test_research_and_registry_cues_find_what_they_introduce(
+    sanitizer: Sanitizer, value: str, category: str, secret: str
+) -> None:
+    result = sanitizer.scrub({"note": value})
+    assert secret not in result.properties["note"]
+    assert category in result.redactions
+
+
+def test_a_subject_column_of_a_csv_export_holds_subject_ids(sanitizer: Sanitizer) -> None:
+    value = "Export for site 12:\nSubject,Visit,Status\n712-045,Week 4,Complete"
+    result = sanitizer.scrub({"csv": value})
+    assert "712-045" not in result.properties["csv"]
+    assert "Week 4" in result.properties["csv"]
+    assert dict(result.redactions) == {"mrn": 1}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://reports.example.org/coverage?state=any&county=all",
+        "VFC PIN 118204 on file for the clinic",
+        '{"display_name":"Anonymous","score":12}',
+    ],
+)
+def test_wildcards_programme_pins_and_anonymous_names_are_benign(
+    sanitizer: Sanitizer, value: str
+) -> None:
+    assert sanitizer.scrub({"v": value}).properties == {"v": value}
+
+
+def test_a_client_page_id_parameter_is_an_identifier(sanitizer: Sanitizer) -> None:
+    url = "https://registry.example.org/client?id=5520041871&tab=doses"
+    result = sanitizer.scrub({"page_url": url})
+    assert "5520041871" not in result.properties["page_url"]
+    assert "tab=doses" in result.properties["page_url"]
+
+
+def test_a_mail_key_holding_a_sentence_reports_what_it_holds(sanitizer: Sanitizer) -> None:
+    result = sanitizer.scrub({"alert_email": "Login from 198.51.100.9 blocked"})
+    assert dict(result.redactions) == {"ip_address": 1}

@@ -505,6 +505,79 @@ corrected.
   build numbers are benign.
 * A URL carrying a KVNR, a BSN, a codice fiscale, an activation code, an e-mail address or a
   password-reset token is ``url_identifier``.
+
+blind11
+-------
+
+``data/pii_holdout_blind11.jsonl`` holds property values as US clinical-research, consumer-genomics
+and public-health software sends them: a clinical-trial platform (eConsent audit trails, eCRF
+fields and data queries, CDISC variable names, ePRO diaries and device provisioning, IWRS
+randomisation and drug supply, SAE narratives and forms, site monitoring, delegation logs and
+regulatory binders in a CTMS, participant stipends and travel reimbursement), a direct-to-consumer
+genetic testing service (kit registration, sample and biobank ids, relative matching, raw-data
+downloads, ancestry composition, checkout) and a state immunisation information system with
+public-health case reporting (dose records with CVX/MVX codes and lots, reminder/recall, HL7 VXU
+rejections, case investigation forms, contact-tracing notes, records requests), as form fields,
+validation errors, audit entries, notification, SMS and e-mail previews, CSV exports, JSON payloads
+and URLs, with lowercase and typos. Each line has ``value``, an optional ``key`` (``"value"`` when
+absent), ``category`` (the expected redaction category, null for a benign value) and an optional
+``span`` (the part of the value that must not survive; the whole value when absent). All data is
+fictitious: 555-01xx numbers, example and ``.test`` domains, documentation IP ranges, published
+test card numbers, and check digits computed for made-up IBANs, a VIN, an IMEI, a DEA number and
+an NPI. At first contact the sanitiser's recall was 0.6892 (102/148), lenient 0.6959, and its
+false-positive rate 0.0333 (3/90); no label was corrected.
+
+* A trial subject, participant or screening number (``101-004``, ``SCR-3307-021``, a JSON
+  ``subjectId``) is ``mrn``, labelled or under a subject key. HIPAA lets a covered entity keep a
+  re-identification code that is not derived from the person, but only if the code is not
+  disclosed: sent to an analytics vendor, it is the key to the participant's case book, like a
+  patient number. A randomisation number is a per-participant code detectable only from its label:
+  ``custom``. Site numbers, protocol and NCT numbers, IRB numbers, arms, cohorts, strata, visit
+  names (Screening, Day 28, Week 12), subject counts and the id template ``SSS-NNN`` are benign.
+  So are IWRS medication kit numbers, drug lots and shipment ids, which identify a package and
+  not the participant.
+* A genetic-testing kit barcode and a biobank sample or aliquot id identify a person's specimen,
+  like a lab accession number: ``mrn``. Kit SKUs, genotyping chip and genome build, CLIA and CAP
+  numbers, QC status, promo codes and parcel tracking numbers are benign. A personal referral code
+  and an SMS verification code are ``custom``.
+* Genetic results are not identifiers under Safe Harbor: rsIDs with genotypes (rs429358 C;T), gene
+  names and HGVS variants, star alleles, haplogroups, ancestry percentages and ancestry regions
+  (Southwestern Norway, Yoruba, Sicily, a voivodeship) are benign. A DNA relative's name (in a
+  notification, a push text, a CSV export or a JSON ``display_name``) and a raw-data file name
+  carrying the customer's name are ``name``. The ``display_name`` "Anonymous", shared-cM figures
+  and predicted relationships are benign. A relative's age over 89 and a living relative's birth
+  year that makes them older than 89 are ``age_over_89``. A birth city under a birth key and the
+  customer's own town in an "about me" text are ``location``; a grandparent's birth country is
+  benign.
+* An immunisation-registry (IIS) client id is the person's record at a public-health record
+  holder, not a health-plan beneficiary number: ``mrn``, like a state case-investigation number
+  and a hospital MRN merged into the registry. A Medicaid ProviderOne id and a student's insurance
+  member number are ``member_id``; a student id is ``custom``. CVX, MVX and NDC codes, vaccine
+  lots and expiry dates, VIS edition dates, VFC eligibility codes, a clinic's VFC PIN, outbreak
+  ids, HL7 control ids, dose numbers, forecasts and intervals are benign.
+* Dates of consent, a scheduled or completed study visit, adverse-event onset, a concomitant
+  medication's start, admission, death, saliva or specimen collection, vaccination, symptom onset
+  and last exposure are ``personal_date``. A CDISC ``BRTHDTC`` and an HL7 PID-7 value are
+  ``date_of_birth``, and so is a birth date echoed in a validation error whatever its format.
+  Site activation, monitoring visit, release and report dates, ISO weeks and event timestamps are
+  benign.
+* Names of investigators, sub-investigators, coordinators, SAE reporters, witnesses, legally
+  authorised representatives, public-health investigators (an initial and surname included),
+  parents, emergency contacts, contacts named in a tracing note (first name alone included) and a
+  mother's maiden name are ``name``. So are a source-document file name carrying a name, a staff
+  login built from a name and an HL7 PID-5 ``FAMILY^GIVEN``. Sponsor, CRO, hospital and school
+  names, eponymous diseases (Parkinson's, Hodgkin), study names that are words (HOPE-2, "Grace
+  period") and template placeholders are benign.
+* A sub-investigator's medical licence, a DEA number and a driver's licence shown as ID are
+  ``license_number``; the PI's NPI is benign. An ePRO handheld's IMEI, serial number and
+  ``android_id``, an IDFA and a home-delivery temperature logger's serial are ``device_id``. A
+  participant's car VIN and plate and a mobile clinic van's plate are ``vehicle_id``.
+* Stipend and refund bank accounts are ``account_number`` (or ``iban``), a ClinCard or kit-order
+  card number is ``credit_card``, a W-9 SSN and a labelled SSN last four are ``ssn``, and a
+  records-release PIN is ``custom``. A card's last four digits and expiry are benign.
+* Links carrying an eConsent invite token, a password-reset token, a raw-data download e-mail, a
+  share token or a registry client id are ``url_identifier``. Help pages, diary pages and a
+  coverage report filtered by county and age band are benign.
 """
 
 from __future__ import annotations
@@ -551,6 +624,7 @@ HOLDOUTS = [
     Holdout("blind8", 230, 260, (0.35, 0.45)),
     Holdout("blind9", 230, 260, (0.35, 0.45)),
     Holdout("blind10", 230, 260, (0.35, 0.45)),
+    Holdout("blind11", 230, 250, (0.35, 0.45)),
 ]
 
 

@@ -79,6 +79,8 @@ _add(
     "accessionnumber", "accessionno", "accessionid", "specimenid", "specimennumber", "wristband",
     "wristbandbarcode", "wristbandid", "armband", "armbandnumber",
     "encounterid", "encounternumber", "labordernumber", "requisitionnumber",
+    "subjectid", "subjectnumber", "subjectno", "screeningnumber", "screeningid", "kitbarcode",
+    "biobankid", "iisid", "iisclientid", "registryclientid", "casenumber",
 )  # fmt: skip
 _add(
     C.MEMBER_ID,
@@ -150,7 +152,7 @@ _add(
 _add(
     C.DATE_OF_BIRTH,
     "dob", "dateofbirth", "birthdate", "birthday", "birthdt", "borndate", "bornon", "birthyear",
-    "yearofbirth", "birth",
+    "yearofbirth", "birth", "brthdtc", "brthdt",
 )  # fmt: skip
 _add(
     C.PERSONAL_DATE,
@@ -201,7 +203,8 @@ _add(
 _add(
     C.NAME,
     "firstname", "lastname", "middlename", "fullname", "givenname", "familyname", "maidenname",
-    "surname", "forename", "nickname", "username", "displayname", "legalname", "preferredname",
+    "surname", "forename", "nickname", "username", "loginname", "displayname", "legalname",
+    "preferredname",
     "fname", "lname", "initials", "signature", "guardian", "caregiver", "carer", "nextofkin",
     "emergencycontact", "physician", "doctor", "clinician", "surgeon", "guarantor",
     "signedby", "countersignedby", "witnessedby", "referredby", "consentedby", "authorizedby",

@@ -228,7 +228,7 @@ _NINETY = (
     r"|(?:one|a)\s+hundred(?:\s+and\s+[a-z]+)?)"
 )
 AGE = re.compile(
-    r"\b(?:aged?|age\s++of)\s*+[:=]?\s*+(?P<a>\d{2,3})\b(?!\s*+(?:%|percent|days|months|weeks|\+))"
+    r"\b(?:aged?|age\s++(?:of|at\s++[a-z]++))\s*+[:=]?\s*+(?P<a>\d{2,3})\b(?!\s*+(?:%|percent|days|months|weeks|\+))"
     r"|\b(?P<b>\d{2,3})[\s-]*(?:years?|yrs?|y)[\s-]*(?:old|/o)\b"
     r"|\b(?P<c>\d{2,3})\s*(?:yo|y/o|y\.o\.?)(?!\w)"
     # Spanish: "Paciente de 94 años", "tiene 91 anos".
@@ -334,12 +334,21 @@ CONTEXT_ID = re.compile(
     r"|expediente(?:\s+(?:m[ée]dico|cl[íi]nico))?(?:\s*" + _NO_ES + r")?"
     r"|paciente(?=[\s:#]+[A-Za-z]{0,3}-?\d{5,}\b)|eap\s+case(?:\s*" + _NO + r")?"
     r"|(?:accession|specimen|requisition|encounter"
-    r"|lab\s+order)(?:\s*" + _NO + r"|\s+label)?" + r")"
+    r"|lab\s+order)(?:\s*" + _NO + r"|\s+label)?"
+    # A research subject, a consumer kit or a biobank sample: "Subject 204-0117", "subj 305-012",
+    # "Screening number SCR-3307-021", "barcode GX-4K7Q-22819-TA", "aliquot SMP-2026-0048812-03".
+    r"|(?:subj(?:ect)?|screening|enrol(?:l)?ment)(?:\s*" + _NO + r")?"
+    r"(?=[\s:#]+(?:[A-Za-z]{1,5}-)?\d{3}-?\d)"
+    r"|(?:kit\s+)?barcode|(?:biobank\s+)?(?:aliquot|sample\s*(?:id|\#|no\b\.?|number))"
+    # A registry client or a public-health case: "IIS client ID 7740215593",
+    # "Case # WA-2026-004471".
+    r"|(?:iis\s+|registry\s+)?client\s*(?:id|\#|no\b\.?|number)(?=[\s:#]+\d{5,}\b)"
+    r"|case\s*(?:\#|no\b\.?|number)(?=[\s:#]+[A-Za-z]{0,4}-?\d{4})" + r")"
     r"|(?P<member_id>nhs(?:\s*"
     + _NO
     + r")?|health\s*card\s*"
     + _NO
-    + r"?|member\s*"
+    + r"?|(?:member|mbr)\s*"
     + _NO
     + r"|member(?=[\s:#]+[A-Za-z]{0,4}\d)|(?:card\s*)?holder\s*id|mbi|ohip(?:\s*"
     + _NO
@@ -397,14 +406,15 @@ CONTEXT_ID = re.compile(
     + _NO
     + r"|serial(?:\s*(?:s/?n|number))?(?=[\s:#]+[A-Za-z0-9-]*\d)|s/n"
     r"|sn(?=\s*[:#]|\s+[A-Za-z0-9-]*\d)"
-    r"|udid|idfa|idfv|gaid|aaid|android\s*id|advertising\s*id|mac(?:\s*address)?|iccid)"
+    r"|udid|idfa|idfv|gaid|aaid|android[\s_]*id|advertising\s*id|mac(?:\s*address)?|iccid)"
     r"|(?P<vehicle_id>vin|vehicle\s*(?:id|identification\s+number)|licen[sc]e\s+plate"
-    r"|plate\s*" + _NO + r"|plate(?=[\s:#]+[A-Za-z0-9-]*\d)"
+    r"|plate\s*" + _NO + r"|plate(?:\s+(?-i:[A-Z]{2})(?=\s+[A-Za-z0-9-]*\d))?"
+    r"(?=[\s:#]+[A-Za-z0-9-]*\d)"
     # "placa TX: LKP 4821": the issuing state between the word and the plate.
     r"|placa(?:\s+(?-i:[A-Z]{2})(?=[\s:#]))?"
     # A UK registration after "reg": "reg YK19 PZD".
     r"|reg(?:istration)?(?:\s+(?:no\b\.?|number|plate))?(?=[\s:#]+(?-i:[A-Z]{2}\d\d\s?[A-Z]{3})\b))"
-    r"|(?P<zip_code>zip(?:\s*code)?(?:\s*(?:\+|plus)\s*4)?|postal\s*code|post\s*code|near"
+    r"|(?P<zip_code>zip(?:\s*code)?(?:\s*(?:\+|plus)\s*4|\s+of\s+(?:residence|home))?|postal\s*code|post\s*code|near"
     r"|postal(?=[\s:#]+\d))"
     r"|(?P<credit_card>card\s*" + _NO + r"|credit\s+card|cc)"
     r"|(?P<iban>iban|bank(?=[\s:#]+[A-Za-z]{2}\d\d[A-Za-z0-9]{11,30}\b))"
@@ -412,7 +422,8 @@ CONTEXT_ID = re.compile(
     r"|employee\s*(?:id|number|no\b\.?|\#)|booking\s*(?:ref(?:erence)?|code)"
     r"|emp\s*(?:id|\#|no\b\.?)|badge(?:\s*(?:id|\#|no\b\.?|number))?(?=[\s:#]+\d{4,}\b)"
     r"|operator\s*(?:id|\#)|user\s*id(?=[\s:#]+(?-i:[A-Z])\d{4,}\b)"
-    r"|(?:enrol(?:l)?ment|activation|referral|invite|invitation)\s+code"
+    r"|(?:enrol(?:l)?ment|activation|referral|invite|invitation|verification|share"
+    r"(?:\s+your)?)\s+code|randomi[sz]ation\s*(?:id|number|no\b\.?|\#)"
     r"|(?:statement|portal)\s+access\s+code|student\s*(?:id|number|no\b\.?|\#)"
     r"|(?:quick\s*-?pay\s+)?pin(?=[\s:#]+\d)|confirmaci[óo]n)"
     r")(?:(?<=\#)|(?!\w))[\s:#=.\-]*(?:(?:is|was|of|number|no|num|id|corrected|updated|changed|verified"
@@ -440,7 +451,9 @@ CONTEXT_FIRST_WORDS = (
     "iccid", "tfn", "national", "ni", "ohip", "eap", "participant", "provider", "providerone",
     "referral", "invite", "invitation", "statement", "portal", "student", "quick", "quickpay",
     "pin", "reg", "registration", "tax", "csn", "har", "fin", "armband", "wristband", "blood",
-    "emp", "badge", "operator", "user",
+    "emp", "badge", "operator", "user", "subject", "subj", "screening", "kit", "barcode",
+    "biobank", "aliquot", "sample", "iis", "registry", "client", "case", "mbr", "verification",
+    "share", "randomization", "randomisation",
 )  # fmt: skip
 
 # A value a validation message echoes back, quoted, before the kind of value it should have been:
@@ -477,8 +490,12 @@ _NAME_LABEL = (
     r"|name|patient|paciente|nombre(?:\s+(?:completo|del\s+paciente))?)(?:\s*+(?:is|es|:|=|-)\s*+|\t++)"
     r"|\b(?i:(?:signed|countersigned|witnessed|pick(?:ed)?[ -]?up)\s+by"
     r"|pick[ -]?up\s+for)\s*+:?\s*+['\"\u2018\u201c]?"
+    # The signer's role between "by" and the name: "signed by participant Rebecca Tullidge".
+    r"(?:(?i:participant|subject|patient|parent|guardian|witness|investigator)\s++)?"
     r"|\b(?i:guardian|caregiver|spouse|parent|emergency\s+contact|next\s+of\s+kin|insured"
-    r"|guarantor|subscriber|responsible\s+party)"
+    r"|guarantor|subscriber|responsible\s+party|caller|investigator|coordinator|monitor"
+    r"|(?:dna|relative)\s+match|(?:lar|participant|subject|witness)\s+signature"
+    r"(?:\s+captured)?)"
     r"(?:\s*+(?::|=|-)\s*+|\t++))"
     # A relationship before the name in brackets: "picked up by: daughter (Keisha Brown)".
     r"(?:(?i:daughter|son|wife|husband|mother|father|sister|brother|spouse|partner|friend"
@@ -490,6 +507,8 @@ NAME_CONTEXT = re.compile(
     + r")"
     + _TITLE
     + r"(?P<name>"
+    # A leading initial: "Investigator: J. Halvorsen".
+    + r"(?:[A-Z]\.[ \t]?)?"
     + _NAME_WORD
     # "Nakamura, Kenji": a family name, a comma and a given name that ends the phrase.
     + r"(?:,[ \t]*"
@@ -531,6 +550,7 @@ RELATIVE_NAME = re.compile(
     r"|hij[oa]|espos[oa]|herman[oa]|madre|padre|niet[oa]|abuel[oa]|t[íi][oa]|vecin[oa]"
     r"|sobrin[oa]|prim[oa]|nuera|yerno))"
     r"|(?P<role>(?i:driver|nurse|aide|caregiver|therapist|counsel?lor|courier|paramedic"
+    r"|(?:study\s+)?coordinator|(?:dna|relative)\s+match"
     r"|social\s+worker|case\s+manager|chofer|conductor[a]?|enfermer[oa]|cuidador[a]?"
     r"|terapeuta|assigned\s+to|reassigned\s+to|transferred\s+to|attn:|attention:|re:)))"
     r"[ \t]+" + _TITLE
@@ -586,7 +606,9 @@ INTRO_NAME = re.compile(
     r"(?![\w'\u2019-])"
 )
 # An image or document file name whose words may carry a name: "jane_doe_xray.png".
-_FILE_EXTENSION = r"\.(?i:png|jpe?g|gif|heic|heif|webp|bmp|tiff?|pdf|docx?|rtf|odt|dcm)(?![\w-])"
+_FILE_EXTENSION = (
+    r"\.(?i:png|jpe?g|gif|heic|heif|webp|bmp|tiff?|pdf|docx?|rtf|odt|dcm|txt|csv|vcf|zip)(?![\w-])"
+)
 FILE_EXTENSION = re.compile(_FILE_EXTENSION)
 FILE_NAME = re.compile(
     r"(?<![\w.-])(?P<stem>[A-Za-z0-9]+(?:[-_ ][A-Za-z0-9]+){1,9})" + _FILE_EXTENSION
@@ -769,6 +791,12 @@ EVENT_DATE_CONTEXT = re.compile(
     r"|(?:session|appointment|appt|consult)\b[^\n.]{0,40}?\b(?:confirmed|booked|scheduled|set)\s+for)"
     r"(?!\w)",
     re.IGNORECASE,
+)
+# A verb or noun of a research or public-health event right before its date: "Consent date:
+# 02/17/2026", "AE onset date 12-Mar-2026", "Specimen collected 2026-01-30", "Last exposure ...".
+CLOSE_EVENT_BEFORE = re.compile(
+    r"\b(?i:consent(?:ed)?(?:\s++date)?|scheduled\s++for|onset(?:\s++date)?|started(?:\s++on)?"
+    r"|collected(?:\s++on)?|administered(?:\s++on)?|exposure(?:\s++date)?)\s*+[:=-]?\s*+\Z"
 )
 # A baby's arrival is its date of birth: "our little one arrived 2/11/26".
 ARRIVAL = re.compile(

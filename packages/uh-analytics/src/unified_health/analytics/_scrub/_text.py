@@ -114,11 +114,13 @@ _NAME_WORDS = frozenset(
      "patient", "name", "full", "first", "last", "given",
      "family", "my", "his", "her", "their", "guardian", "caregiver", "spouse", "parent",
      "emergency", "next", "insured", "guarantor", "subscriber", "responsible", "picked", "pick",
-     "pickup"}
+     "pickup", "caller", "investigator", "coordinator", "monitor", "dna", "relative", "lar",
+     "participant", "subject", "witness"}
 )  # fmt: skip
 # Labels that introduce a related person's name ("Guardian: ..."), checked before the regex runs.
 _RELATED_LABELS = re.compile(
     r"guardian|caregiver|spouse|parent|contact|kin|insured|guarantor|subscriber|responsible|pick"
+    r"|caller|investigator|coordinator|monitor|match|signature"
 )
 _LETTERS = re.compile(r"[a-z]+")
 # A label that can only introduce a person's name: a lower-case name after it needs no check.
@@ -133,7 +135,8 @@ _DATE_WORDS = frozenset(
      "immunised", "immunization", "immunisation", "diagnosed", "session", "episode",
      "seclusion", "restraint", "eval", "evaluation", "care", "nac", "naci", "nacido", "nacida",
      "cumplea", "cumpleanos", "alta", "ingreso", "egreso", "programada", "programado", "cita",
-     "defunci", "defuncion", "fell", "fall"}
+     "defunci", "defuncion", "fell", "fall", "consent", "consented", "scheduled", "onset",
+     "started", "collected", "administered", "exposure"}
 )  # fmt: skip
 _AGE_WORDS = frozenset(
     {"age", "aged", "years", "year", "yrs", "yr", "yo", "y", "old", "patient", "resident",
@@ -169,7 +172,7 @@ _ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+|(?<=[^\W_])\+(?=[^\W_])")
 _COORD_HINT = re.compile(r"\d\.\d{4}")
 _LEADING_NUMBER = re.compile(r"\s*(\d{1,3})(?![\d.])")
 _MARKER = re.compile(r"\[REDACTED:[a-z][a-z0-9_]{0,39}\]")
-_NOT_A_VALUE = frozenset({"null", "none", "true", "false", "undefined", "nan"})
+_NOT_A_VALUE = frozenset({"null", "none", "true", "false", "undefined", "nan", "anonymous"})
 # What a form shows as an e-mail field's placeholder: "name@example.com", "you@example.com".
 _PLACEHOLDER_LOCALS = frozenset(
     {"name", "you", "your", "yourname", "your.name", "user", "username", "email", "someone",
@@ -197,6 +200,7 @@ _STAY_WORDS = frozenset(
     {"admitted", "admission", "admit", "discharged", "discharge", "readmitted", "transferred"}
 )
 _STAY_WINDOW = 16
+_EVENT_WINDOW = 32
 # A codice fiscale holds seven digits; every other id `_europe` finds by its check holds nine.
 _FEWEST_ID_DIGITS = 7
 # How far before a date without a year its event's wording may be.
@@ -287,6 +291,8 @@ _FILE_EXTENSIONS = frozenset(
 )  # fmt: skip
 _NUMBER_WORD = re.compile(r"(?:number|no\.?|num|nbr|\#|id)\Z", re.IGNORECASE)
 # The letter group of a plate written in two halves: "KD19 ABC".
+# A provider programme's PIN names a clinic, not a person: "VFC PIN 045321".
+_PROGRAMME_PIN = re.compile(r"\b(?i:vfc|provider|clinic|site|program(?:me)?|practice)[ \t]*\Z")
 _PLATE_TAIL = re.compile(r" [A-Za-z]{3}(?![\w-])")
 _CONTEXT_NAMES = tuple(name for name in p.CONTEXT_ID.groupindex if name != "value")
 _ECHO_NAMES = tuple(name for name in p.ECHOED.groupindex if name != "value")
@@ -401,6 +407,10 @@ _PERSON_COLUMNS = frozenset(
      "guardian", "caregiver", "paciente", "nombre"}
 )  # fmt: skip
 _PERSON = "person"
+# A research subject's column ("Subject,Visit,Status"), whose cells are ids like "101-004".
+_SUBJECT_COLUMNS = frozenset({"subject", "subj", "participant"})
+_SUBJECT = "subject"
+_SUBJECT_CELL = re.compile(r"\s*+(?:[A-Za-z]{1,5}-?)?\d{2,}(?:-\d++)*\s*+")
 # A CSV cell that is itself a column name ("first_name,last_name" is a header row).
 _KEY_CELL = re.compile(r"\s*[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\s*")
 
@@ -536,7 +546,7 @@ class TextScanner:
                 (m.start("value"), m.end("value"), C.CUSTOM, 1)
                 for m in p.FAMILY_PASSWORD.finditer(text)
             )
-        if (", " in text or " from " in lower) and _GREETING_START.search(lower):
+        if ("," in text or " from " in lower) and _GREETING_START.search(lower):
             _find_greetings(text, spans)
         if text != lower and " " in text:
             _find_cued_names(text, lower, spans)
@@ -741,8 +751,13 @@ def _find_table_cells(text: str, spans: list[Span]) -> None:
     column is redacted under that column's category (``billing_account`` -> account_number), and
     a ``Last, First`` cell under a person column (``Patient``, ``Client``) is a name.
     """
+    start = 0
     first_end = text.find("\n")
-    header = text[:first_end].rstrip("\r")
+    if text[:first_end].rstrip().endswith(":") and text.find("\n", first_end + 1) > 0:
+        # A caption line before the header: "Match list export:\nName,Relationship,cM\n...".
+        start = first_end + 1
+        first_end = text.find("\n", start)
+    header = text[start:first_end].rstrip("\r")
     separator = "\t" if "\t" in header else "|" if "|" in header else ","
     columns = header.split(separator)
     if len(columns) < 2 or not all(_HEADER_CELL.fullmatch(cell) for cell in columns):
@@ -752,6 +767,8 @@ def _find_table_cells(text: str, spans: list[Span]) -> None:
         tokens, category = read_key(cell.strip())
         if category is None and tokens and tokens[-1] in _PERSON_COLUMNS:
             kinds.append(_PERSON)
+        elif category is None and tokens and tokens[-1] in _SUBJECT_COLUMNS:
+            kinds.append(_SUBJECT)
         else:
             kinds.append(None if category is None else str(category))
     if not any(kinds):
@@ -771,6 +788,10 @@ def _find_table_cells(text: str, spans: list[Span]) -> None:
                 if p.CELL_NAME.fullmatch(value) is None:
                     continue
                 kind = C.NAME
+            elif kind == _SUBJECT:
+                if _SUBJECT_CELL.fullmatch(value) is None:
+                    continue
+                kind = C.MRN
             spans.append((position + start, position + end, kind, 1))
         position += len(line) + 1
 
@@ -1258,6 +1279,8 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
             if context is not None:
                 category = C.DATE_OF_BIRTH if context.group("birth") else C.PERSONAL_DATE
                 spans.append((m.start(), m.end(), category, 6))
+            elif p.CLOSE_EVENT_BEFORE.search(text, max(0, m.start() - _EVENT_WINDOW), m.start()):
+                spans.append((m.start(), m.end(), C.PERSONAL_DATE, 6))
             elif p.BIRTH_AFTER.match(text, m.end(), m.end() + _CONTEXT_WINDOW):
                 spans.append((m.start(), m.end(), C.DATE_OF_BIRTH, 6))
             elif p.EVENT_AFTER.match(text, m.end(), m.end() + _CONTEXT_WINDOW):
@@ -1639,7 +1662,7 @@ def _context_id(m: re.Match[str]) -> Span | None:
         compact = value.replace("-", "").replace(" ", "").upper()
         ok = is_vin(compact, require_check_digit=False) or 5 <= len(compact) <= 8
     elif category == C.CUSTOM:
-        ok = n >= 1 and len(value) >= 5
+        ok = n >= 1 and len(value) >= 5 and not _PROGRAMME_PIN.search(m.string, 0, m.start())
     elif category == C.MRN and m.group(category)[:2].lower() == "rx":
         ok = n >= 6
     else:

@@ -110,6 +110,8 @@ _PASSWORD_PARAMS = frozenset({"pwd", "pw", "passcode", "password", "pass", "otp"
 # Short names a link's sign-in token goes under ("?t=a8f3k29dkq01z7"), taken for a token only
 # when the value mixes letters and digits, so "?t=1700000000" survives. A signature or an API key
 # stands for no person and is left alone.
+# Filter values that select no one: "?county=all", "?state=any".
+_WILDCARDS = frozenset({"all", "any", "none", "*", "null", "undefined"})
 _SHORT_TOKEN_PARAMS = frozenset({"t", "tk", "tok", "code", "invite"})
 _MIN_SHORT_TOKEN_LENGTH = 10
 _ISO_DATE = re.compile(r"(?:19|20)\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])")
@@ -146,7 +148,8 @@ class UrlScrubber:
         path_end = _first_of(url, "?#", position)
         self._path(url, position, path_end, offset, spans, social=social)
         if path_end < len(url):
-            self._params(url, path_end + 1, offset, spans)
+            resource = url[position:path_end].rstrip("/").rpartition("/")[2].lower()
+            self._params(url, path_end + 1, offset, spans, resource)
         return spans
 
     def _path(
@@ -189,10 +192,10 @@ class UrlScrubber:
                 first = False
             index = stop + 1
 
-    def _params(self, url: str, start: int, offset: int, spans: list[Span]) -> None:
+    def _params(self, url: str, start: int, offset: int, spans: list[Span], resource: str) -> None:
         for m in _PARAM.finditer(url, start):
             value = m.group(2)
-            if not value:
+            if not value or value.lower() in _WILDCARDS:
                 continue
             name = m.group(1)
             tokens, classified = read_key(
@@ -216,6 +219,14 @@ class UrlScrubber:
             ):
                 # An invite, sign-in or password-reset link's token stands for the person it was
                 # sent to; a short value ("tok_visa") is a fixture or a type name.
+                category = C.URL_IDENTIFIER
+            if (
+                category is None
+                and tokens == ("id",)
+                and resource in PERSON_RESOURCES
+                and any(ch.isdigit() for ch in value)
+            ):
+                # "/client?id=7740215593": the id of the person the page is about.
                 category = C.URL_IDENTIFIER
             if category is None and tokens and len(tokens) == 1 and _is_secret(tokens[0], value):
                 category = C.URL_IDENTIFIER

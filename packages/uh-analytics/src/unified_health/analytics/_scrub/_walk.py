@@ -74,7 +74,7 @@ _VERSION_WORDS = frozenset({"version", "ver", "firmware", "fw", "build", "releas
 _VERSION_SHAPE = re.compile(r"v?\d{1,6}(?:\.\d{1,6}){1,4}")
 # A placeholder a client puts where it has already masked the value: "<masked>", "***".
 _PLACEHOLDER = re.compile(
-    r"\s*[<\[({]?(?i:masked|redacted|hidden|removed|withheld|omitted|anonymi[sz]ed)[>\])}]?\s*"
+    r"\s*[<\[({]?(?i:masked|redacted|hidden|removed|withheld|omitted|anonymi[sz]ed|anonymous)[>\])}]?\s*"
     r"|[\s*\u2022xX#-]*[*\u2022#][\s*\u2022xX#-]*"
     # An address masked but for a letter or two: "j\u2022\u2022\u2022@example.com".
     r"|\s*[^\s@*\u2022]{0,2}[*\u2022]{2,}[^\s@]{0,2}@[\w.-]+\s*"
@@ -336,6 +336,13 @@ class Walker:
             year = text.strip()
             if len(year) == 4 and year.isdigit() and int(year) <= dt.date.today().year - 90:
                 return C.AGE_OVER_89.value
+            return category
+        if category == C.EMAIL and p.DIGIT.search(text) and not p.AT_SIGN.search(text):
+            # A mail key's value with no address ("New sign-in from 203.0.113.77") is reported
+            # as the identifier it holds.
+            spans = self._scanner.find(text)
+            if spans:
+                return str(min(spans, key=lambda span: span[3])[2])
             return category
         if category == C.NAME and p.DIGIT.search(text):
             # A number under a person key with no name beside it is reported as what it is.
