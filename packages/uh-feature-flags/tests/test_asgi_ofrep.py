@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +15,7 @@ import pytest
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from uh_testkit import vendor_spec
 from unified_health.feature_flags._asgi import MAX_BODY_BYTES, create_asgi_app
 from unified_health.feature_flags._client import FeatureFlagClient
 from unified_health.feature_flags._models import Condition, Flag, Rollout, Rule, Target
@@ -343,12 +342,7 @@ def test_responses_are_plain_json_documents(http: httpx.Client) -> None:
 
 def _ofrep_document() -> dict[str, Any]:
     """The OFREP OpenAPI document, from ``UH_VENDOR_SPECS`` or ``../shared/vendor-specs``."""
-    root = os.environ.get("UH_VENDOR_SPECS")
-    repo = Path(__file__).resolve().parents[3]
-    base = Path(root) if root else repo.parent / "shared" / "vendor-specs"
-    path = base / "openfeature" / "ofrep-openapi.yaml"
-    if not path.is_file():
-        pytest.skip(f"the OFREP OpenAPI document is not at {path} (set UH_VENDOR_SPECS)")
+    path = vendor_spec("openfeature", "ofrep-openapi.yaml")
     yaml = pytest.importorskip("yaml")
     document: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return document

@@ -2,20 +2,20 @@
 against our provider.
 
 The feature files and ``test-flags.json`` are read at test time from ``$UH_VENDOR_SPECS`` or from
-``../shared/vendor-specs`` beside the repository; without them every scenario is skipped with the
-reason. ``test-flags.json`` is translated into our `Flag` model (its small ``contextEvaluator``
+``../shared/vendor-specs`` beside the repository (`uh_testkit.vendor_spec`); without them the
+suite's one placeholder test skips with the reason, or fails under ``UH_REQUIRE_VENDOR_SPECS=1``.
+``test-flags.json`` is translated into our `Flag` model (its small ``contextEvaluator``
 expressions become rules), stored in an in-memory store, and evaluated through the OpenFeature
 SDK's client, so what is checked is the whole path a user takes. Every v2 evaluation is also
 checked against the provider's own resolution and the native client's result; the v2 scenarios
-that are not run, and the one step replaced, are listed with their reasons in ``V2_SKIPS`` and
-``V2_REWRITES``.
+that are left out, and the one step replaced, are listed with their reasons in ``V2_LEFT_OUT`` and
+``V2_REWRITES``; a test checks that every scenario left out is still in the suite.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import threading
 import uuid
@@ -32,6 +32,7 @@ from openfeature.exception import ErrorCode, ProviderNotReadyError
 from openfeature.flag_evaluation import FlagEvaluationDetails
 from openfeature.provider import ProviderStatus
 
+from uh_testkit import vendor_spec, vendor_specs_dir
 from unified_health.feature_flags._client import FeatureFlagClient
 from unified_health.feature_flags._errors import StoreUnavailableError
 from unified_health.feature_flags._models import Condition, Flag, Rule
@@ -45,16 +46,7 @@ from unified_health.feature_flags.stores import (
 )
 from unified_health.feature_flags.testing import FakeClock
 
-
-def _gherkin_dir() -> Path:
-    root = os.environ.get("UH_VENDOR_SPECS")
-    base = Path(root) if root else Path(__file__).resolve().parents[3].parent / "shared"
-    if not root:
-        base = base / "vendor-specs"
-    return base / "openfeature" / "gherkin"
-
-
-GHERKIN = _gherkin_dir()
+GHERKIN = vendor_specs_dir() / "openfeature" / "gherkin"
 
 # ------------------------------------------------------------------------- feature file reader
 
@@ -121,12 +113,20 @@ def read_feature(path: Path) -> list[Scenario]:
     return scenarios
 
 
+def _suite_present(feature: str) -> bool:
+    return (GHERKIN / feature).is_file() and (GHERKIN / "test-flags.json").is_file()
+
+
+def _require_suite(feature: str) -> Path:
+    """The feature file; skips (or fails, when required) the test if the suite is missing."""
+    vendor_spec("openfeature", "gherkin", "test-flags.json")
+    return vendor_spec("openfeature", "gherkin", feature)
+
+
 def _params() -> list[Any]:
-    path = GHERKIN / "evaluation.feature"
-    if not path.is_file() or not (GHERKIN / "test-flags.json").is_file():
-        reason = f"OpenFeature gherkin suite not found at {GHERKIN} (set UH_VENDOR_SPECS)"
-        return [pytest.param(None, id="evaluation.feature", marks=pytest.mark.skip(reason=reason))]
-    return [pytest.param(s, id=s.id) for s in read_feature(path)]
+    if not _suite_present("evaluation.feature"):
+        return [pytest.param(None, id="evaluation.feature")]
+    return [pytest.param(s, id=s.id) for s in read_feature(GHERKIN / "evaluation.feature")]
 
 
 # ------------------------------------------------------------------------- test-flags.json
@@ -195,7 +195,7 @@ CONTEXT_AWARE = {
 
 @pytest.fixture(scope="module")
 def flag_store() -> InMemoryFeatureFlagStore:
-    data = json.loads((GHERKIN / "test-flags.json").read_text(encoding="utf-8"))
+    data = json.loads(vendor_spec("openfeature", "gherkin", "test-flags.json").read_text("utf-8"))
     data["context-aware"] = CONTEXT_AWARE
     flags = [flag for key, spec in data.items() if (flag := to_flag(key, spec)) is not None]
     store = InMemoryFeatureFlagStore()
@@ -401,7 +401,10 @@ def world(flag_store: InMemoryFeatureFlagStore) -> Iterator[World]:
 
 
 @pytest.mark.parametrize("scenario", _params())
-def test_evaluation_feature(scenario: Scenario, world: World) -> None:
+def test_evaluation_feature(scenario: Scenario | None, world: World) -> None:
+    if scenario is None:
+        _require_suite("evaluation.feature")
+        return
     for text in scenario.steps:
         for pattern, function in STEPS:
             found = pattern.match(text)
@@ -414,9 +417,9 @@ def test_evaluation_feature(scenario: Scenario, world: World) -> None:
 
 # ------------------------------------------------------------------------- evaluation_v2.feature
 
-# Scenarios (by name, or by name and example row) that are not run, and why. Each is either
+# Scenarios (by name, or by name and example row) that are left out, and why. Each is either
 # behaviour of the OpenFeature SDK alone, or something our provider deliberately never reports.
-V2_SKIPS: dict[str, str] = {
+V2_LEFT_OUT: dict[str, str] = {
     "Provider in fatal state error": (
         "SDK-only: PROVIDER_FATAL is the SDK short-circuiting a provider that declared itself "
         "fatal; ours never does (a lost store is retried forever and reported as STALE)"
@@ -453,23 +456,25 @@ V2_REWRITES: dict[tuple[str, str], str] = {
 
 
 def _v2_params() -> list[Any]:
-    path = GHERKIN / "evaluation_v2.feature"
-    if not path.is_file() or not (GHERKIN / "test-flags.json").is_file():
-        reason = f"OpenFeature gherkin suite not found at {GHERKIN} (set UH_VENDOR_SPECS)"
-        return [
-            pytest.param(None, id="evaluation_v2.feature", marks=pytest.mark.skip(reason=reason))
-        ]
+    if not _suite_present("evaluation_v2.feature"):
+        return [pytest.param(None, id="evaluation_v2.feature")]
     params = []
-    for scenario in read_feature(path):
-        why = V2_SKIPS.get(scenario.id) or V2_SKIPS.get(scenario.name)
-        marks = [pytest.mark.skip(reason=why)] if why else []
+    for scenario in read_feature(GHERKIN / "evaluation_v2.feature"):
+        if scenario.id in V2_LEFT_OUT or scenario.name in V2_LEFT_OUT:
+            continue
         for (name, prefix), replacement in V2_REWRITES.items():
             if scenario.name == name:
                 scenario.steps = [
                     replacement if text.startswith(prefix) else text for text in scenario.steps
                 ]
-        params.append(pytest.param(scenario, id=scenario.id, marks=marks))
+        params.append(pytest.param(scenario, id=scenario.id))
     return params
+
+
+def test_v2_scenarios_left_out_are_still_in_the_suite() -> None:
+    scenarios = read_feature(_require_suite("evaluation_v2.feature"))
+    known = {s.id for s in scenarios} | {s.name for s in scenarios}
+    assert set(V2_LEFT_OUT) <= known, sorted(set(V2_LEFT_OUT) - known)
 
 
 class SwitchableStore:
@@ -744,7 +749,10 @@ def v2_world(flag_store: InMemoryFeatureFlagStore) -> Iterator[V2World]:
 
 
 @pytest.mark.parametrize("scenario", _v2_params())
-def test_evaluation_v2_feature(scenario: Scenario, v2_world: V2World) -> None:
+def test_evaluation_v2_feature(scenario: Scenario | None, v2_world: V2World) -> None:
+    if scenario is None:
+        _require_suite("evaluation_v2.feature")
+        return
     for text in scenario.steps:
         for pattern, function in V2_STEPS:
             found = pattern.match(text)
