@@ -451,7 +451,7 @@ class AnalyticsClient:
         if len(body) > self._max_event_bytes:
             raise InvalidInputError("properties", f"larger than {self._max_event_bytes} bytes")
         if timestamp is None:
-            ts = self._clock().timestamp() if self._clock is not None else time.time()
+            ts = self._now()
         elif timestamp.tzinfo is None or timestamp.utcoffset() is None:
             raise InvalidInputError("timestamp", "must be timezone-aware")
         else:
@@ -561,14 +561,7 @@ class AnalyticsClient:
         granted = self._gate.check("categories", categories)
         self._gate.store.set_consent(user_id, granted)
         effective = granted | {ConsentCategory.ESSENTIAL.value}
-
-        def withdrawn(event: Event) -> bool:
-            return (event.user_id or event.anonymous_id) == user_id and (
-                event.category not in effective
-            )
-
-        purged = sum(lane.purge(withdrawn) for lane in self._lanes)
-        purged += self._purge_spill(user_id, effective)
+        purged = self._withdraw(user_id, effective)
         log.info("consent_updated", categories=sorted(effective), purged=purged)
 
     def get_consent(self, user_id: str) -> frozenset[str]:
@@ -601,16 +594,22 @@ class AnalyticsClient:
             >>> _ = client.shutdown()
         """
         self._gate.store.delete_consent(user_id)
-        default = self._gate.default
+        self._withdraw(user_id, self._gate.default)  # the default always holds essential
+
+    def _withdraw(self, subject: str, allowed: frozenset[str]) -> int:
+        """Drop ``subject``'s queued and spilled events outside ``allowed``; return how many."""
 
         def withdrawn(event: Event) -> bool:
-            return (event.user_id or event.anonymous_id) == user_id and (
-                event.category not in default
+            return (event.user_id or event.anonymous_id) == subject and (
+                event.category not in allowed
             )
 
-        for lane in self._lanes:
-            lane.purge(withdrawn)
-        self._purge_spill(user_id, default | {ConsentCategory.ESSENTIAL.value})
+        return sum(lane.purge(withdrawn) for lane in self._lanes) + self._purge_spill(
+            subject, allowed
+        )
+
+    def _now(self) -> float:
+        return self._clock().timestamp() if self._clock is not None else time.time()
 
     def _purge_spill(self, subject: str, allowed: frozenset[str]) -> int:
         """Drop ``subject``'s spilled events in categories not ``allowed``; return how many.
@@ -622,8 +621,7 @@ class AnalyticsClient:
         if store is None:
             return 0
         ids = outbound_ids(self._pseudonymizer, subject)
-        now = self._clock().timestamp() if self._clock is not None else time.time()
-        self._gate.note_withdrawal(ids, allowed, now)
+        self._gate.note_withdrawal(ids, allowed, self._now())
         removed = sum(
             store.remove_if(name, lambda raw: withdrawn_record(raw, subject, ids, allowed))
             for name in {lane.name for lane in self._lanes}

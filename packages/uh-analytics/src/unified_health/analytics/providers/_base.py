@@ -258,21 +258,6 @@ def dumps(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def merge_json(obj: bytes, extra: Mapping[str, Any]) -> bytes:
-    """Add ``extra``'s keys to an already serialised JSON object (keys must not collide).
-
-    Examples:
-        >>> merge_json(b'{"a":1}', {"b": 2})
-        b'{"a":1,"b":2}'
-    """
-    tail = dumps(dict(extra))
-    if obj == b"{}":
-        return tail
-    if tail == b"{}":
-        return obj
-    return obj[:-1] + b"," + tail[1:]
-
-
 def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
     """Parse a Retry-After header (seconds or an HTTP date).
 
@@ -410,9 +395,8 @@ class HttpProvider(abc.ABC):
         gzip_body: bool,
         auth: httpx.Auth | None,
         success: Callable[[Any, int], SendResult] | None = None,
-        bad_request: Callable[[Any, int], SendResult] | None = None,
     ) -> SendResult:
-        """POST one request body and map the answer per event (hooks default to the class's)."""
+        """POST one request body and map the answer per event (``success``: the class's)."""
         headers = {"Content-Type": "application/json"}
         if gzip_body:
             body = gzip.compress(body, compresslevel=1)
@@ -425,11 +409,9 @@ class HttpProvider(abc.ABC):
                 auth=auth or httpx.USE_CLIENT_DEFAULT,
                 timeout=max(min(timeout, self.timeout), 0.01),
             )
-        except httpx.TimeoutException as exc:
+        except httpx.TransportError as exc:  # timeouts included
             return SendResult(None, retry=list(range(count)), error=type(exc).__name__)
-        except httpx.TransportError as exc:
-            return SendResult(None, retry=list(range(count)), error=type(exc).__name__)
-        return self._interpret(response, count, success=success, bad_request=bad_request)
+        return self._interpret(response, count, success=success)
 
     def _interpret(
         self,
@@ -437,7 +419,6 @@ class HttpProvider(abc.ABC):
         count: int,
         *,
         success: Callable[[Any, int], SendResult] | None = None,
-        bad_request: Callable[[Any, int], SendResult] | None = None,
     ) -> SendResult:
         status = response.status_code
         request_id = next(
@@ -451,7 +432,7 @@ class HttpProvider(abc.ABC):
         if 200 <= status < 300:
             result = (success or self._success)(body, count)
         elif status == 400:
-            result = (bad_request or self._bad_request)(body, count)
+            result = self._bad_request(body, count)
         elif status in (401, 403):
             result = SendResult(status, rejected=dict.fromkeys(everyone, DropReason.UNAUTHORIZED))
             result.error = "unauthorized"

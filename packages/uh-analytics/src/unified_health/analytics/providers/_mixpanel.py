@@ -53,7 +53,6 @@ from unified_health.analytics.providers._base import (
     ProviderLimits,
     SendResult,
     dumps,
-    merge_json,
     quote,
 )
 
@@ -262,13 +261,11 @@ class MixpanelProvider(HttpProvider):
         if event.device_id:
             extra["$device_id"] = event.device_id
         extra["mp_lib"] = "uh-analytics"
-        if event.properties_json is not None and not event.groups:
-            body = merge_json(event.properties_json, extra)
-        else:  # group keys are properties too: merge as dicts so the reserved keys win
-            props: dict[str, Any] = dict(event.properties)
-            props.update(event.groups or {})
-            props.update(extra)
-            body = dumps(props)
+        # Group keys are properties too: merge as dicts so the reserved keys win.
+        props: dict[str, Any] = dict(event.properties)
+        props.update(event.groups or {})
+        props.update(extra)
+        body = dumps(props)
         return b'{"event":' + dumps(event.name) + b',"properties":' + body + b"}"
 
     def _envelope(self, parts: list[bytes]) -> bytes:
@@ -285,7 +282,7 @@ class MixpanelProvider(HttpProvider):
             raise ValueError(f"unknown route {route!r}")
         return self._post(
             self._route_url(route), self._envelope(parts), len(parts), timeout=timeout,
-            gzip_body=False, auth=None, success=_profile_success, bad_request=self._bad_request,
+            gzip_body=False, auth=None, success=_profile_success,
         )  # fmt: skip
 
     def _bad_request(self, body: Any, count: int) -> SendResult:

@@ -35,9 +35,13 @@ _UUID_NAMESPACE = uuid.UUID("6f1c2a4e-3b0d-4d8e-9a51-7c2b1e0f4d63")
 
 
 _HEX = frozenset("0123456789abcdef")
-_TRACK_EXTRA = dumps({"$geoip_disable": True, "$lib": "uh-analytics", "$lib_version": __version__})[
-    1:-1
-]
+# Sent with every event: no geolocation, and the library's name and version.
+_EXTRA: dict[str, Any] = {
+    "$geoip_disable": True,
+    "$lib": "uh-analytics",
+    "$lib_version": __version__,
+}
+_TRACK_EXTRA = dumps(_EXTRA)[1:-1]
 _TRACK_EXTRA_ANONYMOUS = _TRACK_EXTRA + b',"$process_person_profile":false'
 
 
@@ -113,6 +117,8 @@ class PostHogProvider(HttpProvider):
 
     def encode(self, event: OutboundEvent) -> bytes | None:
         """Return the PostHog capture record of any event kind."""
+        if event.kind == "track" and event.properties_json is not None:
+            return self._encode_track(event, event.properties_json)
         props: dict[str, Any] = {}
         name = event.name
         if event.kind == "track":
@@ -136,16 +142,9 @@ class PostHogProvider(HttpProvider):
             )
         else:
             return None
-        extra: dict[str, Any] = {
-            "$geoip_disable": True,
-            "$lib": "uh-analytics",
-            "$lib_version": __version__,
-        }
+        props.update(_EXTRA)
         if not event.user_id:
-            extra["$process_person_profile"] = False
-        if event.kind == "track" and event.properties_json is not None:
-            return self._encode_track(event, event.properties_json)
-        props.update(extra)
+            props["$process_person_profile"] = False
         body = dumps(props)
         head = dumps(
             {
