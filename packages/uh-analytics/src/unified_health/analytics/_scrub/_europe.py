@@ -35,6 +35,7 @@ from unified_health.analytics._scrub._checks import (
     is_rvnr,
     is_steuer_id,
 )
+from unified_health.analytics._scrub._patterns import NAME_WORD
 
 __all__ = [
     "ADDRESS_WORDS",
@@ -52,13 +53,10 @@ __all__ = [
 
 Span = tuple[int, int, str, int]
 
-_UP = "A-ZÀ-ÖØ-Þ"
-_LO = "a-zß-öø-ÿ"
-_NAME_WORD = rf"[{_UP}](?:[{_LO}]+|['\u2019][{_UP}][{_LO}]+)(?:[-'\u2019][{_UP}]?[{_LO}]+)*"
 _PARTICLES = (
     r"(?:(?:de|De|van|Van|von|der|den|ten|ter|te|da|di|Di|Da|De|del|della|le|du|des)\s+){0,2}"
 )
-_FULL_NAME = rf"(?:[A-Z]\.\s*)?{_PARTICLES}{_NAME_WORD}(?:[ \t]+{_PARTICLES}{_NAME_WORD}){{0,2}}"
+_FULL_NAME = rf"(?:[A-Z]\.\s*)?{_PARTICLES}{NAME_WORD}(?:[ \t]+{_PARTICLES}{NAME_WORD}){{0,2}}"
 
 # ---------------------------------------------------------------- labelled numbers
 _N = r"(?:n[°o.º]?\.?|nr\.?|num(?:ero|éro)?\.?|nummer|\#)"
@@ -192,20 +190,20 @@ _OLDEST = 130
 _NINETY = 90
 
 # ---------------------------------------------------------------- places
-_TOWN = rf"{_NAME_WORD}(?:[ \t-]+(?:(?:an|am|im|sur|di|de|aan|den)[ \t]+)?{_NAME_WORD}){{0,2}}"
+_TOWN = rf"{NAME_WORD}(?:[ \t-]+(?:(?:an|am|im|sur|di|de|aan|den)[ \t]+)?{NAME_WORD}){{0,2}}"
 # A postcode and town after a street: ", 10969 Berlin", ", 3511 LX Utrecht", ", 40124 Bologna".
 _TAIL = rf"(?:,?[ \t]*(?:[DFI]-|NL-)?(?:\d{{5}}|[1-9]\d{{3}}[ \t]?[A-Z]{{2}})[ \t]+{_TOWN})?"
 _ADDRESS = re.compile(
     r"(?<![\w])(?:Via|Viale|Piazza|Piazzale|Corso|Largo|Vicolo|Strada|Lungomare|Borgo)[ \t]+"
-    rf"(?:(?:dei|degli|delle|della|del|di|da|San|Santa|Sant')[ \t]*)?{_NAME_WORD}"
-    rf"(?:[ \t]+{_NAME_WORD}){{0,2}},?[ \t]+\d{{1,4}}[a-zA-Z]?(?:/[A-Za-z0-9]{{1,3}})?(?![\w])"
+    rf"(?:(?:dei|degli|delle|della|del|di|da|San|Santa|Sant')[ \t]*)?{NAME_WORD}"
+    rf"(?:[ \t]+{NAME_WORD}){{0,2}},?[ \t]+\d{{1,4}}[a-zA-Z]?(?:/[A-Za-z0-9]{{1,3}})?(?![\w])"
     + _TAIL
     + rf"|(?<![\w-])[A-ZÄÖÜ][a-zäöüß]+(?:-[A-ZÄÖÜ][a-zäöüß]+)*"
     r"(?:stra(?:ß|ss)e|str\.|weg|platz|allee|gasse|ring|damm|straat|laan|gracht|plein|kade|dijk)"
     rf"[ \t]+\d{{1,4}}[a-z]?(?![\w]){_TAIL}"
     r"|(?<![\w.,/-])\d{1,5}(?:\s?(?:bis|ter)\b)?,?[ \t]+(?i:rue|avenue|boulevard|bd|chemin"
     r"|all[ée]e|impasse|quai|place)[ \t]+(?:(?i:de|du|des|la|le|les)[ \t]+|[ld]'\s?)*"
-    rf"{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,3}}{_TAIL}"
+    rf"{NAME_WORD}(?:[ \t]+{NAME_WORD}){{0,3}}{_TAIL}"
 )
 # Street words of the forms `_ADDRESS` reads, for the caller's gate.
 ADDRESS_WORDS = frozenset(
@@ -249,7 +247,7 @@ _TITLED = re.compile(
 _GREETED = re.compile(
     r"(?<![\w])(?:Hallo|Liebe|Lieber|Bonjour|Bonsoir|Salut|Chère|Cher|Beste|Hoi|Dag|Gentile"
     r"|Gentilissim[oa]|Caro|Cara|Ciao|Buongiorno|Buonasera)[ \t]+"
-    rf"(?P<name>{_NAME_WORD}(?:[ \t]+{_PARTICLES}{_NAME_WORD}){{0,2}})(?=[ \t]*[,!])"
+    rf"(?P<name>{NAME_WORD}(?:[ \t]+{_PARTICLES}{NAME_WORD}){{0,2}})(?=[ \t]*[,!])"
 )
 EU_NAME_CUES = frozenset(
     {"dr", "prof", "frau", "herr", "docteur", "docteure", "dokter", "dottoressa", "dottore",

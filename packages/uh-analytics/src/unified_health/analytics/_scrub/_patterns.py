@@ -15,6 +15,8 @@ import re
 
 __all__ = [
     "ADDRESS",
+    "CAPS_WORD",
+    "NAME_WORD",
     "AGE",
     "CONTEXT_ID",
     "DATE",
@@ -478,10 +480,14 @@ HONORIFIC = re.compile(r"\bM(?:r|rs|s|x|iss)\b|\bSr(?:a|ta)?\.")
 _UP = "A-ZÀ-ÖØ-Þ"
 _LO = "a-zß-öø-ÿ"
 _NAME_WORD = rf"[{_UP}](?:[{_LO}]+|['\u2019][{_UP}][{_LO}]+)(?:[-'\u2019][{_UP}]?[{_LO}]+)*"
+#: A capitalised name word (accents, O'Brien, hyphenated), shared by the name-finding modules.
+NAME_WORD = _NAME_WORD
 # Lower-case particles inside a name: "Anouk de Vries", "Joaquín de la Rosa".
 _PARTICLES = r"(?:(?:de|del|la|las|los|van|von|der|den|da|di|du|dos|das|le|y|e)[ \t]+){0,2}"
 # A family name in capitals, as HL7 feeds, OCR and audit logs write it: "FITZGERALD-NWOSU".
 _CAPS_WORD = rf"[{_UP}][{_UP}'\u2019]*[{_UP}](?:-[{_UP}][{_UP}'\u2019]*[{_UP}])?"
+#: A name word in capitals ("DOE", "FITZGERALD-NWOSU").
+CAPS_WORD = _CAPS_WORD
 # A title between a label and the name it introduces: "Signed by Dr. Okafor".
 _TITLE = r"(?:(?:Dr|Prof|Mr|Mrs|Ms|Mx|Miss|Sr|Sra|Srta|Mme|Mlle)\.?\s++)?"
 # The labels that introduce a name, shared by the capitalised and the lower-case form.

@@ -17,22 +17,19 @@ import re
 
 from unified_health.analytics._scrub._categories import RedactionCategory as C
 from unified_health.analytics._scrub._names import GIVEN_NAMES
+from unified_health.analytics._scrub._patterns import CAPS_WORD, NAME_WORD
 
 __all__ = ["STAFF_CUES", "find_staff", "find_udi_serial"]
 
 Span = tuple[int, int, str, int]
 
-_UP = "A-ZÀ-ÖØ-Þ"
-_LO = "a-zß-öø-ÿ"
-_NAME_WORD = rf"[{_UP}](?:[{_LO}]+|['\u2019][{_UP}][{_LO}]+)(?:[-'\u2019][{_UP}]?[{_LO}]+)*"
-_CAPS_WORD = rf"[{_UP}][{_UP}'\u2019]*[{_UP}](?:-[{_UP}][{_UP}'\u2019]*[{_UP}])?"
 # Rank of a titled or role-cued name: ahead of a street address, so "by Dr. Quintanilla" (read
 # as a street ending in "Dr.") is reported as the name it is.
 _RANK = 6
 # A surname after a doctor's title: "Dr. Ebersole:", "Dr Moreau a rejoint", "Dr. Sokolova|5N".
 _DOCTOR = re.compile(
     r"(?<![\w])(?P<paging>(?i:paging)[ \t]+)?(?:Dr|DR|Doctor|Docteur)\.?[ \t]+"
-    rf"(?P<name>{_NAME_WORD})(?![\w'\u2019-])"
+    rf"(?P<name>{NAME_WORD})(?![\w'\u2019-])"
 )
 # Overhead paging codes that read as a doctor's name ("Dr. Strong" is a show of force, "Dr.
 # Firestone" a fire), and brands named after one.
@@ -49,23 +46,23 @@ _ROLE = re.compile(
     r"|anesthesiologist|transporter|(?:security[ \t]+)?officer|given[ \t]+by|called[ \t]+to"
     r"|badge[ \t]+holder|consult(?:ed)?|read[ \t]+by))"
     r"(?:[ \t]*+:[ \t]++|[ \t]++)(?:(?:Dr|RN)\.?[ \t]++)?"
-    rf"(?P<name>{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}})(?![\w'\u2019-])"
+    rf"(?P<name>{NAME_WORD}(?:[ \t]+{NAME_WORD}){{0,2}})(?![\w'\u2019-])"
 )
 # A patient named in messaging shorthand: "pt Whitcombe c/o ...", "pt Fennimore<TAB>Rm 509".
 _PATIENT = re.compile(
-    rf"(?<![\w])(?:pt|Pt|PT)[ \t]+(?P<name>{_NAME_WORD})(?=[ \t]+(?:c/o|in|is|ready|to|for|at"
+    rf"(?<![\w])(?:pt|Pt|PT)[ \t]+(?P<name>{NAME_WORD})(?=[ \t]+(?:c/o|in|is|ready|to|for|at"
     r"|on|has|was|now|needs|states|reports|c/o)\b|\t|[ \t]*(?:[,;|\n]|\Z))"
 )
 _LAST_FIRST = re.compile(
     r"(?:(?P<cue>(?i:pick[ \t-]?up|transport(?:ing)?|summary:|label[ \t]+for|for|patient:))[ \t]+)?"
-    rf"(?<![\w,])(?P<name>(?P<last>{_CAPS_WORD}|{_NAME_WORD}),[ \t]*"
-    rf"(?P<first>{_CAPS_WORD}|{_NAME_WORD}|[A-Z](?![\w])))"
+    rf"(?<![\w,])(?P<name>(?P<last>{CAPS_WORD}|{NAME_WORD}),[ \t]*"
+    rf"(?P<first>{CAPS_WORD}|{NAME_WORD}|[A-Z](?![\w])))"
     r"(?P<marker>[ \t]+(?:\(?[MF]\)?[ \t]+)?\d{1,3}[ \t]*(?:y|yo|[MF])(?![\w]))?"
 )
 _STRONG_CUES = frozenset({"pickup", "pick up", "pick-up", "transport", "transporting", "summary:"})
 _NICKNAME = re.compile(
     r"(?i:prefers?[ \t]+to[ \t]+be[ \t]+called|goes[ \t]+by|likes[ \t]+to[ \t]+be[ \t]+called)"
-    rf"[ \t]+['\"\u2018\u201c]?(?P<name>{_NAME_WORD})"
+    rf"[ \t]+['\"\u2018\u201c]?(?P<name>{NAME_WORD})"
 )
 # A login after "user" or "by rn": letters of a name and one to three digits.
 _LOGIN = re.compile(

@@ -41,7 +41,6 @@ import itertools
 import re
 import string
 from collections.abc import Iterable
-from urllib.parse import unquote
 
 from unified_health.analytics._scrub import _patterns as p
 from unified_health.analytics._scrub._categories import RedactionCategory as C
@@ -1214,27 +1213,11 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
         and 4 in lengths
         and (not _PHONE_WORDS.isdisjoint(words) or not _PHONE_TYPES.isdisjoint(words))
     ):
-        spans.extend(
-            (m.start(), m.end(), C.PHONE, 3)
-            for m in p.LOCAL_PHONE.finditer(text)
-            if (
-                p.PHONE_CONTEXT.search(text, max(0, m.start() - _PHONE_WINDOW), m.start())
-                or _PHONE_AFTER.match(text, m.end())
-            )
-            and not p.ID_BEFORE.search(text, max(0, m.start() - 16), m.start())
-        )
+        _find_cued_phones(p.LOCAL_PHONE, text, spans)
     if 1 in lengths and len(runs) >= 7:
         _find_spaced_digits(text, spans)
     if not lengths.isdisjoint({10, 11}) and not _PHONE_WORDS.isdisjoint(words):
-        spans.extend(
-            (m.start(), m.end(), C.PHONE, 3)
-            for m in p.NANP_BARE.finditer(text)
-            if (
-                p.PHONE_CONTEXT.search(text, max(0, m.start() - _PHONE_WINDOW), m.start())
-                or _PHONE_AFTER.match(text, m.end())
-            )
-            and not p.ID_BEFORE.search(text, max(0, m.start() - 16), m.start())
-        )
+        _find_cued_phones(p.NANP_BARE, text, spans)
     if total >= 8 and text.count(".") >= 2 and _COORD_HINT.search(text):
         for m in p.COORDINATES.finditer(text):
             lat, lng = abs(float(m.group("lat"))), abs(float(m.group("lng")))
@@ -1324,7 +1307,7 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
                 (m.start(), m.end(), C.STREET_ADDRESS, 7) for m in p.FOREIGN_ADDRESS.finditer(text)
             )
             find_european_address(text, spans)
-        if total >= 3 and p.CA_POSTAL.search(text):
+        if total >= 3:
             spans.extend((m.start(), m.end(), C.ZIP_CODE, 7) for m in p.CA_POSTAL.finditer(text))
         if max(map(len, runs)) >= 5:
             spans.extend(
@@ -1427,6 +1410,19 @@ def _find_foreign_ids(
             for m in p.UK_POSTCODE.finditer(text)
             if not m.group("code").endswith(("GB", "TB"))
         )
+
+
+def _find_cued_phones(pattern: re.Pattern[str], text: str, spans: list[Span]) -> None:
+    """Numbers of a phone's shape that a telephone word precedes or follows, not an id label."""
+    spans.extend(
+        (m.start(), m.end(), C.PHONE, 3)
+        for m in pattern.finditer(text)
+        if (
+            p.PHONE_CONTEXT.search(text, max(0, m.start() - _PHONE_WINDOW), m.start())
+            or _PHONE_AFTER.match(text, m.end())
+        )
+        and not p.ID_BEFORE.search(text, max(0, m.start() - 16), m.start())
+    )
 
 
 def _word_positions(lower: str, word: str) -> list[int]:
@@ -1670,10 +1666,3 @@ def _context_id(m: re.Match[str]) -> Span | None:
     if not ok or category is None:
         return None
     return (start, end, category, 1)
-
-
-def decode_percent(text: str) -> str:
-    """Percent-decode ``text`` (twice, for double encoding) without raising."""
-    if "%" not in text:
-        return text
-    return unquote(unquote(text))
