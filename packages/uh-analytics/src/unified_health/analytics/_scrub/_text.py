@@ -443,7 +443,7 @@ class TextScanner:
         if p.BENIGN_TOKEN.fullmatch(text) and not ("ninety" in text or "hundred" in text):
             if " " in text and _RELATION_HINT.search(text):
                 # A short lower-case phrase holds no identifier but a relative's given name.
-                _find_weak_names(text, text, spans)
+                _find_weak_names(text, text, set(_LETTERS.findall(text)), spans)
             return spans
         urls = self._scan(text, spans)
         if "%" in text and p.PERCENT_ESCAPE.search(text):
@@ -483,8 +483,11 @@ class TextScanner:
                 spans.extend(self._url(text[m.start() : end], m.start()))
                 urls.append((m.start(), end))
         lower = text.lower()
-        if p.DIGIT.search(text):
-            _find_numbers(text, lower, spans)
+        digits = p.DIGIT.search(text) is not None
+        # The value's words, found once for the number, cued-name and weak-name rules.
+        value_words = set(_LETTERS.findall(lower)) if digits or " " in text else set()
+        if digits:
+            _find_numbers(text, lower, value_words, spans)
             if (
                 text != lower
                 and ("|" in text or "-" in text or "." in text or "field" in lower)
@@ -548,9 +551,9 @@ class TextScanner:
         if ("," in text or " from " in lower) and _GREETING_START.search(lower):
             _find_greetings(text, spans)
         if text != lower and " " in text:
-            _find_cued_names(text, lower, spans)
+            _find_cued_names(text, lower, value_words, spans)
         if " " in text:
-            _find_weak_names(text, lower, spans)
+            _find_weak_names(text, lower, value_words, spans)
         if " para " in lower or " for " in lower:
             spans.extend(
                 (m.start("name"), m.end("name"), C.NAME, 9)
@@ -599,12 +602,11 @@ def _url_end(text: str, m: re.Match[str]) -> int:
     return end
 
 
-def _find_cued_names(text: str, lower: str, spans: list[Span]) -> None:
+def _find_cued_names(text: str, lower: str, words: set[str], spans: list[Span]) -> None:
     """Capitalised names after a relative or role word, a quoted name, ``LAST, FIRST`` forms.
 
     Only called for text holding a capital letter and a space; each rule has its own word gate.
     """
-    words = set(_LETTERS.findall(lower))
     if not words.isdisjoint(_RELATIVE_CUES):
         for m in p.RELATIVE_NAME.finditer(text):
             found = m.group("name").lower().split()
@@ -649,7 +651,7 @@ def _find_cued_names(text: str, lower: str, spans: list[Span]) -> None:
             spans.append((actor.start("name"), actor.end("name"), C.NAME, 9))
 
 
-def _find_weak_names(text: str, lower: str, spans: list[Span]) -> None:
+def _find_weak_names(text: str, lower: str, words: set[str], spans: list[Span]) -> None:
     """Names with weak cues, each rule behind its own words.
 
     A given name after a relation or "with" ("my sister leah", "lunch with Maya", "partner,
@@ -658,7 +660,6 @@ def _find_weak_names(text: str, lower: str, spans: list[Span]) -> None:
     "for pt"), a one-word self-introduction with a given name, a name still to be given, a greeting
     before a dash; and the user's own town after "I live in" or "moved to" (a ``location``).
     """
-    words = set(_LETTERS.findall(lower))
     if not words.isdisjoint(_WEAK_CUES):
         for m in p.LOWER_RELATIVE_NAME.finditer(text):
             span = _relative_name(text, m)
@@ -1173,11 +1174,10 @@ def _context_before(text: str, start: int) -> str:
     return text[max(0, start - _CONTEXT_WINDOW) : start]
 
 
-def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
+def _find_numbers(text: str, lower: str, words: set[str], spans: list[Span]) -> None:
     runs = _DIGIT_RUN.findall(text)
     total = sum(map(len, runs))
     size = len(text)
-    words = _LETTERS.findall(lower)
     lengths = set(map(len, runs))
     if total >= 9 and {2, 3, 4} <= lengths and _SSN_HINT.search(text):
         spans.extend(
@@ -1249,7 +1249,7 @@ def _find_numbers(text: str, lower: str, spans: list[Span]) -> None:
         spans.extend((m.start(), m.end(), C.MEMBER_ID, 4) for m in p.MBI.finditer(text))
     if not words:
         return
-    word_set = set(words)
+    word_set = words
     if total >= _FEWEST_ID_DIGITS or not word_set.isdisjoint(EU_TRIGGERS) or not text.isascii():
         find_european(text, lower, word_set, total, spans)
     if text != lower or not word_set.isdisjoint(_FOREIGN_ID_WORDS):
