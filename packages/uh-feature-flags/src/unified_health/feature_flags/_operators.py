@@ -46,7 +46,6 @@ SEGMENT_OPERATORS = frozenset({"in_segment", "not_in_segment"})
 Getter = Callable[[Mapping[str, Any]], Any]
 Matcher = Callable[[Mapping[str, Any]], bool]
 
-_USER_KEYS = ("targeting_key", "user_id", "key")
 _KIND_KEYS = ("key", "targeting_key", "id")
 
 
@@ -449,7 +448,7 @@ ValueTest = Callable[[Any], bool]
 
 
 def value_test(operator: str, values: list[Any], *, case_insensitive: bool) -> ValueTest:
-    """Build the test one attribute value must pass (segment operators are not handled here).
+    """Build the test one attribute value must pass (segment and ``exists`` operators are not).
 
     ``not_in`` is built as ``in``; the caller negates it. Values are assumed validated.
 
@@ -481,8 +480,6 @@ def value_test(operator: str, values: list[Any], *, case_insensitive: bool) -> V
             return any(p.search(value) is not None for p in patterns)
 
         return matches
-    if operator == "exists":
-        return _always_true
     if operator in ("lt", "lte", "gt", "gte"):
         numbers = [n for n in (_number(v) for v in values) if n is not None]
         return _ordered(operator, numbers, _number)
@@ -493,10 +490,6 @@ def value_test(operator: str, values: list[Any], *, case_insensitive: bool) -> V
         versions = [s for s in (parse_semver(v) for v in values) if s is not None]
         return _ordered(operator.removeprefix("semver_"), versions, parse_semver)
     raise ValueError(f"operator {operator!r} has no value test")
-
-
-def _always_true(value: Any) -> bool:
-    return True
 
 
 def _membership(
