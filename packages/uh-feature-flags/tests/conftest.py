@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
+import httpx
 import pytest
 
 from unified_health.feature_flags import (
@@ -81,3 +87,38 @@ class FlakyStore:
 @pytest.fixture
 def flaky() -> FlakyStore:
     return FlakyStore()
+
+
+Served = Callable[..., AbstractContextManager[httpx.Client]]
+
+
+@contextmanager
+def _serve(app: Any, path: str = "") -> Iterator[httpx.Client]:
+    """Serve ``app`` with uvicorn on a free 127.0.0.1 port; yield an HTTP client for ``path``."""
+    uvicorn = pytest.importorskip("uvicorn")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="error", lifespan="off", ws="none", http="h11")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive(), "uvicorn stopped"
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.005)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}{path}", timeout=10) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@pytest.fixture
+def served() -> Served:
+    """``served(app, path="")``: a context manager serving an ASGI app over real HTTP."""
+    return _serve

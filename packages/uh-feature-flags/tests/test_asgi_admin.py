@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 import httpx
@@ -22,34 +19,11 @@ from unified_health.feature_flags.stores import Commit, InMemoryFeatureFlagStore
 
 # A real HTTP server: uvicorn is a test dependency (skip with the reason when it is missing).
 uvicorn = pytest.importorskip("uvicorn")
+# The `served` fixture (conftest): serve an ASGI app over real HTTP on 127.0.0.1.
+Served = Callable[..., AbstractContextManager[httpx.Client]]
 
 WHY = {"X-Change-Reason": "ticket 42"}
 FLAG = {"key": "beta", "enabled": True, "client_side": True}
-
-
-@contextmanager
-def served(app: Any) -> Iterator[httpx.Client]:
-    """Serve ``app`` with uvicorn on a free 127.0.0.1 port; yield an HTTP client for it."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="error", lifespan="off", ws="none", http="h11")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped"
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.005)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}/admin/v1", timeout=10) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 class BreakableStore(InMemoryFeatureFlagStore):
@@ -84,11 +58,11 @@ def flags(store: BreakableStore) -> Iterator[FeatureFlagClient]:
 
 
 @pytest.fixture
-def http(store: BreakableStore, flags: FeatureFlagClient) -> Iterator[httpx.Client]:
+def http(store: BreakableStore, flags: FeatureFlagClient, served: Served) -> Iterator[httpx.Client]:
     app = create_asgi_app(
         flags, authorize=None, admin=FeatureFlagAdmin(store), admin_authorize=authorize
     )
-    with served(app) as client:
+    with served(app, "/admin/v1") as client:
         client.headers["Authorization"] = "Bearer admin-token"
         yield client
 
@@ -279,7 +253,9 @@ class ChangesRightAfterARead(FeatureFlagAdmin):
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-def racing(request: pytest.FixtureRequest) -> Iterator[tuple[httpx.Client, ChangesRightAfterARead]]:
+def racing(
+    request: pytest.FixtureRequest, served: Served
+) -> Iterator[tuple[httpx.Client, ChangesRightAfterARead]]:
     if request.param == "memory":
         backing: Any = InMemoryFeatureFlagStore()
     else:
@@ -292,7 +268,7 @@ def racing(request: pytest.FixtureRequest) -> Iterator[tuple[httpx.Client, Chang
         admin.initialize(actor="test", reason="fresh")
     with FeatureFlagClient(backing, background=False) as flags:
         app = create_asgi_app(flags, authorize=None, admin=admin, admin_authorize=authorize)
-        with served(app) as http:
+        with served(app, "/admin/v1") as http:
             http.headers["Authorization"] = "Bearer admin-token"
             yield http, admin
 

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import httpx
@@ -23,6 +20,8 @@ from unified_health.feature_flags.stores import Commit, InMemoryFeatureFlagStore
 
 # A real HTTP server: uvicorn is a test dependency (skip with the reason when it is missing).
 uvicorn = pytest.importorskip("uvicorn")
+# The `served` fixture (conftest): serve an ASGI app over real HTTP on 127.0.0.1.
+Served = Callable[..., AbstractContextManager[httpx.Client]]
 
 BULK = "/ofrep/v1/evaluate/flags"
 
@@ -78,33 +77,8 @@ def flags(store: InMemoryFeatureFlagStore) -> Iterator[FeatureFlagClient]:
         yield client
 
 
-@contextmanager
-def served(app: Any) -> Iterator[httpx.Client]:
-    """Serve ``app`` with uvicorn on a free 127.0.0.1 port; yield an HTTP client for it."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="error", lifespan="off", ws="none", http="h11")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped"
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.005)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
 @pytest.fixture
-def http(flags: FeatureFlagClient) -> Iterator[httpx.Client]:
+def http(flags: FeatureFlagClient, served: Served) -> Iterator[httpx.Client]:
     with served(create_asgi_app(flags, authorize=None)) as client:
         yield client
 
@@ -212,7 +186,7 @@ def test_bulk_etag_depends_on_what_the_context_is_served(http: httpx.Client) -> 
 
 
 def test_workers_that_counted_changes_differently_never_share_an_etag_for_other_content(
-    store: InMemoryFeatureFlagStore,
+    store: InMemoryFeatureFlagStore, served: Served
 ) -> None:
     # Worker A started from a bootstrap with a higher version, so its local change counter is
     # ahead of worker B's; a tag built from that counter could name B's different content.
@@ -272,7 +246,9 @@ def test_only_post_is_served(http: httpx.Client) -> None:
     assert http.get(BULK).status_code == 405
 
 
-def test_authorize_hook_pins_the_targeting_key_to_the_session(flags: FeatureFlagClient) -> None:
+def test_authorize_hook_pins_the_targeting_key_to_the_session(
+    flags: FeatureFlagClient, served: Served
+) -> None:
     seen: list[dict[str, Any]] = []
 
     def authorize(request: Request, context: dict[str, Any]) -> dict[str, Any]:
@@ -297,7 +273,7 @@ def test_authorize_hook_pins_the_targeting_key_to_the_session(flags: FeatureFlag
     assert seen == [{"targetingKey": "someone-else"}]
 
 
-def test_async_authorize_hook_can_forbid(flags: FeatureFlagClient) -> None:
+def test_async_authorize_hook_can_forbid(flags: FeatureFlagClient, served: Served) -> None:
     async def authorize(request: Request, context: dict[str, Any]) -> dict[str, Any]:
         raise HTTPException(403, "not allowed")
 
@@ -307,7 +283,7 @@ def test_async_authorize_hook_can_forbid(flags: FeatureFlagClient) -> None:
     assert response.json() == {"errorDetails": "not allowed"}
 
 
-def test_bulk_before_any_data_is_a_server_error() -> None:
+def test_bulk_before_any_data_is_a_server_error(served: Served) -> None:
     store = InMemoryFeatureFlagStore(initialized=False)
     with (
         FeatureFlagClient(store, background=False) as flags,
@@ -319,7 +295,9 @@ def test_bulk_before_any_data_is_a_server_error() -> None:
     assert response.headers["retry-after"] == "1"
 
 
-def test_a_single_flag_before_any_data_is_not_ready_rather_than_not_found() -> None:
+def test_a_single_flag_before_any_data_is_not_ready_rather_than_not_found(
+    served: Served,
+) -> None:
     store = InMemoryFeatureFlagStore(initialized=False)
     with (
         FeatureFlagClient(store, background=False) as flags,
