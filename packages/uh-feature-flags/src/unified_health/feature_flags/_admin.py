@@ -29,11 +29,9 @@ from unified_health.feature_flags._models import Flag, Segment
 from unified_health.feature_flags._mutation import (
     Mutation,
     StoreView,
-    check_expected,
     check_who,
     doc,
     dump,
-    raw_version,
 )
 from unified_health.feature_flags._schedule import ScheduleAdmin
 from unified_health.feature_flags._snapshot import state_from_document
@@ -367,24 +365,9 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
             >>> admin.flag_exists("old")
             False
         """
-
-        def build(view: StoreView) -> Mutation | None:
-            raw = view.state.flags.get(key)
-            if raw is None:
-                if expected_version is not None:
-                    raise ConflictError(
-                        f"flag {key!r} does not exist, the write expected version "
-                        f"{expected_version}"
-                    )
-                return None
-            current = view.flags.get(key)
-            version = current.version if current is not None else raw_version(raw)
-            check_expected("flag", key, version, expected_version)
-            self._check_unused_flag(key, view)
-            before = dump(current) if current is not None else raw_digest(raw)
-            return Mutation("flag.delete", key, (Write("flags", key, None),), before, None)
-
-        self.mutate(build, actor=actor, reason=reason)
+        self.delete_document(
+            "flag", key, expected_version, self._check_unused_flag, actor=actor, reason=reason
+        )
 
     def _replace_flag(
         self,
@@ -397,43 +380,10 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
         *,
         whole: bool = False,
     ) -> Flag:
-        def build(view: StoreView) -> Mutation:
-            current = view.flags.get(key)
-            raw = view.state.flags.get(key)
-            if raw is None:
-                raise NotFoundError("flag", key)
-            before: dict[str, Any] | None
-            if current is None:
-                current_version, created = raw_version(raw), None
-                before = raw_digest(raw)
-            else:
-                current_version, created = current.version, current.created_at
-                before = dump(current)
-            check_expected("flag", key, current_version, expected_version)
-            if current is None and not whole:
-                raise ConflictError(
-                    f"flag {key!r} is stored in a form this version cannot read; replace it in "
-                    "full with update_flag, or delete it"
-                )
-            base = current if current is not None else Flag(key=key)
-            new = parse_model(Flag, change(base)).model_copy(
-                update={
-                    "version": current_version + 1,
-                    "created_at": created,
-                    "updated_at": self._clock.now(),
-                }
-            )
-            if new.key != key:
-                raise InvalidInputError("key", "cannot be changed")
-            if new.archived:
-                self._check_unused_flag(key, view)
-            else:
-                self._check_flag(new, view)
-            writes = (Write("flags", key, doc(new)),)
-            return Mutation(action, key, writes, before, dump(new), new)
-
-        result: Flag = self.mutate(build, actor=actor, reason=reason)
-        return result
+        return self.replace_document(
+            "flag", Flag, key, change, expected_version, action, actor=actor, reason=reason,
+            whole=whole, check_unused=self._check_unused_flag, check_live=self._check_flag,
+        )  # fmt: skip
 
     @staticmethod
     def _check_flag(flag: Flag, view: StoreView) -> None:

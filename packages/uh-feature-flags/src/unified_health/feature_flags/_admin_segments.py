@@ -5,17 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from unified_health.feature_flags._audit import raw_digest
 from unified_health.feature_flags._errors import ConflictError, InvalidInputError, NotFoundError
 from unified_health.feature_flags._models import Segment
 from unified_health.feature_flags._mutation import (
     AdminCore,
     Mutation,
     StoreView,
-    check_expected,
     doc,
     dump,
-    raw_version,
 )
 from unified_health.feature_flags._operators import SEGMENT_OPERATORS
 from unified_health.feature_flags._validation import parse_model
@@ -206,24 +203,9 @@ class SegmentAdmin(AdminCore):
             >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
             >>> admin.delete_segment("missing", actor="ops", reason="idempotent")
         """
-
-        def build(view: StoreView) -> Mutation | None:
-            raw = view.state.segments.get(key)
-            if raw is None:
-                if expected_version is not None:
-                    raise ConflictError(
-                        f"segment {key!r} does not exist, the write expected version "
-                        f"{expected_version}"
-                    )
-                return None
-            current = view.segments.get(key)
-            version = current.version if current is not None else raw_version(raw)
-            check_expected("segment", key, version, expected_version)
-            self._check_unused_segment(key, view)
-            before = dump(current) if current is not None else raw_digest(raw)
-            return Mutation("segment.delete", key, (Write("segments", key, None),), before, None)
-
-        self.mutate(build, actor=actor, reason=reason)
+        self.delete_document(
+            "segment", key, expected_version, self._check_unused_segment, actor=actor, reason=reason
+        )
 
     def _replace_segment(
         self,
@@ -236,39 +218,10 @@ class SegmentAdmin(AdminCore):
         *,
         whole: bool = False,
     ) -> Segment:
-        def build(view: StoreView) -> Mutation:
-            raw = view.state.segments.get(key)
-            if raw is None:
-                raise NotFoundError("segment", key)
-            current = view.segments.get(key)
-            before: dict[str, Any] | None
-            if current is None:
-                version, created, before = raw_version(raw), None, raw_digest(raw)
-            else:
-                version, created, before = current.version, current.created_at, dump(current)
-            check_expected("segment", key, version, expected_version)
-            if current is None and not whole:
-                raise ConflictError(
-                    f"segment {key!r} is stored in a form this version cannot read; replace it "
-                    "in full with update_segment, or delete it"
-                )
-            base = current if current is not None else Segment(key=key)
-            new = parse_model(Segment, change(base)).model_copy(
-                update={
-                    "version": version + 1,
-                    "created_at": created,
-                    "updated_at": self._clock.now(),
-                }
-            )
-            if new.key != key:
-                raise InvalidInputError("key", "cannot be changed")
-            if new.archived:
-                self._check_unused_segment(key, view)
-            writes = (Write("segments", key, doc(new)),)
-            return Mutation(action, key, writes, before, dump(new), new)
-
-        result: Segment = self.mutate(build, actor=actor, reason=reason)
-        return result
+        return self.replace_document(
+            "segment", Segment, key, change, expected_version, action, actor=actor, reason=reason,
+            whole=whole, check_unused=self._check_unused_segment,
+        )  # fmt: skip
 
     @staticmethod
     def _check_unused_segment(key: str, view: StoreView) -> None:

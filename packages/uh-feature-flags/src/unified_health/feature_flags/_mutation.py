@@ -14,16 +14,17 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import structlog
 from pydantic import BaseModel
 
-from unified_health.feature_flags._audit import new_audit_key, redact, seal
+from unified_health.feature_flags._audit import new_audit_key, raw_digest, redact, seal
 from unified_health.feature_flags._config import Clock, SystemClock
 from unified_health.feature_flags._errors import (
     ConflictError,
     InvalidInputError,
+    NotFoundError,
     StoreUnavailableError,
 )
 from unified_health.feature_flags._models import Flag, Segment
@@ -169,6 +170,9 @@ def raw_version(raw: str) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+_Document = TypeVar("_Document", Flag, Segment)
+
+
 class AdminCore:
     """Shared state and the mutation cycle of `FeatureFlagAdmin`.
 
@@ -283,6 +287,99 @@ class AdminCore:
             )
             return mutation.result
         raise ConflictError(f"the store kept changing; gave up after {self._max_attempts} attempts")
+
+    def delete_document(
+        self,
+        kind: Literal["flag", "segment"],
+        key: str,
+        expected_version: int | None,
+        check_unused: Callable[[str, StoreView], None],
+        *,
+        actor: str,
+        reason: str,
+    ) -> None:
+        """Delete a flag or segment (``kind``), idempotently unless a version is expected.
+
+        A document this version cannot read is deleted too; ``check_unused`` refuses to delete
+        what live flags still use.
+        """
+        collection: Literal["flags", "segments"] = "flags" if kind == "flag" else "segments"
+
+        def build(view: StoreView) -> Mutation | None:
+            raw = getattr(view.state, collection).get(key)
+            if raw is None:
+                if expected_version is not None:
+                    raise ConflictError(
+                        f"{kind} {key!r} does not exist, the write expected version "
+                        f"{expected_version}"
+                    )
+                return None
+            current = getattr(view, collection).get(key)
+            version = current.version if current is not None else raw_version(raw)
+            check_expected(kind, key, version, expected_version)
+            check_unused(key, view)
+            before = dump(current) if current is not None else raw_digest(raw)
+            return Mutation(f"{kind}.delete", key, (Write(collection, key, None),), before, None)
+
+        self.mutate(build, actor=actor, reason=reason)
+
+    def replace_document(
+        self,
+        kind: Literal["flag", "segment"],
+        model: type[_Document],
+        key: str,
+        change: Callable[[_Document], _Document],
+        expected_version: int | None,
+        action: str,
+        *,
+        actor: str,
+        reason: str,
+        whole: bool,
+        check_unused: Callable[[str, StoreView], None],
+        check_live: Callable[[_Document, StoreView], None] | None = None,
+    ) -> _Document:
+        """Replace a flag or segment with ``change`` of its current form, bumping its version.
+
+        A document this version cannot read may only be replaced whole (``whole``). An archived
+        result must be unused (``check_unused``); a live one passes ``check_live``.
+        """
+        collection: Literal["flags", "segments"] = "flags" if kind == "flag" else "segments"
+
+        def build(view: StoreView) -> Mutation:
+            raw = getattr(view.state, collection).get(key)
+            if raw is None:
+                raise NotFoundError(kind, key)
+            current: _Document | None = getattr(view, collection).get(key)
+            before: dict[str, Any] | None
+            if current is None:
+                version, created, before = raw_version(raw), None, raw_digest(raw)
+            else:
+                version, created, before = current.version, current.created_at, dump(current)
+            check_expected(kind, key, version, expected_version)
+            if current is None and not whole:
+                raise ConflictError(
+                    f"{kind} {key!r} is stored in a form this version cannot read; replace it "
+                    f"in full with update_{kind}, or delete it"
+                )
+            base = current if current is not None else model(key=key)
+            new = parse_model(model, change(base)).model_copy(
+                update={
+                    "version": version + 1,
+                    "created_at": created,
+                    "updated_at": self._clock.now(),
+                }
+            )
+            if new.key != key:
+                raise InvalidInputError("key", "cannot be changed")
+            if new.archived:
+                check_unused(key, view)
+            elif check_live is not None:
+                check_live(new, view)
+            writes = (Write(collection, key, doc(new)),)
+            return Mutation(action, key, writes, before, dump(new), new)
+
+        result: _Document = self.mutate(build, actor=actor, reason=reason)
+        return result
 
     def now(self) -> datetime:
         """The admin clock's current time.
