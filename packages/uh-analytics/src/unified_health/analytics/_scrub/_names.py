@@ -9,7 +9,7 @@ are left out, so ``will_form.pdf`` or ``april_report.pdf`` survive.
 
 from __future__ import annotations
 
-__all__ = ["FILE_WORDS", "GIVEN_NAMES", "SIGNATURE_WORDS"]
+__all__ = ["FILE_WORDS", "GIVEN_NAMES", "SIGNATURE_WORDS", "US_STATES"]
 
 # File-name words after which the next two words are the signer's name: "signature_jane_doe.png".
 SIGNATURE_WORDS = frozenset({"signature", "sig", "firma", "autograph"})
@@ -91,4 +91,17 @@ FILE_WORDS = frozenset(
         "resultados", "packet", "ref", "outbound", "inbound", "batch", "export",
         "stmt", "statement", "statements", "eob", "era", "remit", "remittance", "eft", "ach",
     }
+)  # fmt: skip
+
+
+#: The fifty states, DC and Puerto Rico, lower-case ("new york", "district of columbia").
+US_STATES = frozenset(
+    {"alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut",
+     "delaware", "florida", "georgia", "hawaii", "idaho", "illinois", "indiana", "iowa", "kansas",
+     "kentucky", "louisiana", "maine", "maryland", "massachusetts", "michigan", "minnesota",
+     "mississippi", "missouri", "montana", "nebraska", "nevada", "new hampshire", "new jersey",
+     "new mexico", "new york", "north carolina", "north dakota", "ohio", "oklahoma", "oregon",
+     "pennsylvania", "rhode island", "south carolina", "south dakota", "tennessee", "texas",
+     "utah", "vermont", "virginia", "washington", "west virginia", "wisconsin", "wyoming",
+     "district of columbia", "puerto rico"}
 )  # fmt: skip

@@ -74,7 +74,12 @@ from unified_health.analytics._scrub._hl7 import (
     might_hold_hl7,
 )
 from unified_health.analytics._scrub._keys import is_age_key, read_key
-from unified_health.analytics._scrub._names import FILE_WORDS, GIVEN_NAMES, SIGNATURE_WORDS
+from unified_health.analytics._scrub._names import (
+    FILE_WORDS,
+    GIVEN_NAMES,
+    SIGNATURE_WORDS,
+    US_STATES,
+)
 from unified_health.analytics._scrub._staff import STAFF_CUES, find_staff, find_udi_serial
 from unified_health.analytics._scrub._url import UrlScrubber
 from unified_health.analytics._scrub._x12 import find_x12, might_hold_x12
@@ -391,14 +396,8 @@ _LAST_FIRST_QUERY = re.compile(
     r"\s*(?P<name>(?:[A-Za-zÀ-ÿ][a-zà-ÿ'\u2019-]+|[A-ZÀ-Þ][A-ZÀ-Þ'\u2019-]+),[ \t]*"
     r"(?:[A-Za-zÀ-ÿ][a-zà-ÿ'\u2019-]+|[A-ZÀ-Þ][A-ZÀ-Þ'\u2019-]+)(?:[ \t]+[A-Za-z]\.?)?)\s*"
 )
-_US_STATES = frozenset(
-    {"alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut",
-     "delaware", "florida", "georgia", "hawaii", "idaho", "illinois", "indiana", "iowa", "kansas",
-     "kentucky", "louisiana", "maine", "maryland", "massachusetts", "michigan", "minnesota",
-     "mississippi", "missouri", "montana", "nebraska", "nevada", "ohio", "oklahoma", "oregon",
-     "pennsylvania", "tennessee", "texas", "utah", "vermont", "virginia", "washington",
-     "wisconsin", "wyoming", "usa", "canada", "mexico"}
-)  # fmt: skip
+# One-word state names, and the countries, that mark a place rather than a person.
+_US_STATES = frozenset(s for s in US_STATES if " " not in s) | {"usa", "canada", "mexico"}
 # A header cell of a CSV or tab-separated preview.
 _HEADER_CELL = re.compile(r" ?[A-Za-z][A-Za-z0-9_.-]{0,39} ?")
 _PERSON_COLUMNS = frozenset(

@@ -46,6 +46,7 @@ from unified_health.analytics._scrub._keys import (
     is_search_key,
     normalise_key,
 )
+from unified_health.analytics._scrub._names import US_STATES
 from unified_health.analytics._scrub._text import (
     TextScanner,
     apply_spans,
@@ -412,20 +413,12 @@ def _blank_spans(text: str, spans: list[tuple[int, int, str, int]]) -> str:
 # Values that name nobody even under a key of their category: the loopback and unspecified
 # addresses under an IP key, and a state or province under a city key.
 _NOBODY_ADDRESSES = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "::"})  # noqa: S104
-_REGIONS = frozenset(
-    {"alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut",
-     "delaware", "florida", "georgia", "hawaii", "idaho", "illinois", "indiana", "iowa", "kansas",
-     "kentucky", "louisiana", "maine", "maryland", "massachusetts", "michigan", "minnesota",
-     "mississippi", "missouri", "montana", "nebraska", "nevada", "new hampshire", "new jersey",
-     "new mexico", "north carolina", "north dakota", "ohio", "oklahoma", "oregon",
-     "pennsylvania", "rhode island", "south carolina", "south dakota", "tennessee", "texas",
-     "utah", "vermont", "virginia", "west virginia", "wisconsin", "wyoming",
-     "district of columbia", "puerto rico", "ontario", "british columbia",
-     "alberta", "manitoba", "saskatchewan", "nova scotia", "new brunswick",
-     "newfoundland and labrador", "prince edward island", "yukon", "nunavut",
+_REGIONS = (US_STATES - {"new york", "washington"}) | frozenset(  # also cities of those names
+    {"ontario", "british columbia", "alberta", "manitoba", "saskatchewan", "nova scotia",
+     "new brunswick", "newfoundland and labrador", "prince edward island", "yukon", "nunavut",
      "northwest territories", "england", "scotland", "wales", "northern ireland",
-     "new south wales", "queensland", "tasmania", "western australia",
-     "south australia", "northern territory", "australian capital territory"}
+     "new south wales", "queensland", "tasmania", "western australia", "south australia",
+     "northern territory", "australian capital territory"}
 )  # fmt: skip
 
 
