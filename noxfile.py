@@ -83,10 +83,12 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 @nox.parametrize("package", PACKAGE_PARAMS)
 def typecheck(session: nox.Session, package: str) -> None:
-    """mypy --strict over one package, in a venv holding only that package."""
+    """mypy --strict over one package and its tests, in a venv holding only that package, its
+    test group and the test kit."""
     _install_package(session, package)
-    session.install(_tool("mypy"), *_test_group(package))
+    session.install(_tool("mypy"), *_test_group(package), "-e", str(TESTKIT))
     session.run("mypy", "-p", f"unified_health.{module_of(package)}")
+    session.run("mypy", str(ROOT / "packages" / package / "tests"))
 
 
 @nox.session(python=PYTHON)

@@ -14,29 +14,8 @@ from typing import Any
 import pytest
 import redis
 
-from uh_testkit import FakeClock, LoopbackServer, RedisServerProcess
+from uh_testkit import LoopbackServer, RedisServerProcess
 from uh_testkit._redis import delete_prefix
-
-
-def test_fake_clock_moves_only_when_told() -> None:
-    clock = FakeClock()
-    start_wall, start_mono = clock.now(), clock.monotonic()
-    assert (clock.now(), clock.monotonic()) == (start_wall, start_mono)
-    clock.sleep(1.5)
-    clock.advance(0.5)
-    assert clock.monotonic() - start_mono == 2.0
-    assert (clock.now() - start_wall).total_seconds() == 2.0
-    assert clock.sleeps == [1.5]
-    assert clock.now().tzinfo is not None
-
-
-def test_fake_clock_rejects_naive_start_and_negative_steps() -> None:
-    from datetime import datetime
-
-    with pytest.raises(ValueError, match="timezone-aware"):
-        FakeClock(datetime(2026, 1, 1))
-    with pytest.raises(ValueError, match="negative"):
-        FakeClock().advance(-1)
 
 
 def _echo_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:

@@ -9,20 +9,17 @@ Fixtures (registered through the ``pytest11`` entry point, so any test can ask f
 - ``redis_server_factory``: starts private ``redis-server`` processes that a test may stop and
   start again, for outage tests.
 - ``loopback_server``: serves a WSGI app on 127.0.0.1 on a free port in a thread.
-- ``fake_clock``: a clock that moves only when told to.
 
 ``vendor_spec("openfeature", "ofrep-openapi.yaml")`` returns a vendor's published file from
 ``$UH_VENDOR_SPECS`` or ``../shared/vendor-specs``; without it the test skips with the reason,
 or fails under ``UH_REQUIRE_VENDOR_SPECS=1``.
 """
 
-from uh_testkit._clock import FakeClock
 from uh_testkit._http import LoopbackServer
 from uh_testkit._redis import RedisServerProcess, find_redis_url
 from uh_testkit._specs import vendor_spec, vendor_specs_dir
 
 __all__ = [
-    "FakeClock",
     "LoopbackServer",
     "RedisServerProcess",
     "find_redis_url",

@@ -1,4 +1,4 @@
-"""The pytest plugin: Redis, loopback HTTP and clock fixtures for every package's tests."""
+"""The pytest plugin: Redis and loopback HTTP fixtures for every package's tests."""
 
 from __future__ import annotations
 
@@ -8,23 +8,8 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 
-from uh_testkit._clock import FakeClock
 from uh_testkit._http import LoopbackServer, WSGIApp
 from uh_testkit._redis import RedisServerProcess, delete_prefix, find_redis_url, require_redis
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Keep structlog's default console output out of test and doctest output.
-
-    The libraries never configure logging; the test process does, so that doctests compare only
-    what an example returns. Tests that assert on log events use
-    ``structlog.testing.capture_logs()``, which works under any configuration.
-    """
-    try:
-        import structlog
-    except ImportError:  # pragma: no cover - every package depends on structlog
-        return
-    structlog.configure(logger_factory=structlog.ReturnLoggerFactory())
 
 
 def _unavailable(reason: str) -> None:
@@ -101,8 +86,3 @@ def loopback_server() -> Iterator[Callable[[WSGIApp], LoopbackServer]]:
     for server in servers:
         server.stop()
 
-
-@pytest.fixture
-def fake_clock() -> FakeClock:
-    """A clock that moves only when the test advances it (or something calls its ``sleep``)."""
-    return FakeClock()
