@@ -32,7 +32,7 @@ def test_fake_clock_moves_only_when_told() -> None:
     assert clock.sleeps == [10]
 
 
-@pytest.mark.parametrize("start", [datetime(2026, 1, 1), "2026-01-01T00:00:00Z"])  # noqa: DTZ001
+@pytest.mark.parametrize("start", [datetime(2026, 1, 1), "2026-01-01T00:00:00Z"])
 def test_fake_clock_refuses_a_naive_start(start: object) -> None:
     with pytest.raises(InvalidInputError) as caught:
         FakeClock(start)  # type: ignore[arg-type]
@@ -67,7 +67,8 @@ def test_configured_logging_receives_the_events_on_the_package_logger() -> None:
         "format='%(name)s %(levelname)s %(message)s'); "
     )
     result = _run(configure + _EMIT)
-    assert result.stdout == "unified_health.{{module}} WARNING store_call_failed operation=get\n"
+    expected = "unified_health.{{module}} WARNING store_call_failed operation=get\n"
+    assert result.stdout == expected
     assert result.stderr == ""
 
 

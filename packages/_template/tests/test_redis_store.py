@@ -60,4 +60,3 @@ def test_a_dead_server_is_store_unavailable_not_a_driver_error() -> None:
 def test_close_leaves_an_injected_client_open(redis_client: redis.Redis, redis_prefix: str) -> None:
     RedisRecordStore(redis_client, prefix=redis_prefix).close()
     assert redis_client.ping() is True
-

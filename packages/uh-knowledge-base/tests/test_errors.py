@@ -1,10 +1,11 @@
-"""The error tree: data as attributes, the builtin a caller would catch, no values in messages."""
+"""The error tree (the unit under test is `_errors`): data as attributes, the builtin a caller
+would catch, no values in messages."""
 
 from __future__ import annotations
 
 import pytest
 
-from unified_health.knowledge_base import (
+from unified_health.knowledge_base._errors import (
     ConflictError,
     InvalidInputError,
     KnowledgeBaseError,

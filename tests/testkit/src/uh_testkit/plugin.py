@@ -85,4 +85,3 @@ def loopback_server() -> Iterator[Callable[[WSGIApp], LoopbackServer]]:
     yield serve
     for server in servers:
         server.stop()
-

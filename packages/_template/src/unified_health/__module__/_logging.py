@@ -1,5 +1,6 @@
-"""The package's logger: structured events on the standard ``logging`` logger
-``unified_health.{{module}}``, silent until the host configures logging.
+"""The package's logger: structured events, silent until the host configures logging.
+
+Events go to the standard ``logging`` logger ``unified_health.{{module}}``.
 
 Every module logs through `logger` from here::
 

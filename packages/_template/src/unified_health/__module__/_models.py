@@ -1,4 +1,6 @@
-"""Values of {{dist}}: frozen pydantic models whose invalid input raises `InvalidInputError`.
+"""The models of {{dist}}: frozen, strict pydantic models.
+
+Invalid input to any of them raises `InvalidInputError`.
 
 `FrozenModel` is the base of every model a user constructs: frozen, ``extra="forbid"`` and strict
 (``"yes"`` is not a bool and ``"25"`` is not an int). A broken rule raises `InvalidInputError`
@@ -49,10 +51,11 @@ class FrozenModel(BaseModel):
         ...     width: int
         >>> Size(width=3).width
         3
-        >>> Size(width="3")
-        Traceback (most recent call last):
-        ...
-        unified_health.{{module}}._errors.InvalidInputError: width: Input should be a valid integer
+        >>> try:
+        ...     Size(width="3")
+        ... except InvalidInputError as err:
+        ...     print(err)
+        width: Input should be a valid integer
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)

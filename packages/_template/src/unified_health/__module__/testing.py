@@ -1,4 +1,6 @@
-"""Test helpers for code that uses {{dist}}: a fake clock, log capture and in-memory stores.
+"""Test helpers for code that uses {{dist}}.
+
+A fake clock, log capture and the in-memory store.
 
 The family's ``testing`` modules share these names and shapes: `FakeClock` (``now``,
 ``monotonic``, ``advance``, ``sleep``, ``sleeps``) and `capture_logs`. Package-specific fakes
@@ -45,10 +47,10 @@ class FakeClock:
     """
 
     def __init__(self, start: datetime | None = None) -> None:
-        start = _DEFAULT_START if start is None else start
-        if not isinstance(start, datetime) or start.tzinfo is None:
+        given: object = _DEFAULT_START if start is None else start
+        if not isinstance(given, datetime) or given.tzinfo is None:
             raise InvalidInputError("start", "must be a timezone-aware datetime")
-        self._now = start.astimezone(UTC)
+        self._now = given.astimezone(UTC)
         self._monotonic = 1000.0
         self._lock = threading.Lock()
         self.sleeps: list[float] = []

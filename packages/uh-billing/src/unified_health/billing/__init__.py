@@ -3,29 +3,39 @@
 Stripe-versus-database reconciliation with discrepancy reports and alerts.
 
 Examples:
-    >>> import unified_health.billing as billing
-    >>> isinstance(billing.__version__, str)
-    True
+    >>> from unified_health.billing import InMemoryRecordStore
+    >>> store = InMemoryRecordStore()
+    >>> store.put("r-1", {"status": "open"}, expected_version=0).version
+    1
 """
 
+from unified_health.billing._clock import Clock, SystemClock
 from unified_health.billing._errors import (
     BillingError,
     ConflictError,
     InvalidInputError,
-    NotFoundError,
-    ProviderError,
-    RateLimitedError,
     StoreUnavailableError,
 )
+from unified_health.billing._models import Record
 from unified_health.billing._version import __version__
+from unified_health.billing.stores import (
+    InMemoryRecordStore,
+    RecordStore,
+    RedisClientProtocol,
+    RedisRecordStore,
+)
 
 __all__ = [
     "BillingError",
+    "Clock",
     "ConflictError",
+    "InMemoryRecordStore",
     "InvalidInputError",
-    "NotFoundError",
-    "ProviderError",
-    "RateLimitedError",
+    "Record",
+    "RecordStore",
+    "RedisClientProtocol",
+    "RedisRecordStore",
     "StoreUnavailableError",
+    "SystemClock",
     "__version__",
 ]

@@ -3,29 +3,39 @@
 Audited, ticket-bound, time-limited support impersonation.
 
 Examples:
-    >>> import unified_health.impersonation as impersonation
-    >>> isinstance(impersonation.__version__, str)
-    True
+    >>> from unified_health.impersonation import InMemoryRecordStore
+    >>> store = InMemoryRecordStore()
+    >>> store.put("r-1", {"status": "open"}, expected_version=0).version
+    1
 """
 
+from unified_health.impersonation._clock import Clock, SystemClock
 from unified_health.impersonation._errors import (
     ConflictError,
     ImpersonationError,
     InvalidInputError,
-    NotFoundError,
-    ProviderError,
-    RateLimitedError,
     StoreUnavailableError,
 )
+from unified_health.impersonation._models import Record
 from unified_health.impersonation._version import __version__
+from unified_health.impersonation.stores import (
+    InMemoryRecordStore,
+    RecordStore,
+    RedisClientProtocol,
+    RedisRecordStore,
+)
 
 __all__ = [
+    "Clock",
     "ConflictError",
     "ImpersonationError",
+    "InMemoryRecordStore",
     "InvalidInputError",
-    "NotFoundError",
-    "ProviderError",
-    "RateLimitedError",
+    "Record",
+    "RecordStore",
+    "RedisClientProtocol",
+    "RedisRecordStore",
     "StoreUnavailableError",
+    "SystemClock",
     "__version__",
 ]

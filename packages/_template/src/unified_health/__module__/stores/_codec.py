@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
 
 from unified_health.{{module}}._errors import ConflictError, InvalidInputError
 from unified_health.{{module}}._models import Record

@@ -56,8 +56,7 @@ class RecordStore(Protocol):
 
 @runtime_checkable
 class RedisClientProtocol(Protocol):
-    """The Redis commands the package uses; ``redis.Redis`` satisfies it, as does any
-    compatible client.
+    """The Redis commands the package uses; ``redis.Redis`` or any compatible client has them.
 
     Examples:
         >>> import redis
@@ -73,9 +72,7 @@ class RedisClientProtocol(Protocol):
         """Read one field of a hash."""
         ...
 
-    def hscan(
-        self, name: str, cursor: int = 0, match: Any = None, count: int | None = None
-    ) -> Any:
+    def hscan(self, name: str, cursor: int = 0, match: Any = None, count: int | None = None) -> Any:
         """Page through a hash."""
         ...
 

@@ -67,7 +67,8 @@ def hash_tagged(prefix: str) -> str:
         >>> hash_tagged("{tenant-7}:{{module}}")
         '{tenant-7}:{{module}}'
     """
-    if not isinstance(prefix, str) or not prefix.strip():
+    given: object = prefix
+    if not isinstance(given, str) or not given.strip():
         raise InvalidInputError("prefix", "must be a non-empty str")
     opening = prefix.find("{")
     if opening >= 0 and prefix.find("}", opening) > opening + 1:
@@ -145,12 +146,14 @@ class RedisRecordStore:
         """
         import redis
 
-        if not isinstance(url, str):
+        given: object = url
+        if not isinstance(given, str):
             raise InvalidInputError("url", "must be a str")
-        for name, value in (
+        timeouts: tuple[tuple[str, object], ...] = (
             ("socket_timeout", socket_timeout),
             ("socket_connect_timeout", socket_connect_timeout),
-        ):
+        )
+        for name, value in timeouts:
             if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
                 raise InvalidInputError(name, "must be a number of seconds > 0")
         try:
