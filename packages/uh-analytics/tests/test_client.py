@@ -8,8 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import structlog
-from structlog.testing import capture_logs
 
 from unified_health.analytics import (
     AnalyticsClient,
@@ -18,7 +16,7 @@ from unified_health.analytics import (
     PostHogProvider,
     analytics_context,
 )
-from unified_health.analytics.testing import RecordingProvider
+from unified_health.analytics.testing import RecordingProvider, capture_logs
 
 Make = Callable[..., AnalyticsClient]
 
@@ -295,11 +293,11 @@ def test_internal_errors_are_logged_without_their_message(make_client: Make) -> 
             return value, {}
 
     client = make_client([RecordingProvider()], sanitizer=Quoting())
-    with capture_logs(processors=[structlog.processors.format_exc_info]) as logs:
+    with capture_logs() as logs:
         assert not client.track("page_viewed", {"email": "jane@example.com"}, user_id="u-1")
     [entry] = logs
     assert entry["event"] == "track_failed"
-    assert entry["error"] == "ValueError"
+    assert entry["error_class"] == "ValueError"
     assert "jane@example.com" not in str(entry)
 
 
@@ -309,11 +307,11 @@ def test_delivery_errors_are_logged_without_their_message(make_client: Make) -> 
             raise ValueError(f"cannot pseudonymise {raw_id}")
 
     client = make_client([RecordingProvider()], pseudonymizer=Quoting())
-    with capture_logs(processors=[structlog.processors.format_exc_info]) as logs:
+    with capture_logs() as logs:
         assert client.track("page_viewed", user_id="user-123")
         assert client.flush(5)
     [entry] = [e for e in logs if e["event"] == "delivery_crashed"]
-    assert entry["error"] == "ValueError"
+    assert entry["error_class"] == "ValueError"
     assert "user-123" not in str(logs)
     assert client.metrics().dropped == {"internal_error": 1}
 

@@ -13,9 +13,8 @@ import pytest
 from unified_health.analytics.testing import FakePostHog
 
 PRELUDE = """
-import os, sys
-import structlog
-structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+import logging, os, sys
+logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 from unified_health.analytics import AnalyticsClient, HmacPseudonymizer, PostHogProvider
 def make():
     return AnalyticsClient(

@@ -7,11 +7,15 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from structlog.testing import capture_logs
 
 from unified_health.analytics import AnalyticsClient, MixpanelProvider, RecordingTransport
 from unified_health.analytics.providers import OutboundEvent, RoutedProvider
-from unified_health.analytics.testing import FakeClock, FakeMixpanel, ReceivedRequest
+from unified_health.analytics.testing import (
+    FakeClock,
+    FakeMixpanel,
+    ReceivedRequest,
+    capture_logs,
+)
 
 Make = Callable[..., AnalyticsClient]
 

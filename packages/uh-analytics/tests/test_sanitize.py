@@ -13,7 +13,7 @@ import pytest
 
 from unified_health.analytics._errors import InvalidInputError
 from unified_health.analytics._sanitize import RedactionCategory, Sanitizer, ScrubResult
-from unified_health.analytics._scrub import _walk
+from unified_health.analytics.testing import FakeClock
 
 
 @pytest.fixture(scope="module")
@@ -364,24 +364,21 @@ def test_a_sanitizer_is_shared_safely_between_threads(sanitizer: Sanitizer) -> N
     assert results == expected
 
 
-def test_values_remembered_as_clean_are_judged_again_in_a_new_year(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    sanitizer = Sanitizer()
-    born = f"patient born {dt.date.today().year - 89}"  # 89 this year: not an identifier
+def test_values_remembered_as_clean_are_judged_again_in_a_new_year() -> None:
+    clock = FakeClock(dt.datetime(2026, 12, 31, 23, 0, tzinfo=dt.UTC))
+    sanitizer = Sanitizer(clock=clock)
+    born = "patient born 1937"  # 89 in 2026: not an identifier
     assert sanitizer.scrub({"note": born}).properties == {"note": born}
-
-    next_year = dt.date.today().year + 1
-
-    class NextYear(dt.date):
-        @classmethod
-        def today(cls) -> NextYear:
-            return cls(next_year, 1, 1)
-
-    monkeypatch.setattr(dt, "date", NextYear)
-    monkeypatch.setattr(_walk.time, "time", lambda: sanitizer._walker._clean_until)
+    assert sanitizer.scrub({"note": born}).properties == {"note": born}  # remembered as clean
+    clock.advance(3600)  # 2027: now over 89
     result = sanitizer.scrub({"note": born})
     assert dict(result.redactions) == {"age_over_89": 1}
+
+
+def test_the_sanitizer_refuses_a_clock_that_is_not_one() -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        Sanitizer(clock=lambda: dt.datetime.now(dt.UTC))  # type: ignore[arg-type]
+    assert caught.value.field == "clock"
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ Examples:
 """
 
 from unified_health.analytics._client import AnalyticsClient
+from unified_health.analytics._clock import Clock, SystemClock
 from unified_health.analytics._context import AnalyticsContext, analytics_context, current_context
 from unified_health.analytics._errors import (
     AnalyticsError,
@@ -58,6 +59,7 @@ __all__ = [
     "AnalyticsClient",
     "AnalyticsContext",
     "AnalyticsError",
+    "Clock",
     "ConflictError",
     "ConsentCategory",
     "ConsentStore",
@@ -88,6 +90,7 @@ __all__ = [
     "StoreUnavailableError",
     "SurrogateIdStore",
     "SurrogatePseudonymizer",
+    "SystemClock",
     "__version__",
     "analytics_context",
     "current_context",

@@ -12,20 +12,20 @@ from __future__ import annotations
 import os
 import random
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import structlog
 from pydantic import BaseModel
 
 from unified_health.analytics import _lifecycle
+from unified_health.analytics._clock import Clock, SystemClock
 from unified_health.analytics._consent import ConsentGate
 from unified_health.analytics._context import current_context
 from unified_health.analytics._delivery import Lane
-from unified_health.analytics._errors import InvalidInputError, error_fields
+from unified_health.analytics._errors import InvalidInputError
 from unified_health.analytics._identity import Pseudonymizer, SurrogatePseudonymizer
+from unified_health.analytics._logging import logger
 from unified_health.analytics._metrics import Metrics
 from unified_health.analytics._models import (
     ConsentCategory,
@@ -48,7 +48,6 @@ from unified_health.analytics.stores._protocol import ConsentStore, SpillStore
 
 __all__ = ["AnalyticsClient"]
 
-log = structlog.get_logger("unified_health.analytics")
 
 _BUILTIN_CATEGORIES = frozenset(c.value for c in ConsentCategory)
 
@@ -93,7 +92,8 @@ class AnalyticsClient:
         strict: Raise `InvalidInputError` for bad input instead of counting it (tests).
         debug: Log event names and counts (never values) as events pass.
         seed: Seed for insert ids and anonymous ids (tests).
-        clock: Returns the current aware UTC time for event timestamps (tests).
+        clock: The `Clock` for event timestamps, delivery deadlines and the sanitiser's
+            notion of the current year; `SystemClock` by default (tests pass a `FakeClock`).
         register_atexit: Drain the queues when the interpreter exits.
 
     Raises:
@@ -134,7 +134,7 @@ class AnalyticsClient:
         strict: bool = False,
         debug: bool = False,
         seed: int | None = None,
-        clock: Callable[[], datetime] | None = None,
+        clock: Clock | None = None,
         register_atexit: bool = True,
     ) -> None:
         if not providers:
@@ -165,6 +165,9 @@ class AnalyticsClient:
             raise InvalidInputError("drop_policy", "must be drop_newest or drop_oldest")
         if flush_interval <= 0 or shutdown_timeout < 0:
             raise InvalidInputError("flush_interval", "must be positive")
+        if clock is not None and not isinstance(clock, Clock):
+            raise InvalidInputError("clock", "must be a Clock (now() and monotonic())")
+        self._clock: Clock = clock if clock is not None else SystemClock()
         known = _BUILTIN_CATEGORIES | frozenset(consent_categories)
         self._gate = ConsentGate(consent_store or InMemoryConsentStore(), default_consent, known)
         for index, provider in enumerate(providers):
@@ -174,7 +177,7 @@ class AnalyticsClient:
         for name, category in self._event_categories.items():
             self._gate.check(f"event_categories.{name}", category)
         self._pseudonymizer = pseudonymizer or _default_pseudonymizer()
-        self._sanitizer = sanitizer if sanitizer is not None else Sanitizer()
+        self._sanitizer = sanitizer if sanitizer is not None else Sanitizer(clock=self._clock)
         self._schemas = SchemaRegistry(schemas)
         self._require_schemas = require_schemas
         self._super: dict[str, Any] = {}
@@ -184,7 +187,6 @@ class AnalyticsClient:
         self._strict = strict
         self._debug = debug
         self._rng = random.Random(seed) if seed is not None else None  # noqa: S311 - test ids
-        self._clock = clock
         self.shutdown_timeout = shutdown_timeout
         self._metrics = Metrics()
         self._spill_store = spill_store
@@ -207,6 +209,7 @@ class AnalyticsClient:
                 spill=spill_store,
                 debug=debug,
                 max_in_flight=max_in_flight,
+                clock=self._clock,
             )
             for provider in providers
         ]
@@ -222,7 +225,7 @@ class AnalyticsClient:
             lane.start()
         self._atexit = register_atexit
         _lifecycle.register(self)
-        log.info("analytics_client_started", providers=names)
+        logger.info("analytics_client_started", providers=names)
 
     # -- context manager -----------------------------------------------------------------------
     def __enter__(self) -> AnalyticsClient:
@@ -353,7 +356,7 @@ class AnalyticsClient:
         except Exception as exc:
             self._metrics.drop(DropReason.INTERNAL_ERROR)
             # No traceback: its message and locals can hold the raw ids and properties.
-            log.error("track_failed", kind=kind, **error_fields(exc))
+            logger.error("track_failed", kind=kind, error_class=type(exc).__name__)
             if self._strict:
                 raise
             return False
@@ -480,7 +483,7 @@ class AnalyticsClient:
         if queued:
             self._metrics.enqueue()
             if self._debug:
-                log.debug("event_enqueued", event_name=name, kind=kind, category=cat,
+                logger.debug("event_enqueued", event_name=name, kind=kind, category=cat,
                           property_count=len(props), providers=len(lanes))  # fmt: skip
         return queued
 
@@ -562,7 +565,7 @@ class AnalyticsClient:
         self._gate.store.set_consent(user_id, granted)
         effective = granted | {ConsentCategory.ESSENTIAL.value}
         purged = self._withdraw(user_id, effective)
-        log.info("consent_updated", categories=sorted(effective), purged=purged)
+        logger.info("consent_updated", categories=sorted(effective), purged=purged)
 
     def get_consent(self, user_id: str) -> frozenset[str]:
         """Return the user's effective categories (their record or the default, plus essential).
@@ -609,7 +612,7 @@ class AnalyticsClient:
         )
 
     def _now(self) -> float:
-        return self._clock().timestamp() if self._clock is not None else time.time()
+        return self._clock.now().timestamp()
 
     def _purge_spill(self, subject: str, allowed: frozenset[str]) -> int:
         """Drop ``subject``'s spilled events in categories not ``allowed``; return how many.
@@ -672,8 +675,9 @@ class AnalyticsClient:
             >>> _ = client.shutdown()
         """
         self._ensure_started()
-        end = time.monotonic() + timeout
-        return all(lane.flush(max(end - time.monotonic(), 0.0)) for lane in self._lanes)
+        monotonic = self._clock.monotonic
+        end = monotonic() + timeout
+        return all(lane.flush(max(end - monotonic(), 0.0)) for lane in self._lanes)
 
     def shutdown(self, timeout: float | None = None) -> ShutdownReport:
         """Stop accepting events, drain the queues within ``timeout`` and report the rest.
@@ -692,7 +696,8 @@ class AnalyticsClient:
                 return ShutdownReport()
             self._closed = True
         self._ensure_started()
-        started = time.monotonic()
+        monotonic = self._clock.monotonic
+        started = monotonic()
         budget = self.shutdown_timeout if timeout is None else timeout
         deadline = started + budget
         # The report covers this shutdown only: earlier losses are in metrics().
@@ -702,23 +707,23 @@ class AnalyticsClient:
         for lane in self._lanes:
             lane.begin_shutdown(deadline)
         for lane in self._lanes:
-            lane.finish(deadline - time.monotonic())
+            lane.finish(deadline - monotonic())
         for lane in self._lanes:
             try:
                 lane.provider.close()
             except Exception:  # noqa: BLE001 - closing must not raise into the host
-                log.warning("provider_close_failed", provider=lane.name)
+                logger.warning("provider_close_failed", provider=lane.name)
         report = ShutdownReport(
             delivered={lane.name: lane.delivered - before[lane.name][0] for lane in self._lanes},
             undelivered={
                 lane.name: lane.undelivered - before[lane.name][1] for lane in self._lanes
             },
             spilled=sum(lane.spilled - before[lane.name][2] for lane in self._lanes),
-            timed_out=time.monotonic() > deadline,
-            duration=round(time.monotonic() - started, 6),
+            timed_out=monotonic() > deadline,
+            duration=round(monotonic() - started, 6),
         )
         _lifecycle.unregister(self)
-        log.info(
+        logger.info(
             "analytics_client_stopped",
             delivered=sum(report.delivered.values()),
             undelivered=sum(report.undelivered.values()),
@@ -762,5 +767,5 @@ def _default_pseudonymizer() -> Pseudonymizer:
 
     if os.environ.get("UH_ANALYTICS_HMAC_KEYS"):
         return HmacPseudonymizer.from_env()
-    log.warning("pseudonymizer_defaulted", strategy="surrogate_in_memory")
+    logger.warning("pseudonymizer_defaulted", strategy="surrogate_in_memory")
     return SurrogatePseudonymizer()

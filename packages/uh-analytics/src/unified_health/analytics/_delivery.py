@@ -30,20 +30,18 @@ from __future__ import annotations
 import json
 import queue
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any, cast
 
-import structlog
-
+from unified_health.analytics._clock import Clock, SystemClock
 from unified_health.analytics._consent import ConsentGate
 from unified_health.analytics._errors import (
     ProviderError,
     RateLimitedError,
     StoreUnavailableError,
-    error_fields,
 )
+from unified_health.analytics._logging import logger
 from unified_health.analytics._metrics import Metrics
 from unified_health.analytics._models import DropReason, Event
 from unified_health.analytics._queue import DropPolicy, EventQueue
@@ -59,7 +57,6 @@ from unified_health.analytics.stores._protocol import SpillStore
 
 __all__ = ["Lane"]
 
-log = structlog.get_logger("unified_health.analytics")
 
 _ENVELOPE_MARGIN = 4096
 _JOIN_GRACE = 0.25
@@ -105,8 +102,10 @@ class Lane:
         spill: SpillStore | None = None,
         debug: bool = False,
         max_in_flight: int = 2,
+        clock: Clock | None = None,
     ) -> None:
         self.provider = provider
+        self._clock: Clock = clock if clock is not None else SystemClock()
         self.name = provider.name
         self.queue = EventQueue(max_events=max_events, max_bytes=max_bytes, policy=policy)
         self.batch_size = max(1, provider.limits.max_events_per_request)
@@ -190,12 +189,12 @@ class Lane:
 
     def flush(self, timeout: float) -> bool:
         """Send what is queued now; wait until the lane is idle or ``timeout`` passes."""
-        end = time.monotonic() + timeout
+        end = self._clock.monotonic() + timeout
         with self.queue.lock:
             self._flush_requested = True
             self.queue.ready.notify_all()
             while len(self.queue) or self._inflight or self._overflow or self._replaying:
-                remaining = end - time.monotonic()
+                remaining = end - self._clock.monotonic()
                 if remaining <= 0 or self._thread is None or not self._thread.is_alive():
                     return False
                 self._idle.wait(min(remaining, 0.25))
@@ -214,12 +213,12 @@ class Lane:
     def finish(self, timeout: float) -> None:
         """Wait for the thread, then give up on whatever is still queued."""
         if self._thread is not None:
-            end = time.monotonic() + max(timeout, 0.0) + _JOIN_GRACE
+            end = self._clock.monotonic() + max(timeout, 0.0) + _JOIN_GRACE
             for thread in (self._thread, *self._senders):
-                thread.join(max(end - time.monotonic(), 0.0))
+                thread.join(max(end - self._clock.monotonic(), 0.0))
             if self._thread.is_alive() or self._inflight:  # stuck past the deadline: lost
                 self.undelivered += self._inflight
-                log.warning("sender_still_busy", provider=self.name, count=self._inflight)
+                logger.warning("sender_still_busy", provider=self.name, count=self._inflight)
         with self.queue.lock:
             leftover = self.queue.take_locked(len(self.queue))
         leftover.extend(self._drain_overflow())
@@ -238,18 +237,18 @@ class Lane:
 
     # -- the worker's side ---------------------------------------------------------------------
     def _expired(self) -> bool:
-        return self._deadline is not None and time.monotonic() >= self._deadline
+        return self._deadline is not None and self._clock.monotonic() >= self._deadline
 
     def _time_left(self) -> float:
         if self._deadline is None:
             return float("inf")
-        return max(self._deadline - time.monotonic(), 0.0)
+        return max(self._deadline - self._clock.monotonic(), 0.0)
 
     def _run(self) -> None:
         try:
             self._replay_spill()
         except StoreUnavailableError:
-            log.warning("spill_replay_failed", provider=self.name)
+            logger.warning("spill_replay_failed", provider=self.name)
         finally:
             with self.queue.lock:
                 self._replaying = False
@@ -264,8 +263,11 @@ class Lane:
             try:
                 self._deliver(batch)
             except Exception as exc:  # noqa: BLE001 - a sender must survive; logged, counted
-                log.error(
-                    "delivery_crashed", provider=self.name, count=len(batch), **error_fields(exc)
+                logger.error(
+                    "delivery_crashed",
+                    provider=self.name,
+                    count=len(batch),
+                    error_class=type(exc).__name__,
                 )
                 self._metrics.drop(DropReason.INTERNAL_ERROR, len(batch) - self._handed)
             finally:
@@ -301,8 +303,11 @@ class Lane:
             try:
                 self._send(route, events, parts)
             except Exception as exc:  # noqa: BLE001 - a sender must survive; logged, counted
-                log.error(
-                    "delivery_crashed", provider=self.name, count=len(events), **error_fields(exc)
+                logger.error(
+                    "delivery_crashed",
+                    provider=self.name,
+                    count=len(events),
+                    error_class=type(exc).__name__,
                 )
                 self._metrics.drop(DropReason.INTERNAL_ERROR, len(events))
             finally:
@@ -312,7 +317,7 @@ class Lane:
     def _next_batch(self) -> list[Event] | None:
         queue = self.queue
         with queue.lock:
-            started = time.monotonic()
+            started = self._clock.monotonic()
             while True:
                 count = len(queue)
                 if self._stopping:
@@ -321,7 +326,7 @@ class Lane:
                     return self._take(count)
                 if count >= self.batch_size or (count and self._flush_requested):
                     return self._take(count)
-                elapsed = time.monotonic() - started
+                elapsed = self._clock.monotonic() - started
                 if count and elapsed >= self.flush_interval:
                     return self._take(count)
                 if not count:
@@ -358,7 +363,7 @@ class Lane:
             try:
                 self._replay_spill()
             except StoreUnavailableError:
-                log.warning("spill_replay_failed", provider=self.name)
+                logger.warning("spill_replay_failed", provider=self.name)
 
     def _replay_spill(self) -> None:
         if self._spill is None:
@@ -393,7 +398,7 @@ class Lane:
                 self._spill_pending = False
                 break
         if replayed:
-            log.info("spill_replayed", provider=self.name, count=replayed)
+            logger.info("spill_replayed", provider=self.name, count=replayed)
 
     def _give_up(self, events: list[Event], reason: str) -> None:
         """Spill ``events`` if there is a spill store, else drop them counting ``reason``."""
@@ -406,7 +411,7 @@ class Lane:
                 if records:
                     self._spill.push(self.name, records)
             except StoreUnavailableError:
-                log.warning("spill_failed", provider=self.name, count=len(events))
+                logger.warning("spill_failed", provider=self.name, count=len(events))
             else:
                 with self._count_lock:
                     self.undelivered += len(events)
@@ -416,7 +421,7 @@ class Lane:
         with self._count_lock:
             self.undelivered += len(events)
         self._metrics.drop(reason, len(events))
-        log.warning("events_dropped", provider=self.name, count=len(events), reason=str(reason))
+        logger.warning("events_dropped", provider=self.name, count=len(events), reason=str(reason))
 
     def _consented(self, events: list[Event]) -> list[Event]:
         """Drop (counting ``consent_withdrawn``) the events whose consent is gone."""
@@ -512,7 +517,7 @@ class Lane:
                 if attempt > self.provider.max_retries:
                     self._give_up(batch, DropReason.RETRIES_EXHAUSTED)
                     return
-                log.warning("store_unavailable", provider=self.name, attempt=attempt)
+                logger.warning("store_unavailable", provider=self.name, attempt=attempt)
                 self._sleep(self.provider.backoff(attempt - 1, None))
                 continue
             break
@@ -619,10 +624,10 @@ class Lane:
         """
         if delay > self._time_left():
             return False
-        due = time.monotonic() + delay
+        due = self._clock.monotonic() + delay
         self._sleep(delay)
         if self._deadline is not None:  # shutdown began, and may have cut the wait short
-            rest = due - time.monotonic()
+            rest = due - self._clock.monotonic()
             if rest > self._time_left():
                 return False
             if rest > 0:
@@ -669,7 +674,7 @@ class Lane:
                 attempt += 1
                 self.last_error = self._error(result, attempt)
                 if attempt > self.provider.max_retries:
-                    log.warning(
+                    logger.warning(
                         "delivery_failed",
                         provider=self.name,
                         route=route,
@@ -682,7 +687,7 @@ class Lane:
                     break
                 self._metrics.retried(self.name)
                 delay = self.provider.backoff(attempt - 1, result.retry_after)
-                log.info(
+                logger.info(
                     "delivery_retry",
                     provider=self.name,
                     status_code=result.status_code,
@@ -721,7 +726,7 @@ class Lane:
                 by_reason[reason] = by_reason.get(reason, 0) + 1
             for reason, n in by_reason.items():
                 self._metrics.drop(reason, n)
-            log.warning(
+            logger.warning(
                 "events_rejected",
                 provider=self.name,
                 status_code=result.status_code,
@@ -729,7 +734,7 @@ class Lane:
                 count=len(result.rejected),
             )
         if self._debug:
-            log.debug(
+            logger.debug(
                 "batch_delivered",
                 provider=self.name,
                 status_code=result.status_code,

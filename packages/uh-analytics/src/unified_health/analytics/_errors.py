@@ -133,23 +133,3 @@ class RateLimitedError(ProviderError):
         >>> RateLimitedError("rate limited", status_code=429, retry_after=2.0).retry_after
         2.0
     """
-
-
-def error_fields(exc: BaseException) -> dict[str, str]:
-    """Log fields describing ``exc`` without its message or locals, which may quote data.
-
-    Examples:
-        >>> try:
-        ...     raise ValueError("jane@example.com")
-        ... except ValueError as exc:
-        ...     error_fields(exc)["error"]
-        'ValueError'
-    """
-    fields = {"error": type(exc).__name__}
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    if tb is not None:
-        code = tb.tb_frame.f_code
-        fields["where"] = f"{code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}:{code.co_name}"
-    return fields

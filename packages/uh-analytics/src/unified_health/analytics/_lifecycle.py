@@ -13,11 +13,9 @@ import os
 import weakref
 from typing import Protocol
 
-import structlog
+from unified_health.analytics._logging import logger
 
 __all__ = ["Managed", "register", "restart_in_child", "unregister"]
-
-log = structlog.get_logger("unified_health.analytics")
 
 
 class Managed(Protocol):
@@ -55,7 +53,7 @@ def _at_exit() -> None:
         try:
             client._shutdown_at_exit()
         except Exception:  # noqa: BLE001 - one client must not stop the others
-            log.warning("exit_shutdown_failed")
+            logger.warning("exit_shutdown_failed")
 
 
 def _shutdown_ref(ref: weakref.ref[Managed]) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from unified_health.analytics._clock import Clock, SystemClock
 from unified_health.analytics._errors import InvalidInputError
 from unified_health.analytics._scrub._categories import RedactionCategory, marker
 from unified_health.analytics._scrub._keys import normalise_key
@@ -79,10 +80,12 @@ class Sanitizer:
         extra_sensitive_keys: Property names whose whole value is always redacted (category
             ``custom``). Names are matched after normalisation: case, separators and camelCase
             do not matter.
+        clock: The `Clock` that says the current year, against which a birth year makes a person
+            older than 89; `SystemClock` by default (tests pass a `FakeClock`).
 
     Raises:
         InvalidInputError: A custom category name is malformed, or its pattern does not compile
-            or matches the empty string.
+            or matches the empty string; ``clock`` is not a `Clock`.
 
     Examples:
         >>> sanitizer = Sanitizer(custom_patterns={"clinic_mrn": r"\bCL-\d{6}\b"})
@@ -99,7 +102,11 @@ class Sanitizer:
         custom_patterns: Mapping[str, str | re.Pattern[str]] | None = None,
         allow_keys: Collection[str] = (),
         extra_sensitive_keys: Collection[str] = (),
+        clock: Clock | None = None,
     ) -> None:
+        if clock is not None and not isinstance(clock, Clock):
+            raise InvalidInputError("clock", "must be a Clock (now() and monotonic())")
+        clock = clock if clock is not None else SystemClock()
         custom: list[tuple[str, re.Pattern[str]]] = []
         for name, pattern in (custom_patterns or {}).items():
             field_name = "custom_patterns"
@@ -114,8 +121,8 @@ class Sanitizer:
             custom.append((name, compiled))
         allow = frozenset("".join(normalise_key(key)) for key in allow_keys)
         extra = frozenset("".join(normalise_key(key)) for key in extra_sensitive_keys)
-        self._scanner = TextScanner(custom)
-        self._walker = Walker(self._scanner, allow, extra - allow)
+        self._scanner = TextScanner(custom, clock)
+        self._walker = Walker(self._scanner, allow, extra - allow, clock)
 
     def scrub(self, properties: Mapping[str, object]) -> ScrubResult:
         """Return a redacted, JSON-serialisable copy of ``properties``.

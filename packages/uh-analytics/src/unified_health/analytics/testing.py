@@ -1,4 +1,4 @@
-"""Test helpers shipped with the library: fake vendor servers, a fake clock, recorders.
+"""Test helpers shipped with the library: fake vendor servers, a fake clock, log capture.
 
 The fake vendors are real HTTP servers on 127.0.0.1 (a thread serving a small WSGI app on a free
 port). They check credentials, required fields and the documented count and byte limits, answer
@@ -18,8 +18,10 @@ import abc
 import base64
 import gzip
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from socketserver import ThreadingMixIn
@@ -27,6 +29,8 @@ from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from unified_health.analytics._errors import InvalidInputError
+from unified_health.analytics._logging import LOGGER_NAME
 from unified_health.analytics.providers._amplitude import AmplitudeProvider
 from unified_health.analytics.providers._mixpanel import MixpanelProvider
 from unified_health.analytics.providers._posthog import PostHogProvider
@@ -54,6 +58,7 @@ __all__ = [
     "RecordedRequest",
     "RecordingProvider",
     "RecordingTransport",
+    "capture_logs",
 ]
 
 MB = 1024 * 1024
@@ -69,47 +74,111 @@ _REASONS = {
     502: "Bad Gateway",
     503: "Service Unavailable",
 }
+_DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 Respond = tuple[int, Any, dict[str, str]]
 EventCheck = Callable[[dict[str, Any]], str | None]
 
 
 class FakeClock:
-    """A clock that moves only when told to; ``sleep`` advances it instead of waiting.
+    """A `Clock` that moves only when told to; ``sleep`` advances it instead of waiting.
+
+    Pass it as ``clock=`` and its ``sleep`` wherever the package takes a ``sleep=`` function.
+
+    Args:
+        start: The initial wall time (timezone-aware); 2026-01-05 09:00 UTC by default.
+
+    Raises:
+        InvalidInputError: ``start`` is naive.
 
     Examples:
         >>> clock = FakeClock()
+        >>> before = clock.monotonic()
         >>> clock.sleep(2.5)
-        >>> clock.sleeps
-        [2.5]
+        >>> (clock.monotonic() - before, clock.sleeps)
+        (2.5, [2.5])
+        >>> clock.now().isoformat()
+        '2026-01-05T09:00:02.500000+00:00'
     """
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+        given: object = _DEFAULT_START if start is None else start  # callers may pass anything
+        if not isinstance(given, datetime) or given.tzinfo is None:
+            raise InvalidInputError("start", "must be a timezone-aware datetime")
+        self._now = given.astimezone(UTC)
         self._monotonic = 1000.0
         self._lock = threading.Lock()
         self.sleeps: list[float] = []
 
     def now(self) -> datetime:
-        """The current fake UTC time."""
+        """Return the fake wall time, aware UTC."""
         with self._lock:
             return self._now
 
     def monotonic(self) -> float:
-        """The current fake monotonic time."""
+        """Return the fake monotonic time in seconds."""
         with self._lock:
             return self._monotonic
 
     def advance(self, seconds: float) -> None:
-        """Move the clock forward."""
+        """Move both clocks forward by ``seconds``.
+
+        Raises:
+            InvalidInputError: ``seconds`` is negative.
+        """
+        if seconds < 0:
+            raise InvalidInputError("seconds", "must not be negative")
         with self._lock:
             self._now += timedelta(seconds=seconds)
             self._monotonic += seconds
 
     def sleep(self, seconds: float) -> None:
-        """Record the sleep and advance the clock."""
+        """Record the requested sleep in ``sleeps`` and advance instead of waiting."""
         with self._lock:
             self.sleeps.append(seconds)
         self.advance(max(seconds, 0.0))
+
+
+class _Capture(logging.Handler):
+    def __init__(self, entries: list[dict[str, Any]]) -> None:
+        super().__init__(logging.DEBUG)
+        self.entries = entries
+
+    def emit(self, record: logging.LogRecord) -> None:
+        fields = getattr(record, "uh_fields", {})
+        entry = {"event": getattr(record, "uh_event", record.getMessage())}
+        entry.update(fields)
+        entry["log_level"] = record.levelname.lower()
+        self.entries.append(entry)
+
+
+@contextmanager
+def capture_logs() -> Iterator[list[dict[str, Any]]]:
+    """Collect the package's log events (every level) as dicts while the block runs.
+
+    Each entry holds ``event``, ``log_level`` and the event's fields, like
+    ``structlog.testing.capture_logs``. Nothing is printed.
+
+    Yields:
+        The list that receives the entries.
+
+    Examples:
+        >>> from unified_health.analytics._logging import logger
+        >>> with capture_logs() as events:
+        ...     logger.info("consent_updated", purged=0)
+        >>> events
+        [{'event': 'consent_updated', 'purged': 0, 'log_level': 'info'}]
+    """
+    entries: list[dict[str, Any]] = []
+    handler = _Capture(entries)
+    stdlib_logger = logging.getLogger(LOGGER_NAME)
+    previous_level = stdlib_logger.level
+    stdlib_logger.addHandler(handler)
+    stdlib_logger.setLevel(logging.DEBUG)
+    try:
+        yield entries
+    finally:
+        stdlib_logger.removeHandler(handler)
+        stdlib_logger.setLevel(previous_level)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,9 +22,9 @@ writer's own town after "ich wohne in"; and names after titles ("Dr. med.", "Fra
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
+from unified_health.analytics._clock import Clock
 from unified_health.analytics._scrub._categories import RedactionCategory as C
 from unified_health.analytics._scrub._checks import (
     digits_of,
@@ -269,10 +269,12 @@ _NOT_NAMES = frozenset(
 )  # fmt: skip
 
 
-def find_european(text: str, lower: str, words: set[str], total: int, spans: list[Span]) -> None:
+def find_european(
+    text: str, lower: str, words: set[str], total: int, spans: list[Span], clock: Clock
+) -> None:
     """Everything this module finds in text holding a digit; the caller checks `EU_TRIGGERS`."""
     find_european_ids(text, lower, words, total, spans)
-    find_european_wording(text, lower, words, total, spans)
+    find_european_wording(text, lower, words, total, spans, clock)
 
 
 # Words any finder of `find_european` needs when the text holds too few digits for an id.
@@ -337,7 +339,7 @@ def _labelled(m: re.Match[str]) -> Span | None:
 
 
 def find_european_wording(
-    text: str, lower: str, words: set[str], total: int, spans: list[Span]
+    text: str, lower: str, words: set[str], total: int, spans: list[Span], clock: Clock
 ) -> None:
     """Dates, ages, addresses, postcodes and towns tied to a person by European wording."""
     if total >= 3 and not words.isdisjoint(_DATE_WORDS):
@@ -349,7 +351,7 @@ def find_european_wording(
                 end = m.end() - 1 if m.group().endswith(".") else m.end()
                 spans.append((m.start(), end, category, 6))
     if not words.isdisjoint(_AGE_WORDS):
-        oldest = dt.date.today().year - _NINETY
+        oldest = clock.now().year - _NINETY
         for m in _AGE.finditer(text):
             if m.group("year") is not None:
                 if int(m.group("year")) <= oldest:

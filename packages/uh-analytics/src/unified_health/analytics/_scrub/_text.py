@@ -36,12 +36,12 @@ operations text ("Dr. Ebersole", "called to RN Abernathy", "user JMORALES2") by 
 from __future__ import annotations
 
 import bisect
-import datetime as dt
 import itertools
 import re
 import string
 from collections.abc import Iterable
 
+from unified_health.analytics._clock import Clock, SystemClock
 from unified_health.analytics._scrub import _patterns as p
 from unified_health.analytics._scrub._categories import RedactionCategory as C
 from unified_health.analytics._scrub._categories import marker
@@ -416,10 +416,13 @@ _KEY_CELL = re.compile(r"\s*[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\s*")
 class TextScanner:
     """Finds identifiers in free text; immutable after construction and safe to share."""
 
-    __slots__ = ("_custom", "_url")
+    __slots__ = ("_clock", "_custom", "_url")
 
-    def __init__(self, custom: Iterable[tuple[str, re.Pattern[str]]] = ()) -> None:
+    def __init__(
+        self, custom: Iterable[tuple[str, re.Pattern[str]]] = (), clock: Clock | None = None
+    ) -> None:
         self._custom = tuple(custom)
+        self._clock: Clock = clock if clock is not None else SystemClock()
         self._url = UrlScrubber(self.find)
 
     # ------------------------------------------------------------ public
@@ -486,7 +489,7 @@ class TextScanner:
         # The value's words, found once for the number, cued-name and weak-name rules.
         value_words = set(_LETTERS.findall(lower)) if digits or " " in text else set()
         if digits:
-            _find_numbers(text, lower, value_words, spans)
+            _find_numbers(text, lower, value_words, spans, self._clock)
             if (
                 text != lower
                 and ("|" in text or "-" in text or "." in text or "field" in lower)
@@ -1173,7 +1176,7 @@ def _context_before(text: str, start: int) -> str:
     return text[max(0, start - _CONTEXT_WINDOW) : start]
 
 
-def _find_numbers(text: str, lower: str, words: set[str], spans: list[Span]) -> None:
+def _find_numbers(text: str, lower: str, words: set[str], spans: list[Span], clock: Clock) -> None:
     runs = _DIGIT_RUN.findall(text)
     total = sum(map(len, runs))
     size = len(text)
@@ -1250,7 +1253,7 @@ def _find_numbers(text: str, lower: str, words: set[str], spans: list[Span]) -> 
         return
     word_set = words
     if total >= _FEWEST_ID_DIGITS or not word_set.isdisjoint(EU_TRIGGERS) or not text.isascii():
-        find_european(text, lower, word_set, total, spans)
+        find_european(text, lower, word_set, total, spans, clock)
     if text != lower or not word_set.isdisjoint(_FOREIGN_ID_WORDS):
         _find_foreign_ids(text, lower, word_set, lengths, spans)
     events = not word_set.isdisjoint(_EVENT_WORDS)
@@ -1272,7 +1275,7 @@ def _find_numbers(text: str, lower: str, words: set[str], spans: list[Span]) -> 
                 if event is not None:
                     spans.append((m.start(), m.end(), event, 6))
         if "born" in word_set or "nacido" in word_set or "nacida" in word_set or "naci" in word_set:
-            oldest = dt.date.today().year - 90
+            oldest = clock.now().year - 90
             spans.extend(
                 (m.start("year"), m.end("year"), C.AGE_OVER_89, 6)
                 for m in p.BORN_YEAR.finditer(text)

@@ -28,7 +28,6 @@ import datetime as dt
 import ipaddress
 import math
 import re
-import time
 import uuid
 from collections.abc import Mapping, Set
 from decimal import Decimal
@@ -36,6 +35,7 @@ from enum import Enum
 from pathlib import PurePath
 from typing import Any
 
+from unified_health.analytics._clock import Clock
 from unified_health.analytics._scrub import _patterns as p
 from unified_health.analytics._scrub._categories import RedactionCategory as C
 from unified_health.analytics._scrub._categories import marker
@@ -103,15 +103,18 @@ _UNSUPPORTED = marker(C.UNSUPPORTED_TYPE)
 class Walker:
     """Holds the per-tenant configuration; every call keeps its state on the stack."""
 
-    __slots__ = ("_allow", "_cache", "_clean", "_clean_until", "_extra", "_scanner")
+    __slots__ = ("_allow", "_cache", "_clean", "_clean_until", "_clock", "_extra", "_scanner")
 
-    def __init__(self, scanner: TextScanner, allow: frozenset[str], extra: frozenset[str]) -> None:
+    def __init__(
+        self, scanner: TextScanner, allow: frozenset[str], extra: frozenset[str], clock: Clock
+    ) -> None:
         self._scanner = scanner
         self._allow = allow
         self._extra = extra
+        self._clock = clock
         self._cache: dict[str, tuple[str, str | None]] = {}
         self._clean: set[str] = set()
-        self._clean_until = _next_new_year()
+        self._clean_until = _next_new_year(clock)
 
     def key_info(self, key: str, counts: dict[str, int]) -> tuple[str, str | None]:
         """The key with identifiers redacted, and the category its value holds whole.
@@ -161,11 +164,11 @@ class Walker:
 
     def mapping(self, data: Mapping[Any, object], counts: dict[str, int]) -> dict[str, object]:
         """Walk a top-level mapping."""
-        if time.time() >= self._clean_until:
+        if self._clock.monotonic() >= self._clean_until:
             # Ages are judged against the current year ("born 1936" is over 89 from 2026 on):
             # what was clean last year may not be now.
             self._clean = set()
-            self._clean_until = _next_new_year()
+            self._clean_until = _next_new_year(self._clock)
         state = _State(counts)
         return self._mapping(data, None, 0, state)
 
@@ -335,7 +338,7 @@ class Walker:
             return C.ZIP_CODE.value
         if category == C.DATE_OF_BIRTH:
             year = text.strip()
-            if len(year) == 4 and year.isdigit() and int(year) <= dt.date.today().year - 90:
+            if len(year) == 4 and year.isdigit() and int(year) <= self._clock.now().year - 90:
                 return C.AGE_OVER_89.value
             return category
         if category == C.EMAIL and p.DIGIT.search(text) and not p.AT_SIGN.search(text):
@@ -454,9 +457,11 @@ def _names_nobody(text: str, category: str) -> bool:
     return False
 
 
-def _next_new_year() -> float:
-    """When the local year next changes, as a timestamp."""
-    return dt.datetime(dt.date.today().year + 1, 1, 1).timestamp()
+def _next_new_year(clock: Clock) -> float:
+    """When the (UTC) year next changes, on ``clock``'s monotonic scale."""
+    now = clock.now()
+    new_year = dt.datetime(now.year + 1, 1, 1, tzinfo=dt.UTC)
+    return clock.monotonic() + (new_year - now).total_seconds()
 
 
 def _is_record(value: object) -> bool:

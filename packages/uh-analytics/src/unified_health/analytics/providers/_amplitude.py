@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 
+from unified_health.analytics._clock import Clock
 from unified_health.analytics._errors import InvalidInputError
 from unified_health.analytics._models import DropReason
 from unified_health.analytics._version import __version__
@@ -55,6 +56,8 @@ class AmplitudeProvider(HttpProvider):
         timeout: Seconds per request.
         max_retries: Retries per batch after the first attempt.
         sleep: Injected sleep for backoff.
+        clock: The `Clock` that dates a Retry-After given as an HTTP date; `SystemClock` by
+            default.
         seed: Seed for the backoff jitter.
 
     Raises:
@@ -83,6 +86,7 @@ class AmplitudeProvider(HttpProvider):
         timeout: float = 10.0,
         max_retries: int = 5,
         sleep: Callable[[float], None] | None = None,
+        clock: Clock | None = None,
         seed: int | None = None,
     ) -> None:
         if not api_key:
@@ -106,6 +110,7 @@ class AmplitudeProvider(HttpProvider):
             timeout=timeout,
             max_retries=max_retries,
             sleep=sleep,
+            clock=clock,
             seed=seed,
         )
 

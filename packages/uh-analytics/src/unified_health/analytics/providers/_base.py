@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
 
+from unified_health.analytics._clock import Clock, SystemClock
 from unified_health.analytics._errors import InvalidInputError
 from unified_health.analytics._models import DropReason, EventKind
 from unified_health.analytics._version import __version__
@@ -258,12 +259,15 @@ def dumps(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
-    """Parse a Retry-After header (seconds or an HTTP date).
+def parse_retry_after(value: str | None, clock: Clock) -> float | None:
+    """Parse a Retry-After header (seconds, or an HTTP date measured from ``clock``).
 
     Examples:
-        >>> parse_retry_after("2")
+        >>> parse_retry_after("2", SystemClock())
         2.0
+        >>> from unified_health.analytics.testing import FakeClock
+        >>> parse_retry_after("Mon, 05 Jan 2026 09:00:30 GMT", FakeClock())
+        30.0
     """
     if not value:
         return None
@@ -274,7 +278,7 @@ def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError):
             return None
-        seconds = when.timestamp() - now()
+        seconds = when.timestamp() - clock.now().timestamp()
     return min(max(seconds, 0.0), _MAX_RETRY_AFTER)
 
 
@@ -318,6 +322,7 @@ class HttpProvider(abc.ABC):
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         sleep: Callable[[float], None] | None = None,
+        clock: Clock | None = None,
         seed: int | None = None,
     ) -> None:
         if region not in self.REGIONS:
@@ -334,6 +339,9 @@ class HttpProvider(abc.ABC):
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self._sleep = sleep
+        if clock is not None and not isinstance(clock, Clock):
+            raise InvalidInputError("clock", "must be a Clock (now() and monotonic())")
+        self._clock: Clock = clock if clock is not None else SystemClock()
         self._wake = threading.Event()
         self._rng = random.Random(seed)  # noqa: S311 - jitter, not security
         self._transport = transport
@@ -444,7 +452,7 @@ class HttpProvider(abc.ABC):
             )
         elif status in (408, 429) or status >= 500:
             result = self._retryable(body, count, status)
-            result.retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            result.retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock)
         else:
             result = SendResult(
                 status, rejected=dict.fromkeys(everyone, DropReason.REJECTED_BY_VENDOR)

@@ -43,9 +43,10 @@ from typing import Any, ClassVar, Literal
 from urllib.parse import urlencode
 
 import httpx
-import structlog
 
+from unified_health.analytics._clock import Clock
 from unified_health.analytics._errors import InvalidInputError
+from unified_health.analytics._logging import logger
 from unified_health.analytics._models import DropReason
 from unified_health.analytics.providers._base import (
     HttpProvider,
@@ -58,7 +59,6 @@ from unified_health.analytics.providers._base import (
 
 __all__ = ["MixpanelProvider"]
 
-log = structlog.get_logger("unified_health.analytics")
 
 IdMerge = Literal["simplified", "original"]
 _MB = 1024 * 1024
@@ -90,6 +90,8 @@ class MixpanelProvider(HttpProvider):
         timeout: Seconds per request.
         max_retries: Retries per batch after the first attempt.
         sleep: Injected sleep for backoff.
+        clock: The `Clock` that dates a Retry-After given as an HTTP date; `SystemClock` by
+            default.
         seed: Seed for the backoff jitter.
 
     Raises:
@@ -137,6 +139,7 @@ class MixpanelProvider(HttpProvider):
         timeout: float = 10.0,
         max_retries: int = 5,
         sleep: Callable[[float], None] | None = None,
+        clock: Clock | None = None,
         seed: int | None = None,
     ) -> None:
         if not project_id:
@@ -164,6 +167,7 @@ class MixpanelProvider(HttpProvider):
             timeout=timeout,
             max_retries=max_retries,
             sleep=sleep,
+            clock=clock,
             seed=seed,
         )
 
@@ -220,7 +224,9 @@ class MixpanelProvider(HttpProvider):
     def _warn_once(self) -> None:
         if not self._warned.is_set():
             self._warned.set()
-            log.warning("profile_updates_disabled", provider=self.name, reason="no_project_token")
+            logger.warning(
+                "profile_updates_disabled", provider=self.name, reason="no_project_token"
+            )
 
     def _encode_alias(self, event: OutboundEvent) -> tuple[str, bytes] | None:
         if not (event.previous_id and event.user_id):

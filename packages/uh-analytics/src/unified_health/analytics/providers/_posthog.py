@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from unified_health.analytics._clock import Clock
 from unified_health.analytics._errors import InvalidInputError
 from unified_health.analytics._version import __version__
 from unified_health.analytics.providers._base import (
@@ -65,6 +66,8 @@ class PostHogProvider(HttpProvider):
         timeout: Seconds per request.
         max_retries: Retries per batch after the first attempt.
         sleep: Injected sleep for backoff.
+        clock: The `Clock` that dates a Retry-After given as an HTTP date; `SystemClock` by
+            default.
         seed: Seed for the backoff jitter.
 
     Raises:
@@ -95,6 +98,7 @@ class PostHogProvider(HttpProvider):
         timeout: float = 10.0,
         max_retries: int = 5,
         sleep: Callable[[float], None] | None = None,
+        clock: Clock | None = None,
         seed: int | None = None,
     ) -> None:
         if not api_key:
@@ -109,6 +113,7 @@ class PostHogProvider(HttpProvider):
             timeout=timeout,
             max_retries=max_retries,
             sleep=sleep,
+            clock=clock,
             seed=seed,
         )
 
