@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 import redis
-from structlog.testing import capture_logs
 
 from unified_health.feature_flags import (
     ConflictError,
@@ -27,7 +26,7 @@ from unified_health.feature_flags import (
 )
 from unified_health.feature_flags._validation import MAX_PREREQUISITE_DEPTH
 from unified_health.feature_flags.stores import Commit, StoreState, Write
-from unified_health.feature_flags.testing import FakeClock
+from unified_health.feature_flags.testing import FakeClock, capture_logs
 
 USER = {"user_id": "user-123"}
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from structlog.testing import capture_logs
 
 from unified_health.feature_flags import (
     ClientStatus,
@@ -22,7 +21,7 @@ from unified_health.feature_flags import (
     Reason,
     Rollout,
 )
-from unified_health.feature_flags.testing import FakeClock, flag
+from unified_health.feature_flags.testing import FakeClock, capture_logs, flag
 
 USER = {"user_id": "user-1"}
 
@@ -39,7 +38,7 @@ def test_a_client_on_a_store_that_is_down_serves_defaults_not_ready(flaky: Any) 
         )
         assert client.is_enabled("beta", USER, default=True) is True
         assert client.wait_ready(0) is False
-    assert [e["event"] for e in logs].count("feature_flags_store_unavailable") == 1
+    assert [e["event"] for e in logs].count("store_sync_failed") == 1
 
 
 def test_bootstrap_from_a_file_serves_until_the_store_answers(flaky: Any, tmp_path: Path) -> None:
@@ -76,7 +75,7 @@ def test_the_last_snapshot_is_served_through_an_outage_and_goes_stale(flaky: Any
         with capture_logs() as logs:
             for _ in range(5):
                 assert client.refresh() is False
-        assert [e["event"] for e in logs] == ["feature_flags_store_unavailable"]
+        assert [e["event"] for e in logs] == ["store_sync_failed"]
         clock.advance(119)
         assert [client.evaluate("ramp", u) for u in users] == before
         clock.advance(1)
@@ -86,7 +85,7 @@ def test_the_last_snapshot_is_served_through_an_outage_and_goes_stale(flaky: Any
         flaky.down = False
         with capture_logs() as logs:
             assert client.refresh()
-        assert [e["event"] for e in logs] == ["feature_flags_store_recovered"]
+        assert [e["event"] for e in logs] == ["store_recovered"]
         assert client.evaluate("ramp", users[0]).reason is not Reason.STALE
 
 
@@ -105,7 +104,7 @@ def test_listeners_get_the_changed_keys_and_can_unsubscribe() -> None:
             client.refresh()
         assert events[-1].changed_keys == frozenset({"a", "b"})  # b depends on a
         assert events[-1].version == client.snapshot_version
-        assert "feature_flags_listener_failed" in [e["event"] for e in logs]
+        assert "listener_failed" in [e["event"] for e in logs]
         unsubscribe()
         admin.toggle_flag("c", False, actor="ops", reason="r")
         client.refresh()

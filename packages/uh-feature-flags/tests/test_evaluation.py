@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from structlog.testing import capture_logs
 
 from unified_health.feature_flags import (
     ErrorCode,
@@ -16,7 +15,13 @@ from unified_health.feature_flags import (
     Reason,
 )
 from unified_health.feature_flags.stores import Commit, Write
-from unified_health.feature_flags.testing import FeatureFlagTestEnv, condition, flag, segment
+from unified_health.feature_flags.testing import (
+    FeatureFlagTestEnv,
+    capture_logs,
+    condition,
+    flag,
+    segment,
+)
 
 
 @pytest.fixture
@@ -128,7 +133,7 @@ def test_wrong_type_returns_the_default_and_logs_once_per_flag(env: FeatureFlagT
         assert env.client.get_value("label", {"user_id": "u1"}, 3) == 3
         result = env.client.evaluate("label", {"user_id": "u1"}, default=False)
     assert (result.value, result.error_code) == (False, ErrorCode.TYPE_MISMATCH)
-    warnings = [e for e in logs if e["event"] == "feature_flag_default_served"]
+    warnings = [e for e in logs if e["event"] == "default_served"]
     assert len(warnings) == 1
     assert warnings[0]["flag_key"] == "label"
 
@@ -143,7 +148,7 @@ def test_an_unknown_flag_returns_the_default_and_logs_once(env: FeatureFlagTestE
         Reason.ERROR,
         ErrorCode.FLAG_NOT_FOUND,
     )
-    assert [e["event"] for e in logs] == ["feature_flag_default_served"]
+    assert [e["event"] for e in logs] == ["default_served"]
 
 
 def test_a_missing_bucket_key_yields_the_default_with_a_reason(env: FeatureFlagTestEnv) -> None:

@@ -7,9 +7,9 @@ import hmac
 import os
 import threading
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import pytest
-from structlog.testing import capture_logs
 
 from unified_health.feature_flags import (
     ExposureEvent,
@@ -20,7 +20,12 @@ from unified_health.feature_flags import (
     InvalidInputError,
     Reason,
 )
-from unified_health.feature_flags.testing import InMemoryExposureSink, flag
+from unified_health.feature_flags.testing import (
+    FakeClock,
+    InMemoryExposureSink,
+    capture_logs,
+    flag,
+)
 
 PATIENT = {"user_id": "mrn-000123", "email": "jane@example.org", "plan": "pro"}
 
@@ -35,6 +40,23 @@ def _client(recorder: ExposureRecorder) -> FeatureFlagClient:
         reason="r",
     )
     return FeatureFlagClient(store, exposures=recorder, background=False)
+
+
+def test_event_timestamps_come_from_the_injected_clock() -> None:
+    clock = FakeClock()
+    sink = InMemoryExposureSink()
+    recorder = ExposureRecorder(
+        sink, hash_key=b"secret-key-0123456789", flush_interval=3600, clock=clock
+    )
+    with _client(recorder) as client:
+        client.is_enabled("ramp", PATIENT)
+        clock.advance(90)
+        client.is_enabled("ramp", PATIENT)
+    recorder.close()
+    assert [e.timestamp for e in sink.events] == [
+        datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
+        datetime(2026, 1, 5, 9, 1, 30, tzinfo=UTC),
+    ]
 
 
 def test_events_carry_flag_variant_reason_and_a_keyed_hash_only() -> None:
@@ -95,7 +117,7 @@ def test_a_failing_sink_is_counted_and_logged_once() -> None:
         recorder.flush()
     recorder.close()
     assert recorder.failed == 5
-    assert [e["event"] for e in logs] == ["feature_flags_exposures_failed"]
+    assert [e["event"] for e in logs] == ["exposure_delivery_failed"]
 
 
 def test_the_background_thread_delivers() -> None:

@@ -23,7 +23,7 @@ import typing
 from unified_health.feature_flags._admin import FeatureFlagAdmin
 from unified_health.feature_flags._audit import AuditRecord, AuditVerification
 from unified_health.feature_flags._client import FeatureFlagClient
-from unified_health.feature_flags._config import Clock, SystemClock
+from unified_health.feature_flags._clock import Clock, SystemClock
 from unified_health.feature_flags._errors import (
     ConflictError,
     FeatureFlagsError,

@@ -10,8 +10,6 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import structlog
-
 from unified_health.feature_flags._admin import FeatureFlagAdmin
 from unified_health.feature_flags._asgi_ofrep import call_hook
 from unified_health.feature_flags._errors import (
@@ -20,6 +18,7 @@ from unified_health.feature_flags._errors import (
     NotFoundError,
     StoreUnavailableError,
 )
+from unified_health.feature_flags._logging import logger
 
 try:
     from starlette.concurrency import run_in_threadpool
@@ -33,7 +32,6 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 __all__ = ["AdminAuthorize", "AdminRoutes"]
 
-_logger = structlog.get_logger("unified_health.feature_flags")
 
 AdminAuthorize = Callable[[Request], str | Awaitable[str]]
 """Authorises an admin request and returns the actor id written to the audit log.
@@ -130,7 +128,7 @@ class AdminRoutes:
             except ConflictError as exc:
                 return JSONResponse({"error": "conflict", "message": str(exc)}, 409)
             except StoreUnavailableError:
-                _logger.warning("feature_flags_admin_store_unavailable", path=request.url.path)
+                logger.warning("admin_store_call_failed", path=request.url.path)
                 body = {"error": "store_unavailable", "message": "the flag store did not answer"}
                 return JSONResponse(body, 503, headers={"Retry-After": "1"})
 

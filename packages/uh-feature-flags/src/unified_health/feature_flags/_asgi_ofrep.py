@@ -19,9 +19,8 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-import structlog
-
 from unified_health.feature_flags._client import FeatureFlagClient
+from unified_health.feature_flags._logging import logger
 from unified_health.feature_flags._models import EvaluationResult
 
 try:
@@ -35,7 +34,6 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 __all__ = ["MAX_BODY_BYTES", "Authorize", "OfrepEndpoints", "call_hook"]
 
-_logger = structlog.get_logger("unified_health.feature_flags")
 
 Authorize = Callable[[Request, dict[str, Any]], Mapping[str, Any] | Awaitable[Mapping[str, Any]]]
 """Authorises an OFREP request and returns the evaluation context to use.
@@ -176,8 +174,8 @@ class OfrepEndpoints:
             )
         try:
             result = self._client.evaluate(key, _to_context(context))
-        except Exception:
-            _logger.exception("ofrep_evaluation_failed", flag_key=key)
+        except Exception as exc:  # noqa: BLE001 - answered as a 500, never raised into the server
+            logger.warning("ofrep_evaluation_failed", flag_key=key, error_class=type(exc).__name__)
             return JSONResponse({"errorDetails": "the flag could not be evaluated"}, 500)
         body = _ofrep_item(result)
         if "errorCode" not in body:
@@ -208,8 +206,8 @@ class OfrepEndpoints:
             return JSONResponse(_NOT_READY, 500, headers=_RETRY)
         try:
             results = self._client.evaluate_all(_to_context(context), client_side_only=True)
-        except Exception:
-            _logger.exception("ofrep_bulk_evaluation_failed")
+        except Exception as exc:  # noqa: BLE001 - answered as a 500, never raised into the server
+            logger.warning("ofrep_bulk_evaluation_failed", error_class=type(exc).__name__)
             return JSONResponse({"errorDetails": "flags could not be evaluated"}, 500)
         flags = [_ofrep_item(results[key]) for key in sorted(results)]
         body = json.dumps(

@@ -14,8 +14,6 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Self
 
-import structlog
-
 from unified_health.feature_flags._client_state import ClientState
 from unified_health.feature_flags._client_support import (
     Bootstrap,
@@ -26,14 +24,14 @@ from unified_health.feature_flags._client_support import (
     type_ok,
     unregister,
 )
+from unified_health.feature_flags._clock import Clock, SystemClock
 from unified_health.feature_flags._config import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_STALE_AFTER,
     Backoff,
-    Clock,
-    SystemClock,
 )
 from unified_health.feature_flags._exposure import ExposureRecorder
+from unified_health.feature_flags._logging import logger
 from unified_health.feature_flags._models import (
     ClientStatus,
     ErrorCode,
@@ -54,7 +52,6 @@ from unified_health.feature_flags.stores._protocol import FeatureFlagStore
 
 __all__ = ["FeatureFlagClient"]
 
-_log = structlog.get_logger("unified_health.feature_flags")
 _EMPTY: dict[str, Any] = {}
 _MAX_WARNED = 1000
 
@@ -346,7 +343,7 @@ class FeatureFlagClient(ClientState):
         if marker in self._warned or len(self._warned) >= _MAX_WARNED:
             return
         self._warned.add(marker)
-        _log.warning("feature_flag_default_served", flag_key=key, error_code=code.value)
+        logger.warning("default_served", flag_key=key, error_code=code.value)
 
     # ------------------------------------------------------------------ lifecycle
 

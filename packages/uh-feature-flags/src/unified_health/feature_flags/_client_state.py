@@ -8,9 +8,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-import structlog
-
-from unified_health.feature_flags._config import Clock
+from unified_health.feature_flags._clock import Clock
+from unified_health.feature_flags._logging import logger
 from unified_health.feature_flags._models import ClientStatus, FlagChangeEvent
 from unified_health.feature_flags._snapshot import (
     Snapshot,
@@ -22,8 +21,6 @@ from unified_health.feature_flags._sync import Synchronizer
 from unified_health.feature_flags.stores._protocol import StoreState
 
 __all__ = ["ClientState"]
-
-_log = structlog.get_logger("unified_health.feature_flags")
 
 
 class ClientState:
@@ -58,7 +55,7 @@ class ClientState:
             self._ready.set()
             return False
         if current.source == "store" and state.epoch != current.epoch:
-            _log.info("feature_flags_store_epoch_changed", version=state.version)
+            logger.info("store_epoch_changed", version=state.version)
         self._install(build_snapshot(state, source="store", previous=current), notify=True)
         self._ready.set()
         return True
@@ -71,7 +68,7 @@ class ClientState:
         self._snapshot_version = max(version, self._snapshot_version)
         self._snapshot = snapshot
         changed = changed_keys(previous, snapshot)
-        _log.debug("feature_flags_snapshot_applied", version=snapshot.version, changed=len(changed))
+        logger.debug("snapshot_applied", version=snapshot.version, changed=len(changed))
         if not notify or not changed:
             return
         event = FlagChangeEvent(changed_keys=changed, version=self._snapshot_version)
@@ -79,7 +76,7 @@ class ClientState:
             try:
                 listener(event)
             except Exception as exc:  # noqa: BLE001 - a listener must not break propagation
-                _log.warning("feature_flags_listener_failed", error=type(exc).__name__)
+                logger.warning("listener_failed", error_class=type(exc).__name__)
 
     @property
     def status(self) -> ClientStatus:
@@ -132,12 +129,12 @@ class ClientState:
             if status is self._last_status:
                 return
             self._last_status = status
-            _log.info("feature_flags_status_changed", status=status.value)
+            logger.info("status_changed", status=status.value)
             for listener in list(self._status_listeners):
                 try:
                     listener(status)
                 except Exception as exc:  # noqa: BLE001 - a listener must not break the sync
-                    _log.warning("feature_flags_listener_failed", error=type(exc).__name__)
+                    logger.warning("listener_failed", error_class=type(exc).__name__)
 
     @property
     def snapshot_version(self) -> int:

@@ -51,8 +51,8 @@ class ReportingSynchronizer(Synchronizer):
         self._on_contact = on_contact
         super().__init__(*args, **kwargs)
 
-    def _mark(self, *, healthy: bool, cause: str) -> None:
-        super()._mark(healthy=healthy, cause=cause)
+    def _mark(self, *, healthy: bool, cause: str = "", error_class: str = "") -> None:
+        super()._mark(healthy=healthy, cause=cause, error_class=error_class)
         self._on_contact()
 
 

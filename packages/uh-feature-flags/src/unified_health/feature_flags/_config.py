@@ -1,20 +1,15 @@
-"""Injected world (clock) and the defaults of the client's background synchronisation."""
+"""The defaults of the client's background synchronisation, and its reconnection backoff."""
 
 from __future__ import annotations
 
 import os
 import random
-import time
 import weakref
-from datetime import UTC, datetime
-from typing import Protocol, runtime_checkable
 
 __all__ = [
     "DEFAULT_POLL_INTERVAL",
     "DEFAULT_STALE_AFTER",
     "Backoff",
-    "Clock",
-    "SystemClock",
 ]
 
 DEFAULT_POLL_INTERVAL = 30.0
@@ -22,41 +17,6 @@ DEFAULT_POLL_INTERVAL = 30.0
 
 DEFAULT_STALE_AFTER = 300.0
 """Seconds without contact with the store after which results carry reason ``STALE``."""
-
-
-@runtime_checkable
-class Clock(Protocol):
-    """What the package needs to know about time: aware UTC now and a monotonic counter.
-
-    Examples:
-        >>> isinstance(SystemClock(), Clock)
-        True
-    """
-
-    def now(self) -> datetime:
-        """Return the current time, timezone-aware UTC."""
-        ...
-
-    def monotonic(self) -> float:
-        """Return a monotonic time in seconds."""
-        ...
-
-
-class SystemClock:
-    """The real clock.
-
-    Examples:
-        >>> SystemClock().now().tzinfo is not None
-        True
-    """
-
-    def now(self) -> datetime:
-        """Return the current UTC time."""
-        return datetime.now(UTC)
-
-    def monotonic(self) -> float:
-        """Return `time.monotonic()`."""
-        return time.monotonic()
 
 
 class Backoff:

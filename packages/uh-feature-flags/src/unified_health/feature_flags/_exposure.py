@@ -20,22 +20,21 @@ import hmac
 import os
 import secrets
 import threading
-import time
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
+from unified_health.feature_flags._clock import Clock, SystemClock
 from unified_health.feature_flags._errors import InvalidInputError
+from unified_health.feature_flags._logging import logger
 from unified_health.feature_flags._models import ErrorCode, EvaluationResult, Reason
 from unified_health.feature_flags._operators import key_getter
 
 __all__ = ["ExposureEvent", "ExposureRecorder", "ExposureSink"]
 
-_log = structlog.get_logger("unified_health.feature_flags")
 _user_key = key_getter("user")
 _PROCESS_FAMILY_KEY = secrets.token_bytes(32)
 _recorders: weakref.WeakSet[ExposureRecorder] = weakref.WeakSet()
@@ -45,6 +44,7 @@ class ExposureEvent(BaseModel):
     """One evaluation a user was exposed to. ``context_hash`` is a keyed hash, never the key.
 
     Examples:
+        >>> from datetime import UTC
         >>> event = ExposureEvent(
         ...     flag_key="f", variant="on", reason="SPLIT", context_hash="ab12",
         ...     timestamp=datetime(2026, 1, 1, tzinfo=UTC),
@@ -83,7 +83,7 @@ class ExposureSink(Protocol):
 
 
 _MIN_KEY_BYTES = 16
-_Item = tuple[str, str | None, Reason, str | None, ErrorCode | None, Any, dict[str, Any], float]
+_Item = tuple[str, str | None, Reason, str | None, ErrorCode | None, Any, dict[str, Any], datetime]
 
 
 class ExposureRecorder:
@@ -98,6 +98,7 @@ class ExposureRecorder:
         max_queue: Events held before new ones are dropped.
         batch_size: Largest batch handed to the sink.
         flush_interval: Seconds between deliveries.
+        clock: Injected time for the events' ``timestamp``; the system clock by default.
 
     Examples:
         >>> class Keep:
@@ -122,8 +123,10 @@ class ExposureRecorder:
         max_queue: int = 10_000,
         batch_size: int = 500,
         flush_interval: float = 1.0,
+        clock: Clock | None = None,
     ) -> None:
         self._sink = sink
+        self._clock = clock if clock is not None else SystemClock()
         if hash_key is None:
             hash_key = _PROCESS_FAMILY_KEY
         self._hash_key = hash_key.encode() if isinstance(hash_key, str) else bytes(hash_key)
@@ -172,7 +175,7 @@ class ExposureRecorder:
                 result.error_code,
                 _user_key(context),
                 attributes,
-                time.time(),
+                self._clock.now(),
             )
         )
 
@@ -208,10 +211,10 @@ class ExposureRecorder:
                     self.failed += len(batch)
                     if not self._warned:
                         self._warned = True
-                        _log.warning(
-                            "feature_flags_exposures_failed",
+                        logger.warning(
+                            "exposure_delivery_failed",
                             count=len(batch),
-                            error=type(exc).__name__,
+                            error_class=type(exc).__name__,
                         )
                     continue
                 self.sent += len(batch)
@@ -227,7 +230,7 @@ class ExposureRecorder:
             rule_id=rule_id,
             error_code=error_code,
             context_hash=self.hash_context_key(key),
-            timestamp=datetime.fromtimestamp(at, UTC),
+            timestamp=at,
             attributes=attributes,
         )
 

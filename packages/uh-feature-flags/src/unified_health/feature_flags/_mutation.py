@@ -16,17 +16,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
-import structlog
 from pydantic import BaseModel
 
 from unified_health.feature_flags._audit import new_audit_key, raw_digest, redact, seal
-from unified_health.feature_flags._config import Clock, SystemClock
+from unified_health.feature_flags._clock import Clock, SystemClock
 from unified_health.feature_flags._errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
     StoreUnavailableError,
 )
+from unified_health.feature_flags._logging import logger
 from unified_health.feature_flags._models import Flag, Segment
 from unified_health.feature_flags._validation import parse_model
 from unified_health.feature_flags.stores._protocol import (
@@ -46,8 +46,6 @@ __all__ = [
     "dump",
     "raw_version",
 ]
-
-_log = structlog.get_logger("unified_health.feature_flags")
 
 
 @dataclass(frozen=True)
@@ -214,13 +212,13 @@ class AdminCore:
             try:
                 flags[key] = parse_model(Flag, raw)
             except InvalidInputError:
-                _log.warning("feature_flags_document_rejected", kind="Flag", key=key)
+                logger.warning("document_rejected", kind="Flag", key=key)
         segments: dict[str, Segment] = {}
         for key, raw in state.segments.items():
             try:
                 segments[key] = parse_model(Segment, raw)
             except InvalidInputError:
-                _log.warning("feature_flags_document_rejected", kind="Segment", key=key)
+                logger.warning("document_rejected", kind="Segment", key=key)
         return StoreView(state, flags, segments)
 
     def mutate(
@@ -279,8 +277,8 @@ class AdminCore:
                 version = self._store.commit(commit)
             except ConflictError:
                 continue
-            _log.info(
-                "feature_flags_mutation_committed",
+            logger.info(
+                "mutation_committed",
                 action=mutation.action,
                 target=mutation.target,
                 version=version,

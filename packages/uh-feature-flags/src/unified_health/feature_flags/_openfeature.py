@@ -20,9 +20,8 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-import structlog
-
 from unified_health.feature_flags._client import FeatureFlagClient
+from unified_health.feature_flags._logging import logger
 from unified_health.feature_flags._models import ClientStatus, EvaluationResult, FlagChangeEvent
 
 try:
@@ -39,7 +38,6 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 __all__ = ["FeatureFlagProvider"]
 
-_logger = structlog.get_logger("unified_health.feature_flags")
 
 _T = TypeVar("_T")
 _STALE_MESSAGE = "flag store unreachable; serving the last snapshot"
@@ -122,7 +120,7 @@ class FeatureFlagProvider(AbstractProvider):
                 self._stale_changed(stale=True)
             return
         self._status = ProviderStatus.ERROR
-        _logger.warning("openfeature_provider_not_ready", timeout_s=self._ready_timeout)
+        logger.warning("provider_ready_timed_out", timeout_s=self._ready_timeout)
         raise ProviderNotReadyError("no flag snapshot yet")
 
     def shutdown(self) -> None:

@@ -16,11 +16,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Literal
 
-import structlog
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from unified_health.feature_flags._audit import raw_digest
 from unified_health.feature_flags._errors import ConflictError, InvalidInputError, NotFoundError
+from unified_health.feature_flags._logging import logger
 from unified_health.feature_flags._models import KEY_PATTERN, Flag, Rollout
 from unified_health.feature_flags._mutation import AdminCore, Mutation, StoreView, doc, dump
 from unified_health.feature_flags._validation import parse_model
@@ -32,7 +32,6 @@ SCHEDULER_ACTOR = "scheduler"
 DEFAULT_SCHEDULE_RETENTION = timedelta(days=90)
 """How long `ScheduleAdmin.prune_schedules` keeps finished changes by default."""
 
-_log = structlog.get_logger("unified_health.feature_flags")
 _FINISHED = frozenset({"applied", "cancelled", "skipped"})
 
 
@@ -40,7 +39,7 @@ def _parse(schedule_id: str, raw: str) -> ScheduledChange | None:
     try:
         return ScheduledChange.model_validate_json(raw)
     except ValidationError:
-        _log.warning("feature_flags_document_rejected", kind="ScheduledChange", key=schedule_id)
+        logger.warning("document_rejected", kind="ScheduledChange", key=schedule_id)
         return None
 
 

@@ -13,8 +13,6 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import structlog
-
 from unified_health.feature_flags._compile import (
     Evaluator,
     compile_flag,
@@ -23,6 +21,7 @@ from unified_health.feature_flags._compile import (
     error_result,
 )
 from unified_health.feature_flags._errors import InvalidInputError
+from unified_health.feature_flags._logging import logger
 from unified_health.feature_flags._models import (
     ErrorCode,
     EvaluationResult,
@@ -48,8 +47,6 @@ __all__ = [
     "stale_twin",
     "state_from_document",
 ]
-
-_log = structlog.get_logger("unified_health.feature_flags")
 
 
 _MAX_CACHED = 10_000
@@ -158,12 +155,10 @@ def _parse(
     try:
         model = parse_model(kind, raw)
     except InvalidInputError as exc:
-        _log.warning(
-            "feature_flags_document_rejected", kind=kind.__name__, key=key, field=exc.field
-        )
+        logger.warning("document_rejected", kind=kind.__name__, key=key, field=exc.field)
         return None
     if model.key != key:
-        _log.warning("feature_flags_document_rejected", kind=kind.__name__, key=key, field="key")
+        logger.warning("document_rejected", kind=kind.__name__, key=key, field="key")
         return None
     return model
 
@@ -177,7 +172,7 @@ def _kill_switch(settings: Mapping[str, str]) -> bool:
     except ValueError:
         value = None
     if not isinstance(value, bool):
-        _log.warning("feature_flags_setting_rejected", setting="kill_switch")
+        logger.warning("setting_rejected", setting="kill_switch")
         return False
     return value
 

@@ -17,14 +17,12 @@ import contextlib
 import threading
 from collections.abc import Callable
 
-import structlog
-
-from unified_health.feature_flags._config import Backoff, Clock
+from unified_health.feature_flags._clock import Clock
+from unified_health.feature_flags._config import Backoff
+from unified_health.feature_flags._logging import logger
 from unified_health.feature_flags.stores._protocol import ChangeFeed, FeatureFlagStore, StoreState
 
 __all__ = ["Synchronizer"]
-
-_log = structlog.get_logger("unified_health.feature_flags")
 
 
 class Synchronizer:
@@ -174,15 +172,15 @@ class Synchronizer:
                 return False
             with self._reload_lock:
                 if ticket < self._applied_ticket:
-                    _log.debug("feature_flags_late_read_dropped", version=state.version)
+                    logger.debug("late_read_dropped", version=state.version)
                 else:
                     self._applied_ticket = ticket
                     self._apply(state)
         except Exception as exc:  # noqa: BLE001 - a refresh must never raise into the host
-            self._mark(healthy=False, cause=type(exc).__name__)
+            self._mark(healthy=False, error_class=type(exc).__name__)
             return False
         self.synced_once = True
-        self._mark(healthy=True, cause="")
+        self._mark(healthy=True)
         return True
 
     def is_stale(self, stale_after: float) -> bool:
@@ -220,16 +218,20 @@ class Synchronizer:
         with self._changed:
             return self._changed.wait_for(lambda: predicate(self), timeout)
 
-    def _mark(self, *, healthy: bool, cause: str) -> None:
+    def _mark(self, *, healthy: bool, cause: str = "", error_class: str = "") -> None:
+        """Record the outcome of a contact; ``cause`` or ``error_class`` says why it failed."""
         if healthy:
             self.last_ok = self._clock.monotonic()
             if not self.healthy and self.failures:
-                _log.info("feature_flags_store_recovered", failures=self.failures)
+                logger.info("store_recovered", failures=self.failures)
             self.failures = 0
             self._backoff.reset()
         else:
             if self.healthy or self.failures == 0:
-                _log.warning("feature_flags_store_unavailable", cause=cause)
+                if error_class:
+                    logger.warning("store_sync_failed", error_class=error_class)
+                else:
+                    logger.warning("store_sync_failed", cause=cause)
             self.failures += 1
         self.healthy = healthy
         with self._changed:
@@ -255,7 +257,7 @@ class Synchronizer:
                     feed = None
                     if self._stop.is_set():
                         break  # closed under us by stop(): not an outage
-                    self._mark(healthy=False, cause=type(exc).__name__)
+                    self._mark(healthy=False, error_class=type(exc).__name__)
                     self._stop.wait(self._backoff.next())
                     continue
                 if self._stop.is_set():
@@ -280,7 +282,7 @@ class Synchronizer:
             feed = self._store.watch()
         except Exception as exc:  # noqa: BLE001 - logged once, retried with backoff
             if not self._stop.is_set():
-                self._mark(healthy=False, cause=type(exc).__name__)
+                self._mark(healthy=False, error_class=type(exc).__name__)
             return None
         self._feed = feed
         if self._stop.is_set():  # stop() ran while the feed was opening
@@ -293,14 +295,14 @@ class Synchronizer:
         try:
             found = self._store.read_version()
         except Exception as exc:  # noqa: BLE001 - logged once, retried at the next poll
-            self._mark(healthy=False, cause=type(exc).__name__)
+            self._mark(healthy=False, error_class=type(exc).__name__)
             return
         if found is None:
             self._mark(healthy=False, cause="store_not_initialized")
         elif found != self._current() or not self.healthy:
             self.sync_once()
         else:
-            self._mark(healthy=True, cause="")
+            self._mark(healthy=True)
 
 
 def _close_quietly(feed: ChangeFeed) -> None:
@@ -310,7 +312,7 @@ def _close_quietly(feed: ChangeFeed) -> None:
 
 def _example_synchronizer(store: FeatureFlagStore) -> Synchronizer:
     """Build a synchronizer that applies nothing (for the examples in this module)."""
-    from unified_health.feature_flags._config import SystemClock
+    from unified_health.feature_flags._clock import SystemClock
 
     return Synchronizer(
         store,

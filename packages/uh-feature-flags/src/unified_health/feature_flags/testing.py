@@ -1,4 +1,8 @@
-"""Test helpers: a flag builder, an in-memory setup that applies writes at once, a fake clock.
+"""Test helpers for code that uses uh-feature-flags.
+
+A flag builder, an in-memory setup that applies writes at once, a fake clock and log capture.
+The family's ``testing`` modules share `FakeClock` (``now``, ``monotonic``, ``advance``,
+``sleep``, ``sleeps``) and `capture_logs`.
 
 Examples:
     >>> from unified_health.feature_flags.testing import FeatureFlagTestEnv, condition, flag
@@ -21,8 +25,10 @@ In pytest::
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -31,7 +37,9 @@ from pydantic import JsonValue
 
 from unified_health.feature_flags._admin import FeatureFlagAdmin
 from unified_health.feature_flags._client import FeatureFlagClient
+from unified_health.feature_flags._errors import InvalidInputError
 from unified_health.feature_flags._exposure import ExposureEvent
+from unified_health.feature_flags._logging import LOGGER_NAME
 from unified_health.feature_flags._models import (
     Condition,
     Flag,
@@ -51,6 +59,7 @@ __all__ = [
     "FeatureFlagTestEnv",
     "FlagBuilder",
     "InMemoryExposureSink",
+    "capture_logs",
     "condition",
     "flag",
     "segment",
@@ -230,42 +239,65 @@ def segment(
     )
 
 
+_DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
 class FakeClock:
-    """A clock that moves only when told (``advance``) or asked to ``sleep``.
+    """A `Clock` that moves only when told to; ``sleep`` advances it instead of waiting.
+
+    Pass its ``sleep`` wherever the package takes a ``sleep=`` function.
+
+    Args:
+        start: The initial wall time (timezone-aware); 2026-01-05 09:00 UTC by default.
+
+    Raises:
+        InvalidInputError: ``start`` is naive.
 
     Examples:
         >>> clock = FakeClock()
         >>> before = clock.monotonic()
-        >>> clock.advance(5)
-        >>> clock.monotonic() - before
-        5.0
+        >>> clock.sleep(2.5)
+        >>> (clock.monotonic() - before, clock.sleeps)
+        (2.5, [2.5])
+        >>> clock.now().isoformat()
+        '2026-01-05T09:00:02.500000+00:00'
     """
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = start if start is not None else datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-        if self._now.tzinfo is None:
-            raise ValueError("start: must be timezone-aware")
+        given: object = _DEFAULT_START if start is None else start
+        if not isinstance(given, datetime) or given.tzinfo is None:
+            raise InvalidInputError("start", "must be a timezone-aware datetime")
+        self._now = given.astimezone(UTC)
         self._monotonic = 1000.0
         self._lock = threading.Lock()
+        self.sleeps: list[float] = []
 
     def now(self) -> datetime:
-        """The fake UTC time."""
+        """Return the fake wall time, aware UTC."""
         with self._lock:
             return self._now
 
     def monotonic(self) -> float:
-        """The fake monotonic time."""
+        """Return the fake monotonic time in seconds."""
         with self._lock:
             return self._monotonic
 
     def advance(self, seconds: float) -> None:
-        """Move both clocks forward."""
+        """Move both clocks forward by ``seconds``.
+
+        Raises:
+            InvalidInputError: ``seconds`` is negative.
+        """
+        if seconds < 0:
+            raise InvalidInputError("seconds", "must not be negative")
         with self._lock:
             self._now += timedelta(seconds=seconds)
             self._monotonic += seconds
 
     def sleep(self, seconds: float) -> None:
-        """Advance instead of waiting."""
+        """Record the requested sleep in ``sleeps`` and advance instead of waiting."""
+        with self._lock:
+            self.sleeps.append(seconds)
         self.advance(max(seconds, 0.0))
 
 
@@ -353,3 +385,46 @@ class FeatureFlagTestEnv:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class _Capture(logging.Handler):
+    def __init__(self, entries: list[dict[str, Any]]) -> None:
+        super().__init__(logging.DEBUG)
+        self.entries = entries
+
+    def emit(self, record: logging.LogRecord) -> None:
+        fields = getattr(record, "uh_fields", {})
+        entry = {"event": getattr(record, "uh_event", record.getMessage())}
+        entry.update(fields)
+        entry["log_level"] = record.levelname.lower()
+        self.entries.append(entry)
+
+
+@contextmanager
+def capture_logs() -> Iterator[list[dict[str, Any]]]:
+    """Collect the package's log events (every level) as dicts while the block runs.
+
+    Each entry holds ``event``, ``log_level`` and the event's fields, like
+    ``structlog.testing.capture_logs``. Nothing is printed.
+
+    Yields:
+        The list that receives the entries.
+
+    Examples:
+        >>> from unified_health.feature_flags._logging import logger
+        >>> with capture_logs() as events:
+        ...     logger.info("record_written", key_count=1)
+        >>> events
+        [{'event': 'record_written', 'key_count': 1, 'log_level': 'info'}]
+    """
+    entries: list[dict[str, Any]] = []
+    handler = _Capture(entries)
+    stdlib_logger = logging.getLogger(LOGGER_NAME)
+    previous_level = stdlib_logger.level
+    stdlib_logger.addHandler(handler)
+    stdlib_logger.setLevel(logging.DEBUG)
+    try:
+        yield entries
+    finally:
+        stdlib_logger.removeHandler(handler)
+        stdlib_logger.setLevel(previous_level)

@@ -25,14 +25,12 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-import structlog
-
 from unified_health.feature_flags._errors import ConflictError, StoreUnavailableError
+from unified_health.feature_flags._logging import logger
 from unified_health.feature_flags.stores._protocol import COLLECTIONS, Commit, StoreState
 
 __all__ = ["RedisClientProtocol", "RedisFeatureFlagStore"]
 
-_log = structlog.get_logger("unified_health.feature_flags")
 
 # Both scripts judge completeness the same way: the meta hash must hold a numeric version and an
 # epoch, and a collection the last commit recorded as non-empty must still exist. Extra or missing
@@ -296,7 +294,7 @@ class RedisFeatureFlagStore:
         if not reply:
             return None
         if len(reply) == 2:  # {'wrongtype', index}
-            _log.warning("feature_flags_store_incomplete", part=f"key_type_{_text(reply[1])}")
+            logger.warning("incomplete_keyspace_ignored", part=f"key_type_{_text(reply[1])}")
             return None
         meta = _pairs(reply[0])
         collections = {
@@ -307,7 +305,7 @@ class RedisFeatureFlagStore:
             epoch = meta["epoch"]
             audit_length = int(meta.get("audit_length", "0"))
         except (KeyError, ValueError):
-            _log.warning("feature_flags_store_incomplete", part="meta")
+            logger.warning("incomplete_keyspace_ignored", part="meta")
             return None
         return StoreState(
             version=version,

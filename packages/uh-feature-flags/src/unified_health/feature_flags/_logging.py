@@ -1,0 +1,56 @@
+"""The package's logger: structured events, silent until the host configures logging.
+
+Events go to the standard ``logging`` logger ``unified_health.feature_flags``.
+
+Every module logs through `logger` from here::
+
+    from unified_health.feature_flags._logging import logger
+
+    logger.warning("record_write_failed", key_count=3, error_class="TimeoutError")
+
+Rules (see the development guide): events are snake_case verbs with ids and counts; never names,
+e-mails, free text, tokens, exception messages or tracebacks, which may carry patient data. The
+library never configures logging or structlog: a host that does not configure ``logging`` sees
+nothing (a `logging.NullHandler` is attached), and one that does gets each event as a record on
+this logger, formatted ``event key=value ...``, with the fields also on the record as
+``uh_event`` and ``uh_fields`` for structured handlers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import structlog
+
+__all__ = ["LOGGER_NAME", "logger"]
+
+LOGGER_NAME = "unified_health.feature_flags"
+
+_stdlib_logger = logging.getLogger(LOGGER_NAME)
+_stdlib_logger.addHandler(logging.NullHandler())
+
+
+def _render(value: object) -> str:
+    text = str(value)
+    return text if text and " " not in text and "=" not in text else repr(text)
+
+
+def _to_stdlib(
+    _logger: object, method_name: str, event_dict: MutableMapping[str, Any]
+) -> tuple[tuple[str], dict[str, Any]]:
+    """Turn an event into the arguments of a `logging.Logger` call."""
+    event = str(event_dict.pop("event", ""))
+    fields: Mapping[str, Any] = dict(event_dict)
+    message = " ".join([event, *(f"{key}={_render(value)}" for key, value in fields.items())])
+    return (message,), {"extra": {"uh_event": event, "uh_fields": fields}, "stacklevel": 4}
+
+
+logger: structlog.stdlib.BoundLogger = structlog.wrap_logger(
+    _stdlib_logger,
+    processors=[structlog.stdlib.filter_by_level, _to_stdlib],
+    wrapper_class=structlog.stdlib.BoundLogger,
+    cache_logger_on_first_use=True,
+)
+"""The package's structured logger (a structlog `BoundLogger` over the standard logger)."""
