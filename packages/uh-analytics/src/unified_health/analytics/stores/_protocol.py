@@ -90,12 +90,16 @@ class SpillStore(Protocol):
         ...
 
 
+@runtime_checkable
 class RedisClientProtocol(Protocol):
-    """The redis-py commands the Redis stores use; any compatible client will do.
+    """The Redis commands the Redis stores use; ``redis.Redis`` satisfies it.
+
+    So does any compatible client: pass yours to a store instead of a URL.
 
     Examples:
-        >>> import redis  # doctest: +SKIP
-        >>> client: RedisClientProtocol = redis.Redis()  # doctest: +SKIP
+        >>> import redis
+        >>> isinstance(redis.Redis(), RedisClientProtocol)
+        True
     """
 
     def get(self, name: str) -> Any:
@@ -132,6 +136,10 @@ class RedisClientProtocol(Protocol):
 
     def pipeline(self, transaction: bool = ...) -> Any:
         """A pipeline (commands sent in one round trip)."""
+        ...
+
+    def close(self) -> None:
+        """Close the client's connections."""
         ...
 
 

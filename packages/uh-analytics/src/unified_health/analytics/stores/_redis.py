@@ -1,8 +1,15 @@
 """Redis stores: consent, surrogate ids and spilled events shared by every process.
 
-Keys live under one prefix with a hash tag (default ``{uh:analytics}``) so multi-key commands
-stay in one Redis Cluster slot, and carry a format version (``v1``). User ids never appear in key
-names: keys use a SHA-256 digest of the id.
+Keys live under one prefix wrapped in a hash tag (default ``uh:analytics``, so keys start with
+``{uh:analytics}``) so multi-key commands stay in one Redis Cluster slot, and carry a format
+version (``v1``)::
+
+    {uh:analytics}:consent:v1:<digest>             STRING  JSON {"v": 1, "categories": [...]}
+    {uh:analytics}:surrogate:v1:<kind>:<digest>    STRING  the surrogate id
+    {uh:analytics}:spill:v1:<provider>             LIST    spilled events, oldest first
+
+User ids never appear in key names: keys use a SHA-256 digest of the id. A prefix that already
+holds a hash tag (``{uh:analytics}``, ``{tenant-7}:analytics``) is used as it is.
 """
 
 from __future__ import annotations
@@ -10,7 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any, Self, TypeVar
 
 from unified_health.analytics._errors import InvalidInputError, StoreUnavailableError
 from unified_health.analytics.stores._protocol import (
@@ -19,9 +27,15 @@ from unified_health.analytics.stores._protocol import (
     decode,
 )
 
-__all__ = ["RedisConsentStore", "RedisSpillStore", "RedisSurrogateIdStore"]
+__all__ = [
+    "DEFAULT_PREFIX",
+    "RedisConsentStore",
+    "RedisSpillStore",
+    "RedisSurrogateIdStore",
+    "hash_tagged",
+]
 
-DEFAULT_PREFIX = "{uh:analytics}"
+DEFAULT_PREFIX = "uh:analytics"
 _REMOVE_CHUNK = 1_000
 _T = TypeVar("_T")
 
@@ -49,47 +63,149 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:40]
 
 
-def _check_prefix(prefix: str) -> str:
-    if not prefix or "{" not in prefix or "}" not in prefix:
-        raise InvalidInputError("prefix", "must hold a hash tag, e.g. '{uh:analytics}'")
-    return prefix
+def hash_tagged(prefix: str) -> str:
+    """Wrap ``prefix`` in a Redis Cluster hash tag unless it already holds one.
+
+    Args:
+        prefix: The configured key prefix.
+
+    Returns:
+        The prefix every key starts with.
+
+    Raises:
+        InvalidInputError: The prefix is empty or not a str.
+
+    Examples:
+        >>> hash_tagged("myapp:analytics")
+        '{myapp:analytics}'
+        >>> hash_tagged("{uh:analytics}")
+        '{uh:analytics}'
+        >>> hash_tagged("{tenant-7}:analytics")
+        '{tenant-7}:analytics'
+    """
+    given: object = prefix  # callers may pass anything
+    if not isinstance(given, str) or not given.strip():
+        raise InvalidInputError("prefix", "must be a non-empty str")
+    opening = prefix.find("{")
+    if opening >= 0 and prefix.find("}", opening) > opening + 1:
+        return prefix
+    return "{" + prefix + "}"
 
 
-def _client_from_url(url: str) -> RedisClientProtocol:
+def _new_client(url: object, socket_timeout: object, socket_connect_timeout: object) -> Any:
+    """A redis-py client for ``url``; validates the settings first. Makes no connection."""
+    if not isinstance(url, str):
+        raise InvalidInputError("url", "must be a str")
+    for name, value in (
+        ("socket_timeout", socket_timeout),
+        ("socket_connect_timeout", socket_connect_timeout),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise InvalidInputError(name, "must be a number of seconds > 0")
     try:
         import redis
     except ImportError as exc:  # pragma: no cover - the redis extra is not installed
         raise InvalidInputError("url", "needs the extra: pip install uh-analytics[redis]") from exc
-    client: RedisClientProtocol = redis.Redis.from_url(url)
-    return client
+    try:
+        return redis.Redis.from_url(
+            url, socket_timeout=socket_timeout, socket_connect_timeout=socket_connect_timeout
+        )
+    except ValueError:
+        raise InvalidInputError("url", "must be a redis://, rediss:// or unix:// URL") from None
 
 
-class RedisConsentStore:
+class _RedisStore:
+    """What every Redis store shares: the client (injected or owned), the prefix, closing."""
+
+    def __init__(self, client: RedisClientProtocol, *, prefix: str = DEFAULT_PREFIX) -> None:
+        if isinstance(client, str | bytes) or not isinstance(client, RedisClientProtocol):
+            name = type(self).__name__
+            raise InvalidInputError(
+                "client", f"must be a Redis client; for a URL use {name}.from_url(url)"
+            )
+        self._client = client
+        self._owns_client = False
+        self._prefix = hash_tagged(prefix)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        socket_timeout: float = 2.0,
+        socket_connect_timeout: float = 1.0,
+    ) -> Self:
+        """Create a store on a new client that it owns and closes in `close`.
+
+        No connection is made until the first call, so this never blocks on a dead server;
+        the first call to one fails within ``socket_connect_timeout``.
+
+        Args:
+            url: A Redis URL, e.g. ``redis://127.0.0.1:6379/0``.
+            prefix: Key prefix; wrapped in a hash tag unless it already holds one.
+            socket_timeout: Seconds a Redis call may take.
+            socket_connect_timeout: Seconds a connection attempt may take.
+
+        Returns:
+            The store.
+
+        Raises:
+            InvalidInputError: The URL, the prefix or a timeout is invalid.
+
+        Examples:
+            >>> store = RedisConsentStore.from_url("redis://127.0.0.1:6379/0")
+            >>> store.prefix
+            '{uh:analytics}'
+            >>> store.close()
+        """
+        hash_tagged(prefix)  # refuse a bad prefix before a client is made
+        store = cls(_new_client(url, socket_timeout, socket_connect_timeout), prefix=prefix)
+        store._owns_client = True
+        return store
+
+    @property
+    def prefix(self) -> str:
+        """The hash-tagged prefix every key of the store starts with."""
+        return self._prefix
+
+    def close(self) -> None:
+        """Close the client if the store created it (`from_url`); an injected one stays open."""
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class RedisConsentStore(_RedisStore):
     """Consent records in Redis, one key per user.
 
     Args:
-        client: A redis-py compatible client.
-        prefix: Key prefix holding a hash tag.
+        client: Your Redis client (``redis.Redis()`` or any client satisfying
+            `RedisClientProtocol`). The store never closes a client it was given; for a URL use
+            `from_url`, which makes a client the store owns and closes.
+        prefix: Key prefix; wrapped in a hash tag (``{...}``) unless it already holds one.
+
+    Raises:
+        InvalidInputError: ``client`` is not a Redis client, or the prefix is empty.
 
     Examples:
-        >>> store = RedisConsentStore.from_url("redis://127.0.0.1:6379/0")  # doctest: +SKIP
-        >>> store.set_consent("user-1", {"essential", "analytics"})  # doctest: +SKIP
+        >>> import redis
+        >>> store = RedisConsentStore(redis.Redis(), prefix="myapp:analytics")
+        >>> store.prefix
+        '{myapp:analytics}'
     """
 
     in_process = False
-
-    def __init__(self, client: RedisClientProtocol, *, prefix: str = DEFAULT_PREFIX) -> None:
-        self._client = client
-        self._prefix = _check_prefix(prefix)
-
-    @classmethod
-    def from_url(cls, url: str, *, prefix: str = DEFAULT_PREFIX) -> RedisConsentStore:
-        """Connect to the Redis at ``url``.
-
-        Examples:
-            >>> RedisConsentStore.from_url("redis://127.0.0.1:6379/0")  # doctest: +SKIP
-        """
-        return cls(_client_from_url(url), prefix=prefix)
 
     def _key(self, user_id: str) -> str:
         return f"{self._prefix}:consent:v1:{_digest(user_id)}"
@@ -128,27 +244,23 @@ class RedisConsentStore:
         _call("delete", lambda: self._client.delete(self._key(user_id)))
 
 
-class RedisSurrogateIdStore:
+class RedisSurrogateIdStore(_RedisStore):
     """Surrogate ids in Redis: created with SET NX, so concurrent processes agree on one id.
 
+    Args:
+        client: Your Redis client (``redis.Redis()`` or any client satisfying
+            `RedisClientProtocol`). The store never closes a client it was given; for a URL use
+            `from_url`, which makes a client the store owns and closes.
+        prefix: Key prefix; wrapped in a hash tag (``{...}``) unless it already holds one.
+
+    Raises:
+        InvalidInputError: ``client`` is not a Redis client, or the prefix is empty.
+
     Examples:
-        >>> store = RedisSurrogateIdStore.from_url("redis://127.0.0.1:6379/0")  # doctest: +SKIP
-        >>> store.get_or_create("user", "user-1", "s_1234")  # doctest: +SKIP
-        's_1234'
+        >>> import redis
+        >>> RedisSurrogateIdStore(redis.Redis(), prefix="{uh:analytics}").prefix
+        '{uh:analytics}'
     """
-
-    def __init__(self, client: RedisClientProtocol, *, prefix: str = DEFAULT_PREFIX) -> None:
-        self._client = client
-        self._prefix = _check_prefix(prefix)
-
-    @classmethod
-    def from_url(cls, url: str, *, prefix: str = DEFAULT_PREFIX) -> RedisSurrogateIdStore:
-        """Connect to the Redis at ``url``.
-
-        Examples:
-            >>> RedisSurrogateIdStore.from_url("redis://127.0.0.1:6379/0")  # doctest: +SKIP
-        """
-        return cls(_client_from_url(url), prefix=prefix)
 
     def _surrogate_key(self, kind: str, raw_id: str) -> str:
         return f"{self._prefix}:surrogate:v1:{kind}:{_digest(raw_id)}"
@@ -171,27 +283,23 @@ class RedisSurrogateIdStore:
         return decode(existing)
 
 
-class RedisSpillStore:
+class RedisSpillStore(_RedisStore):
     """Spilled events in Redis lists, one per provider lane.
 
+    Args:
+        client: Your Redis client (``redis.Redis()`` or any client satisfying
+            `RedisClientProtocol`). The store never closes a client it was given; for a URL use
+            `from_url`, which makes a client the store owns and closes.
+        prefix: Key prefix; wrapped in a hash tag (``{...}``) unless it already holds one.
+
+    Raises:
+        InvalidInputError: ``client`` is not a Redis client, or the prefix is empty.
+
     Examples:
-        >>> spill = RedisSpillStore.from_url("redis://127.0.0.1:6379/0")  # doctest: +SKIP
-        >>> spill.size("posthog")  # doctest: +SKIP
-        0
+        >>> with RedisSpillStore.from_url("redis://127.0.0.1:6379/0") as spill:
+        ...     spill.prefix
+        '{uh:analytics}'
     """
-
-    def __init__(self, client: RedisClientProtocol, *, prefix: str = DEFAULT_PREFIX) -> None:
-        self._client = client
-        self._prefix = _check_prefix(prefix)
-
-    @classmethod
-    def from_url(cls, url: str, *, prefix: str = DEFAULT_PREFIX) -> RedisSpillStore:
-        """Connect to the Redis at ``url``.
-
-        Examples:
-            >>> RedisSpillStore.from_url("redis://127.0.0.1:6379/0")  # doctest: +SKIP
-        """
-        return cls(_client_from_url(url), prefix=prefix)
 
     def _key(self, lane: str) -> str:
         return f"{self._prefix}:spill:v1:{lane}"
