@@ -7,12 +7,25 @@ import importlib
 import importlib.metadata
 import inspect
 import re
+import subprocess
+import sys
 import tomllib
+from datetime import datetime, timedelta
+from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from uh_testkit.family import PackageInfo
+from uh_testkit.family import (
+    PackageInfo,
+    find_factory_drift,
+    find_fake_clock_drift,
+    find_logging_drift,
+    find_skipped_examples,
+    find_store_drift,
+    find_system_time_reads,
+    find_unraised_exported_errors,
+)
 
 SHARED_ERRORS = {
     "InvalidInputError": ValueError,
@@ -38,16 +51,12 @@ def _public_names(module: ModuleType) -> set[str]:
     } | {"__version__"}
 
 
-def test_seven_packages_are_discovered(all_packages: list[PackageInfo]) -> None:
-    assert [p.dist for p in all_packages] == [
-        "uh-analytics",
-        "uh-billing",
-        "uh-feature-flags",
-        "uh-impersonation",
-        "uh-knowledge-base",
-        "uh-status-page",
-        "uh-support",
-    ]
+def test_every_package_folder_is_discovered(
+    repo_root: Path, all_packages: list[PackageInfo]
+) -> None:
+    folders = sorted(p.name for p in (repo_root / "packages").iterdir() if p.name.startswith("uh-"))
+    assert [p.dist for p in all_packages] == folders
+    assert len(folders) >= 7
 
 
 def test_portion_has_py_typed(package: PackageInfo) -> None:
@@ -163,6 +172,94 @@ def test_package_has_tests(package: PackageInfo) -> None:
     assert list((package.path / "tests").glob("test_*.py"))
 
 
-@pytest.mark.parametrize("name", ["__init__.py", "_version.py", "_errors.py"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "__init__.py",
+        "_version.py",
+        "_errors.py",
+        "_clock.py",
+        "_logging.py",
+        "_models.py",
+        "testing.py",
+        "stores/_protocol.py",
+    ],
+)
 def test_family_file_names(package: PackageInfo, name: str) -> None:
     assert (package.portion / name).is_file()
+
+
+# ------------------------------------------------------------------ the shared shape
+
+
+def test_time_is_read_only_through_the_clock(package: PackageInfo) -> None:
+    assert find_system_time_reads(package) == []
+
+
+def test_logging_follows_the_family_rule(package: PackageInfo) -> None:
+    assert find_logging_drift(package) == []
+
+
+def test_no_exported_error_goes_unraised(package: PackageInfo) -> None:
+    assert find_unraised_exported_errors(package) == []
+
+
+def test_fake_clock_has_the_family_api(package: PackageInfo) -> None:
+    assert find_fake_clock_drift(package) == []
+
+
+def test_clients_offer_from_url_and_from_env_without_an_options_bag(package: PackageInfo) -> None:
+    assert find_factory_drift(package) == []
+
+
+def test_stores_folder_and_contract_suite_are_there(package: PackageInfo) -> None:
+    assert find_store_drift(package) == []
+
+
+def test_no_docstring_example_is_skipped(package: PackageInfo) -> None:
+    assert find_skipped_examples(package) == []
+
+
+def test_clock_and_system_clock_are_exported(package: PackageInfo) -> None:
+    module = _import(package)
+    assert {"Clock", "SystemClock"} <= set(module.__all__)
+    assert isinstance(module.SystemClock(), module.Clock)
+    assert module.SystemClock().now().utcoffset() == timedelta(0)
+
+
+def test_fake_clock_behaves_the_same_in_every_package(package: PackageInfo) -> None:
+    testing = importlib.import_module(f"{package.import_name}.testing")
+    module = _import(package)
+    clock = testing.FakeClock()
+    assert isinstance(clock, module.Clock)
+    start, now = clock.monotonic(), clock.now()
+    clock.advance(1.5)
+    clock.sleep(2)
+    assert clock.monotonic() - start == 3.5
+    assert clock.now() - now == timedelta(seconds=3.5)
+    assert clock.sleeps == [2]
+    with pytest.raises(module.InvalidInputError):
+        clock.advance(-1)
+    with pytest.raises(module.InvalidInputError):
+        testing.FakeClock(datetime(2026, 1, 1))
+
+
+def test_capture_logs_sees_the_package_events(package: PackageInfo) -> None:
+    testing = importlib.import_module(f"{package.import_name}.testing")
+    logging_module = importlib.import_module(f"{package.import_name}._logging")
+    with testing.capture_logs() as events:
+        logging_module.logger.debug("shape_checked", count=1)
+    assert events == [{"event": "shape_checked", "count": 1, "log_level": "debug"}]
+
+
+def test_every_package_is_silent_until_the_host_configures_logging(
+    all_packages: list[PackageInfo],
+) -> None:
+    code = "; ".join(
+        f"import {p.import_name}._logging as m{i}; "
+        f"m{i}.logger.warning('shape_checked'); m{i}.logger.error('shape_checked')"
+        for i, p in enumerate(all_packages)
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (result.stdout, result.stderr) == ("", "")

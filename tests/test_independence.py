@@ -60,7 +60,7 @@ def test_the_check_finds_a_planted_sibling_import(
 
 
 def test_import_linter_breaks_on_a_planted_sibling_import(
-    all_packages: list[PackageInfo], repo_root: Path, tmp_path: Path
+    all_packages: list[PackageInfo], repo_root: Path, tmp_path: Path, noxfile: ModuleType
 ) -> None:
     lint_imports = shutil.which("lint-imports")
     if lint_imports is None:
@@ -73,14 +73,13 @@ def test_import_linter_breaks_on_a_planted_sibling_import(
             str(copy / "packages" / p.dist / "src") for p in all_packages
         ),
     }
-    clean = subprocess.run(
-        [lint_imports, "--no-cache"], cwd=copy, env=env, capture_output=True, text=True
-    )
+    config = tmp_path / "importlinter.ini"
+    config.write_text(noxfile.importlinter_config([p.dist for p in all_packages]))
+    command = [lint_imports, "--no-cache", "--config", str(config)]
+    clean = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True)
     assert clean.returncode == 0, clean.stdout + clean.stderr
     _plant_import(copy / "packages" / package.dist, package.module, sibling)
-    broken = subprocess.run(
-        [lint_imports, "--no-cache"], cwd=copy, env=env, capture_output=True, text=True
-    )
+    broken = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True)
     assert broken.returncode != 0
     assert "BROKEN" in broken.stdout
     assert f"{package.import_name}._planted -> {sibling.import_name}" in broken.stdout

@@ -164,7 +164,7 @@ def find_logging_drift(package: PackageInfo) -> list[str]:
             if not isinstance(node, ast.Call):
                 continue
             target = _dotted(node.func)
-            named = bool(node.args) and isinstance(node.args[0], ast.Name)
+            named = bool(node.args) and getattr(node.args[0], "id", None) == "LOGGER_NAME"
             if (
                 target is not None
                 and target in LOGGER_FACTORIES
