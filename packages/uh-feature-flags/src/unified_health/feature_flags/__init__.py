@@ -57,6 +57,7 @@ from unified_health.feature_flags._version import __version__
 from unified_health.feature_flags.stores import (
     FeatureFlagStore,
     InMemoryFeatureFlagStore,
+    RedisClientProtocol,
     RedisFeatureFlagStore,
 )
 
@@ -111,6 +112,7 @@ __all__ = [
     "ProviderError",
     "RateLimitedError",
     "Reason",
+    "RedisClientProtocol",
     "RedisFeatureFlagStore",
     "Rollout",
     "Rule",

@@ -8,13 +8,14 @@ from unified_health.feature_flags.stores._protocol import (
     StoreState,
     Write,
 )
-from unified_health.feature_flags.stores._redis import RedisFeatureFlagStore
+from unified_health.feature_flags.stores._redis import RedisClientProtocol, RedisFeatureFlagStore
 
 __all__ = [
     "ChangeFeed",
     "Commit",
     "FeatureFlagStore",
     "InMemoryFeatureFlagStore",
+    "RedisClientProtocol",
     "RedisFeatureFlagStore",
     "StoreState",
     "Write",

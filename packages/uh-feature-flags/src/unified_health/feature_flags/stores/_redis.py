@@ -23,13 +23,20 @@ field inside a collection is just a bad document: it affects only itself.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from types import TracebackType
+from typing import Any, Protocol, runtime_checkable
 
-from unified_health.feature_flags._errors import ConflictError, StoreUnavailableError
+from unified_health.feature_flags._errors import (
+    ConflictError,
+    InvalidInputError,
+    StoreUnavailableError,
+)
 from unified_health.feature_flags._logging import logger
 from unified_health.feature_flags.stores._protocol import COLLECTIONS, Commit, StoreState
 
-__all__ = ["RedisClientProtocol", "RedisFeatureFlagStore"]
+__all__ = ["DEFAULT_PREFIX", "RedisClientProtocol", "RedisFeatureFlagStore", "hash_tagged"]
+
+DEFAULT_PREFIX = "uh:ff"
 
 
 # Both scripts judge completeness the same way: the meta hash must hold a numeric version and an
@@ -145,63 +152,66 @@ return {'ok', new}
 )
 
 
+@runtime_checkable
 class RedisClientProtocol(Protocol):
-    """The few commands the store uses; ``redis.Redis`` (bytes or decoded) satisfies it.
+    """The Redis commands the store uses; ``redis.Redis`` or any compatible client has them.
+
+    Responses may be bytes or decoded strings.
 
     Examples:
         >>> import redis
-        >>> client: RedisClientProtocol = redis.Redis()
+        >>> isinstance(redis.Redis(), RedisClientProtocol)
+        True
+        >>> isinstance("redis://127.0.0.1:6379/0", RedisClientProtocol)
+        False
     """
 
     def register_script(self, script: str, /) -> Any:
-        """Return a callable script (``keys=``, ``args=``) run with EVALSHA.
-
-        Examples:
-            >>> import redis
-            >>> client: RedisClientProtocol = redis.Redis()
-            >>> _ = client.register_script("return 1")()  # doctest: +SKIP
-        """
+        """Return a callable script (``keys=``, ``args=``) run with EVALSHA."""
         ...
 
     def hmget(self, name: str, keys: list[str], /) -> Any:
-        """HMGET.
-
-        Examples:
-            >>> import redis
-            >>> client: RedisClientProtocol = redis.Redis()
-            >>> _ = client.hmget("{uh:ff}:v1:meta", ["version"])  # doctest: +SKIP
-        """
+        """Read several fields of a hash (HMGET)."""
         ...
 
     def lrange(self, name: str, start: int, end: int, /) -> Any:
-        """LRANGE.
-
-        Examples:
-            >>> import redis
-            >>> client: RedisClientProtocol = redis.Redis()
-            >>> _ = client.lrange("{uh:ff}:v1:audit", 0, -1)  # doctest: +SKIP
-        """
+        """Read a range of a list (LRANGE)."""
         ...
 
     def pubsub(self, **kwargs: Any) -> Any:
-        """Return a PubSub object.
-
-        Examples:
-            >>> import redis
-            >>> client: RedisClientProtocol = redis.Redis()
-            >>> _ = client.pubsub()  # doctest: +SKIP
-        """
+        """Return a PubSub object on a dedicated connection."""
         ...
 
     def close(self) -> None:
-        """Close the client's connections.
-
-        Examples:
-            >>> import redis
-            >>> client: RedisClientProtocol = redis.Redis()
-            >>> _ = client.close()  # doctest: +SKIP
-        """
+        """Close the client's connections."""
         ...
+
+
+def hash_tagged(prefix: str) -> str:
+    """Wrap ``prefix`` in a Redis Cluster hash tag unless it already holds one.
+
+    Args:
+        prefix: The configured key prefix.
+
+    Returns:
+        The prefix every key starts with.
+
+    Raises:
+        InvalidInputError: The prefix is empty or not a str.
+
+    Examples:
+        >>> hash_tagged("myapp:ff")
+        '{myapp:ff}'
+        >>> hash_tagged("{tenant-7}:ff")
+        '{tenant-7}:ff'
+    """
+    given: object = prefix
+    if not isinstance(given, str) or not given.strip():
+        raise InvalidInputError("prefix", "must be a non-empty str")
+    opening = prefix.find("{")
+    if opening >= 0 and prefix.find("}", opening) > opening + 1:
+        return prefix
+    return "{" + prefix + "}"
 
 
 def _text(value: Any) -> str:
@@ -223,9 +233,16 @@ def _errors() -> tuple[type[BaseException], ...]:
 class RedisFeatureFlagStore:
     """A `FeatureFlagStore` on Redis (standalone or cluster: every key shares one hash slot).
 
+    Constructing the store makes no connection, so it never blocks on a dead server.
+
     Args:
-        redis_client: Your client (``redis.Redis``); the store never closes it.
-        prefix: Key prefix; wrapped in ``{}`` unless it already holds a hash tag.
+        client: Your Redis client (``redis.Redis`` or compatible); the store never closes a
+            client it was given.
+        prefix: Key prefix; wrapped in a hash tag (``{...}``) unless it already holds one.
+
+    Raises:
+        InvalidInputError: ``client`` is not a Redis client (for a URL, use `from_url`), or the
+            prefix is empty.
 
     Examples:
         >>> import redis
@@ -234,39 +251,70 @@ class RedisFeatureFlagStore:
         '{myapp:ff}:v1:flags'
     """
 
-    def __init__(self, redis_client: RedisClientProtocol, *, prefix: str = "uh:ff") -> None:
-        self._redis = redis_client
+    def __init__(self, client: RedisClientProtocol, *, prefix: str = DEFAULT_PREFIX) -> None:
+        given: object = client
+        if isinstance(given, str | bytes) or not isinstance(given, RedisClientProtocol):
+            raise InvalidInputError(
+                "client",
+                "must be a Redis client; for a URL use RedisFeatureFlagStore.from_url(url)",
+            )
+        self._redis = client
         self._owns_client = False
-        self.keys = _Keys(prefix)
-        self._read = redis_client.register_script(_READ)
-        self._commit = redis_client.register_script(_COMMIT)
+        self.keys = _Keys(hash_tagged(prefix))
+        self._read = client.register_script(_READ)
+        self._commit = client.register_script(_COMMIT)
         self._errors = _errors()
 
     @classmethod
     def from_url(
-        cls, url: str, *, prefix: str = "uh:ff", socket_timeout: float = 5.0
+        cls,
+        url: str,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        socket_timeout: float = 2.0,
+        socket_connect_timeout: float = 1.0,
     ) -> RedisFeatureFlagStore:
-        """Create a store on a new client it owns (closed by `close`).
+        """Create a store on a new client that it owns and closes in `close`.
+
+        No connection is made until the first call, so this never blocks on a dead server;
+        the first call to one fails within ``socket_connect_timeout``.
 
         Args:
             url: A Redis URL, e.g. ``redis://127.0.0.1:6379/0``.
             prefix: Key prefix.
-            socket_timeout: Seconds before a Redis call gives up.
+            socket_timeout: Seconds a Redis call may take.
+            socket_connect_timeout: Seconds a connection attempt may take.
 
         Returns:
             The store.
 
+        Raises:
+            InvalidInputError: The URL, the prefix or a timeout is invalid.
+
         Examples:
-            >>> RedisFeatureFlagStore.from_url("redis://127.0.0.1:6379/0").keys.meta
+            >>> with RedisFeatureFlagStore.from_url("redis://127.0.0.1:6379/0") as store:
+            ...     store.keys.meta
             '{uh:ff}:v1:meta'
         """
         import redis
 
-        client = redis.Redis.from_url(
-            url,
-            socket_timeout=socket_timeout,
-            socket_connect_timeout=min(socket_timeout, 2.0),
+        given: object = url
+        if not isinstance(given, str):
+            raise InvalidInputError("url", "must be a str")
+        timeouts: tuple[tuple[str, object], ...] = (
+            ("socket_timeout", socket_timeout),
+            ("socket_connect_timeout", socket_connect_timeout),
         )
+        for name, value in timeouts:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+                raise InvalidInputError(name, "must be a number of seconds > 0")
+        hash_tagged(prefix)  # refuse a bad prefix before a client exists
+        try:
+            client = redis.Redis.from_url(
+                url, socket_timeout=socket_timeout, socket_connect_timeout=socket_connect_timeout
+            )
+        except ValueError:
+            raise InvalidInputError("url", "must be a redis://, rediss:// or unix:// URL") from None
         store = cls(client, prefix=prefix)
         store._owns_client = True
         return store
@@ -281,11 +329,6 @@ class RedisFeatureFlagStore:
         collection the last commit recorded as non-empty is missing, or when a key holds
         another Redis type. Extra or missing fields inside a collection are documents like any
         other: a foreign or corrupt one affects only itself.
-
-        Examples:
-            >>> import redis
-            >>> store = RedisFeatureFlagStore(redis.Redis(), prefix="doc:ff")
-            >>> store.read()  # doctest: +SKIP
         """
         try:
             reply = self._read(keys=self.keys.read_keys)
@@ -320,13 +363,7 @@ class RedisFeatureFlagStore:
         )
 
     def read_version(self) -> tuple[str, int] | None:
-        """HMGET of epoch and version; ``None`` when the keyspace is not initialised.
-
-        Examples:
-            >>> import redis
-            >>> store = RedisFeatureFlagStore(redis.Redis(), prefix="doc:ff")
-            >>> store.read_version()  # doctest: +SKIP
-        """
+        """Return ``(epoch, version)`` with one HMGET; ``None`` when not initialised."""
         try:
             epoch, version = self._redis.hmget(self.keys.meta, ["epoch", "version"])
         except self._errors as exc:
@@ -344,13 +381,6 @@ class RedisFeatureFlagStore:
         The script checks every key's type, the epoch, the version and its own arguments
         before its first write, and nothing after that write can fail, so a commit is applied
         whole or not at all.
-
-        Examples:
-            >>> import redis
-            >>> from unified_health.feature_flags.stores import Commit, Write
-            >>> store = RedisFeatureFlagStore(redis.Redis(), prefix="doc:ff")
-            >>> state = store.read()  # doctest: +SKIP
-            >>> store.commit(Commit(state.epoch, state.version, ()))  # doctest: +SKIP
         """
         args: list[str | int] = [
             "init" if commit.initialize else "commit",
@@ -400,28 +430,14 @@ class RedisFeatureFlagStore:
         raise ConflictError(f"the store is at version {detail}, the write expected another")
 
     def audit_records(self) -> list[str]:
-        """LRANGE of the audit list.
-
-        Examples:
-            >>> import redis
-            >>> store = RedisFeatureFlagStore(redis.Redis(), prefix="doc:ff")
-            >>> store.audit_records()  # doctest: +SKIP
-            []
-        """
+        """Return the audit records, oldest first (LRANGE of the audit list)."""
         try:
             return [_text(item) for item in self._redis.lrange(self.keys.audit, 0, -1)]
         except self._errors as exc:
             raise self._unavailable(exc) from exc
 
     def watch(self) -> _RedisFeed:
-        """Subscribe to the change channel on a dedicated connection.
-
-        Examples:
-            >>> import redis
-            >>> store = RedisFeatureFlagStore(redis.Redis(), prefix="doc:ff")
-            >>> feed = store.watch()  # doctest: +SKIP
-            >>> feed.close()  # doctest: +SKIP
-        """
+        """Subscribe to the change channel on a dedicated connection."""
         try:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             pubsub.subscribe(self.keys.channel)
@@ -430,19 +446,25 @@ class RedisFeatureFlagStore:
         return _RedisFeed(pubsub, self._errors)
 
     def close(self) -> None:
-        """Close the Redis client when the store created it (`from_url`).
-
-        Examples:
-            >>> RedisFeatureFlagStore.from_url("redis://127.0.0.1:6379/0").close()
-        """
+        """Close the client if the store created it (`from_url`); an injected one stays open."""
         if self._owns_client:
             self._redis.close()
 
+    def __enter__(self) -> RedisFeatureFlagStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
 
 class _Keys:
-    def __init__(self, prefix: str) -> None:
-        tag = prefix if "{" in prefix else "{" + prefix + "}"
-        base = f"{tag}:v1"
+    def __init__(self, tagged_prefix: str) -> None:
+        base = f"{tagged_prefix}:v1"
         self.meta = f"{base}:meta"
         self.flags = f"{base}:flags"
         self.segments = f"{base}:segments"
