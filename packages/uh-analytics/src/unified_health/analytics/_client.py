@@ -20,11 +20,16 @@ from pydantic import BaseModel
 
 from unified_health.analytics import _lifecycle
 from unified_health.analytics._clock import Clock, SystemClock
+from unified_health.analytics._config import HMAC_KEYS, REDIS_URL, providers_from_env
 from unified_health.analytics._consent import ConsentGate
 from unified_health.analytics._context import current_context
 from unified_health.analytics._delivery import Lane
 from unified_health.analytics._errors import InvalidInputError
-from unified_health.analytics._identity import Pseudonymizer, SurrogatePseudonymizer
+from unified_health.analytics._identity import (
+    HmacPseudonymizer,
+    Pseudonymizer,
+    SurrogatePseudonymizer,
+)
 from unified_health.analytics._logging import logger
 from unified_health.analytics._metrics import Metrics
 from unified_health.analytics._models import (
@@ -44,7 +49,18 @@ from unified_health.analytics._validation import NameRules, drop_reason_of, none
 from unified_health.analytics._withdrawal import withdrawn_record
 from unified_health.analytics.providers._base import OutboundEvent, Provider, dumps
 from unified_health.analytics.stores._memory import InMemoryConsentStore
-from unified_health.analytics.stores._protocol import ConsentStore, SpillStore
+from unified_health.analytics.stores._protocol import (
+    ConsentStore,
+    RedisClientProtocol,
+    SpillStore,
+)
+from unified_health.analytics.stores._redis import (
+    DEFAULT_PREFIX,
+    RedisConsentStore,
+    RedisSpillStore,
+    RedisSurrogateIdStore,
+    new_redis_client,
+)
 
 __all__ = ["AnalyticsClient"]
 
@@ -196,6 +212,7 @@ class AnalyticsClient:
         )
         self._closed = False
         self._lock = threading.Lock()
+        self._owned_redis: RedisClientProtocol | None = None  # made by from_url, closed here
         self._lanes = [
             Lane(
                 provider,
@@ -226,6 +243,306 @@ class AnalyticsClient:
         self._atexit = register_atexit
         _lifecycle.register(self)
         logger.info("analytics_client_started", providers=names)
+
+    # -- construction --------------------------------------------------------------------------
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        providers: Sequence[Provider],
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        socket_timeout: float = 2.0,
+        socket_connect_timeout: float = 1.0,
+        default_consent: str | Iterable[str] = "essential",
+        consent_categories: Iterable[str] = (),
+        pseudonymizer: Pseudonymizer | None = None,
+        sanitizer: Sanitizer | None = None,
+        schemas: Mapping[str, type[BaseModel]] | None = None,
+        require_schemas: bool = False,
+        event_categories: Mapping[str, str] | None = None,
+        default_category: str = "analytics",
+        super_properties: Mapping[str, Any] | None = None,
+        max_queue_events: int = 10_000,
+        max_queue_bytes: int = 16 * 1024 * 1024,
+        drop_policy: DropPolicy = "drop_newest",
+        flush_interval: float = 0.5,
+        max_in_flight: int = 2,
+        shutdown_timeout: float = 5.0,
+        max_properties: int = 200,
+        max_string_length: int = 1024,
+        max_event_bytes: int = 32 * 1024,
+        strict: bool = False,
+        debug: bool = False,
+        seed: int | None = None,
+        clock: Clock | None = None,
+        register_atexit: bool = True,
+    ) -> AnalyticsClient:
+        """Create a client whose consent, surrogate ids and spill live in the Redis at ``url``.
+
+        One Redis client is made for the `RedisConsentStore`, the `RedisSpillStore` and (unless
+        a ``pseudonymizer`` is given) the `RedisSurrogateIdStore` of a `SurrogatePseudonymizer`,
+        so every process sharing the Redis agrees on consent and outbound ids, and undelivered
+        events survive a restart. The client owns that Redis client and closes it in
+        `shutdown`. No connection is made here; the sender threads connect to replay the spill.
+
+        Args:
+            url: A Redis URL, e.g. ``redis://127.0.0.1:6379/0``.
+            providers: Destinations, as for the constructor.
+            prefix: Key prefix of the stores; wrapped in a hash tag unless it holds one.
+            socket_timeout: Seconds a Redis call may take.
+            socket_connect_timeout: Seconds a connection attempt may take.
+            default_consent: As for the constructor; so are the other keyword arguments.
+            consent_categories: Categories beyond essential/analytics/marketing.
+            pseudonymizer: Outbound ids; surrogates kept in the Redis by default.
+            sanitizer: The PII/PHI sanitiser.
+            schemas: Allow-list pydantic models by event name.
+            require_schemas: Drop events that have no schema.
+            event_categories: Consent category by event name.
+            default_category: Category of events not listed in ``event_categories``.
+            super_properties: Properties added to every event.
+            max_queue_events: Bound of each provider's queue, in events.
+            max_queue_bytes: Bound of each provider's queue, in bytes of JSON.
+            drop_policy: ``"drop_newest"`` or ``"drop_oldest"`` when a queue is full.
+            flush_interval: Seconds an event may wait for its batch to fill.
+            max_in_flight: Requests each provider may have waiting on its vendor at once.
+            shutdown_timeout: Default deadline of `shutdown()`.
+            max_properties: Properties per event.
+            max_string_length: Characters per string value.
+            max_event_bytes: JSON bytes of one event's properties.
+            strict: Raise `InvalidInputError` for bad input instead of counting it (tests).
+            debug: Log event names and counts (never values) as events pass.
+            seed: Seed for insert ids and anonymous ids (tests).
+            clock: The `Clock`; `SystemClock` by default.
+            register_atexit: Drain the queues when the interpreter exits.
+
+        Returns:
+            The client.
+
+        Raises:
+            InvalidInputError: The URL, the prefix, a timeout or a client option is invalid.
+
+        Examples:
+            >>> from unified_health.analytics.testing import RecordingProvider
+            >>> client = AnalyticsClient.from_url(
+            ...     "redis://127.0.0.1:6379/0", [RecordingProvider()], register_atexit=False
+            ... )
+            >>> client.shutdown(timeout=1).lost
+            0
+        """
+        redis_client = new_redis_client(url, socket_timeout, socket_connect_timeout)
+        try:
+            consent_store = RedisConsentStore(redis_client, prefix=prefix)
+            spill_store = RedisSpillStore(redis_client, prefix=prefix)
+            if pseudonymizer is None:
+                surrogates = RedisSurrogateIdStore(redis_client, prefix=prefix)
+                pseudonymizer = SurrogatePseudonymizer(surrogates)
+            client = cls(
+                providers,
+                consent_store=consent_store,
+                spill_store=spill_store,
+                pseudonymizer=pseudonymizer,
+                default_consent=default_consent,
+                consent_categories=consent_categories,
+                sanitizer=sanitizer,
+                schemas=schemas,
+                require_schemas=require_schemas,
+                event_categories=event_categories,
+                default_category=default_category,
+                super_properties=super_properties,
+                max_queue_events=max_queue_events,
+                max_queue_bytes=max_queue_bytes,
+                drop_policy=drop_policy,
+                flush_interval=flush_interval,
+                max_in_flight=max_in_flight,
+                shutdown_timeout=shutdown_timeout,
+                max_properties=max_properties,
+                max_string_length=max_string_length,
+                max_event_bytes=max_event_bytes,
+                strict=strict,
+                debug=debug,
+                seed=seed,
+                clock=clock,
+                register_atexit=register_atexit,
+            )
+        except BaseException:
+            redis_client.close()
+            raise
+        client._owned_redis = redis_client
+        return client
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        environ: Mapping[str, str] | None = None,
+        providers: Sequence[Provider] = (),
+        prefix: str = DEFAULT_PREFIX,
+        socket_timeout: float = 2.0,
+        socket_connect_timeout: float = 1.0,
+        sleep: Callable[[float], None] | None = None,
+        default_consent: str | Iterable[str] = "essential",
+        consent_categories: Iterable[str] = (),
+        pseudonymizer: Pseudonymizer | None = None,
+        sanitizer: Sanitizer | None = None,
+        schemas: Mapping[str, type[BaseModel]] | None = None,
+        require_schemas: bool = False,
+        event_categories: Mapping[str, str] | None = None,
+        default_category: str = "analytics",
+        super_properties: Mapping[str, Any] | None = None,
+        max_queue_events: int = 10_000,
+        max_queue_bytes: int = 16 * 1024 * 1024,
+        drop_policy: DropPolicy = "drop_newest",
+        flush_interval: float = 0.5,
+        max_in_flight: int = 2,
+        shutdown_timeout: float = 5.0,
+        max_properties: int = 200,
+        max_string_length: int = 1024,
+        max_event_bytes: int = 32 * 1024,
+        strict: bool = False,
+        debug: bool = False,
+        seed: int | None = None,
+        clock: Clock | None = None,
+        register_atexit: bool = True,
+    ) -> AnalyticsClient:
+        """Create a client configured by ``UH_ANALYTICS_*`` environment variables.
+
+        Reads ``UH_ANALYTICS_REDIS_URL`` (optional: with it the client is built by `from_url`,
+        without it the stores are in memory), ``UH_ANALYTICS_HMAC_KEYS`` (optional: the
+        `HmacPseudonymizer` keys, ``id:secret[,id:secret...]``) and the providers' credentials:
+        ``UH_ANALYTICS_POSTHOG_API_KEY``, ``UH_ANALYTICS_AMPLITUDE_API_KEY``,
+        ``UH_ANALYTICS_MIXPANEL_PROJECT_ID`` with ``UH_ANALYTICS_MIXPANEL_SECRET`` (and optionally
+        ``UH_ANALYTICS_MIXPANEL_SERVICE_ACCOUNT`` and ``UH_ANALYTICS_MIXPANEL_TOKEN``), each with
+        optional ``..._REGION`` and ``..._BASE_URL``. Setting any variable of a vendor enables
+        it. Values are never echoed in errors.
+
+        Args:
+            environ: Where to read the variables; `os.environ` by default.
+            providers: Destinations added to those the variables configure.
+            prefix: Key prefix of the Redis stores.
+            socket_timeout: Seconds a Redis call may take.
+            socket_connect_timeout: Seconds a Redis connection attempt may take.
+            sleep: Injected sleep for the providers' backoff (tests pass `FakeClock.sleep`).
+            default_consent: As for the constructor; so are the other keyword arguments.
+            consent_categories: Categories beyond essential/analytics/marketing.
+            pseudonymizer: Outbound ids; by default the HMAC keys when set, else surrogates
+                (kept in the Redis when there is one).
+            sanitizer: The PII/PHI sanitiser.
+            schemas: Allow-list pydantic models by event name.
+            require_schemas: Drop events that have no schema.
+            event_categories: Consent category by event name.
+            default_category: Category of events not listed in ``event_categories``.
+            super_properties: Properties added to every event.
+            max_queue_events: Bound of each provider's queue, in events.
+            max_queue_bytes: Bound of each provider's queue, in bytes of JSON.
+            drop_policy: ``"drop_newest"`` or ``"drop_oldest"`` when a queue is full.
+            flush_interval: Seconds an event may wait for its batch to fill.
+            max_in_flight: Requests each provider may have waiting on its vendor at once.
+            shutdown_timeout: Default deadline of `shutdown()`.
+            max_properties: Properties per event.
+            max_string_length: Characters per string value.
+            max_event_bytes: JSON bytes of one event's properties.
+            strict: Raise `InvalidInputError` for bad input instead of counting it (tests).
+            debug: Log event names and counts (never values) as events pass.
+            seed: Seed for insert ids and anonymous ids (tests).
+            clock: The `Clock`; `SystemClock` by default.
+            register_atexit: Drain the queues when the interpreter exits.
+
+        Returns:
+            The client.
+
+        Raises:
+            InvalidInputError: No provider is configured (field ``providers``), or a variable is
+                missing or malformed (the field is the variable's name).
+
+        Examples:
+            >>> env = {
+            ...     "UH_ANALYTICS_POSTHOG_API_KEY": "phc_example",
+            ...     "UH_ANALYTICS_HMAC_KEYS": "k1:0123456789abcdef0123",
+            ... }
+            >>> client = AnalyticsClient.from_env(environ=env, register_atexit=False)
+            >>> sorted(client.get_consent("user-1"))
+            ['essential']
+            >>> client.shutdown(timeout=1).lost
+            0
+        """
+        env: Mapping[str, str] = os.environ if environ is None else environ
+        the_clock: Clock = clock if clock is not None else SystemClock()
+        found = [*providers, *providers_from_env(env, sleep=sleep, clock=the_clock)]
+        if not found:
+            raise InvalidInputError(
+                "providers",
+                "set UH_ANALYTICS_POSTHOG_API_KEY, UH_ANALYTICS_AMPLITUDE_API_KEY or "
+                "UH_ANALYTICS_MIXPANEL_PROJECT_ID and _SECRET, or pass providers=",
+            )
+        if pseudonymizer is None and env.get(HMAC_KEYS, "").strip():
+            pseudonymizer = HmacPseudonymizer.from_env(HMAC_KEYS, environ=env)
+        url = env.get(REDIS_URL, "").strip()
+        if url:
+            try:
+                return cls.from_url(
+                    url,
+                    found,
+                    prefix=prefix,
+                    socket_timeout=socket_timeout,
+                    socket_connect_timeout=socket_connect_timeout,
+                    pseudonymizer=pseudonymizer,
+                    default_consent=default_consent,
+                    consent_categories=consent_categories,
+                    sanitizer=sanitizer,
+                    schemas=schemas,
+                    require_schemas=require_schemas,
+                    event_categories=event_categories,
+                    default_category=default_category,
+                    super_properties=super_properties,
+                    max_queue_events=max_queue_events,
+                    max_queue_bytes=max_queue_bytes,
+                    drop_policy=drop_policy,
+                    flush_interval=flush_interval,
+                    max_in_flight=max_in_flight,
+                    shutdown_timeout=shutdown_timeout,
+                    max_properties=max_properties,
+                    max_string_length=max_string_length,
+                    max_event_bytes=max_event_bytes,
+                    strict=strict,
+                    debug=debug,
+                    seed=seed,
+                    clock=the_clock,
+                    register_atexit=register_atexit,
+                )
+            except InvalidInputError as exc:
+                if exc.field == "url":
+                    raise InvalidInputError(REDIS_URL, exc.rule) from exc
+                raise
+        if pseudonymizer is None:
+            logger.warning("pseudonymizer_defaulted", strategy="surrogate_in_memory")
+            pseudonymizer = SurrogatePseudonymizer()
+        return cls(
+            found,
+            pseudonymizer=pseudonymizer,
+            default_consent=default_consent,
+            consent_categories=consent_categories,
+            sanitizer=sanitizer,
+            schemas=schemas,
+            require_schemas=require_schemas,
+            event_categories=event_categories,
+            default_category=default_category,
+            super_properties=super_properties,
+            max_queue_events=max_queue_events,
+            max_queue_bytes=max_queue_bytes,
+            drop_policy=drop_policy,
+            flush_interval=flush_interval,
+            max_in_flight=max_in_flight,
+            shutdown_timeout=shutdown_timeout,
+            max_properties=max_properties,
+            max_string_length=max_string_length,
+            max_event_bytes=max_event_bytes,
+            strict=strict,
+            debug=debug,
+            seed=seed,
+            clock=the_clock,
+            register_atexit=register_atexit,
+        )
 
     # -- context manager -----------------------------------------------------------------------
     def __enter__(self) -> AnalyticsClient:
@@ -723,6 +1040,11 @@ class AnalyticsClient:
             duration=round(monotonic() - started, 6),
         )
         _lifecycle.unregister(self)
+        if self._owned_redis is not None:
+            try:
+                self._owned_redis.close()
+            except Exception as exc:  # noqa: BLE001 - closing must not raise into the host
+                logger.warning("redis_close_failed", error_class=type(exc).__name__)
         logger.info(
             "analytics_client_stopped",
             delivered=sum(report.delivered.values()),
@@ -763,9 +1085,7 @@ class AnalyticsClient:
 
 
 def _default_pseudonymizer() -> Pseudonymizer:
-    from unified_health.analytics._identity import HmacPseudonymizer
-
-    if os.environ.get("UH_ANALYTICS_HMAC_KEYS"):
-        return HmacPseudonymizer.from_env()
+    if os.environ.get(HMAC_KEYS):
+        return HmacPseudonymizer.from_env(HMAC_KEYS)
     logger.warning("pseudonymizer_defaulted", strategy="surrogate_in_memory")
     return SurrogatePseudonymizer()

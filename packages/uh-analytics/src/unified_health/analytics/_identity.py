@@ -81,23 +81,35 @@ class HmacPseudonymizer:
         self._cache: dict[tuple[str, str], str] = {}
 
     @classmethod
-    def from_env(cls, variable: str = "UH_ANALYTICS_HMAC_KEYS") -> HmacPseudonymizer:
+    def from_env(
+        cls,
+        variable: str = "UH_ANALYTICS_HMAC_KEYS",
+        *,
+        environ: Mapping[str, str] | None = None,
+    ) -> HmacPseudonymizer:
         """Read ``id:secret,id:secret`` (the last one active) from an environment variable.
 
+        Args:
+            variable: The variable's name.
+            environ: Where to read it; `os.environ` by default.
+
         Raises:
-            InvalidInputError: The variable is missing or malformed (its value is never echoed).
+            InvalidInputError: The variable is missing or malformed, or a key breaks a rule; the
+                error names the variable and never echoes its value.
 
         Examples:
-            >>> import os
-            >>> os.environ["DOC_KEYS"] = "k1:0123456789abcdef0123"
-            >>> HmacPseudonymizer.from_env("DOC_KEYS").active_key_id
+            >>> env = {"DOC_KEYS": "k1:0123456789abcdef0123"}
+            >>> HmacPseudonymizer.from_env("DOC_KEYS", environ=env).active_key_id
             'k1'
         """
-        raw = os.environ.get(variable, "")
+        raw = (os.environ if environ is None else environ).get(variable, "")
         pairs = [item.split(":", 1) for item in raw.split(",") if item.strip()]
         if not pairs or any(len(pair) != 2 for pair in pairs):
             raise InvalidInputError(variable, "must be set to 'id:secret[,id:secret...]'")
-        return cls({key_id.strip(): secret.strip() for key_id, secret in pairs})
+        try:
+            return cls({key_id.strip(): secret.strip() for key_id, secret in pairs})
+        except InvalidInputError as exc:
+            raise InvalidInputError(variable, exc.rule) from exc
 
     @property
     def active_key_id(self) -> str:

@@ -33,6 +33,7 @@ __all__ = [
     "RedisSpillStore",
     "RedisSurrogateIdStore",
     "hash_tagged",
+    "new_redis_client",
 ]
 
 DEFAULT_PREFIX = "uh:analytics"
@@ -92,7 +93,7 @@ def hash_tagged(prefix: str) -> str:
     return "{" + prefix + "}"
 
 
-def _new_client(url: object, socket_timeout: object, socket_connect_timeout: object) -> Any:
+def new_redis_client(url: object, socket_timeout: object, socket_connect_timeout: object) -> Any:
     """A redis-py client for ``url``; validates the settings first. Makes no connection."""
     if not isinstance(url, str):
         raise InvalidInputError("url", "must be a str")
@@ -160,7 +161,7 @@ class _RedisStore:
             >>> store.close()
         """
         hash_tagged(prefix)  # refuse a bad prefix before a client is made
-        store = cls(_new_client(url, socket_timeout, socket_connect_timeout), prefix=prefix)
+        store = cls(new_redis_client(url, socket_timeout, socket_connect_timeout), prefix=prefix)
         store._owns_client = True
         return store
 
