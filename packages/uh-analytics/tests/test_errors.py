@@ -1,26 +1,22 @@
-"""The error tree: data as attributes, the builtin a caller would catch, no values in messages."""
+"""The error tree: data as attributes, the builtin a caller would catch, no values in messages.
+
+Only the errors the package raises are exported; the provider errors describe a vendor's failure
+inside the best-effort delivery pipeline and never reach a caller.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from unified_health.analytics import (
-    AnalyticsError,
-    ConflictError,
-    InvalidInputError,
-    NotFoundError,
-    ProviderError,
-    RateLimitedError,
-    StoreUnavailableError,
-)
+import unified_health.analytics as analytics
+from unified_health.analytics import AnalyticsError, InvalidInputError, StoreUnavailableError
+from unified_health.analytics._errors import ProviderError, RateLimitedError
 
 
 @pytest.mark.parametrize(
     "error",
     [
         InvalidInputError("field", "rule"),
-        NotFoundError("thing", "id-1"),
-        ConflictError("stale"),
         StoreUnavailableError("down"),
         ProviderError("boom", status_code=500),
         RateLimitedError("slow down", status_code=429, retry_after=1.5),
@@ -39,12 +35,6 @@ def test_invalid_input_is_a_value_error_naming_field_and_rule() -> None:
     assert str(err) == "rules.0.operator: must be a known operator"
 
 
-def test_not_found_is_a_lookup_error() -> None:
-    err = NotFoundError("thing", "id-1")
-    assert isinstance(err, LookupError)
-    assert (err.kind, err.key) == ("thing", "id-1")
-
-
 def test_store_unavailable_is_a_connection_error() -> None:
     assert isinstance(StoreUnavailableError("down"), ConnectionError)
 
@@ -60,3 +50,12 @@ def test_provider_error_carries_status_request_id_and_retry_after() -> None:
         2.0,
         4,
     )
+
+
+def test_only_the_errors_the_package_raises_are_exported() -> None:
+    exported = {
+        name
+        for name in analytics.__all__
+        if isinstance(value := getattr(analytics, name), type) and issubclass(value, Exception)
+    }
+    assert exported == {"AnalyticsError", "InvalidInputError", "StoreUnavailableError"}

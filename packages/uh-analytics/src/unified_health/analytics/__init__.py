@@ -14,11 +14,7 @@ from unified_health.analytics._clock import Clock, SystemClock
 from unified_health.analytics._context import AnalyticsContext, analytics_context, current_context
 from unified_health.analytics._errors import (
     AnalyticsError,
-    ConflictError,
     InvalidInputError,
-    NotFoundError,
-    ProviderError,
-    RateLimitedError,
     StoreUnavailableError,
 )
 from unified_health.analytics._identity import (
@@ -61,7 +57,6 @@ __all__ = [
     "AnalyticsContext",
     "AnalyticsError",
     "Clock",
-    "ConflictError",
     "ConsentCategory",
     "ConsentStore",
     "DropReason",
@@ -73,12 +68,9 @@ __all__ = [
     "InvalidInputError",
     "MetricsSnapshot",
     "MixpanelProvider",
-    "NotFoundError",
     "PostHogProvider",
     "Provider",
-    "ProviderError",
     "Pseudonymizer",
-    "RateLimitedError",
     "RecordingTransport",
     "RedactionCategory",
     "RedisClientProtocol",

@@ -4,11 +4,14 @@ Every error this package raises derives from `AnalyticsError`::
 
     AnalyticsError
     ├── InvalidInputError      (also ValueError)    bad input; names the field and the rule
-    ├── NotFoundError          (also LookupError)   a `get_` found nothing
-    ├── ConflictError                               a stale version or a duplicate key
     ├── StoreUnavailableError  (also ConnectionError) the store could not be reached
     └── ProviderError                               a vendor answered with an error
         └── RateLimitedError                        the vendor said 429; see `retry_after`
+
+Only `AnalyticsError`, `InvalidInputError` and `StoreUnavailableError` reach callers, and only
+they are exported. Delivery is best-effort and never raises into the host: the sender describes
+a vendor's failure with a `ProviderError` (or `RateLimitedError`) internally, logs it and counts
+the events, so those two stay private.
 
 Messages carry ids, field names and rules, never the values a user sent: a value may be patient
 data. Errors raised because of another exception are always chained (`raise ... from exc`).
@@ -18,9 +21,7 @@ from __future__ import annotations
 
 __all__ = [
     "AnalyticsError",
-    "ConflictError",
     "InvalidInputError",
-    "NotFoundError",
     "ProviderError",
     "RateLimitedError",
     "StoreUnavailableError",
@@ -56,33 +57,6 @@ class InvalidInputError(AnalyticsError, ValueError):
         self.field = field
         self.rule = rule
         super().__init__(f"{field}: {rule}")
-
-
-class NotFoundError(AnalyticsError, LookupError):
-    """The named object does not exist.
-
-    Args:
-        kind: What was looked for, e.g. ``"flag"``.
-        key: Its identifier (an id or key, never patient data).
-
-    Examples:
-        >>> str(NotFoundError("flag", "new-checkout"))
-        "flag 'new-checkout' not found"
-    """
-
-    def __init__(self, kind: str, key: str) -> None:
-        self.kind = kind
-        self.key = key
-        super().__init__(f"{kind} {key!r} not found")
-
-
-class ConflictError(AnalyticsError):
-    """A write lost a race (stale version) or would duplicate an existing key.
-
-    Examples:
-        >>> str(ConflictError("version 4 is current, the write expected 3"))
-        'version 4 is current, the write expected 3'
-    """
 
 
 class StoreUnavailableError(AnalyticsError, ConnectionError):
