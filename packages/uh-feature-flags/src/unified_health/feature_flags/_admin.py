@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 from unified_health.feature_flags._admin_segments import SegmentAdmin
 from unified_health.feature_flags._audit import (
@@ -19,6 +20,8 @@ from unified_health.feature_flags._audit import (
     seal,
     verify_chain,
 )
+from unified_health.feature_flags._clock import Clock
+from unified_health.feature_flags._config import redis_settings_from_env
 from unified_health.feature_flags._errors import (
     ConflictError,
     InvalidInputError,
@@ -37,6 +40,7 @@ from unified_health.feature_flags._schedule import ScheduleAdmin
 from unified_health.feature_flags._snapshot import state_from_document
 from unified_health.feature_flags._validation import check_references, parse_model
 from unified_health.feature_flags.stores._protocol import Commit, Write
+from unified_health.feature_flags.stores._redis import DEFAULT_PREFIX, RedisFeatureFlagStore
 
 __all__ = ["FeatureFlagAdmin"]
 
@@ -57,6 +61,104 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
         >>> admin.toggle_flag("beta", False, actor="ops", reason="incident 42").enabled
         False
     """
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        clock: Clock | None = None,
+        max_attempts: int = 5,
+    ) -> FeatureFlagAdmin:
+        """Build an admin on a `RedisFeatureFlagStore` it owns (closed with the admin).
+
+        No connection is made until the first call.
+
+        Args:
+            url: A Redis URL such as ``redis://127.0.0.1:6379/0``.
+            prefix: The key prefix.
+            clock: As for `FeatureFlagAdmin`.
+            max_attempts: As for `FeatureFlagAdmin`.
+
+        Returns:
+            The admin.
+
+        Raises:
+            InvalidInputError: The URL or the prefix is invalid.
+
+        Examples:
+            >>> url = "redis://127.0.0.1:6379/0"
+            >>> with FeatureFlagAdmin.from_url(url, prefix="myapp:ff", max_attempts=3) as admin:
+            ...     type(admin).__name__
+            'FeatureFlagAdmin'
+        """
+        admin = cls(
+            RedisFeatureFlagStore.from_url(url, prefix=prefix),
+            clock=clock,
+            max_attempts=max_attempts,
+        )
+        admin._owns_store = True
+        return admin
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        environ: Mapping[str, str] | None = None,
+        clock: Clock | None = None,
+        max_attempts: int = 5,
+    ) -> FeatureFlagAdmin:
+        """Build an admin like `from_url`, with the URL and prefix from the environment.
+
+        Reads ``UH_FEATURE_FLAGS_REDIS_URL`` (required) and ``UH_FEATURE_FLAGS_PREFIX``
+        (optional, ``uh:ff`` by default).
+
+        Args:
+            environ: The environment to read; ``os.environ`` by default.
+            clock: As for `FeatureFlagAdmin`.
+            max_attempts: As for `FeatureFlagAdmin`.
+
+        Returns:
+            The admin.
+
+        Raises:
+            InvalidInputError: ``UH_FEATURE_FLAGS_REDIS_URL`` is not set, or a setting is
+                invalid.
+
+        Examples:
+            >>> env = {
+            ...     "UH_FEATURE_FLAGS_REDIS_URL": "redis://127.0.0.1:6379/0",
+            ...     "UH_FEATURE_FLAGS_PREFIX": "myapp:ff",
+            ... }
+            >>> with FeatureFlagAdmin.from_env(environ=env) as admin:
+            ...     type(admin).__name__
+            'FeatureFlagAdmin'
+            >>> from unified_health.feature_flags import InvalidInputError
+            >>> try:
+            ...     FeatureFlagAdmin.from_env(environ={"UH_FEATURE_FLAGS_PREFIX": "myapp:ff"})
+            ... except InvalidInputError as err:
+            ...     print(err.field, err.rule)
+            UH_FEATURE_FLAGS_REDIS_URL must be set
+        """
+        url, prefix = redis_settings_from_env(environ, DEFAULT_PREFIX)
+        return cls.from_url(url, prefix=prefix, clock=clock, max_attempts=max_attempts)
+
+    def close(self) -> None:
+        """Close the store if the admin created it (`from_url`); an injected one stays open."""
+        if self._owns_store:
+            self._store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def initialize(
         self, *, actor: str, reason: str, document: str | bytes | Mapping[str, Any] | None = None

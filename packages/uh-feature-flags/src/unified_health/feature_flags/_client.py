@@ -29,6 +29,7 @@ from unified_health.feature_flags._config import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_STALE_AFTER,
     Backoff,
+    redis_settings_from_env,
 )
 from unified_health.feature_flags._exposure import ExposureRecorder
 from unified_health.feature_flags._logging import logger
@@ -49,6 +50,7 @@ from unified_health.feature_flags._snapshot import (
 )
 from unified_health.feature_flags.stores._memory import InMemoryFeatureFlagStore
 from unified_health.feature_flags.stores._protocol import FeatureFlagStore
+from unified_health.feature_flags.stores._redis import DEFAULT_PREFIX, RedisFeatureFlagStore
 
 __all__ = ["FeatureFlagClient"]
 
@@ -128,26 +130,134 @@ class FeatureFlagClient(ClientState):
         register(self)
 
     @classmethod
-    def from_url(cls, url: str, *, prefix: str = "uh:ff", **options: Any) -> FeatureFlagClient:
+    def from_url(
+        cls,
+        url: str,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        bootstrap: Bootstrap | None = None,
+        clock: Clock | None = None,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        stale_after: float = DEFAULT_STALE_AFTER,
+        reconnect_max_delay: float = 30.0,
+        seed: int | None = None,
+        exposures: ExposureRecorder | None = None,
+        background: bool = True,
+    ) -> FeatureFlagClient:
         """Build a client on a `RedisFeatureFlagStore` it owns (closed with the client).
+
+        The first read happens here; a Redis that does not answer is not an error (the client
+        serves ``bootstrap`` or your defaults and keeps trying), and it fails within the
+        store's connect timeout.
 
         Args:
             url: A Redis URL such as ``redis://127.0.0.1:6379/0``.
             prefix: The key prefix.
-            **options: Keyword options of `FeatureFlagClient`.
+            bootstrap: As for `FeatureFlagClient`.
+            clock: As for `FeatureFlagClient`.
+            poll_interval: As for `FeatureFlagClient`.
+            stale_after: As for `FeatureFlagClient`.
+            reconnect_max_delay: As for `FeatureFlagClient`.
+            seed: As for `FeatureFlagClient`.
+            exposures: As for `FeatureFlagClient`.
+            background: As for `FeatureFlagClient`.
 
         Returns:
             The client.
 
-        Examples:
-            >>> FeatureFlagClient.from_url  # doctest: +ELLIPSIS
-            <bound method FeatureFlagClient.from_url of ...>
-        """
-        from unified_health.feature_flags.stores._redis import RedisFeatureFlagStore
+        Raises:
+            InvalidInputError: The URL or the prefix is invalid.
 
-        client = cls(RedisFeatureFlagStore.from_url(url, prefix=prefix), **options)
+        Examples:
+            >>> url = "redis://127.0.0.1:6379/0"
+            >>> with FeatureFlagClient.from_url(url, prefix="doc:ff", background=False) as flags:
+            ...     flags.is_enabled("unknown-flag", default=True)
+            True
+        """
+        store = RedisFeatureFlagStore.from_url(url, prefix=prefix)
+        try:
+            client = cls(
+                store,
+                bootstrap=bootstrap,
+                clock=clock,
+                poll_interval=poll_interval,
+                stale_after=stale_after,
+                reconnect_max_delay=reconnect_max_delay,
+                seed=seed,
+                exposures=exposures,
+                background=background,
+            )
+        except BaseException:
+            store.close()
+            raise
         client._owns_store = True
         return client
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        environ: Mapping[str, str] | None = None,
+        bootstrap: Bootstrap | None = None,
+        clock: Clock | None = None,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        stale_after: float = DEFAULT_STALE_AFTER,
+        reconnect_max_delay: float = 30.0,
+        seed: int | None = None,
+        exposures: ExposureRecorder | None = None,
+        background: bool = True,
+    ) -> FeatureFlagClient:
+        """Build a client like `from_url`, with the URL and prefix from the environment.
+
+        Reads ``UH_FEATURE_FLAGS_REDIS_URL`` (required) and ``UH_FEATURE_FLAGS_PREFIX``
+        (optional, ``uh:ff`` by default).
+
+        Args:
+            environ: The environment to read; ``os.environ`` by default.
+            bootstrap: As for `FeatureFlagClient`.
+            clock: As for `FeatureFlagClient`.
+            poll_interval: As for `FeatureFlagClient`.
+            stale_after: As for `FeatureFlagClient`.
+            reconnect_max_delay: As for `FeatureFlagClient`.
+            seed: As for `FeatureFlagClient`.
+            exposures: As for `FeatureFlagClient`.
+            background: As for `FeatureFlagClient`.
+
+        Returns:
+            The client.
+
+        Raises:
+            InvalidInputError: ``UH_FEATURE_FLAGS_REDIS_URL`` is not set, or a setting is
+                invalid.
+
+        Examples:
+            >>> env = {
+            ...     "UH_FEATURE_FLAGS_REDIS_URL": "redis://127.0.0.1:6379/0",
+            ...     "UH_FEATURE_FLAGS_PREFIX": "doc:ff",
+            ... }
+            >>> with FeatureFlagClient.from_env(environ=env, background=False) as flags:
+            ...     flags.get_value("max-upload-mb", default=10)
+            10
+            >>> from unified_health.feature_flags import InvalidInputError
+            >>> try:
+            ...     FeatureFlagClient.from_env(environ={})
+            ... except InvalidInputError as err:
+            ...     print(err)
+            UH_FEATURE_FLAGS_REDIS_URL: must be set
+        """
+        url, prefix = redis_settings_from_env(environ, DEFAULT_PREFIX)
+        return cls.from_url(
+            url,
+            prefix=prefix,
+            bootstrap=bootstrap,
+            clock=clock,
+            poll_interval=poll_interval,
+            stale_after=stale_after,
+            reconnect_max_delay=reconnect_max_delay,
+            seed=seed,
+            exposures=exposures,
+            background=background,
+        )
 
     # ------------------------------------------------------------------ hot path
 

@@ -1,22 +1,69 @@
-"""The defaults of the client's background synchronisation, and its reconnection backoff."""
+"""Configuration: environment variables, synchronisation defaults and the reconnection backoff.
+
+The ``from_env`` factories read `ENV_REDIS_URL` and `ENV_PREFIX`; the client's background
+synchronisation uses the defaults and `Backoff` below.
+"""
 
 from __future__ import annotations
 
 import os
 import random
 import weakref
+from collections.abc import Mapping
+
+from unified_health.feature_flags._errors import InvalidInputError
 
 __all__ = [
     "DEFAULT_POLL_INTERVAL",
     "DEFAULT_STALE_AFTER",
+    "ENV_PREFIX",
+    "ENV_REDIS_URL",
     "Backoff",
+    "redis_settings_from_env",
 ]
+
+ENV_REDIS_URL = "UH_FEATURE_FLAGS_REDIS_URL"
+"""The environment variable holding the Redis URL (required by the ``from_env`` factories)."""
+
+ENV_PREFIX = "UH_FEATURE_FLAGS_PREFIX"
+"""The environment variable holding the key prefix (optional)."""
 
 DEFAULT_POLL_INTERVAL = 30.0
 """Seconds between reconciliation polls that catch lost change announcements."""
 
 DEFAULT_STALE_AFTER = 300.0
 """Seconds without contact with the store after which results carry reason ``STALE``."""
+
+
+def redis_settings_from_env(
+    environ: Mapping[str, str] | None, default_prefix: str
+) -> tuple[str, str]:
+    """Read the Redis URL and key prefix from ``environ`` (``os.environ`` when ``None``).
+
+    Args:
+        environ: The environment to read.
+        default_prefix: The prefix when ``UH_FEATURE_FLAGS_PREFIX`` is unset or empty.
+
+    Returns:
+        ``(url, prefix)``.
+
+    Raises:
+        InvalidInputError: ``UH_FEATURE_FLAGS_REDIS_URL`` is unset or empty.
+
+    Examples:
+        >>> redis_settings_from_env({"UH_FEATURE_FLAGS_REDIS_URL": "redis://r:6379/0"}, "uh:ff")
+        ('redis://r:6379/0', 'uh:ff')
+        >>> try:
+        ...     redis_settings_from_env({}, "uh:ff")
+        ... except InvalidInputError as err:
+        ...     print(err)
+        UH_FEATURE_FLAGS_REDIS_URL: must be set
+    """
+    env = os.environ if environ is None else environ
+    url = env.get(ENV_REDIS_URL, "")
+    if not url:
+        raise InvalidInputError(ENV_REDIS_URL, "must be set")
+    return url, env.get(ENV_PREFIX, "") or default_prefix
 
 
 class Backoff:

@@ -184,6 +184,7 @@ class AdminCore:
         self, store: FeatureFlagStore, *, clock: Clock | None = None, max_attempts: int = 5
     ) -> None:
         self._store = store
+        self._owns_store = False
         self._clock = clock if clock is not None else SystemClock()
         self._max_attempts = max_attempts
 
