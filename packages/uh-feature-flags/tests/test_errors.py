@@ -1,10 +1,12 @@
-"""The error tree: data as attributes, the builtin a caller would catch, no values in messages."""
+"""The error tree (the unit under test is `_errors`): data as attributes, the builtin a caller
+would catch, no values in messages; the package exports only the errors it raises."""
 
 from __future__ import annotations
 
 import pytest
 
-from unified_health.feature_flags import (
+import unified_health.feature_flags as package
+from unified_health.feature_flags._errors import (
     ConflictError,
     FeatureFlagsError,
     InvalidInputError,
@@ -60,3 +62,25 @@ def test_provider_error_carries_status_request_id_and_retry_after() -> None:
         2.0,
         4,
     )
+
+
+def test_the_package_exports_only_errors_it_raises() -> None:
+    exported = {
+        name
+        for name in package.__all__
+        if isinstance(value := getattr(package, name), type) and issubclass(value, Exception)
+    }
+    assert exported == {
+        "ConflictError",
+        "FeatureFlagsError",
+        "InvalidInputError",
+        "NotFoundError",
+        "StoreUnavailableError",
+    }
+
+
+@pytest.mark.parametrize("name", ["ProviderError", "RateLimitedError"])
+def test_never_raised_errors_still_import_with_a_warning(name: str) -> None:
+    with pytest.warns(DeprecationWarning, match="never raised"):
+        cls = getattr(package, name)
+    assert issubclass(cls, FeatureFlagsError)

@@ -6,9 +6,10 @@ Every error this package raises derives from `FeatureFlagsError`::
     ├── InvalidInputError      (also ValueError)    bad input; names the field and the rule
     ├── NotFoundError          (also LookupError)   a `get_` found nothing
     ├── ConflictError                               a stale version or a duplicate key
-    ├── StoreUnavailableError  (also ConnectionError) the store could not be reached
-    └── ProviderError                               a vendor answered with an error
-        └── RateLimitedError                        the vendor said 429; see `retry_after`
+    └── StoreUnavailableError  (also ConnectionError) the store could not be reached
+
+The family's `ProviderError` and `RateLimitedError` are defined below for the shared shape but
+never raised: this package calls no vendor, so the package does not export them.
 
 Messages carry ids, field names and rules, never the values a user sent: a value may be patient
 data. Errors raised because of another exception are always chained (`raise ... from exc`).
