@@ -156,7 +156,7 @@ def test_group_types_holding_personal_data_never_reach_a_provider(
 def test_group_keys_must_be_strings(make_client: Make) -> None:
     client = make_client([RecordingProvider()], strict=True)
     with pytest.raises(InvalidInputError) as caught:
-        client.track("page_viewed", user_id="u-1", groups={"clinic": 12345})
+        client.track("page_viewed", user_id="u-1", groups={"clinic": 12345})  # type: ignore[dict-item]
     assert caught.value.field == "groups"
     assert "12345" not in str(caught.value)
 

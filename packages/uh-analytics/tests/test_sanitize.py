@@ -42,7 +42,7 @@ def test_categories_are_plain_strings_in_the_counts(sanitizer: Sanitizer) -> Non
 
 
 def test_output_is_json_serialisable(sanitizer: Sanitizer) -> None:
-    result = sanitizer.scrub({"a": {1, 2}, "b": b"bytes", "c": float("nan"), 1: (1, 2)})
+    result = sanitizer.scrub({"a": {1, 2}, "b": b"bytes", "c": float("nan"), 1: (1, 2)})  # type: ignore[dict-item]
     json.dumps(result.properties, allow_nan=False)
 
 
@@ -397,15 +397,15 @@ def test_research_and_registry_cues_find_what_they_introduce(
     sanitizer: Sanitizer, value: str, category: str, secret: str
 ) -> None:
     result = sanitizer.scrub({"note": value})
-    assert secret not in result.properties["note"]
+    assert secret not in str(result.properties["note"])
     assert category in result.redactions
 
 
 def test_a_subject_column_of_a_csv_export_holds_subject_ids(sanitizer: Sanitizer) -> None:
     value = "Export for site 12:\nSubject,Visit,Status\n712-045,Week 4,Complete"
     result = sanitizer.scrub({"csv": value})
-    assert "712-045" not in result.properties["csv"]
-    assert "Week 4" in result.properties["csv"]
+    assert "712-045" not in str(result.properties["csv"])
+    assert "Week 4" in str(result.properties["csv"])
     assert dict(result.redactions) == {"mrn": 1}
 
 
@@ -426,8 +426,8 @@ def test_wildcards_programme_pins_and_anonymous_names_are_benign(
 def test_a_client_page_id_parameter_is_an_identifier(sanitizer: Sanitizer) -> None:
     url = "https://registry.example.org/client?id=5520041871&tab=doses"
     result = sanitizer.scrub({"page_url": url})
-    assert "5520041871" not in result.properties["page_url"]
-    assert "tab=doses" in result.properties["page_url"]
+    assert "5520041871" not in str(result.properties["page_url"])
+    assert "tab=doses" in str(result.properties["page_url"])
 
 
 def test_a_mail_key_holding_a_sentence_reports_what_it_holds(sanitizer: Sanitizer) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ MAX_FALSE_POSITIVE_RATE = 0.02
 MIN_LABEL_ACCURACY = 0.95
 
 
-def _rows() -> list[dict[str, str]]:
+def _rows() -> list[dict[str, Any]]:
     with CORPUS.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 

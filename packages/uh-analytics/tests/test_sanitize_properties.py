@@ -53,7 +53,8 @@ def test_scrub_never_raises_never_mutates_and_returns_json(event: dict[object, o
     assert event == before or _has_nan(before)
     json.dumps(result.properties, allow_nan=False)
     assert all(type(key) is str for key in result.redactions)
-    assert all(isinstance(count, int) and count > 0 for count in result.redactions.values())
+    assert all(type(count) is int for count in result.redactions.values())
+    assert all(count > 0 for count in result.redactions.values())
 
 
 @settings(max_examples=200, deadline=None)

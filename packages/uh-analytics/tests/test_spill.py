@@ -33,7 +33,7 @@ def test_outage_spills_and_the_next_process_delivers(
         assert first.metrics().spilled == 30
         assert first.metrics().dropped == {}
         assert report.lost == 0
-        raw = b"".join(spill._client.lrange(spill._key("posthog"), 0, -1))  # type: ignore[attr-defined]
+        raw = b"".join(spill._client.lrange(spill._key("posthog"), 0, -1))
         assert b"page_viewed" in raw
 
     with FakePostHog() as up:
@@ -91,7 +91,8 @@ def test_spill_store_holds_no_raw_ids(
     assert spill.size("posthog") == 20
     stored = b""
     for key in redis_client.scan_iter(match="{" + redis_prefix + "}*"):
-        stored += key + b"".join(redis_client.lrange(key, 0, -1))
+        items = redis_client.lrange(key, 0, -1)
+        stored += key + b"".join(i.encode() if isinstance(i, str) else i for i in items)
     assert b"page_viewed" in stored
     assert b"patient-raw" not in stored
 

@@ -57,9 +57,9 @@ def spill_store(backend: str, prefix: str, request: pytest.FixtureRequest) -> Sp
 def test_consent_round_trip(consent_store: ConsentStore) -> None:
     assert consent_store.get_consent("user-1") is None
     consent_store.set_consent("user-1", ["analytics", "essential"])
-    assert consent_store.get_consent("user-1") == {"analytics", "essential"}
+    assert consent_store.get_consent("user-1") == frozenset({"analytics", "essential"})
     consent_store.set_consent("user-1", ["essential"])
-    assert consent_store.get_consent("user-1") == {"essential"}
+    assert consent_store.get_consent("user-1") == frozenset({"essential"})
 
 
 def test_consent_bulk_lookup_leaves_out_unknown_users(consent_store: ConsentStore) -> None:
@@ -155,7 +155,7 @@ def test_a_braced_prefix_keeps_the_keys_where_they_were(
     braced = RedisConsentStore(redis_client, prefix="{" + redis_prefix + "}")
     braced.set_consent("user-1", ["analytics"])
     plain = RedisConsentStore(redis_client, prefix=redis_prefix)
-    assert plain.get_consent("user-1") == {"analytics"}
+    assert plain.get_consent("user-1") == frozenset({"analytics"})
 
 
 @pytest.mark.parametrize("store_class", STORES)
@@ -195,7 +195,7 @@ def test_from_url_owns_its_client_and_closes_it(
     url = f"{redis_url}{'&' if '?' in redis_url else '?'}client_name={redis_prefix}"
     with RedisConsentStore.from_url(url, prefix=redis_prefix) as store:
         store.set_consent("user-1", ["analytics"])
-        assert store.get_consent("user-1") == {"analytics"}
+        assert store.get_consent("user-1") == frozenset({"analytics"})
         assert connected() == 1
     assert connected() == 0
 

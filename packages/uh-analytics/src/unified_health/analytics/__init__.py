@@ -1,12 +1,17 @@
 """The public API of uh-analytics: product analytics that cannot leak patient data.
 
 Examples:
-    >>> from unified_health.analytics import AnalyticsClient, PostHogProvider
+    >>> from unified_health.analytics import AnalyticsClient, PostHogProvider, RecordingTransport
+    >>> transport = RecordingTransport()  # records requests instead of sending them
     >>> client = AnalyticsClient(
-    ...     [PostHogProvider("phc_key", region="eu")], default_consent="essential"
-    ... )  # doctest: +SKIP
+    ...     [PostHogProvider("phc_key", region="eu", transport=transport)],
+    ...     default_consent="analytics",
+    ...     register_atexit=False,
+    ... )
     >>> client.track("appointment_booked", {"specialty": "cardiology"}, user_id="user-123")
-    ... # doctest: +SKIP
+    True
+    >>> client.shutdown(timeout=5).delivered
+    {'posthog': 1}
 """
 
 from unified_health.analytics._client import AnalyticsClient

@@ -843,7 +843,11 @@ class AnalyticsClient:
         Examples:
             >>> from unified_health.analytics.testing import RecordingProvider
             >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
+            >>> client.register_super_properties({"app_version": "4.2.0", "build": "77"})
+            >>> client.unregister_super_property("build")
             >>> client.unregister_super_property("missing")
+            >>> client.super_properties
+            {'app_version': '4.2.0'}
             >>> _ = client.shutdown()
         """
         with self._lock:
@@ -910,7 +914,10 @@ class AnalyticsClient:
         Examples:
             >>> from unified_health.analytics.testing import RecordingProvider
             >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
+            >>> client.set_consent("user-1", {"analytics"})
             >>> client.clear_consent("user-1")
+            >>> sorted(client.get_consent("user-1"))
+            ['essential']
             >>> _ = client.shutdown()
         """
         self._gate.store.delete_consent(user_id)
@@ -962,8 +969,15 @@ class AnalyticsClient:
             >>> from unified_health.analytics.testing import RecordingProvider
             >>> class Booked(BaseModel):
             ...     specialty: Literal["cardiology"]
+            >>> class Note(BaseModel):
+            ...     text: str
             >>> client = AnalyticsClient([RecordingProvider()], register_atexit=False)
             >>> client.register_schema("appointment_booked", Booked)
+            >>> try:
+            ...     client.register_schema("note_added", Note)  # free text without FreeText()
+            ... except InvalidInputError as exc:
+            ...     exc.field
+            'schemas.note_added.text'
             >>> _ = client.shutdown()
         """
         self._schemas.register(event, model)

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from socketserver import ThreadingMixIn
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -298,7 +298,7 @@ class FakeVendorServer(abc.ABC):
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> FakeVendorServer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
