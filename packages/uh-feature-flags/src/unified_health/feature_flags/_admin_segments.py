@@ -202,6 +202,8 @@ class SegmentAdmin(AdminCore):
             >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
             >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
             >>> admin.delete_segment("missing", actor="ops", reason="idempotent")
+            >>> admin.list_segments()
+            []
         """
         self.delete_document(
             "segment", key, expected_version, self._check_unused_segment, actor=actor, reason=reason

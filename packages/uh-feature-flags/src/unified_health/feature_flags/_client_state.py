@@ -114,6 +114,8 @@ class ClientState:
             >>> seen = []
             >>> unsubscribe = client.add_status_listener(seen.append)
             >>> unsubscribe()
+            >>> client.status, seen
+            (<ClientStatus.READY: 'READY'>, [])
         """
         self._status_listeners.append(callback)
 
@@ -209,10 +211,18 @@ class ClientState:
             A function that unsubscribes.
 
         Examples:
-            >>> from unified_health.feature_flags import FeatureFlagClient
-            >>> client = FeatureFlagClient()
-            >>> unsubscribe = client.add_listener(lambda event: None)
+            >>> from unified_health.feature_flags import FeatureFlagAdmin, FeatureFlagClient, Flag
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> store = InMemoryFeatureFlagStore()
+            >>> client = FeatureFlagClient(store, background=False)
+            >>> seen = []
+            >>> unsubscribe = client.add_listener(lambda event: seen.append(event.changed_keys))
+            >>> _ = FeatureFlagAdmin(store).create_flag(Flag(key="beta"), actor="ops", reason="new")
+            >>> client.refresh()
+            True
             >>> unsubscribe()
+            >>> seen
+            [frozenset({'beta'})]
         """
         self._listeners.append(callback)
 

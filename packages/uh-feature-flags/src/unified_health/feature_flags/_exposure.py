@@ -108,7 +108,11 @@ class ExposureRecorder:
         ...         self.events.extend(events)
         >>> sink = Keep()
         >>> recorder = ExposureRecorder(sink, hash_key=b"secret-key-0123456789")
+        >>> len(recorder.hash_context_key("user-123"))
+        32
         >>> recorder.close()
+        >>> (recorder.sent, recorder.dropped, sink.events)
+        (0, 0, [])
 
     Raises:
         InvalidInputError: ``hash_key`` is shorter than 16 bytes.

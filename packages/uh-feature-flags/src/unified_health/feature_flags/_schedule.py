@@ -322,6 +322,8 @@ class ScheduleAdmin(AdminCore):
             >>> from unified_health.feature_flags import FeatureFlagAdmin, InMemoryFeatureFlagStore
             >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
             >>> admin.delete_schedule("missing", actor="ops", reason="cleanup")
+            >>> admin.list_schedules(include_done=True)
+            []
         """
 
         def build(view: StoreView) -> Mutation | None:

@@ -80,6 +80,8 @@ class Synchronizer:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> sync = _example_synchronizer(InMemoryFeatureFlagStore())
             >>> sync.start()
+            >>> sync.wait_for(lambda s: s.synced_once, timeout=5.0)
+            True
             >>> sync.stop()
         """
         if self._thread is not None and self._thread.is_alive():
@@ -98,6 +100,8 @@ class Synchronizer:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> sync = _example_synchronizer(InMemoryFeatureFlagStore())
             >>> sync.stop()
+            >>> sync.is_stale(300)
+            False
         """
         self._stop.set()
         feed = self._feed
@@ -116,6 +120,8 @@ class Synchronizer:
             >>> sync = _example_synchronizer(InMemoryFeatureFlagStore())
             >>> sync.stop()
             >>> sync.after_fork_in_child()  # stopped: stays stopped
+            >>> sync.sync_once()  # reading on demand still works
+            True
         """
         self._changed = threading.Condition()
         self._reload_lock = threading.RLock()
@@ -132,6 +138,8 @@ class Synchronizer:
             >>> sync = _example_synchronizer(InMemoryFeatureFlagStore())
             >>> sync.before_fork()
             >>> sync.after_fork_in_parent()
+            >>> sync.sync_once()  # the reload lock is free again
+            True
         """
         self._reload_lock.acquire()
 
@@ -143,6 +151,8 @@ class Synchronizer:
             >>> sync = _example_synchronizer(InMemoryFeatureFlagStore())
             >>> sync.before_fork()
             >>> sync.after_fork_in_parent()
+            >>> sync.sync_once()  # the reload lock is free again
+            True
         """
         self._reload_lock.release()
 

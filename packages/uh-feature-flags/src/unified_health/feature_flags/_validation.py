@@ -109,7 +109,8 @@ def check_condition(condition: Condition) -> None:
 
     Examples:
         >>> from unified_health.feature_flags import Condition
-        >>> check_condition(Condition(attribute="plan", operator="in", values=["pro"]))
+        >>> check_condition(Condition(attribute="plan", operator="in", values=["pro"])) is None
+        True
     """
     op = condition.operator.value
     values = condition.values
@@ -155,7 +156,8 @@ def check_rollout(rollout: Rollout) -> None:
 
     Examples:
         >>> from unified_health.feature_flags import Rollout
-        >>> check_rollout(Rollout(percentage=12.5))
+        >>> check_rollout(Rollout(percentage=12.5)) is None
+        True
     """
     if _units(rollout.percentage) is None:
         raise InvalidInputError("percentage", "must have at most three decimals")
@@ -192,7 +194,8 @@ def check_flag(flag: Flag) -> None:
 
     Examples:
         >>> from unified_health.feature_flags import Flag
-        >>> check_flag(Flag(key="beta"))
+        >>> check_flag(Flag(key="beta")) is None
+        True
     """
     test, rule = _KIND_CHECKS[flag.kind]
     for name, value in flag.variants.items():
@@ -253,7 +256,8 @@ def check_segment(segment: Segment) -> None:
 
     Examples:
         >>> from unified_health.feature_flags import Segment
-        >>> check_segment(Segment(key="staff"))
+        >>> check_segment(Segment(key="staff")) is None
+        True
     """
     for r_index, rule_ in enumerate(segment.rules):
         for c_index, condition in enumerate(rule_.conditions):
@@ -280,7 +284,8 @@ def check_references(
     Examples:
         >>> from unified_health.feature_flags import Flag, Prerequisite
         >>> a, b = Flag(key="a"), Flag(key="b", prerequisites=[Prerequisite(key="a")])
-        >>> check_references(b, {"a": a, "b": b}, {})
+        >>> check_references(b, {"a": a, "b": b}, {}) is None
+        True
     """
     for p_index, prerequisite in enumerate(flag.prerequisites):
         target = flags.get(prerequisite.key)

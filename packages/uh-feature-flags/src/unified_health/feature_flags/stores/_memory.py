@@ -153,7 +153,10 @@ class InMemoryFeatureFlagStore:
         """Nothing to release.
 
         Examples:
-            >>> InMemoryFeatureFlagStore().close()
+            >>> store = InMemoryFeatureFlagStore()
+            >>> store.close()
+            >>> store.read_version() is not None
+            True
         """
 
     def _announced(self) -> tuple[str, int] | None:

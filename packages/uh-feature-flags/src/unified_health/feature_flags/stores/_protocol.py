@@ -141,7 +141,10 @@ class ChangeFeed(Protocol):
 
         Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
-            >>> InMemoryFeatureFlagStore().watch().close()
+            >>> feed = InMemoryFeatureFlagStore().watch()
+            >>> feed.next(0.0) is None
+            True
+            >>> feed.close()
         """
         ...
 
@@ -234,7 +237,10 @@ class FeatureFlagStore(Protocol):
         Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> store = InMemoryFeatureFlagStore()
-            >>> store.watch().close()
+            >>> feed = store.watch()
+            >>> feed.next(0.0) is None
+            True
+            >>> feed.close()
         """
         ...
 
@@ -245,5 +251,7 @@ class FeatureFlagStore(Protocol):
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
             >>> store = InMemoryFeatureFlagStore()
             >>> store.close()
+            >>> store.read_version() is not None
+            True
         """
         ...
