@@ -15,7 +15,7 @@ from starlette.requests import Request
 from uh_testkit import vendor_spec
 from unified_health.feature_flags._asgi import MAX_BODY_BYTES, create_asgi_app
 from unified_health.feature_flags._client import FeatureFlagClient
-from unified_health.feature_flags._models import Condition, Flag, Rollout, Rule, Target
+from unified_health.feature_flags._models import Condition, Flag, Operator, Rollout, Rule, Target
 from unified_health.feature_flags.stores import Commit, InMemoryFeatureFlagStore, Write
 
 # A real HTTP server: uvicorn is a test dependency (skip with the reason when it is missing).
@@ -52,7 +52,9 @@ FLAGS = (
             Rule(
                 id="clinicians",
                 conditions=[
-                    Condition(attribute="email", operator="ends_with", values=["@clinic.org"])
+                    Condition(
+                        attribute="email", operator=Operator.ENDS_WITH, values=["@clinic.org"]
+                    )
                 ],
                 variant="dark",
             )

@@ -35,7 +35,7 @@ from openfeature.provider import ProviderStatus
 from uh_testkit import vendor_spec, vendor_specs_dir
 from unified_health.feature_flags._client import FeatureFlagClient
 from unified_health.feature_flags._errors import StoreUnavailableError
-from unified_health.feature_flags._models import Condition, Flag, Rule
+from unified_health.feature_flags._models import Condition, Flag, Operator, Rule
 from unified_health.feature_flags._openfeature import FeatureFlagProvider, to_context
 from unified_health.feature_flags.stores import (
     ChangeFeed,
@@ -65,6 +65,15 @@ class Scenario:
 
 def _cells(line: str) -> list[str]:
     return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def _filler(values: dict[str, str]) -> Callable[[re.Match[str]], str]:
+    """Replace ``<name>`` in a scenario outline with the example row's value."""
+
+    def fill(match: re.Match[str]) -> str:
+        return values[match[1]]
+
+    return fill
 
 
 def read_feature(path: Path) -> list[Scenario]:
@@ -106,9 +115,7 @@ def read_feature(path: Path) -> list[Scenario]:
                 header = row
             else:
                 values = dict(zip(header, row, strict=True))
-                expanded = [
-                    re.sub(r"<(\w+)>", lambda m, v=values: v[m[1]], text) for text in template
-                ]
+                expanded = [re.sub(r"<(\w+)>", _filler(values), text) for text in template]
                 scenarios.append(Scenario(name, [*background, *expanded], tuple(row)))
     return scenarios
 
@@ -146,11 +153,13 @@ def rules_from_evaluator(expression: str) -> list[Rule]:
         found = _TERM.match(term.strip())
         assert found, f"unsupported contextEvaluator term: {term!r}"
         if found["not"]:
-            conditions.append(Condition(attribute=found["flag"], operator="in", values=[False]))
+            conditions.append(
+                Condition(attribute=found["flag"], operator=Operator.IN, values=[False])
+            )
             continue
         literal = found["value"]
         value: Any = literal.strip("'") if literal.startswith("'") else json.loads(literal)
-        operator = "in" if found["op"] == "==" else "gt"
+        operator = Operator.IN if found["op"] == "==" else Operator.GT
         conditions.append(Condition(attribute=found["attr"], operator=operator, values=[value]))
     return [Rule(id="context-evaluator", conditions=conditions, variant=variant)]
 
@@ -232,12 +241,15 @@ def step(pattern: str) -> Callable[[Step], Step]:
 
 def _typed(kind: str, text: str) -> Any:
     text = text.strip('"')
-    return {
-        "boolean": lambda: text == "true",
-        "string": lambda: text,
-        "integer": lambda: int(text),
-        "float": lambda: float(text),
-    }[kind]()
+    if kind == "boolean":
+        return text == "true"
+    if kind == "integer":
+        return int(text)
+    if kind == "float":
+        return float(text)
+    if kind == "string":
+        return text
+    raise KeyError(kind)
 
 
 def _getter(world: World, kind: str, details: bool) -> Callable[..., Any]:
@@ -530,12 +542,15 @@ def _v2_typed(kind: str, text: str) -> Any:
     text = text.replace('\\"', '"')
     if kind == "Object":
         return json.loads(text)
-    return {
-        "Boolean": lambda: {"true": True, "false": False}[text],
-        "String": lambda: text,
-        "Integer": lambda: int(text),
-        "Float": lambda: float(text),
-    }[kind]()
+    if kind == "Boolean":
+        return {"true": True, "false": False}[text]
+    if kind == "Integer":
+        return int(text)
+    if kind == "Float":
+        return float(text)
+    if kind == "String":
+        return text
+    raise KeyError(kind)
 
 
 @dataclass

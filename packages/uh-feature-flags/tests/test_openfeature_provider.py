@@ -6,7 +6,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 from openfeature import api
@@ -19,7 +19,14 @@ from openfeature.provider import ProviderStatus
 from unified_health.feature_flags._admin import FeatureFlagAdmin
 from unified_health.feature_flags._client import FeatureFlagClient
 from unified_health.feature_flags._errors import StoreUnavailableError
-from unified_health.feature_flags._models import Condition, Flag, Rollout, Rule, WeightedVariant
+from unified_health.feature_flags._models import (
+    Condition,
+    Flag,
+    Operator,
+    Rollout,
+    Rule,
+    WeightedVariant,
+)
 from unified_health.feature_flags._openfeature import FeatureFlagProvider
 from unified_health.feature_flags.stores import (
     ChangeFeed,
@@ -28,7 +35,13 @@ from unified_health.feature_flags.stores import (
     StoreState,
 )
 
-WHO = {"actor": "test", "reason": "test"}
+
+class Who(TypedDict):
+    actor: str
+    reason: str
+
+
+WHO: Who = {"actor": "test", "reason": "test"}
 
 
 class Clock:
@@ -115,7 +128,9 @@ FLAGS = [
         rules=[
             Rule(
                 id="clinicians",
-                conditions=[Condition(attribute="role", operator="in", values=["clinician"])],
+                conditions=[
+                    Condition(attribute="role", operator=Operator.IN, values=["clinician"])
+                ],
                 variant="blue",
             )
         ],
@@ -183,6 +198,11 @@ def provider(flags: FeatureFlagClient, domain: str) -> Iterator[FeatureFlagProvi
 @pytest.fixture
 def of_client(provider: FeatureFlagProvider, domain: str) -> OpenFeatureClient:
     return api.get_client(domain)
+
+
+def _status(provider: FeatureFlagProvider) -> ProviderStatus:
+    """Read the status afresh (a property mypy would otherwise keep narrowed)."""
+    return provider.status
 
 
 def test_metadata_and_ready_status(
@@ -329,11 +349,11 @@ def test_stale_and_ready_are_emitted_by_the_sync_without_any_evaluation(
     events = Events(of_client)
     switchable.down = True
     assert flags.refresh() is False  # out of reach, not yet for stale_after
-    assert provider.status is ProviderStatus.READY
+    assert _status(provider) is ProviderStatus.READY
     clock.seconds += 31
     assert flags.refresh() is False  # the next failed attempt finds it stale
     events.wait_for(ProviderEvent.PROVIDER_STALE)
-    assert provider.status is ProviderStatus.STALE
+    assert _status(provider) is ProviderStatus.STALE
 
     switchable.down = False
     assert flags.refresh() is True

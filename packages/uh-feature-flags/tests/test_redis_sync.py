@@ -110,7 +110,7 @@ class DeafStore:
         inner_next = feed.next
 
         class Deaf:
-            def next(self, timeout: float) -> int | None:
+            def next(self, timeout: float) -> tuple[str, int] | None:
                 inner_next(timeout)
                 return None
 

@@ -73,7 +73,7 @@ def test_racing_schedulers_apply_a_change_exactly_once(
 def test_invalid_ramps_are_refused(admin: FeatureFlagAdmin) -> None:
     admin.create_flag(Flag(key="ramp"), actor="ops", reason="r")
     naive = datetime(2026, 3, 1)  # naive: the point of the test
-    cases = [
+    cases: list[tuple[list[tuple[datetime, float | None]], str]] = [
         ([(hours(2), 5.0), (hours(1), 10.0)], "steps.1.at"),
         ([(hours(1), 50.0), (hours(2), 10.0)], "steps.1.percentage"),
         ([(naive, 5.0)], "steps.0.at"),
