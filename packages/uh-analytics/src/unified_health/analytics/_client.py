@@ -242,7 +242,7 @@ class AnalyticsClient:
             lane.start()
         self._atexit = register_atexit
         _lifecycle.register(self)
-        logger.info("analytics_client_started", providers=names)
+        logger.info("client_started", providers=names)
 
     # -- construction --------------------------------------------------------------------------
     @classmethod
@@ -1060,7 +1060,7 @@ class AnalyticsClient:
             except Exception as exc:  # noqa: BLE001 - closing must not raise into the host
                 logger.warning("redis_close_failed", error_class=type(exc).__name__)
         logger.info(
-            "analytics_client_stopped",
+            "client_stopped",
             delivered=sum(report.delivered.values()),
             undelivered=sum(report.undelivered.values()),
             spilled=report.spilled,

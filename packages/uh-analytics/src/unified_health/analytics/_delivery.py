@@ -218,7 +218,7 @@ class Lane:
                 thread.join(max(end - self._clock.monotonic(), 0.0))
             if self._thread.is_alive() or self._inflight:  # stuck past the deadline: lost
                 self.undelivered += self._inflight
-                logger.warning("sender_still_busy", provider=self.name, count=self._inflight)
+                logger.warning("sender_abandoned", provider=self.name, count=self._inflight)
         with self.queue.lock:
             leftover = self.queue.take_locked(len(self.queue))
         leftover.extend(self._drain_overflow())
@@ -517,7 +517,7 @@ class Lane:
                 if attempt > self.provider.max_retries:
                     self._give_up(batch, DropReason.RETRIES_EXHAUSTED)
                     return
-                logger.warning("store_unavailable", provider=self.name, attempt=attempt)
+                logger.warning("store_call_failed", provider=self.name, attempt=attempt)
                 self._sleep(self.provider.backoff(attempt - 1, None))
                 continue
             break
@@ -688,7 +688,7 @@ class Lane:
                 self._metrics.retried(self.name)
                 delay = self.provider.backoff(attempt - 1, result.retry_after)
                 logger.info(
-                    "delivery_retry",
+                    "delivery_retried",
                     provider=self.name,
                     status_code=result.status_code,
                     attempt=attempt,
