@@ -79,8 +79,6 @@ def test_the_package_exports_only_errors_it_raises() -> None:
     }
 
 
-@pytest.mark.parametrize("name", ["ProviderError", "RateLimitedError"])
-def test_never_raised_errors_still_import_with_a_warning(name: str) -> None:
-    with pytest.warns(DeprecationWarning, match="never raised"):
-        cls = getattr(package, name)
-    assert issubclass(cls, FeatureFlagsError)
+def test_errors_the_package_never_raises_are_not_exported() -> None:
+    for name in ("ProviderError", "RateLimitedError"):
+        assert not hasattr(package, name)

@@ -19,7 +19,6 @@ Examples:
 
 import importlib
 import typing
-import warnings
 
 from unified_health.feature_flags._admin import FeatureFlagAdmin
 from unified_health.feature_flags._audit import AuditRecord, AuditVerification
@@ -73,23 +72,8 @@ _OPTIONAL_EXPORTS = {
 }
 
 
-# Errors this package never raises (it calls no vendor); importable until 1.0, with a warning.
-_DEPRECATED_ERRORS = {"ProviderError", "RateLimitedError"}
-
-
 def __getattr__(name: str) -> object:
-    """Load the exports of the ``asgi`` and ``openfeature`` extras on first use.
-
-    The error names the package no longer exports still resolve, with a `DeprecationWarning`.
-    """
-    if name in _DEPRECATED_ERRORS:
-        warnings.warn(
-            f"{name} is never raised by uh-feature-flags and will be removed; "
-            "catch FeatureFlagsError instead",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(importlib.import_module("unified_health.feature_flags._errors"), name)
+    """Load the exports of the ``asgi`` and ``openfeature`` extras on first use."""
     module = _OPTIONAL_EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
