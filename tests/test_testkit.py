@@ -97,3 +97,22 @@ def test_missing_redis_fails_when_required(tmp_path: Path) -> None:
     result = _run_probe(tmp_path, {**_env_without_redis(), "UH_REQUIRE_REDIS": "1"})
     assert result.returncode == 1, result.stdout
     assert "UH_REQUIRE_REDIS=1 but no Redis could be had" in result.stdout
+
+
+def test_postgres_url_is_the_server_found(postgres_url: str) -> None:
+    from uh_testkit import find_postgres_url
+
+    assert find_postgres_url() == (postgres_url, "")
+
+
+def test_postgres_connection_writes_into_its_own_schema(
+    postgres_connection: object, postgres_schema: str
+) -> None:
+    import psycopg
+
+    assert isinstance(postgres_connection, psycopg.Connection)
+    postgres_connection.execute("CREATE TABLE things (id int PRIMARY KEY)")
+    row = postgres_connection.execute(
+        "SELECT table_schema FROM information_schema.tables WHERE table_name = 'things'"
+    ).fetchone()
+    assert row == (postgres_schema,)

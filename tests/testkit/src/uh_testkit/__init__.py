@@ -8,6 +8,10 @@ Fixtures (registered through the ``pytest11`` entry point, so any test can ask f
   the test, whose keys are deleted afterwards.
 - ``redis_server_factory``: starts private ``redis-server`` processes that a test may stop and
   start again, for outage tests.
+- ``postgres_url``, ``postgres_schema``, ``postgres_connection``: a real PostgreSQL server
+  (``DATABASE_URL``, else 127.0.0.1:5432, database ``test``), a schema private to each test and
+  dropped afterwards, and an autocommit connection whose ``search_path`` is that schema; skips
+  without one unless ``UH_REQUIRE_POSTGRES=1``.
 - ``loopback_server``: serves a WSGI app on 127.0.0.1 on a free port in a thread.
 
 ``vendor_spec("openfeature", "ofrep-openapi.yaml")`` returns a vendor's published file from
@@ -16,12 +20,14 @@ or fails under ``UH_REQUIRE_VENDOR_SPECS=1``.
 """
 
 from uh_testkit._http import LoopbackServer
+from uh_testkit._postgres import find_postgres_url
 from uh_testkit._redis import RedisServerProcess, find_redis_url
 from uh_testkit._specs import vendor_spec, vendor_specs_dir
 
 __all__ = [
     "LoopbackServer",
     "RedisServerProcess",
+    "find_postgres_url",
     "find_redis_url",
     "vendor_spec",
     "vendor_specs_dir",

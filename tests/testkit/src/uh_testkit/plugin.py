@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import redis
 
 from uh_testkit._http import LoopbackServer, WSGIApp
+from uh_testkit._postgres import find_postgres_url, require_postgres
 from uh_testkit._redis import RedisServerProcess, delete_prefix, find_redis_url, require_redis
 
 
@@ -85,3 +87,43 @@ def loopback_server() -> Iterator[Callable[[WSGIApp], LoopbackServer]]:
     yield serve
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """URL of a real PostgreSQL server (``DATABASE_URL``, else 127.0.0.1:5432, database test).
+
+    Skips with the reason when none answers, except under ``UH_REQUIRE_POSTGRES=1`` (CI).
+    """
+    url, reason = find_postgres_url()
+    if url is None:
+        if require_postgres():
+            pytest.fail(f"UH_REQUIRE_POSTGRES=1 but no PostgreSQL: {reason}", pytrace=False)
+        pytest.skip(f"needs PostgreSQL: {reason}")
+    return url
+
+
+@pytest.fixture
+def postgres_schema(postgres_url: str) -> Iterator[str]:
+    """A schema private to this test, dropped (with everything in it) afterwards."""
+    import psycopg
+
+    schema = f"uhtest_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield schema
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def postgres_connection(postgres_url: str, postgres_schema: str) -> Iterator[Any]:
+    """A ``psycopg.Connection`` (autocommit) whose ``search_path`` is the test's own schema."""
+    import psycopg
+
+    with psycopg.connect(
+        postgres_url, autocommit=True, options=f"-c search_path={postgres_schema}"
+    ) as connection:
+        yield connection
