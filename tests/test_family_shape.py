@@ -21,6 +21,7 @@ from uh_testkit.family import (
     find_factory_drift,
     find_fake_clock_drift,
     find_logging_drift,
+    find_silent_examples,
     find_skipped_examples,
     find_store_drift,
     find_system_time_reads,
@@ -218,6 +219,10 @@ def test_stores_folder_and_contract_suite_are_there(package: PackageInfo) -> Non
 
 def test_no_docstring_example_is_skipped(package: PackageInfo) -> None:
     assert find_skipped_examples(package) == []
+
+
+def test_every_docstring_example_shows_a_result(package: PackageInfo) -> None:
+    assert find_silent_examples(package) == []
 
 
 def test_clock_and_system_clock_are_exported(package: PackageInfo) -> None:

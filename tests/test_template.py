@@ -25,6 +25,7 @@ from uh_testkit.family import (
     find_fake_clock_drift,
     find_logging_drift,
     find_shape_drift,
+    find_silent_examples,
     find_skipped_examples,
     find_store_drift,
     find_system_time_reads,
@@ -293,6 +294,15 @@ def _plant_skipped_example(package: PackageInfo) -> None:
     )
 
 
+def _plant_silent_example(package: PackageInfo) -> None:
+    _edit(
+        package.portion / "_clock.py",
+        """        >>> isinstance(SystemClock(), Clock)
+        True""",
+        """        >>> clock = SystemClock()""",
+    )
+
+
 @pytest.mark.parametrize(
     ("plant", "check", "expected"),
     [
@@ -304,6 +314,7 @@ def _plant_skipped_example(package: PackageInfo) -> None:
         (_plant_options_bag, find_factory_drift, "WidgetsClient.from_url takes **options"),
         (_plant_missing_contract, find_store_drift, "test_store_contract.py is missing"),
         (_plant_skipped_example, find_skipped_examples, "skips an example"),
+        (_plant_silent_example, find_silent_examples, "_clock.py:18 has examples that show no"),
     ],
 )
 def test_each_shape_check_catches_a_planted_drift(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import doctest
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -356,6 +357,25 @@ def find_skipped_examples(package: PackageInfo) -> list[str]:
     return problems
 
 
+def find_silent_examples(package: PackageInfo) -> list[str]:
+    """Docstrings whose examples show no result at all: such an example asserts nothing."""
+    parser = doctest.DocTestParser()
+    problems = []
+    for name, tree in _sources(package):
+        nodes = [tree, *ast.walk(tree)]
+        for node in nodes:
+            if not isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef):
+                continue
+            docstring = ast.get_docstring(node, clean=True)
+            if not docstring or ">>>" not in docstring:
+                continue
+            examples = parser.get_examples(docstring)
+            if examples and not any(example.want.strip() for example in examples):
+                line = getattr(node, "lineno", 1)
+                problems.append(f"{name}:{line} has examples that show no result")
+    return sorted(set(problems))
+
+
 def find_shape_drift(package: PackageInfo) -> list[str]:
     """Every shape check at once."""
     return [
@@ -366,4 +386,5 @@ def find_shape_drift(package: PackageInfo) -> list[str]:
         *find_factory_drift(package),
         *find_store_drift(package),
         *find_skipped_examples(package),
+        *find_silent_examples(package),
     ]
