@@ -171,7 +171,7 @@ def sanitize_reason(reason: object, *, max_length: int = 500, min_length: int = 
         InvalidInputError: ``reason`` is not a str, or too short or too long once cleaned.
 
     Examples:
-        >>> sanitize_reason("Cannot see\\x1b[31m lab\\u202e results\\n")
+        >>> sanitize_reason("Cannot see\x1b[31m lab\u202e results\n")
         'Cannot see lab results'
     """
     if not isinstance(reason, str):
