@@ -60,7 +60,8 @@ def verify_chain(
         records: The records in storage order.
         checkpoints: Signed checkpoints to hold the chain to.
         keys: Signing keys by key id; a checkpoint with an unknown key id is bad.
-        head_seq: The length the log itself claims; a shorter chain means records were deleted.
+        head_seq: The length the log itself claims; a shorter chain means records were deleted,
+            a longer one that records were added behind the log's back.
 
     Returns:
         The report: ``tampered`` (a record's content does not match its hash, or a checkpoint
@@ -104,6 +105,8 @@ def verify_chain(
     last = expected - 1
     if head_seq is not None and head_seq > last:
         return VerifyReport(False, checked, "deleted", last + 1, 0)
+    if head_seq is not None and head_seq < last:
+        return VerifyReport(False, checked, "inserted", head_seq + 1, 0)
     verified = 0
     for checkpoint in checkpoints:
         key = (keys or {}).get(checkpoint.key_id)
