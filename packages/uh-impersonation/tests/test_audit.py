@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -157,7 +156,7 @@ def test_bad_trail_settings_are_named(kwargs: dict[str, object], field: str) -> 
 
 
 @pytest.fixture
-def redis_trail(redis_client: redis.Redis, redis_prefix: str) -> Iterator[AuditTrail]:
+def redis_trail(redis_client: redis.Redis, redis_prefix: str) -> AuditTrail:
     trail = AuditTrail(
         RedisAuditLog(redis_client, prefix=redis_prefix),
         signing_key=KEY,
@@ -166,7 +165,7 @@ def redis_trail(redis_client: redis.Redis, redis_prefix: str) -> Iterator[AuditT
     )
     for n in range(10):
         trail.record(event(n))
-    yield trail
+    return trail
 
 
 def _stream(trail: AuditTrail) -> str:
@@ -184,12 +183,12 @@ def test_redis_an_entry_rewritten_in_the_stream_is_tampered(
     redis_trail: AuditTrail, redis_client: redis.Redis
 ) -> None:
     stream = _stream(redis_trail)
-    entries = redis_client.xrange(stream)
+    entries: list[tuple[bytes, dict[bytes, bytes]]] = redis_client.xrange(stream)  # type: ignore[assignment]
     redis_client.delete(stream)
     for entry_id, fields in entries:
         if entry_id == b"0-6":
             fields[b"b"] = fields[b"b"].replace(b"agent-5", b"agent-9")
-        redis_client.xadd(stream, fields, id=entry_id)
+        redis_client.xadd(stream, dict(fields), id=entry_id)  # type: ignore[arg-type]
     report = redis_trail.verify()
     assert (report.ok, report.problem, report.seq) == (False, "tampered", 6)
 
