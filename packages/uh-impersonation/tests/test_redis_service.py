@@ -6,7 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,8 +23,9 @@ from unified_health.impersonation import (
     RedisImpersonationStore,
     SessionStatus,
     StoreUnavailableError,
+    redis_persistence_warnings,
 )
-from unified_health.impersonation.testing import FakeClock
+from unified_health.impersonation.testing import FakeClock, capture_logs
 
 REASON = "Cannot see lab results"
 PATIENT = Principal(user_id="patient-42", role="patient")
@@ -280,3 +281,33 @@ def test_keys_share_one_hash_tag(redis_client: redis.Redis) -> None:
     assert log.stream_key == "{t7}:app:v1:audit"
     store.close()
     assert redis_client.ping() is True
+
+
+def test_the_persistence_check_reports_what_the_server_says(redis_client: redis.Redis) -> None:
+    settings = {
+        name: redis_client.config_get(name)[name]
+        for name in ("appendonly", "appendfsync", "maxmemory-policy")
+    }
+    warnings = redis_persistence_warnings(redis_client)
+    assert ("aof_disabled" in warnings) == (settings["appendonly"] != "yes")
+    assert ("evicting_policy" in warnings) == (
+        settings["maxmemory-policy"] in ("allkeys-lru", "allkeys-lfu", "allkeys-random")
+    )
+
+
+def test_the_persistence_check_warns_about_a_server_that_can_lose_data(
+    redis_server_factory: Callable[[], Any],
+) -> None:
+    server = redis_server_factory()
+    client = redis.Redis.from_url(server.url, decode_responses=True)
+    client.config_set("appendonly", "no")
+    client.config_set("maxmemory-policy", "allkeys-lru")
+    with capture_logs() as logged:
+        assert redis_persistence_warnings(client) == ["aof_disabled", "evicting_policy"]
+    assert [e["risk"] for e in logged] == ["aof_disabled", "evicting_policy"]
+    client.config_set("appendonly", "yes")
+    client.config_set("maxmemory-policy", "noeviction")
+    assert redis_persistence_warnings(client) == []
+    client.close()
+    with pytest.raises(InvalidInputError):
+        redis_persistence_warnings("redis://x")  # type: ignore[arg-type]

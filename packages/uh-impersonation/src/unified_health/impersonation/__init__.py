@@ -68,6 +68,7 @@ from unified_health.impersonation.stores import (
     RedisAuditLog,
     RedisClientProtocol,
     RedisImpersonationStore,
+    redis_persistence_warnings,
 )
 from unified_health.impersonation.stores._postgres import PostgresAuditLog
 
@@ -118,6 +119,7 @@ __all__ = [
     "claims_from_session",
     "fhir_audit_event",
     "parse_claims",
+    "redis_persistence_warnings",
     "sanitize_reason",
     "sign_webhook",
     "verify_export",

@@ -9,7 +9,11 @@ from unified_health.impersonation.stores._protocol import (
     ImpersonationStore,
     RedisClientProtocol,
 )
-from unified_health.impersonation.stores._redis import RedisAuditLog, RedisImpersonationStore
+from unified_health.impersonation.stores._redis import (
+    RedisAuditLog,
+    RedisImpersonationStore,
+    redis_persistence_warnings,
+)
 
 __all__ = [
     "AuditLog",
@@ -19,4 +23,5 @@ __all__ = [
     "RedisAuditLog",
     "RedisClientProtocol",
     "RedisImpersonationStore",
+    "redis_persistence_warnings",
 ]

@@ -43,7 +43,13 @@ from unified_health.impersonation._models import (
 )
 from unified_health.impersonation.stores._protocol import RedisClientProtocol
 
-__all__ = ["DEFAULT_PREFIX", "RedisAuditLog", "RedisImpersonationStore", "hash_tagged"]
+__all__ = [
+    "DEFAULT_PREFIX",
+    "RedisAuditLog",
+    "RedisImpersonationStore",
+    "hash_tagged",
+    "redis_persistence_warnings",
+]
 
 DEFAULT_PREFIX = "uh:impersonation"
 _RETENTION_MS = 7 * 24 * 3600 * 1000
@@ -666,3 +672,62 @@ class RedisAuditLog(_RedisBase):
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+_SAFE_EVICTION = {"noeviction", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"}
+
+
+def redis_persistence_warnings(client: RedisClientProtocol) -> list[str]:
+    """Check, at startup, whether this Redis can lose sessions or audit records.
+
+    Returns warning codes (and logs each once as ``redis_persistence_risk``):
+
+    - ``aof_disabled``: ``appendonly`` is ``no``; a restart loses what was written since the
+      last snapshot (audit records included).
+    - ``aof_fsync_none``: ``appendfsync`` is ``no``; the OS decides when writes reach disk.
+    - ``evicting_policy``: ``maxmemory-policy`` may evict keys without a TTL (the audit stream,
+      the head); use ``noeviction``.
+    - ``config_unreadable``: ``CONFIG GET`` is refused (managed Redis); check the settings with
+      your provider.
+
+    Args:
+        client: Your Redis client.
+
+    Returns:
+        The codes; empty when the settings keep data.
+
+    Raises:
+        InvalidInputError: ``client`` is not a Redis client.
+        StoreUnavailableError: Redis did not answer.
+
+    Examples:
+        >>> import redis
+        >>> "config_unreadable" in redis_persistence_warnings(redis.Redis())
+        False
+    """
+    if isinstance(client, str | bytes) or not isinstance(client, RedisClientProtocol):
+        raise InvalidInputError("client", "must be a Redis client")
+    errors = driver_errors()
+    settings: dict[str, str] = {}
+    try:
+        for name in ("appendonly", "appendfsync", "maxmemory-policy"):
+            answer = client.config_get(name)
+            for key, value in dict(answer).items():
+                settings[_text(key) or ""] = _text(value) or ""
+    except errors as exc:
+        if type(exc).__name__ in ("ResponseError", "NoPermissionError"):
+            warnings = ["config_unreadable"]
+            logger.warning("redis_persistence_risk", risk=warnings[0])
+            return warnings
+        logger.warning("store_call_failed", operation="config", error_class=type(exc).__name__)
+        raise StoreUnavailableError(f"redis config failed ({type(exc).__name__})") from exc
+    warnings = []
+    if settings.get("appendonly") != "yes":
+        warnings.append("aof_disabled")
+    elif settings.get("appendfsync") == "no":
+        warnings.append("aof_fsync_none")
+    if settings.get("maxmemory-policy", "noeviction") not in _SAFE_EVICTION:
+        warnings.append("evicting_policy")
+    for risk in warnings:
+        logger.warning("redis_persistence_risk", risk=risk)
+    return warnings
