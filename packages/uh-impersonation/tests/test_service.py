@@ -480,3 +480,50 @@ def test_from_env_refuses_a_malformed_key_without_showing_it() -> None:
     service.start(AGENT, PATIENT, ticket_id="ZD-1", reason=REASON)
     assert service.audit.checkpoint() is not None
     assert service.audit.verify().checkpoints == 1
+
+
+def test_a_sensitive_target_needs_a_second_person_approval() -> None:
+    policy = ImpersonationPolicy(approval_required_for={"patient-42"})
+    service, clock, log = make(policy=policy)
+    with pytest.raises(ImpersonationDeniedError) as caught:
+        service.start(AGENT, PATIENT, ticket_id="ZD-1", reason=REASON)
+    assert caught.value.reason == "approval_required"
+    request = service.request_approval(AGENT, PATIENT, ticket_id="ZD-1", reason=REASON)
+    with pytest.raises(ImpersonationDeniedError) as caught:
+        service.start(AGENT, PATIENT, ticket_id="ZD-1", reason=REASON, approval_id=request.id)
+    assert caught.value.reason == "approval_invalid"
+    for approver in (AGENT, PATIENT, OTHER_PATIENT):
+        with pytest.raises(ImpersonationDeniedError) as caught:
+            service.approve(request.id, approver=approver)
+        assert caught.value.reason == "approver_not_allowed"
+    assert service.approve(request.id, approver=ADMIN).approved_by == "admin-1"
+    with pytest.raises(ImpersonationDeniedError) as caught:
+        service.start(AGENT, PATIENT, ticket_id="ZD-2", reason=REASON, approval_id=request.id)
+    assert caught.value.reason == "approval_invalid"
+    started = service.start(AGENT, PATIENT, ticket_id="ZD-1", reason=REASON, approval_id=request.id)
+    service.end(started.id, actor=AGENT)
+    with pytest.raises(ImpersonationDeniedError):
+        service.start(AGENT, PATIENT, ticket_id="ZD-1", reason=REASON, approval_id=request.id)
+    actions = [e.action for e in events(log)]
+    assert AuditAction.APPROVAL_REQUEST in actions
+    assert AuditAction.APPROVE in actions
+    late = service.request_approval(AGENT, PATIENT, ticket_id="ZD-3", reason=REASON)
+    clock.advance(15 * 60)
+    with pytest.raises(ImpersonationDeniedError) as caught:
+        service.approve(late.id, approver=ADMIN)
+    assert caught.value.reason == "approval_invalid"
+
+
+def test_approval_requests_are_checked_like_starts() -> None:
+    service, _, _ = make(policy=ImpersonationPolicy(approval_required_for={"admin-1"}))
+    with pytest.raises(ImpersonationDeniedError) as caught:
+        service.request_approval(AGENT, ADMIN, ticket_id="ZD-1", reason=REASON)
+    assert caught.value.reason == "rank_not_lower"
+    with pytest.raises(InvalidInputError) as invalid:
+        service.request_approval(AGENT, PATIENT, ticket_id="bad", reason=REASON)
+    assert invalid.value.field == "ticket_id"
+    with pytest.raises(InvalidInputError) as invalid:
+        service.start(AGENT, PATIENT, ticket_id="ZD-1", reason=REASON, approval_id="apr_x")
+    assert invalid.value.field == "approval_id"
+    with pytest.raises(NotFoundError):
+        service.approve("apr_" + "0" * 32, approver=ADMIN)

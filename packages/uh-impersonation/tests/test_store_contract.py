@@ -211,6 +211,47 @@ def test_concurrent_creates_by_one_actor_have_one_winner(subject: Subject) -> No
     assert sorted(outcomes) == ["lost"] * 15 + ["won"]
 
 
+def test_an_approval_is_approved_once_and_consumed_once(subject: Subject) -> None:
+    store = subject.store
+    request = store.create_approval("apr_" + "1" * 32, "agent-1", "vip-1", "ZD-1", 900_000_000)
+    assert (request.approved_by, request.consumed) == (None, False)
+    assert (request.expires_at - request.requested_at).total_seconds() == 900
+    assert store.get_approval(request.id) == request
+    assert not store.consume_approval(request.id, "agent-1", "vip-1", "ZD-1")
+    approved = store.approve(request.id, "admin-1")
+    assert approved is not None
+    assert approved.approved_by == "admin-1"
+    second = store.approve(request.id, "admin-2")
+    assert second is not None
+    assert second.approved_by == "admin-1"
+    assert not store.consume_approval(request.id, "agent-2", "vip-1", "ZD-1")
+    assert not store.consume_approval(request.id, "agent-1", "vip-1", "ZD-2")
+    assert store.consume_approval(request.id, "agent-1", "vip-1", "ZD-1")
+    assert not store.consume_approval(request.id, "agent-1", "vip-1", "ZD-1")
+    assert store.get_approval("apr_" + "2" * 32) is None
+    assert store.approve("apr_" + "2" * 32, "admin-1") is None
+    assert not store.consume_approval("apr_" + "2" * 32, "agent-1", "vip-1", "ZD-1")
+
+
+def test_concurrent_consumers_of_one_approval_have_one_winner(subject: Subject) -> None:
+    store = subject.store
+    request = store.create_approval("apr_" + "3" * 32, "agent-1", "vip-1", "ZD-1", 900_000_000)
+    store.approve(request.id, "admin-1")
+    outcomes: list[bool] = []
+    barrier = threading.Barrier(16)
+
+    def consume() -> None:
+        barrier.wait()
+        outcomes.append(store.consume_approval(request.id, "agent-1", "vip-1", "ZD-1"))
+
+    threads = [threading.Thread(target=consume) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [False] * 15 + [True]
+
+
 # ------------------------------------------------------------------ the audit log contract
 
 

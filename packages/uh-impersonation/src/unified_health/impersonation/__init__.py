@@ -30,6 +30,7 @@ from unified_health.impersonation._errors import (
     StoreUnavailableError,
 )
 from unified_health.impersonation._models import (
+    ApprovalRequest,
     AuditAction,
     AuditEvent,
     AuditRecord,
@@ -73,6 +74,7 @@ from unified_health.impersonation.stores import (
 from unified_health.impersonation.stores._postgres import PostgresAuditLog
 
 __all__ = [
+    "ApprovalRequest",
     "AuditAction",
     "AuditEvent",
     "AuditLog",

@@ -22,6 +22,7 @@ from unified_health.impersonation._errors import InvalidInputError
 
 __all__ = [
     "ID_PATTERN",
+    "ApprovalRequest",
     "AuditAction",
     "AuditEvent",
     "AuditRecord",
@@ -254,6 +255,8 @@ class AuditAction(StrEnum):
     END = "end"
     EXPIRE = "expire"
     REVOKE = "revoke"
+    APPROVAL_REQUEST = "approval_request"
+    APPROVE = "approve"
 
 
 class AuditEvent(FrozenModel):
@@ -461,3 +464,26 @@ class Checkpoint:
     at: str
     key_id: str
     signature: str
+
+
+class ApprovalRequest(FrozenModel):
+    """A request that a second person approve an impersonation of a sensitive target.
+
+    Examples:
+        >>> from datetime import UTC, datetime, timedelta
+        >>> at = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+        >>> request = ApprovalRequest(id="apr_1", actor_id="agent-7", target_id="vip-1",
+        ...                           ticket_id="ZD-1", requested_at=at,
+        ...                           expires_at=at + timedelta(minutes=15))
+        >>> (request.approved_by, request.consumed)
+        (None, False)
+    """
+
+    id: str = Field(pattern=ID_PATTERN)
+    actor_id: str = Field(pattern=ID_PATTERN)
+    target_id: str = Field(pattern=ID_PATTERN)
+    ticket_id: str
+    requested_at: datetime
+    expires_at: datetime
+    approved_by: str | None = None
+    consumed: bool = False

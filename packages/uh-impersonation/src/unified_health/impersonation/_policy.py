@@ -34,6 +34,7 @@ from unified_health.impersonation._errors import InvalidInputError
 from unified_health.impersonation._models import ID_PATTERN, FrozenModel, Principal
 
 __all__ = [
+    "APPROVE_IMPERSONATIONS",
     "DEFAULT_ROLES",
     "IMPERSONATE",
     "IMPERSONATE_ADMINS",
@@ -50,6 +51,7 @@ __all__ = [
 IMPERSONATE = "impersonate"
 IMPERSONATE_ADMINS = "impersonate_admins"
 REVOKE_IMPERSONATIONS = "revoke_impersonations"
+APPROVE_IMPERSONATIONS = "approve_impersonations"
 READ_SCOPE = "read"
 MAX_DURATION = timedelta(hours=1)
 """The hard cap on a session's lifetime; a policy may lower it, never raise it."""
@@ -95,6 +97,9 @@ class DenialReason(StrEnum):
     SCOPE_NOT_GRANTED = "scope_not_granted"
     IMPERSONATION_ACTIVE = "impersonation_active"
     NOT_ACTOR = "not_actor"
+    APPROVAL_REQUIRED = "approval_required"
+    APPROVAL_INVALID = "approval_invalid"
+    APPROVER_NOT_ALLOWED = "approver_not_allowed"
 
 
 class Role(FrozenModel):
@@ -126,13 +131,15 @@ DEFAULT_ROLES: tuple[Role, ...] = (
     Role(
         name="admin",
         rank=30,
-        permissions=frozenset({IMPERSONATE, REVOKE_IMPERSONATIONS}),
+        permissions=frozenset({IMPERSONATE, REVOKE_IMPERSONATIONS, APPROVE_IMPERSONATIONS}),
         impersonable_with=IMPERSONATE_ADMINS,
     ),
     Role(
         name="super_admin",
         rank=40,
-        permissions=frozenset({IMPERSONATE, IMPERSONATE_ADMINS, REVOKE_IMPERSONATIONS}),
+        permissions=frozenset(
+            {IMPERSONATE, IMPERSONATE_ADMINS, REVOKE_IMPERSONATIONS, APPROVE_IMPERSONATIONS}
+        ),
         impersonable=False,
     ),
 )
@@ -229,6 +236,9 @@ class ImpersonationPolicy:
         consent_checker: Called with the target's id and the time; answers whether the target
             has consented (for example, a consent window is open).
         protected_user_ids: Users nobody may impersonate (VIPs, staff, ...).
+        approval_required_for: Sensitive users whose impersonation needs a second person's
+            approval first (see `ImpersonationService.request_approval`).
+        approval_window: How long an approval request stays usable (at most one hour).
         max_reason_length: Most characters a reason may hold once cleaned.
 
     Raises:
@@ -252,6 +262,8 @@ class ImpersonationPolicy:
         ticket_checker: TicketChecker | None = None,
         consent_checker: ConsentChecker | None = None,
         protected_user_ids: Iterable[str] = (),
+        approval_required_for: Iterable[str] = (),
+        approval_window: timedelta = timedelta(minutes=15),
         max_reason_length: int = 500,
     ) -> None:
         given_roles: object = roles
@@ -283,12 +295,11 @@ class ImpersonationPolicy:
         ):
             if hook is not None and not callable(hook):
                 raise InvalidInputError(name, "must be callable or None")
-        protected: object = protected_user_ids
-        if isinstance(protected, str | bytes) or not isinstance(protected, Iterable):
-            raise InvalidInputError("protected_user_ids", "must be an iterable of user ids")
-        protected_set = frozenset(protected)
-        if not all(isinstance(user, str) for user in protected_set):
-            raise InvalidInputError("protected_user_ids", "must hold str user ids")
+        protected_set = _user_ids(protected_user_ids, "protected_user_ids")
+        sensitive_set = _user_ids(approval_required_for, "approval_required_for")
+        window: object = approval_window
+        if not isinstance(window, timedelta) or not timedelta(0) < window <= MAX_DURATION:
+            raise InvalidInputError("approval_window", "must be a timedelta up to 1 hour")
         length: object = max_reason_length
         if isinstance(length, bool) or not isinstance(length, int) or not 10 <= length <= 5000:
             raise InvalidInputError("max_reason_length", "must be an int from 10 to 5000")
@@ -298,6 +309,8 @@ class ImpersonationPolicy:
         self.ticket_checker = ticket_checker
         self.consent_checker = consent_checker
         self.protected_user_ids = protected_set
+        self.approval_required_for = sensitive_set
+        self.approval_window: timedelta = window
         self.max_reason_length = length
 
     def role(self, name: str, field: str) -> Role:
@@ -436,6 +449,15 @@ class ImpersonationPolicy:
             if not answer:
                 return DenialReason.TICKET_REJECTED
         return None
+
+
+def _user_ids(value: object, field: str) -> frozenset[str]:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidInputError(field, "must be an iterable of user ids")
+    found = frozenset(value)
+    if not all(isinstance(user, str) for user in found):
+        raise InvalidInputError(field, "must hold str user ids")
+    return found
 
 
 def _ask(hook: Callable[..., Any], *args: object) -> bool | None:

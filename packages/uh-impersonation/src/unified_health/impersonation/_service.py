@@ -28,6 +28,7 @@ from unified_health.impersonation._errors import (
 )
 from unified_health.impersonation._logging import logger
 from unified_health.impersonation._models import (
+    ApprovalRequest,
     AuditAction,
     AuditEvent,
     ImpersonationSession,
@@ -39,6 +40,7 @@ from unified_health.impersonation._models import (
 )
 from unified_health.impersonation._notify import ImpersonationNotice, Notifier
 from unified_health.impersonation._policy import (
+    APPROVE_IMPERSONATIONS,
     REVOKE_IMPERSONATIONS,
     DenialReason,
     ImpersonationPolicy,
@@ -51,6 +53,7 @@ __all__ = ["ImpersonationService", "hash_token"]
 
 _TOKEN = re.compile(r"^uhi_[A-Za-z0-9_-]{43}$")
 _SESSION_ID = re.compile(r"^imp_[0-9a-f]{32}$")
+_APPROVAL_ID = re.compile(r"^apr_[0-9a-f]{32}$")
 _STATUS_DENIAL = {
     SessionStatus.EXPIRED: DenialReason.EXPIRED,
     SessionStatus.ENDED: DenialReason.ENDED,
@@ -300,6 +303,7 @@ class ImpersonationService:
         duration: timedelta | None = None,
         scopes: list[str] | tuple[str, ...] | None = None,
         source_ip: str | None = None,
+        approval_id: str | None = None,
     ) -> StartedImpersonation:
         """Start impersonating ``target`` as ``actor``, if the policy allows it.
 
@@ -311,6 +315,8 @@ class ImpersonationService:
             duration: How long; the policy's maximum (one hour at most) unless shorter.
             scopes: The allowed actions; read-only (``["read"]``) unless given.
             source_ip: Where the actor's request came from, for the audit trail.
+            approval_id: For a target on the policy's ``approval_required_for`` list, the id of
+                an approved `request_approval` for this actor, target and ticket (used once).
 
         Returns:
             The session and its token (the token is shown only here).
@@ -340,10 +346,14 @@ class ImpersonationService:
             allowed = check_scopes(scopes)
             ip = _source_ip(source_ip)
             known["source_ip"] = ip
+            if approval_id is not None:
+                self._approval_id(approval_id)
             denial = self.policy.decide(actor_p, target_p, ticket, at=self._clock.now())
         except InvalidInputError as exc:
             self._deny(DenialReason.INVALID_INPUT.value, detail=exc.field, **known)
             raise
+        if denial is None and target_p.user_id in self.policy.approval_required_for:
+            denial = self._use_approval(approval_id, actor_p, target_p, ticket)
         if denial is not None:
             self._deny(denial.value, **known)
             raise ImpersonationDeniedError(denial.value)
@@ -386,6 +396,118 @@ class ImpersonationService:
             target_id=session.target_id,
         )
         return StartedImpersonation(session, token)
+
+    def _use_approval(
+        self, approval_id: str | None, actor: Principal, target: Principal, ticket: str
+    ) -> DenialReason | None:
+        if approval_id is None:
+            return DenialReason.APPROVAL_REQUIRED
+        if self.store.consume_approval(approval_id, actor.user_id, target.user_id, ticket):
+            return None
+        return DenialReason.APPROVAL_INVALID
+
+    @staticmethod
+    def _approval_id(approval_id: object) -> str:
+        if not isinstance(approval_id, str) or not _APPROVAL_ID.match(approval_id):
+            raise InvalidInputError("approval_id", "must be an approval request id")
+        return approval_id
+
+    def request_approval(
+        self, actor: Principal, target: Principal, *, ticket_id: str, reason: str
+    ) -> ApprovalRequest:
+        """Ask a second person to approve impersonating a sensitive target.
+
+        The policy is checked now as for `start` (a request the policy would refuse is refused);
+        the request expires after the policy's ``approval_window``.
+
+        Args:
+            actor: Who will act (must carry ``login_session_id``).
+            target: For whom.
+            ticket_id: The support ticket; `start` must name the same one.
+            reason: Why; cleaned as for `start` and kept in the audit trail.
+
+        Returns:
+            The pending request; give its ``id`` to the approver, then to `start`.
+
+        Raises:
+            InvalidInputError: Bad input (named), audited.
+            ImpersonationDeniedError: The policy refused, audited.
+            StoreUnavailableError: The store could not be reached.
+        """
+        known: dict[str, str | None] = {}
+        try:
+            actor_p = _principal(actor, "actor")
+            known["actor_id"] = actor_p.user_id
+            target_p = _principal(target, "target")
+            known["target_id"] = target_p.user_id
+            if actor_p.login_session_id is None:
+                raise InvalidInputError("actor.login_session_id", "is required of an actor")
+            known["ticket_id"] = self.policy.check_ticket_id(ticket_id)
+            known["reason"] = self.policy.sanitize_reason(reason)
+            denial = self.policy.decide(actor_p, target_p, known["ticket_id"], at=self._clock.now())
+        except InvalidInputError as exc:
+            self._deny(DenialReason.INVALID_INPUT.value, detail=exc.field, **known)
+            raise
+        if denial is not None:
+            self._deny(denial.value, **known)
+            raise ImpersonationDeniedError(denial.value)
+        window_us = int(self.policy.approval_window / timedelta(microseconds=1))
+        request = self.store.create_approval(
+            "apr_" + secrets.token_hex(16),
+            actor_p.user_id,
+            target_p.user_id,
+            str(known["ticket_id"]),
+            window_us,
+        )
+        self._record(
+            self._event(AuditAction.APPROVAL_REQUEST, "success", detail=request.id, **known),
+            must=True,
+        )
+        return request
+
+    def approve(self, approval_id: str, *, approver: Principal) -> ApprovalRequest:
+        """Approve a pending request: a second person holding ``approve_impersonations``.
+
+        Args:
+            approval_id: The request.
+            approver: Who approves; neither the actor nor the target.
+
+        Returns:
+            The approved request.
+
+        Raises:
+            InvalidInputError: Wrong types or a malformed id.
+            NotFoundError: No such request.
+            ImpersonationDeniedError: ``approver_not_allowed`` (the actor, the target, or without
+                the permission) or ``approval_invalid`` (expired or already approved); audited.
+            StoreUnavailableError: The store could not be reached.
+        """
+        request_id = self._approval_id(approval_id)
+        who = _principal(approver, "approver")
+        request = self.store.get_approval(request_id)
+        if request is None:
+            raise NotFoundError("approval request", request_id)
+        fields: dict[str, str | None] = {
+            "actor_id": request.actor_id,
+            "target_id": request.target_id,
+            "ticket_id": request.ticket_id,
+            "detail": request_id,
+            "by": who.user_id,
+        }
+        role = self.policy.roles.get(who.role)
+        if (
+            who.user_id in (request.actor_id, request.target_id)
+            or role is None
+            or APPROVE_IMPERSONATIONS not in role.permissions
+        ):
+            self._deny(DenialReason.APPROVER_NOT_ALLOWED.value, **fields)
+            raise ImpersonationDeniedError(DenialReason.APPROVER_NOT_ALLOWED.value)
+        approved = self.store.approve(request_id, who.user_id)
+        if approved is None or approved.approved_by != who.user_id:
+            self._deny(DenialReason.APPROVAL_INVALID.value, **fields)
+            raise ImpersonationDeniedError(DenialReason.APPROVAL_INVALID.value)
+        self._record(self._event(AuditAction.APPROVE, "success", **fields), must=True)
+        return approved
 
     def _abandon(self, session_id: str, why: str) -> None:
         try:

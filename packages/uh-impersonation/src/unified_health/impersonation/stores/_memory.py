@@ -12,6 +12,7 @@ from unified_health.impersonation._chain import GENESIS, chain_hash
 from unified_health.impersonation._clock import Clock, SystemClock
 from unified_health.impersonation._errors import ImpersonationDeniedError, InvalidInputError
 from unified_health.impersonation._models import (
+    ApprovalRequest,
     AuditEvent,
     AuditRecord,
     Checkpoint,
@@ -48,6 +49,7 @@ class InMemoryImpersonationStore:
         self._clock: Clock = clock or SystemClock()
         self._sessions: dict[str, _Entry] = {}
         self._actor_lock: dict[str, str] = {}
+        self._approvals: dict[str, ApprovalRequest] = {}
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
@@ -164,6 +166,56 @@ class InMemoryImpersonationStore:
                 if self._expire_if_due(entry, now):
                     expired.append(entry.session)
         return expired
+
+    def create_approval(
+        self, approval_id: str, actor_id: str, target_id: str, ticket_id: str, ttl_us: int
+    ) -> ApprovalRequest:
+        """Store a pending approval request."""
+        with self._lock:
+            now = self._clock.now()
+            request = ApprovalRequest(
+                id=approval_id,
+                actor_id=actor_id,
+                target_id=target_id,
+                ticket_id=ticket_id,
+                requested_at=now,
+                expires_at=now + timedelta(microseconds=ttl_us),
+            )
+            self._approvals[approval_id] = request
+            return request
+
+    def get_approval(self, approval_id: str) -> ApprovalRequest | None:
+        """Return the approval request, or ``None``."""
+        return self._approvals.get(approval_id)
+
+    def approve(self, approval_id: str, approver_id: str) -> ApprovalRequest | None:
+        """Approve a pending, unexpired request once."""
+        with self._lock:
+            request = self._approvals.get(approval_id)
+            if request is None:
+                return None
+            if request.approved_by is None and request.expires_at > self._clock.now():
+                request = request.model_copy(update={"approved_by": approver_id})
+                self._approvals[approval_id] = request
+            return request
+
+    def consume_approval(
+        self, approval_id: str, actor_id: str, target_id: str, ticket_id: str
+    ) -> bool:
+        """Use an approved request once for this actor, target and ticket."""
+        with self._lock:
+            request = self._approvals.get(approval_id)
+            if (
+                request is None
+                or request.approved_by is None
+                or request.consumed
+                or request.expires_at <= self._clock.now()
+                or (request.actor_id, request.target_id, request.ticket_id)
+                != (actor_id, target_id, ticket_id)
+            ):
+                return False
+            self._approvals[approval_id] = request.model_copy(update={"consumed": True})
+            return True
 
     def close(self) -> None:
         """Nothing to release."""

@@ -10,6 +10,8 @@ The session store contract (one test suite runs it against every implementation)
   hash finds nothing.
 - ``finish`` moves an active session to ``ended`` or ``revoked`` once; a finished or expired
   session never becomes active again.
+- Approval requests expire by the store's clock, are approved at most once, and are consumed
+  at most once, atomically, by a start with the same actor, target and ticket.
 - A store that cannot reach its backend raises `StoreUnavailableError`, never a driver error.
 
 The audit log contract: ``append`` adds the event as record ``head + 1`` chained to the head's
@@ -24,6 +26,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from unified_health.impersonation._models import (
+    ApprovalRequest,
     AuditEvent,
     AuditRecord,
     Checkpoint,
@@ -69,6 +72,26 @@ class ImpersonationStore(Protocol):
 
     def expire_due(self, limit: int = 100) -> list[ImpersonationSession]:
         """Mark up to ``limit`` sessions whose time is up as expired and return them."""
+        ...
+
+    def create_approval(
+        self, approval_id: str, actor_id: str, target_id: str, ticket_id: str, ttl_us: int
+    ) -> ApprovalRequest:
+        """Store a pending approval request stamped with the store's clock."""
+        ...
+
+    def get_approval(self, approval_id: str) -> ApprovalRequest | None:
+        """Return the approval request, or ``None``."""
+        ...
+
+    def approve(self, approval_id: str, approver_id: str) -> ApprovalRequest | None:
+        """Mark a pending, unexpired request approved (once); return it as it now stands."""
+        ...
+
+    def consume_approval(
+        self, approval_id: str, actor_id: str, target_id: str, ticket_id: str
+    ) -> bool:
+        """Use an approved, unexpired, unused request for exactly this start (atomic, once)."""
         ...
 
     def now(self) -> datetime:

@@ -8,6 +8,8 @@ Keys (the prefix is wrapped in a hash tag, so every key sits in one cluster slot
     {uh:impersonation}:v1:actor:<user id>    STRING "<session id> <expiry µs>": the actor lock
     {uh:impersonation}:v1:target:<user id>   ZSET   active sessions with this user as target
     {uh:impersonation}:v1:active             ZSET   active session ids by expiry
+    {uh:impersonation}:v1:apr:<approval id>  HASH   a actor, g target, t ticket, rq/ex times,
+                                                    by approver, c consumed
     {uh:impersonation}:v1:audit              STREAM the audit records (entry id 0-<seq>)
     {uh:impersonation}:v1:audit:head         HASH   seq, hash of the last record
     {uh:impersonation}:v1:audit:checkpoints  LIST   signed checkpoints (JSON)
@@ -34,6 +36,7 @@ from unified_health.impersonation._errors import (
 )
 from unified_health.impersonation._logging import logger
 from unified_health.impersonation._models import (
+    ApprovalRequest,
     AuditEvent,
     AuditRecord,
     Checkpoint,
@@ -175,6 +178,40 @@ return out
 )
 
 _TIME = _NOW + "return string.format('%d', now)"
+
+# KEYS: approval. ARGV: actor, target, ticket, ttl µs, retention ms.
+_APPROVAL_CREATE = (
+    _NOW
+    + """
+local ex = now + tonumber(ARGV[4])
+redis.call('HSET', KEYS[1], 'a', ARGV[1], 'g', ARGV[2], 't', ARGV[3],
+  'rq', string.format('%d', now), 'ex', string.format('%d', ex), 'by', '', 'c', '0')
+redis.call('PEXPIRE', KEYS[1], math.floor(tonumber(ARGV[4]) / 1000) + tonumber(ARGV[5]))
+return {string.format('%d', now), string.format('%d', ex)}
+"""
+)
+
+# KEYS: approval. ARGV: mode ('get', 'approve' or 'consume'), approver or actor, target, ticket.
+_APPROVAL = (
+    _NOW
+    + """
+local r = redis.call('HMGET', KEYS[1], 'a', 'g', 't', 'rq', 'ex', 'by', 'c')
+if not r[1] then return {0} end
+local live = tonumber(r[5]) > now
+if ARGV[1] == 'approve' and r[6] == '' and live then
+  redis.call('HSET', KEYS[1], 'by', ARGV[2])
+  r[6] = ARGV[2]
+elseif ARGV[1] == 'consume' then
+  if r[6] == '' or r[7] ~= '0' or not live or r[1] ~= ARGV[2] or r[2] ~= ARGV[3]
+     or r[3] ~= ARGV[4] then
+    return {2, 0}
+  end
+  redis.call('HSET', KEYS[1], 'c', '1')
+  return {2, 1}
+end
+return {1, r[1], r[2], r[3], r[4], r[5], r[6], r[7]}
+"""
+)
 
 # KEYS: stream, head. ARGV: expected seq, new seq, prev hash, hash, body.
 _APPEND = """
@@ -486,6 +523,73 @@ class RedisImpersonationStore(_RedisBase):
         """
         rows = self._run("list", _SCAN_ACTIVE, [self.key("active")], [self._prefix, 10_000, "list"])
         return [_session(row) for row in rows]
+
+    def create_approval(
+        self, approval_id: str, actor_id: str, target_id: str, ticket_id: str, ttl_us: int
+    ) -> ApprovalRequest:
+        """Store a pending approval request stamped with Redis ``TIME``.
+
+        Raises:
+            StoreUnavailableError: Redis did not answer.
+        """
+        started, expires = self._run(
+            "approval",
+            _APPROVAL_CREATE,
+            [self.key(f"apr:{approval_id}")],
+            [actor_id, target_id, ticket_id, ttl_us, self._retention_ms],
+        )
+        return ApprovalRequest(
+            id=approval_id,
+            actor_id=actor_id,
+            target_id=target_id,
+            ticket_id=ticket_id,
+            requested_at=_required_us(started),
+            expires_at=_required_us(expires),
+        )
+
+    def _approval(self, approval_id: str, *args: str) -> Any:
+        return self._run("approval", _APPROVAL, [self.key(f"apr:{approval_id}")], list(args))
+
+    def _approval_row(self, approval_id: str, result: Any) -> ApprovalRequest | None:
+        if int(result[0]) == 0:
+            return None
+        return ApprovalRequest(
+            id=approval_id,
+            actor_id=_text(result[1]) or "",
+            target_id=_text(result[2]) or "",
+            ticket_id=_text(result[3]) or "",
+            requested_at=_required_us(result[4]),
+            expires_at=_required_us(result[5]),
+            approved_by=_text(result[6]),
+            consumed=_text(result[7]) == "1",
+        )
+
+    def get_approval(self, approval_id: str) -> ApprovalRequest | None:
+        """Return the approval request, or ``None``.
+
+        Raises:
+            StoreUnavailableError: Redis did not answer.
+        """
+        return self._approval_row(approval_id, self._approval(approval_id, "get"))
+
+    def approve(self, approval_id: str, approver_id: str) -> ApprovalRequest | None:
+        """Approve a pending, unexpired request once (atomic).
+
+        Raises:
+            StoreUnavailableError: Redis did not answer.
+        """
+        return self._approval_row(approval_id, self._approval(approval_id, "approve", approver_id))
+
+    def consume_approval(
+        self, approval_id: str, actor_id: str, target_id: str, ticket_id: str
+    ) -> bool:
+        """Use an approved request once for this actor, target and ticket (atomic).
+
+        Raises:
+            StoreUnavailableError: Redis did not answer.
+        """
+        result = self._approval(approval_id, "consume", actor_id, target_id, ticket_id)
+        return int(result[0]) == 2 and int(result[1]) == 1
 
     def expire_due(self, limit: int = 100) -> list[ImpersonationSession]:
         """Mark up to ``limit`` sessions whose time is up as expired and return them.
