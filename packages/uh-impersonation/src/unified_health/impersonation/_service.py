@@ -12,6 +12,7 @@ import ipaddress
 import os
 import re
 import secrets
+import threading
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from types import TracebackType
@@ -48,11 +49,13 @@ from unified_health.impersonation._policy import (
 )
 from unified_health.impersonation.stores._memory import InMemoryImpersonationStore
 from unified_health.impersonation.stores._protocol import AuditLog, ImpersonationStore
+from unified_health.impersonation.stores._subscription import Subscription
 
 __all__ = ["ImpersonationService", "hash_token"]
 
 _TOKEN = re.compile(r"^uhi_[A-Za-z0-9_-]{43}$")
 _SESSION_ID = re.compile(r"^imp_[0-9a-f]{32}$")
+_MAX_CACHE_TTL = timedelta(seconds=5)
 _APPROVAL_ID = re.compile(r"^apr_[0-9a-f]{32}$")
 _STATUS_DENIAL = {
     SessionStatus.EXPIRED: DenialReason.EXPIRED,
@@ -106,6 +109,11 @@ class ImpersonationService:
         directory: Called with a user id on every validation; returns the person's current
             `Principal` (or ``None`` when gone), so role and permission changes take effect at
             the next validation of a running session.
+        revocation: ``"authoritative"`` (every validation asks the store: a revoke is seen by the
+            very next request anywhere) or ``"cached"`` (a valid answer is reused for at most
+            ``cache_ttl``; the store's revocation feed, Redis pub/sub, drops it at once).
+        cache_ttl: The hard lifetime of a cached answer in cached mode (at most 5 seconds): the
+            longest a revoke can go unseen if a pub/sub message is lost.
         clock: Time for audit events and the consent check (expiry is the store's clock).
 
     Raises:
@@ -135,8 +143,15 @@ class ImpersonationService:
         notification: Literal["best_effort", "required"] = "best_effort",
         policy: ImpersonationPolicy | None = None,
         directory: Directory | None = None,
+        revocation: Literal["authoritative", "cached"] = "authoritative",
+        cache_ttl: timedelta = timedelta(seconds=2),
         clock: Clock | None = None,
     ) -> None:
+        if revocation not in ("authoritative", "cached"):
+            raise InvalidInputError("revocation", "must be 'authoritative' or 'cached'")
+        ttl: object = cache_ttl
+        if not isinstance(ttl, timedelta) or not timedelta(0) < ttl <= _MAX_CACHE_TTL:
+            raise InvalidInputError("cache_ttl", "must be a timedelta above 0 and at most 5 s")
         if clock is not None and not isinstance(clock, Clock):
             raise InvalidInputError("clock", "must be a Clock")
         self._clock: Clock = clock or SystemClock()
@@ -164,6 +179,13 @@ class ImpersonationService:
         self._notifier = notifier
         self._notification = notification
         self._directory = directory
+        self._cached = revocation == "cached"
+        self._cache_ttl = ttl.total_seconds()
+        self._cache: dict[str, tuple[ImpersonationSession, float]] = {}
+        self._cache_ids: dict[str, str] = {}
+        self._subscription: Subscription | None = None
+        self._feed_live = False
+        self._feed_lock = threading.Lock()
 
     @classmethod
     def from_url(
@@ -582,16 +604,24 @@ class ImpersonationService:
         if not _TOKEN.match(token):
             return self._invalid(DenialReason.MALFORMED_TOKEN, None, source_ip)
         session_id, token_hash = hash_token(token)
-        try:
-            session, expired_now = self.store.lookup(session_id, token_hash)
-        except StoreUnavailableError:
-            return self._invalid(DenialReason.STORE_UNAVAILABLE, None, source_ip)
-        if session is None:
-            return self._invalid(DenialReason.UNKNOWN_TOKEN, None, source_ip)
-        if expired_now:
-            self._record_expiry(session)
-        if session.status is not SessionStatus.ACTIVE:
-            return self._invalid(_STATUS_DENIAL[session.status], session, source_ip)
+        cached = self._from_cache(token_hash) if self._cached else None
+        if cached is not None:
+            session = cached
+        else:
+            try:
+                found, expired_now = self.store.lookup(session_id, token_hash)
+            except StoreUnavailableError:
+                return self._invalid(DenialReason.STORE_UNAVAILABLE, None, source_ip)
+            if found is None:
+                return self._invalid(DenialReason.UNKNOWN_TOKEN, None, source_ip)
+            session = found
+            if expired_now:
+                self._record_expiry(session)
+            if session.status is not SessionStatus.ACTIVE:
+                return self._invalid(_STATUS_DENIAL[session.status], session, source_ip)
+            if self._cached and self._feed_live:
+                self._cache[token_hash] = (session, self._clock.monotonic() + self._cache_ttl)
+                self._cache_ids[session.id] = token_hash
         if login_session_id is not None and login_session_id != session.actor_login_session_id:
             return self._invalid(DenialReason.LOGIN_SESSION_MISMATCH, session, source_ip)
         if self._directory is not None:
@@ -599,6 +629,43 @@ class ImpersonationService:
             if problem is not None:
                 return self._invalid(problem, session, source_ip)
         return Validation(True, None, session)
+
+    def _from_cache(self, token_hash: str) -> ImpersonationSession | None:
+        if not self._feed_live:
+            self._listen()
+            return None
+        entry = self._cache.get(token_hash)
+        if entry is None:
+            return None
+        session, deadline = entry
+        if self._clock.monotonic() < deadline and session.expires_at > self._clock.now():
+            return session
+        self._forget(session.id)
+        return None
+
+    def _listen(self) -> None:
+        """Subscribe to the store's revocation feed (first cached validation); none, no cache."""
+        subscribe = getattr(self.store, "subscribe_revocations", None)
+        if subscribe is None:
+            return
+        with self._feed_lock:
+            if self._feed_live:
+                return
+            try:
+                self._subscription = subscribe(self._forget, self._feed_broken)
+            except StoreUnavailableError:
+                return
+            self._feed_live = True
+
+    def _forget(self, session_id: str) -> None:
+        token_hash = self._cache_ids.pop(session_id, None)
+        if token_hash is not None:
+            self._cache.pop(token_hash, None)
+
+    def _feed_broken(self) -> None:
+        self._feed_live = False
+        self._cache.clear()
+        self._cache_ids.clear()
 
     def _recheck(self, session: ImpersonationSession) -> DenialReason | None:
         assert self._directory is not None
@@ -657,6 +724,7 @@ class ImpersonationService:
     def _finish(
         self, session_id: str, status: SessionStatus, *, by: str, why: str, must: bool = True
     ) -> ImpersonationSession | None:
+        self._forget(session_id)
         session, changed = self.store.finish(session_id, status, by=by, reason=why)
         if session is None or not changed:
             return session
@@ -929,6 +997,10 @@ class ImpersonationService:
 
     def close(self) -> None:
         """Close the store and audit log the service made (`from_url`); injected ones stay open."""
+        if self._subscription is not None:
+            self._subscription.close()
+            self._subscription = None
+            self._feed_broken()
         self.store.close()
         self.audit.log.close()
 

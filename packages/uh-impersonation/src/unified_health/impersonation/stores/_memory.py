@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -20,6 +20,7 @@ from unified_health.impersonation._models import (
     NewSession,
     SessionStatus,
 )
+from unified_health.impersonation.stores._subscription import Subscription
 
 __all__ = ["InMemoryAuditLog", "InMemoryImpersonationStore"]
 
@@ -50,6 +51,7 @@ class InMemoryImpersonationStore:
         self._sessions: dict[str, _Entry] = {}
         self._actor_lock: dict[str, str] = {}
         self._approvals: dict[str, ApprovalRequest] = {}
+        self._listeners: list[Callable[[str], None]] = []
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
@@ -144,7 +146,28 @@ class InMemoryImpersonationStore:
             )
             if self._actor_lock.get(session.actor_id) == session.id:
                 del self._actor_lock[session.actor_id]
-            return entry.session, True
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(session_id)
+        return entry.session, True
+
+    def subscribe_revocations(
+        self, callback: Callable[[str], None], on_error: Callable[[], None]
+    ) -> Subscription:
+        """Call ``callback(session_id)`` whenever a session of this store is ended or revoked.
+
+        Returns:
+            The subscription; `Subscription.close` stops it.
+        """
+        with self._lock:
+            self._listeners.append(callback)
+
+        def stop() -> None:
+            with self._lock:
+                if callback in self._listeners:
+                    self._listeners.remove(callback)
+
+        return Subscription(stop)
 
     def list_active(self) -> list[ImpersonationSession]:
         """Every session active now."""

@@ -8,6 +8,7 @@ Keys (the prefix is wrapped in a hash tag, so every key sits in one cluster slot
     {uh:impersonation}:v1:actor:<user id>    STRING "<session id> <expiry µs>": the actor lock
     {uh:impersonation}:v1:target:<user id>   ZSET   active sessions with this user as target
     {uh:impersonation}:v1:active             ZSET   active session ids by expiry
+    {uh:impersonation}:v1:revocations        CHANNEL the id of every session ended or revoked
     {uh:impersonation}:v1:apr:<approval id>  HASH   a actor, g target, t ticket, rq/ex times,
                                                     by approver, c consumed
     {uh:impersonation}:v1:audit              STREAM the audit records (entry id 0-<seq>)
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -45,6 +46,7 @@ from unified_health.impersonation._models import (
     SessionStatus,
 )
 from unified_health.impersonation.stores._protocol import RedisClientProtocol
+from unified_health.impersonation.stores._subscription import Subscription
 
 __all__ = [
     "DEFAULT_PREFIX",
@@ -142,6 +144,7 @@ if changed == 0 then
       redis.call('DEL', ARGV[4] .. 'actor:' .. r[2])
     end
     changed = 1
+    redis.call('PUBLISH', ARGV[4] .. 'revocations', ARGV[5])
   end
 end
 local r = fields(KEYS[1])
@@ -590,6 +593,41 @@ class RedisImpersonationStore(_RedisBase):
         """
         result = self._approval(approval_id, "consume", actor_id, target_id, ticket_id)
         return int(result[0]) == 2 and int(result[1]) == 1
+
+    def subscribe_revocations(
+        self, callback: Callable[[str], None], on_error: Callable[[], None]
+    ) -> Subscription:
+        """Call ``callback(session_id)`` when any process ends or revokes a session.
+
+        The finish script publishes each id; a background thread receives them, and calls
+        ``on_error()`` if the subscription breaks.
+
+        Returns:
+            The subscription; `Subscription.close` stops it.
+
+        Raises:
+            StoreUnavailableError: Redis did not answer the subscribe.
+            InvalidInputError: The client has no ``pubsub``.
+        """
+        pubsub_factory = getattr(self._client, "pubsub", None)
+        if pubsub_factory is None:
+            raise InvalidInputError("client", "must offer pubsub() for the cached mode")
+
+        def handle(message: dict[str, Any]) -> None:
+            callback(_text(message.get("data")) or "")
+
+        def failed(exc: BaseException, pubsub: Any, thread: Any) -> None:
+            logger.warning("revocation_feed_failed", error_class=type(exc).__name__)
+            thread.stop()
+            on_error()
+
+        try:
+            pubsub = pubsub_factory(ignore_subscribe_messages=True)
+            pubsub.subscribe(**{self.key("revocations"): handle})
+        except self._errors as exc:
+            raise self._unavailable("subscribe", exc) from exc
+        thread = pubsub.run_in_thread(sleep_time=0.2, daemon=True, exception_handler=failed)
+        return Subscription(thread.stop)
 
     def expire_due(self, limit: int = 100) -> list[ImpersonationSession]:
         """Mark up to ``limit`` sessions whose time is up as expired and return them.
