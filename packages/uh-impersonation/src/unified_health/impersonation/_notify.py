@@ -306,13 +306,12 @@ class WebhookNotifier:
             attempts=attempts,
             error_class=error_class,
         )
-        kind = RateLimitedError if status == 429 else ProviderError
-        raise kind(
-            f"webhook did not accept the notice ({error_class})",
-            status_code=status,
-            retry_after=retry_after,
-            attempts=attempts,
-        )
+        message = f"webhook did not accept the notice ({error_class})"
+        if status == 429:
+            raise RateLimitedError(
+                message, status_code=status, retry_after=retry_after, attempts=attempts
+            )
+        raise ProviderError(message, status_code=status, retry_after=retry_after, attempts=attempts)
 
     def close(self) -> None:
         """Close the HTTP client if the notifier made it."""
