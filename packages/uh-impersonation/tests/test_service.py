@@ -527,3 +527,33 @@ def test_approval_requests_are_checked_like_starts() -> None:
     assert invalid.value.field == "approval_id"
     with pytest.raises(NotFoundError):
         service.approve("apr_" + "0" * 32, approver=ADMIN)
+
+
+def test_a_principal_built_without_validation_is_checked_again() -> None:
+    service, _, log = make()
+    forged = Principal.model_construct(user_id="p-1\nFORGED", role="patient")
+    with pytest.raises(InvalidInputError) as caught:
+        service.start(AGENT, forged, ticket_id="ZD-1", reason=REASON)
+    assert caught.value.field == "target.user_id"
+    assert all("FORGED" not in record.body for record in log.records())
+
+
+@pytest.mark.parametrize(
+    "token", ["uhi_" + "A" * 43 + "\n", "uhi_" + "\u00c5" * 43, " uhi_" + "A" * 43]
+)
+def test_near_miss_tokens_are_malformed(token: str) -> None:
+    service, _, _ = make()
+    assert service.validate(token).reason == "malformed_token"
+
+
+def test_a_directory_answering_for_someone_else_denies() -> None:
+    service, _, _ = make(directory=lambda user_id: Principal(user_id="admin-9", role="admin"))
+    started = service.start(AGENT, PATIENT, ticket_id="ZD-1", reason=REASON)
+    assert service.validate(started.token).reason == "policy_changed"
+
+
+def test_a_scope_with_a_trailing_newline_is_refused() -> None:
+    service, _, _ = make()
+    with pytest.raises(InvalidInputError) as caught:
+        service.start(AGENT, PATIENT, ticket_id="ZD-1", reason=REASON, scopes=["read\n"])
+    assert caught.value.field == "scopes"

@@ -220,7 +220,7 @@ def check_scopes(scopes: object) -> tuple[str, ...]:
     if not 0 < len(found) <= 32:
         raise InvalidInputError("scopes", "must hold 1 to 32 action names")
     for item in found:
-        if not isinstance(item, str) or not _SCOPE.match(item):
+        if not isinstance(item, str) or not _SCOPE.fullmatch(item):
             raise InvalidInputError("scopes", "each must match ^[a-z][a-z0-9_.:-]{0,63}$")
     return tuple(sorted(set(found)))
 

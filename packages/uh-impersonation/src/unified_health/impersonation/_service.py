@@ -79,9 +79,15 @@ def hash_token(token: str) -> tuple[str, str]:
 
 
 def _principal(value: object, field: str) -> Principal:
+    """Check the type, and validate again: ``model_construct`` skips the model's rules."""
     if not isinstance(value, Principal):
         raise InvalidInputError(field, "must be a Principal")
-    return value
+    try:
+        return Principal(
+            user_id=value.user_id, role=value.role, login_session_id=value.login_session_id
+        )
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{field}.{exc.field}", exc.rule) from None
 
 
 def _source_ip(value: object) -> str | None:
@@ -430,7 +436,7 @@ class ImpersonationService:
 
     @staticmethod
     def _approval_id(approval_id: object) -> str:
-        if not isinstance(approval_id, str) or not _APPROVAL_ID.match(approval_id):
+        if not isinstance(approval_id, str) or not _APPROVAL_ID.fullmatch(approval_id):
             raise InvalidInputError("approval_id", "must be an approval request id")
         return approval_id
 
@@ -601,7 +607,7 @@ class ImpersonationService:
             raise InvalidInputError("login_session_id", "must be a str or None")
         if source_ip is not None:
             source_ip = _source_ip(source_ip)
-        if not _TOKEN.match(token):
+        if not _TOKEN.fullmatch(token):
             return self._invalid(DenialReason.MALFORMED_TOKEN, None, source_ip)
         session_id, token_hash = hash_token(token)
         cached = self._from_cache(token_hash) if self._cached else None
@@ -678,7 +684,11 @@ class ImpersonationService:
             )
             return DenialReason.POLICY_CHANGED
         denial: DenialReason | None
-        if not isinstance(actor, Principal) or not isinstance(target, Principal):
+        if (
+            not isinstance(actor, Principal)
+            or not isinstance(target, Principal)
+            or (actor.user_id, target.user_id) != (session.actor_id, session.target_id)
+        ):
             denial = DenialReason.UNKNOWN_USER
         else:
             try:
@@ -751,7 +761,7 @@ class ImpersonationService:
     def _session_id(self, session_id: object) -> str:
         if not isinstance(session_id, str):
             raise InvalidInputError("session_id", "must be a str")
-        if not _SESSION_ID.match(session_id):
+        if not _SESSION_ID.fullmatch(session_id):
             raise InvalidInputError("session_id", "must be an impersonation session id")
         return session_id
 

@@ -562,7 +562,7 @@ class ImpersonationService:
         if login_session_id is not None and not isinstance(login_session_id, str):
             raise InvalidInputError("login_session_id", "must be a str or None")
         ip = _source_ip(source_ip)
-        if not _TOKEN.match(token):
+        if not _TOKEN.fullmatch(token):
             return await self._invalid(DenialReason.MALFORMED_TOKEN, None, ip)
         session_id, token_hash = hash_token(token)
         try:
@@ -585,7 +585,11 @@ class ImpersonationService:
         try:
             actor = self._directory(session.actor_id)
             target = self._directory(session.target_id)
-            if not isinstance(actor, Principal) or not isinstance(target, Principal):
+            if (
+                not isinstance(actor, Principal)
+                or not isinstance(target, Principal)
+                or (actor.user_id, target.user_id) != (session.actor_id, session.target_id)
+            ):
                 denial: DenialReason | None = DenialReason.UNKNOWN_USER
             else:
                 denial = self.policy.decide(actor, target, None)
@@ -642,7 +646,7 @@ class ImpersonationService:
         return session  # type: ignore[no-any-return]
 
     async def _current(self, session_id: object) -> ImpersonationSession:
-        if not isinstance(session_id, str) or not _SESSION_ID.match(session_id):
+        if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
             raise InvalidInputError("session_id", "must be an impersonation session id")
         current = await self.store.get(session_id)
         if current is None:

@@ -55,7 +55,7 @@ class PostgresAuditLog:
 
     def __init__(self, connection: Any, *, table: str = "uh_impersonation_audit") -> None:
         given: object = table
-        if not isinstance(given, str) or not _TABLE.match(given):
+        if not isinstance(given, str) or not _TABLE.fullmatch(given):
             raise InvalidInputError("table", "must match ^[a-z_][a-z0-9_]{0,40}$")
         if connection is not None and not (
             hasattr(connection, "execute") or hasattr(connection, "connection")
