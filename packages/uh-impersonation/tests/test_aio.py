@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TypeVar
 
 import pytest
@@ -23,6 +24,9 @@ from unified_health.impersonation import (
     ImpersonationService as SyncService,
 )
 from unified_health.impersonation import (
+    PostgresAuditLog as SyncPostgresAuditLog,
+)
+from unified_health.impersonation import (
     RedisAuditLog as SyncRedisAuditLog,
 )
 from unified_health.impersonation import (
@@ -31,6 +35,7 @@ from unified_health.impersonation import (
 from unified_health.impersonation.aio import (
     ImpersonationService,
     InMemoryImpersonationStore,
+    PostgresAuditLog,
     RedisAuditLog,
     RedisImpersonationStore,
 )
@@ -191,3 +196,53 @@ def test_an_unreachable_redis_fails_closed() -> None:
         await service.aclose()
 
     run(scenario)
+
+
+def test_the_async_postgres_log_shares_tables_and_chain_with_the_sync_one(
+    postgres_url: str, postgres_schema: str
+) -> None:
+    import psycopg
+
+    async def scenario() -> list[str]:
+        connection = await psycopg.AsyncConnection.connect(
+            postgres_url, autocommit=True, options=f"-c search_path={postgres_schema}"
+        )
+        log = PostgresAuditLog(connection)
+        await log.migrate()
+        await log.migrate()
+        service = ImpersonationService(audit=log)
+        started = await service.start(AGENT, PATIENT, ticket_id="ZD-1", reason=REASON)
+        await service.end(started.id, actor=AGENT)
+        assert (await service.verify_audit()).checked == 2
+        await connection.execute(
+            "UPDATE uh_impersonation_audit SET body = replace(body, 'ZD-1', 'ZD-2') WHERE seq = 1"
+        )
+        report = await service.verify_audit()
+        assert (report.problem, report.seq) == ("tampered", 1)
+        actions = [r.event.action.value for r in await log.records()]
+        await connection.close()
+        return actions
+
+    assert run(scenario) == ["start", "end"]
+    with psycopg.connect(postgres_url, options=f"-c search_path={postgres_schema}") as sync_conn:
+        sync_log = SyncPostgresAuditLog(sync_conn)
+        assert sync_log.head()[0] == 2
+        assert [r.seq for r in sync_log.records()] == [1, 2]
+
+
+def test_sweep_audits_expiry_in_the_async_twin() -> None:
+    clock = FakeClock()
+
+    async def scenario() -> int:
+        service = ImpersonationService(InMemoryImpersonationStore(clock=clock), clock=clock)
+        await service.start(
+            AGENT, PATIENT, ticket_id="ZD-1", reason=REASON, duration=timedelta(minutes=1)
+        )
+        clock.advance(60)
+        swept = await service.sweep_expired()
+        assert await service.sweep_expired() == []
+        with pytest.raises(InvalidInputError):
+            await service.sweep_expired(0)
+        return len(swept)
+
+    assert run(scenario) == 1

@@ -5,9 +5,11 @@ hash chain), so both twins read and write the same Redis keys: a session started
 validated, ended or revoked by the other.
 
 Offered here: `ImpersonationService` (``start``, ``validate``, ``end``, ``revoke``,
-``list_active``, ``require_scope``, ``require_not_impersonating``), `RedisImpersonationStore`,
-`RedisAuditLog`, `InMemoryImpersonationStore` and `InMemoryAuditLog`. Approvals, sweeping,
-notification and the PostgreSQL log are on the sync service.
+``list_active``, ``sweep_expired``, ``require_scope``, ``require_not_impersonating``,
+``verify_audit``), `RedisImpersonationStore`, `RedisAuditLog`, `PostgresAuditLog` (psycopg's
+``AsyncConnection``, the same tables as the sync log), `InMemoryImpersonationStore` and
+`InMemoryAuditLog`. Approvals, notification, signed checkpoints and the revocation cache are on
+the sync service.
 
 Examples:
     >>> import asyncio
@@ -75,11 +77,13 @@ from unified_health.impersonation.stores._memory import (
 from unified_health.impersonation.stores._memory import (
     InMemoryImpersonationStore as _SyncMemoryStore,
 )
+from unified_health.impersonation.stores._postgres import PostgresAuditLog as _SyncPostgresLog
 
 __all__ = [
     "ImpersonationService",
     "InMemoryAuditLog",
     "InMemoryImpersonationStore",
+    "PostgresAuditLog",
     "RedisAuditLog",
     "RedisImpersonationStore",
 ]
@@ -96,6 +100,7 @@ class _Store(Protocol):
         self, session_id: str, status: SessionStatus, *, by: str, reason: str
     ) -> tuple[ImpersonationSession | None, bool]: ...
     async def list_active(self) -> list[ImpersonationSession]: ...
+    async def expire_due(self, limit: int = 100) -> list[ImpersonationSession]: ...
     async def aclose(self) -> None: ...
 
 
@@ -142,6 +147,10 @@ class InMemoryImpersonationStore:
     async def list_active(self) -> list[ImpersonationSession]:
         """See the sync store."""
         return self._sync.list_active()
+
+    async def expire_due(self, limit: int = 100) -> list[ImpersonationSession]:
+        """See the sync store."""
+        return self._sync.expire_due(limit)
 
     async def aclose(self) -> None:
         """Nothing to release."""
@@ -311,6 +320,13 @@ class RedisImpersonationStore(_AsyncRedis):
         )
         return [sync_redis._session(row) for row in rows]
 
+    async def expire_due(self, limit: int = 100) -> list[ImpersonationSession]:
+        """Mark up to ``limit`` sessions whose time is up as expired and return them."""
+        rows = await self._run(
+            "expire", sync_redis._SCAN_ACTIVE, [self.key("active")], [self._prefix, limit, "expire"]
+        )
+        return [sync_redis._session(row) for row in rows]
+
 
 class RedisAuditLog(_AsyncRedis):
     """The Redis Streams audit log over ``redis.asyncio``; the same stream as the sync one.
@@ -387,6 +403,90 @@ class RedisAuditLog(_AsyncRedis):
                     )
                 )
             start = "(" + (sync_redis._text(page[-1][0]) or "0-0")
+
+
+class PostgresAuditLog:
+    """The PostgreSQL audit log on psycopg's ``AsyncConnection``: the sync log's tables and chain.
+
+    Args:
+        connection: Your ``psycopg.AsyncConnection`` (never closed by the log).
+        table: Table name prefix (``uh_impersonation_audit``).
+
+    Examples:
+        >>> PostgresAuditLog(None, table="audit").table
+        'audit'
+    """
+
+    def __init__(self, connection: Any, *, table: str = "uh_impersonation_audit") -> None:
+        self._sync = _SyncPostgresLog(None, table=table)
+        if isinstance(connection, str | bytes):
+            raise InvalidInputError("connection", "must be a psycopg AsyncConnection")
+        self._connection = connection
+        self.table = table
+
+    def _unavailable(self, operation: str, exc: BaseException) -> StoreUnavailableError:
+        logger.warning("store_call_failed", operation=operation, error_class=type(exc).__name__)
+        return StoreUnavailableError(f"postgres {operation} failed ({type(exc).__name__})")
+
+    async def migrate(self) -> None:
+        """Create the tables if they do not exist (idempotent; the sync log's `migrate` SQL)."""
+        try:
+            async with self._connection.transaction():
+                for statement in self._sync.migration_statements():
+                    await self._connection.execute(statement)
+        except self._sync.driver_errors as exc:
+            raise self._unavailable("migrate", exc) from exc
+
+    async def append(self, event: AuditEvent) -> AuditRecord:
+        """Append the event as the next record, in one transaction (head row locked)."""
+        body = event.to_json()
+        t = self.table
+        try:
+            async with self._connection.transaction():
+                cursor = await self._connection.execute(
+                    f"SELECT seq, hash FROM {t}_head WHERE id = 1 FOR UPDATE"  # noqa: S608
+                )
+                row = await cursor.fetchone()
+                if row is None:
+                    raise StoreUnavailableError("the audit tables are missing: run migrate()")
+                seq, prev = int(row[0]) + 1, str(row[1])
+                record = AuditRecord(seq, prev, chain_hash(seq, prev, body), body)
+                await self._connection.execute(
+                    f"INSERT INTO {t} (seq, prev_hash, hash, body) VALUES (%s, %s, %s, %s)",  # noqa: S608
+                    (record.seq, record.prev_hash, record.hash, record.body),
+                )
+                await self._connection.execute(
+                    f"UPDATE {t}_head SET seq = %s, hash = %s WHERE id = 1",  # noqa: S608
+                    (record.seq, record.hash),
+                )
+        except self._sync.driver_errors as exc:
+            raise self._unavailable("append", exc) from exc
+        return record
+
+    async def head(self) -> tuple[int, str]:
+        """The last seq and hash as the head row remembers them."""
+        try:
+            cursor = await self._connection.execute(
+                f"SELECT seq, hash FROM {self.table}_head WHERE id = 1"  # noqa: S608
+            )
+            row = await cursor.fetchone()
+        except self._sync.driver_errors as exc:
+            raise self._unavailable("head", exc) from exc
+        return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
+
+    async def records(self) -> list[AuditRecord]:
+        """Every record, in order."""
+        try:
+            cursor = await self._connection.execute(
+                f"SELECT seq, prev_hash, hash, body FROM {self.table} ORDER BY seq"  # noqa: S608
+            )
+            rows = await cursor.fetchall()
+        except self._sync.driver_errors as exc:
+            raise self._unavailable("records", exc) from exc
+        return [AuditRecord(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]
+
+    async def aclose(self) -> None:
+        """Nothing to release: the connection is yours."""
 
 
 class ImpersonationService:
@@ -686,6 +786,16 @@ class ImpersonationService:
     async def list_active(self) -> list[ImpersonationSession]:
         """Every session active now."""
         return await self.store.list_active()  # type: ignore[no-any-return]
+
+    async def sweep_expired(self, limit: int = 100) -> list[ImpersonationSession]:
+        """Mark sessions whose time is up as expired and audit each expiry once."""
+        given: object = limit
+        if isinstance(given, bool) or not isinstance(given, int) or not 1 <= given <= 10_000:
+            raise InvalidInputError("limit", "must be an int from 1 to 10000")
+        expired: list[ImpersonationSession] = await self.store.expire_due(given)
+        for session in expired:
+            await self._record(self._expire_event(session), must=False)
+        return expired
 
     async def require_scope(self, validation: Validation | None, scope: str) -> None:
         """See the sync `ImpersonationService.require_scope`."""

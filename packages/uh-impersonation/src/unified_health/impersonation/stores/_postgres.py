@@ -114,14 +114,15 @@ class PostgresAuditLog:
         logger.warning("store_call_failed", operation=operation, error_class=type(exc).__name__)
         return StoreUnavailableError(f"postgres {operation} failed ({type(exc).__name__})")
 
-    def migrate(self) -> None:
-        """Create the tables if they do not exist; safe to run any number of times.
+    @property
+    def driver_errors(self) -> tuple[type[BaseException], ...]:
+        """The exceptions psycopg raises when the server cannot be reached or refuses."""
+        return self._errors
 
-        Raises:
-            StoreUnavailableError: PostgreSQL did not answer.
-        """
+    def migration_statements(self) -> list[str]:
+        """The SQL `migrate` runs, in order (each idempotent)."""
         t = self.table
-        statements = [
+        return [
             f"CREATE TABLE IF NOT EXISTS {t} (seq BIGINT PRIMARY KEY, prev_hash TEXT NOT NULL, "
             "hash TEXT NOT NULL, body TEXT NOT NULL, "
             "recorded_at TIMESTAMPTZ NOT NULL DEFAULT now())",
@@ -133,9 +134,16 @@ class PostgresAuditLog:
             "seq BIGINT NOT NULL, hash TEXT NOT NULL, at TEXT NOT NULL, key_id TEXT NOT NULL, "
             "signature TEXT NOT NULL)",
         ]
+
+    def migrate(self) -> None:
+        """Create the tables if they do not exist; safe to run any number of times.
+
+        Raises:
+            StoreUnavailableError: PostgreSQL did not answer.
+        """
         try:
             with self._conn() as connection, connection.transaction():
-                for statement in statements:
+                for statement in self.migration_statements():
                     connection.execute(statement)
         except self._errors as exc:
             raise self._unavailable("migrate", exc) from exc
