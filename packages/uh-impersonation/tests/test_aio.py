@@ -16,8 +16,10 @@ from unified_health.impersonation import (
     AuditAction,
     ImpersonationDeniedError,
     ImpersonationPolicy,
+    InMemoryNotifier,
     InvalidInputError,
     Principal,
+    ProviderError,
     StoreUnavailableError,
 )
 from unified_health.impersonation import (
@@ -246,3 +248,54 @@ def test_sweep_audits_expiry_in_the_async_twin() -> None:
         return len(swept)
 
     assert run(scenario) == 1
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+def test_async_second_person_approval(backend: str, request: pytest.FixtureRequest) -> None:
+    policy = ImpersonationPolicy(approval_required_for={"patient-42"})
+
+    async def scenario() -> None:
+        client = None
+        store: InMemoryImpersonationStore | RedisImpersonationStore
+        if backend == "memory":
+            store = InMemoryImpersonationStore()
+        else:
+            client = redis.asyncio.Redis.from_url(request.getfixturevalue("redis_url"))
+            store = RedisImpersonationStore(client, prefix=request.getfixturevalue("redis_prefix"))
+        service = ImpersonationService(store, policy=policy)
+        with pytest.raises(ImpersonationDeniedError) as caught:
+            await service.start(AGENT, PATIENT, ticket_id="ZD-1", reason=REASON)
+        assert caught.value.reason == "approval_required"
+        pending = await service.request_approval(AGENT, PATIENT, ticket_id="ZD-1", reason=REASON)
+        with pytest.raises(ImpersonationDeniedError) as caught:
+            await service.approve(pending.id, approver=AGENT)
+        assert caught.value.reason == "approver_not_allowed"
+        assert (await service.approve(pending.id, approver=ADMIN)).approved_by == "admin-1"
+        started = await service.start(
+            AGENT, PATIENT, ticket_id="ZD-1", reason=REASON, approval_id=pending.id
+        )
+        await service.end(started.id, actor=AGENT)
+        with pytest.raises(ImpersonationDeniedError) as caught:
+            await service.start(
+                AGENT, PATIENT, ticket_id="ZD-1", reason=REASON, approval_id=pending.id
+            )
+        assert caught.value.reason == "approval_invalid"
+        if client is not None:
+            await client.aclose()
+
+    run(scenario)
+
+
+def test_async_required_notification_fails_closed() -> None:
+    notifier = InMemoryNotifier(fail=True)
+
+    async def scenario() -> None:
+        service = ImpersonationService(notifier=notifier, notification="required")
+        with pytest.raises(ProviderError):
+            await service.start(AGENT, PATIENT, ticket_id="ZD-1", reason=REASON)
+        assert await service.list_active() == []
+        notifier.fail = False
+        started = await service.start(AGENT, PATIENT, ticket_id="ZD-1", reason=REASON)
+        assert notifier.notices[0].session_id == started.id
+
+    run(scenario)

@@ -6,10 +6,10 @@ validated, ended or revoked by the other.
 
 Offered here: `ImpersonationService` (``start``, ``validate``, ``end``, ``revoke``,
 ``list_active``, ``sweep_expired``, ``require_scope``, ``require_not_impersonating``,
-``verify_audit``), `RedisImpersonationStore`, `RedisAuditLog`, `PostgresAuditLog` (psycopg's
+``verify_audit``, ``request_approval``, ``approve``; a sync `Notifier` runs in a worker
+thread), `RedisImpersonationStore`, `RedisAuditLog`, `PostgresAuditLog` (psycopg's
 ``AsyncConnection``, the same tables as the sync log), `InMemoryImpersonationStore` and
-`InMemoryAuditLog`. Approvals, notification, signed checkpoints and the revocation cache are on
-the sync service.
+`InMemoryAuditLog`. Signed checkpoints and the revocation cache are on the sync service.
 
 Examples:
     >>> import asyncio
@@ -28,12 +28,13 @@ Examples:
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from unified_health.impersonation._chain import GENESIS, chain_hash, verify_chain
 from unified_health.impersonation._clock import Clock, SystemClock
@@ -41,10 +42,12 @@ from unified_health.impersonation._errors import (
     ImpersonationDeniedError,
     InvalidInputError,
     NotFoundError,
+    ProviderError,
     StoreUnavailableError,
 )
 from unified_health.impersonation._logging import logger
 from unified_health.impersonation._models import (
+    ApprovalRequest,
     AuditAction,
     AuditEvent,
     AuditRecord,
@@ -56,7 +59,9 @@ from unified_health.impersonation._models import (
     Validation,
     VerifyReport,
 )
+from unified_health.impersonation._notify import ImpersonationNotice, Notifier
 from unified_health.impersonation._policy import (
+    APPROVE_IMPERSONATIONS,
     REVOKE_IMPERSONATIONS,
     DenialReason,
     ImpersonationPolicy,
@@ -101,6 +106,14 @@ class _Store(Protocol):
     ) -> tuple[ImpersonationSession | None, bool]: ...
     async def list_active(self) -> list[ImpersonationSession]: ...
     async def expire_due(self, limit: int = 100) -> list[ImpersonationSession]: ...
+    async def create_approval(
+        self, approval_id: str, actor_id: str, target_id: str, ticket_id: str, ttl_us: int
+    ) -> ApprovalRequest: ...
+    async def get_approval(self, approval_id: str) -> ApprovalRequest | None: ...
+    async def approve(self, approval_id: str, approver_id: str) -> ApprovalRequest | None: ...
+    async def consume_approval(
+        self, approval_id: str, actor_id: str, target_id: str, ticket_id: str
+    ) -> bool: ...
     async def aclose(self) -> None: ...
 
 
@@ -151,6 +164,26 @@ class InMemoryImpersonationStore:
     async def expire_due(self, limit: int = 100) -> list[ImpersonationSession]:
         """See the sync store."""
         return self._sync.expire_due(limit)
+
+    async def create_approval(
+        self, approval_id: str, actor_id: str, target_id: str, ticket_id: str, ttl_us: int
+    ) -> ApprovalRequest:
+        """See the sync store."""
+        return self._sync.create_approval(approval_id, actor_id, target_id, ticket_id, ttl_us)
+
+    async def get_approval(self, approval_id: str) -> ApprovalRequest | None:
+        """See the sync store."""
+        return self._sync.get_approval(approval_id)
+
+    async def approve(self, approval_id: str, approver_id: str) -> ApprovalRequest | None:
+        """See the sync store."""
+        return self._sync.approve(approval_id, approver_id)
+
+    async def consume_approval(
+        self, approval_id: str, actor_id: str, target_id: str, ticket_id: str
+    ) -> bool:
+        """See the sync store."""
+        return self._sync.consume_approval(approval_id, actor_id, target_id, ticket_id)
 
     async def aclose(self) -> None:
         """Nothing to release."""
@@ -327,6 +360,45 @@ class RedisImpersonationStore(_AsyncRedis):
         )
         return [sync_redis._session(row) for row in rows]
 
+    async def create_approval(
+        self, approval_id: str, actor_id: str, target_id: str, ticket_id: str, ttl_us: int
+    ) -> ApprovalRequest:
+        """Store a pending approval request stamped with Redis ``TIME``."""
+        started, expires = await self._run(
+            "approval",
+            sync_redis._APPROVAL_CREATE,
+            [self.key(f"apr:{approval_id}")],
+            [actor_id, target_id, ticket_id, ttl_us, self._retention_ms],
+        )
+        return ApprovalRequest(
+            id=approval_id,
+            actor_id=actor_id,
+            target_id=target_id,
+            ticket_id=ticket_id,
+            requested_at=sync_redis._required_us(started),
+            expires_at=sync_redis._required_us(expires),
+        )
+
+    async def _approval(self, approval_id: str, *args: str) -> Any:
+        key = self.key(f"apr:{approval_id}")
+        return await self._run("approval", sync_redis._APPROVAL, [key], list(args))
+
+    async def get_approval(self, approval_id: str) -> ApprovalRequest | None:
+        """Return the approval request, or ``None``."""
+        return sync_redis.approval_row(approval_id, await self._approval(approval_id, "get"))
+
+    async def approve(self, approval_id: str, approver_id: str) -> ApprovalRequest | None:
+        """Approve a pending, unexpired request once (atomic)."""
+        result = await self._approval(approval_id, "approve", approver_id)
+        return sync_redis.approval_row(approval_id, result)
+
+    async def consume_approval(
+        self, approval_id: str, actor_id: str, target_id: str, ticket_id: str
+    ) -> bool:
+        """Use an approved request once for this actor, target and ticket (atomic)."""
+        result = await self._approval(approval_id, "consume", actor_id, target_id, ticket_id)
+        return int(result[0]) == 2 and int(result[1]) == 1
+
 
 class RedisAuditLog(_AsyncRedis):
     """The Redis Streams audit log over ``redis.asyncio``; the same stream as the sync one.
@@ -497,6 +569,8 @@ class ImpersonationService:
         audit: An async audit log (in memory unless given).
         policy: The rules (default roles unless given).
         directory: Called with a user id on each validation; returns the current `Principal`.
+        notifier: A (sync) `Notifier`, called in a worker thread so the event loop never blocks.
+        notification: ``"best_effort"`` or ``"required"`` (no notice, no session).
         clock: Time for audit events (expiry is the store's clock).
 
     Examples:
@@ -511,8 +585,16 @@ class ImpersonationService:
         audit: Any = None,
         policy: ImpersonationPolicy | None = None,
         directory: Any = None,
+        notifier: Notifier | None = None,
+        notification: Literal["best_effort", "required"] = "best_effort",
         clock: Clock | None = None,
     ) -> None:
+        if notifier is not None and not isinstance(notifier, Notifier):
+            raise InvalidInputError("notifier", "must be a Notifier")
+        if notification not in ("best_effort", "required"):
+            raise InvalidInputError("notification", "must be 'best_effort' or 'required'")
+        if notification == "required" and notifier is None:
+            raise InvalidInputError("notifier", "is required when notification is 'required'")
         if clock is not None and not isinstance(clock, Clock):
             raise InvalidInputError("clock", "must be a Clock")
         self._clock: Clock = clock or SystemClock()
@@ -528,6 +610,8 @@ class ImpersonationService:
         self.audit: Any = audit or InMemoryAuditLog()
         self.policy = policy or ImpersonationPolicy()
         self._directory = directory
+        self._notifier = notifier
+        self._notification = notification
 
     @classmethod
     def from_url(
@@ -592,8 +676,9 @@ class ImpersonationService:
         duration: timedelta | None = None,
         scopes: list[str] | tuple[str, ...] | None = None,
         source_ip: str | None = None,
+        approval_id: str | None = None,
     ) -> StartedImpersonation:
-        """See the sync `ImpersonationService.start` (approval-gated targets are refused here)."""
+        """See the sync `ImpersonationService.start`."""
         known: dict[str, str | None] = {}
         try:
             actor_p = _principal(actor, "actor")
@@ -610,12 +695,19 @@ class ImpersonationService:
             allowed = check_scopes(scopes)
             ip = _source_ip(source_ip)
             known["source_ip"] = ip
+            if approval_id is not None and not _matches(approval_id, r"apr_[0-9a-f]{32}"):
+                raise InvalidInputError("approval_id", "must be an approval request id")
             denial = self.policy.decide(actor_p, target_p, ticket, at=self._clock.now())
         except InvalidInputError as exc:
             await self._deny(DenialReason.INVALID_INPUT.value, detail=exc.field, **known)
             raise
         if denial is None and target_p.user_id in self.policy.approval_required_for:
-            denial = DenialReason.APPROVAL_REQUIRED
+            if approval_id is None:
+                denial = DenialReason.APPROVAL_REQUIRED
+            elif not await self.store.consume_approval(
+                approval_id, actor_p.user_id, target_p.user_id, ticket
+            ):
+                denial = DenialReason.APPROVAL_INVALID
         if denial is not None:
             await self._deny(denial.value, **known)
             raise ImpersonationDeniedError(denial.value)
@@ -650,8 +742,108 @@ class ImpersonationService:
                 session.id, SessionStatus.REVOKED, by="system", reason="audit_unavailable"
             )
             raise
+        await self._notify(session, known)
         logger.info("impersonation_started", session_id=session.id)
         return StartedImpersonation(session, token)
+
+    async def _notify(self, session: ImpersonationSession, known: dict[str, str | None]) -> None:
+        if self._notifier is None:
+            return
+        notice = ImpersonationNotice(
+            id=secrets.token_hex(16),
+            session_id=session.id,
+            target_id=session.target_id,
+            actor_id=session.actor_id,
+            ticket_id=session.ticket_id,
+            started_at=session.started_at,
+            expires_at=session.expires_at,
+        )
+        try:
+            await asyncio.to_thread(self._notifier.notify, notice)
+        except Exception as exc:
+            logger.warning("notice_failed", session_id=session.id, error_class=type(exc).__name__)
+            if self._notification == "best_effort":
+                return
+            await self.store.finish(
+                session.id,
+                SessionStatus.REVOKED,
+                by="system",
+                reason=DenialReason.NOTIFICATION_FAILED.value,
+            )
+            event = self._event(
+                AuditAction.REVOKE,
+                "failure",
+                session_id=session.id,
+                denial=DenialReason.NOTIFICATION_FAILED.value,
+                **known,
+            )
+            await self._record(event, must=False)
+            if isinstance(exc, ProviderError):
+                raise
+            raise ProviderError("the notifier failed", attempts=1) from exc
+
+    async def request_approval(
+        self, actor: Principal, target: Principal, *, ticket_id: str, reason: str
+    ) -> ApprovalRequest:
+        """See the sync `ImpersonationService.request_approval`."""
+        known: dict[str, str | None] = {}
+        try:
+            actor_p = _principal(actor, "actor")
+            known["actor_id"] = actor_p.user_id
+            target_p = _principal(target, "target")
+            known["target_id"] = target_p.user_id
+            if actor_p.login_session_id is None:
+                raise InvalidInputError("actor.login_session_id", "is required of an actor")
+            ticket = self.policy.check_ticket_id(ticket_id)
+            known["ticket_id"] = ticket
+            known["reason"] = self.policy.sanitize_reason(reason)
+            denial = self.policy.decide(actor_p, target_p, ticket, at=self._clock.now())
+        except InvalidInputError as exc:
+            await self._deny(DenialReason.INVALID_INPUT.value, detail=exc.field, **known)
+            raise
+        if denial is not None:
+            await self._deny(denial.value, **known)
+            raise ImpersonationDeniedError(denial.value)
+        request: ApprovalRequest = await self.store.create_approval(
+            "apr_" + secrets.token_hex(16),
+            actor_p.user_id,
+            target_p.user_id,
+            ticket,
+            int(self.policy.approval_window / timedelta(microseconds=1)),
+        )
+        event = self._event(AuditAction.APPROVAL_REQUEST, "success", detail=request.id, **known)
+        await self._record(event, must=True)
+        return request
+
+    async def approve(self, approval_id: str, *, approver: Principal) -> ApprovalRequest:
+        """See the sync `ImpersonationService.approve`."""
+        if not _matches(approval_id, r"apr_[0-9a-f]{32}"):
+            raise InvalidInputError("approval_id", "must be an approval request id")
+        who = _principal(approver, "approver")
+        request: ApprovalRequest | None = await self.store.get_approval(approval_id)
+        if request is None:
+            raise NotFoundError("approval request", approval_id)
+        fields: dict[str, str | None] = {
+            "actor_id": request.actor_id,
+            "target_id": request.target_id,
+            "ticket_id": request.ticket_id,
+            "detail": approval_id,
+            "by": who.user_id,
+        }
+        role = self.policy.roles.get(who.role)
+        if (
+            who.user_id in (request.actor_id, request.target_id)
+            or role is None
+            or APPROVE_IMPERSONATIONS not in role.permissions
+        ):
+            await self._deny(DenialReason.APPROVER_NOT_ALLOWED.value, **fields)
+            raise ImpersonationDeniedError(DenialReason.APPROVER_NOT_ALLOWED.value)
+        approved: ApprovalRequest | None = await self.store.approve(approval_id, who.user_id)
+        if approved is None or approved.approved_by != who.user_id:
+            await self._deny(DenialReason.APPROVAL_INVALID.value, **fields)
+            raise ImpersonationDeniedError(DenialReason.APPROVAL_INVALID.value)
+        await self._record(self._event(AuditAction.APPROVE, "success", **fields), must=True)
+        return approved
 
     async def validate(
         self, token: str, *, login_session_id: str | None = None, source_ip: str | None = None

@@ -276,6 +276,22 @@ def _required_us(value: bytes | str | None) -> datetime:
     return found
 
 
+def approval_row(approval_id: str, result: Any) -> ApprovalRequest | None:
+    """Build an approval request from what the approval script returns (``None``: unknown)."""
+    if int(result[0]) == 0:
+        return None
+    return ApprovalRequest(
+        id=approval_id,
+        actor_id=_text(result[1]) or "",
+        target_id=_text(result[2]) or "",
+        ticket_id=_text(result[3]) or "",
+        requested_at=_required_us(result[4]),
+        expires_at=_required_us(result[5]),
+        approved_by=_text(result[6]),
+        consumed=_text(result[7]) == "1",
+    )
+
+
 def _text(value: bytes | str | None) -> str | None:
     if value is None or value in (b"", ""):
         return None
@@ -553,27 +569,13 @@ class RedisImpersonationStore(_RedisBase):
     def _approval(self, approval_id: str, *args: str) -> Any:
         return self._run("approval", _APPROVAL, [self.key(f"apr:{approval_id}")], list(args))
 
-    def _approval_row(self, approval_id: str, result: Any) -> ApprovalRequest | None:
-        if int(result[0]) == 0:
-            return None
-        return ApprovalRequest(
-            id=approval_id,
-            actor_id=_text(result[1]) or "",
-            target_id=_text(result[2]) or "",
-            ticket_id=_text(result[3]) or "",
-            requested_at=_required_us(result[4]),
-            expires_at=_required_us(result[5]),
-            approved_by=_text(result[6]),
-            consumed=_text(result[7]) == "1",
-        )
-
     def get_approval(self, approval_id: str) -> ApprovalRequest | None:
         """Return the approval request, or ``None``.
 
         Raises:
             StoreUnavailableError: Redis did not answer.
         """
-        return self._approval_row(approval_id, self._approval(approval_id, "get"))
+        return approval_row(approval_id, self._approval(approval_id, "get"))
 
     def approve(self, approval_id: str, approver_id: str) -> ApprovalRequest | None:
         """Approve a pending, unexpired request once (atomic).
@@ -581,7 +583,7 @@ class RedisImpersonationStore(_RedisBase):
         Raises:
             StoreUnavailableError: Redis did not answer.
         """
-        return self._approval_row(approval_id, self._approval(approval_id, "approve", approver_id))
+        return approval_row(approval_id, self._approval(approval_id, "approve", approver_id))
 
     def consume_approval(
         self, approval_id: str, actor_id: str, target_id: str, ticket_id: str
