@@ -7,6 +7,7 @@ Every error this package raises derives from `ImpersonationError`::
     ├── NotFoundError          (also LookupError)   a `get_` found nothing
     ├── ConflictError                               a stale version or a duplicate key
     ├── StoreUnavailableError  (also ConnectionError) the store could not be reached
+    ├── ImpersonationDeniedError (also PermissionError) the policy refused; see `reason`
     └── ProviderError                               a vendor answered with an error
         └── RateLimitedError                        the vendor said 429; see `retry_after`
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConflictError",
+    "ImpersonationDeniedError",
     "ImpersonationError",
     "InvalidInputError",
     "NotFoundError",
@@ -92,6 +94,26 @@ class StoreUnavailableError(ImpersonationError, ConnectionError):
         >>> isinstance(StoreUnavailableError("redis did not answer"), ConnectionError)
         True
     """
+
+
+class ImpersonationDeniedError(ImpersonationError, PermissionError):
+    """The policy refused: to start a session, or an action inside one.
+
+    Args:
+        reason: A stable machine-readable code (a `DenialReason` value such as
+            ``"rank_not_lower"``); never free text.
+        session_id: The impersonation session concerned, when there is one.
+
+    Examples:
+        >>> err = ImpersonationDeniedError("rank_not_lower")
+        >>> (err.reason, str(err), isinstance(err, PermissionError))
+        ('rank_not_lower', 'impersonation denied: rank_not_lower', True)
+    """
+
+    def __init__(self, reason: str, *, session_id: str | None = None) -> None:
+        self.reason = reason
+        self.session_id = session_id
+        super().__init__(f"impersonation denied: {reason}")
 
 
 class ProviderError(ImpersonationError):

@@ -1,7 +1,27 @@
-"""Record stores: the `RecordStore` Protocol and its in-memory and Redis implementations."""
+"""Stores: the session store and audit log Protocols, in memory, on Redis, and in PostgreSQL."""
 
-from unified_health.impersonation.stores._memory import InMemoryRecordStore
-from unified_health.impersonation.stores._protocol import RecordStore, RedisClientProtocol
-from unified_health.impersonation.stores._redis import RedisRecordStore
+from unified_health.impersonation.stores._memory import (
+    InMemoryAuditLog,
+    InMemoryImpersonationStore,
+)
+from unified_health.impersonation.stores._protocol import (
+    AuditLog,
+    ImpersonationStore,
+    RedisClientProtocol,
+)
+from unified_health.impersonation.stores._redis import (
+    RedisAuditLog,
+    RedisImpersonationStore,
+    redis_persistence_warnings,
+)
 
-__all__ = ["InMemoryRecordStore", "RecordStore", "RedisClientProtocol", "RedisRecordStore"]
+__all__ = [
+    "AuditLog",
+    "ImpersonationStore",
+    "InMemoryAuditLog",
+    "InMemoryImpersonationStore",
+    "RedisAuditLog",
+    "RedisClientProtocol",
+    "RedisImpersonationStore",
+    "redis_persistence_warnings",
+]

@@ -1,56 +1,140 @@
-"""What a record store must do, and the Redis commands the Redis store uses.
+"""What the session store and the audit log must do, and the Redis commands the Redis stores use.
 
-The contract (held by one test suite run against every implementation):
+The session store contract (one test suite runs it against every implementation):
 
-- ``put`` with ``expected_version=None`` writes unconditionally; ``0`` writes only a new key;
-  ``n`` writes only over version ``n``. Anything else raises `ConflictError` and changes nothing.
-  Every successful write returns the record with its version one higher than before.
-- ``delete`` is idempotent and honours ``expected_version`` the same way.
-- ``list_records`` yields every record once, in no particular order, paging lazily.
+- ``create`` stamps the session with the store's own clock (start, expiry) and, atomically, refuses
+  a second active session of the same actor (``already_impersonating``) or an actor who is being
+  impersonated right now (``nested_impersonation``) by raising `ImpersonationDeniedError`.
+- ``lookup`` finds a session by id and token hash in one call; a session whose time is up is marked
+  ``expired`` by that very call (expiry is decided by the store's clock and is final). A wrong
+  hash finds nothing.
+- ``finish`` moves an active session to ``ended`` or ``revoked`` once; a finished or expired
+  session never becomes active again.
+- Approval requests expire by the store's clock, are approved at most once, and are consumed
+  at most once, atomically, by a start with the same actor, target and ticket.
 - A store that cannot reach its backend raises `StoreUnavailableError`, never a driver error.
-- Invalid keys or data raise `InvalidInputError` before anything is written.
+
+The audit log contract: ``append`` adds the event as record ``head + 1`` chained to the head's
+hash, atomically (concurrent appends never fork the chain); ``records`` yields them in order;
+signed checkpoints are kept beside them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from unified_health.impersonation._models import Record
+from unified_health.impersonation._models import (
+    ApprovalRequest,
+    AuditEvent,
+    AuditRecord,
+    Checkpoint,
+    ImpersonationSession,
+    NewSession,
+    SessionStatus,
+)
 
-__all__ = ["RecordStore", "RedisClientProtocol"]
+__all__ = ["AuditLog", "ImpersonationStore", "RedisClientProtocol"]
 
 
 @runtime_checkable
-class RecordStore(Protocol):
-    """Versioned JSON records by key, with optimistic concurrency.
+class ImpersonationStore(Protocol):
+    """Impersonation sessions by id, with the actor lock and the store's clock.
 
     Examples:
-        >>> from unified_health.impersonation import InMemoryRecordStore
-        >>> isinstance(InMemoryRecordStore(), RecordStore)
+        >>> from unified_health.impersonation import InMemoryImpersonationStore
+        >>> isinstance(InMemoryImpersonationStore(), ImpersonationStore)
         True
     """
 
-    def get(self, key: str) -> Record | None:
-        """Return the record stored under ``key``, or ``None``."""
+    def create(self, new: NewSession, token_hash: str) -> ImpersonationSession:
+        """Store a new active session, stamped with the store's clock."""
         ...
 
-    def put(
-        self, key: str, data: Mapping[str, Any], *, expected_version: int | None = None
-    ) -> Record:
-        """Write ``data`` under ``key`` if the version check passes; return the new record."""
+    def lookup(self, session_id: str, token_hash: str) -> tuple[ImpersonationSession | None, bool]:
+        """Return the matching session (or ``None``) and whether this call expired it."""
         ...
 
-    def delete(self, key: str, *, expected_version: int | None = None) -> bool:
-        """Delete ``key``; ``True`` if it existed."""
+    def get(self, session_id: str) -> ImpersonationSession | None:
+        """Return the session, expiry applied, or ``None``."""
         ...
 
-    def list_records(self) -> Iterator[Record]:
-        """Yield every record once."""
+    def finish(
+        self, session_id: str, status: SessionStatus, *, by: str, reason: str
+    ) -> tuple[ImpersonationSession | None, bool]:
+        """End or revoke an active session; return it and whether this call changed it."""
+        ...
+
+    def list_active(self) -> list[ImpersonationSession]:
+        """Every session active now, by the store's clock."""
+        ...
+
+    def expire_due(self, limit: int = 100) -> list[ImpersonationSession]:
+        """Mark up to ``limit`` sessions whose time is up as expired and return them."""
+        ...
+
+    def create_approval(
+        self, approval_id: str, actor_id: str, target_id: str, ticket_id: str, ttl_us: int
+    ) -> ApprovalRequest:
+        """Store a pending approval request stamped with the store's clock."""
+        ...
+
+    def get_approval(self, approval_id: str) -> ApprovalRequest | None:
+        """Return the approval request, or ``None``."""
+        ...
+
+    def approve(self, approval_id: str, approver_id: str) -> ApprovalRequest | None:
+        """Mark a pending, unexpired request approved (once); return it as it now stands."""
+        ...
+
+    def consume_approval(
+        self, approval_id: str, actor_id: str, target_id: str, ticket_id: str
+    ) -> bool:
+        """Use an approved, unexpired, unused request for exactly this start (atomic, once)."""
+        ...
+
+    def now(self) -> datetime:
+        """The store's clock."""
         ...
 
     def close(self) -> None:
         """Release what the store opened itself (never an injected client)."""
+        ...
+
+
+@runtime_checkable
+class AuditLog(Protocol):
+    """An append-only, hash-chained log of audit events with signed checkpoints.
+
+    Examples:
+        >>> from unified_health.impersonation import InMemoryAuditLog
+        >>> isinstance(InMemoryAuditLog(), AuditLog)
+        True
+    """
+
+    def append(self, event: AuditEvent) -> AuditRecord:
+        """Append the event as the next record of the chain."""
+        ...
+
+    def records(self, *, after: int = 0) -> Iterator[AuditRecord]:
+        """Yield the records with ``seq > after`` in storage order."""
+        ...
+
+    def head(self) -> tuple[int, str]:
+        """The last record's seq and hash, as the log itself remembers them."""
+        ...
+
+    def add_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Keep a signed checkpoint."""
+        ...
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """Every checkpoint kept, oldest first."""
+        ...
+
+    def close(self) -> None:
+        """Release what the log opened itself."""
         ...
 
 
@@ -68,12 +152,24 @@ class RedisClientProtocol(Protocol):
         """Run a Lua script."""
         ...
 
-    def hget(self, name: str, key: str) -> Any:
-        """Read one field of a hash."""
+    def evalsha(self, sha: str, numkeys: int, *keys_and_args: Any) -> Any:
+        """Run a cached Lua script."""
         ...
 
-    def hscan(self, name: str, cursor: int = 0, match: Any = None, count: int | None = None) -> Any:
-        """Page through a hash."""
+    def xrange(self, name: str, min: str = "-", max: str = "+", count: int | None = None) -> Any:
+        """Read a stream."""
+        ...
+
+    def lrange(self, name: str, start: int, end: int) -> Any:
+        """Read a list."""
+        ...
+
+    def rpush(self, name: str, *values: Any) -> Any:
+        """Append to a list."""
+        ...
+
+    def config_get(self, pattern: str = "*") -> Any:
+        """Read server settings."""
         ...
 
     def close(self) -> None:
