@@ -18,9 +18,8 @@ from typing import Any
 
 from unified_health.knowledge_base._errors import InvalidInputError
 from unified_health.knowledge_base._logging import LOGGER_NAME
-from unified_health.knowledge_base.stores._memory import InMemoryRecordStore
 
-__all__ = ["FakeClock", "InMemoryRecordStore", "capture_logs"]
+__all__ = ["FakeClock", "capture_logs"]
 
 _DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
