@@ -9,8 +9,10 @@ naming the field and the rule; pydantic's own error, whose text echoes the value
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from datetime import date
+from contextvars import ContextVar
+from datetime import date, datetime
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -25,15 +27,18 @@ __all__ = [
     "Category",
     "CategoryNode",
     "FacetCount",
+    "FeedbackComment",
     "FrozenModel",
     "Helpfulness",
     "SearchHit",
     "SearchResults",
     "SearchStat",
     "TocEntry",
+    "ViewCount",
     "invalid_input",
 ]
 
+_FROM_JSON: ContextVar[bool] = ContextVar("uh_knowledge_base_from_json", default=False)
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 LOCALE_PATTERN = r"^[a-z]{2}(?:-[a-z]{2})?$"
 _TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
@@ -87,13 +92,24 @@ class FrozenModel(BaseModel):
 
     def __init__(self, /, **data: Any) -> None:
         try:
-            super().__init__(**data)
+            if _FROM_JSON.get():
+                # Decoded JSON: strict JSON rules (an ISO date string is a date, a list is a
+                # tuple), still no "yes" for True.
+                type(self).__pydantic_validator__.validate_json(
+                    json.dumps(data), self_instance=self, strict=True
+                )
+            else:
+                super().__init__(**data)
         except ValidationError as exc:
             raise invalid_input(exc) from None
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, InvalidInputError):
+                raise
+            raise InvalidInputError("$", "must be JSON data") from None
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Self:
-        """Validate a mapping (for example decoded JSON) into the model.
+        """Validate decoded JSON into the model (ISO dates as strings, lists for tuples).
 
         Args:
             data: The fields.
@@ -110,10 +126,11 @@ class FrozenModel(BaseModel):
         """
         if not isinstance(data, Mapping):
             raise InvalidInputError("$", "must be a mapping")
+        token = _FROM_JSON.set(True)
         try:
-            return cls.model_validate(dict(data), strict=False)
-        except ValidationError as exc:
-            raise invalid_input(exc) from None
+            return cls(**data)
+        finally:
+            _FROM_JSON.reset(token)
 
 
 class Article(FrozenModel):
@@ -123,7 +140,7 @@ class Article(FrozenModel):
     of the article (in the default locale) that this one translates, linking the translations.
 
     Examples:
-        >>> from datetime import date
+        >>> from datetime import date, datetime
         >>> article = Article(
         ...     slug="resetting-your-password", title="Resetting your password",
         ...     category="accounts", updated=date(2026, 1, 5), body="Choose *Forgot password*.",
@@ -170,7 +187,7 @@ class ArticleRecord(FrozenModel):
     """An article as stored, with its version (one higher after every write).
 
     Examples:
-        >>> from datetime import date
+        >>> from datetime import date, datetime
         >>> a = Article(slug="a", title="A", category="c", updated=date(2026, 1, 1))
         >>> ArticleRecord(article=a, version=1).version
         1
@@ -243,7 +260,7 @@ class ArticleView(FrozenModel):
     article is shown instead; ``requested_locale`` says what was asked for.
 
     Examples:
-        >>> from datetime import date
+        >>> from datetime import date, datetime
         >>> a = Article(slug="a", title="A", category="c", updated=date(2026, 1, 1))
         >>> view = ArticleView(article=a, html="<p>x</p>", toc=(), requested_locale="es",
         ...                    fell_back=True, breadcrumbs=())
@@ -355,3 +372,32 @@ class BrokenLink(FrozenModel):
 
     article_id: str
     target: str
+
+
+class FeedbackComment(FrozenModel):
+    """A comment left with a vote (free text: shown to editors, never logged).
+
+    Examples:
+        >>> from datetime import UTC, datetime
+        >>> FeedbackComment(article_id="en/a", helpful=False, comment="video froze",
+        ...                 at=datetime(2026, 1, 5, tzinfo=UTC)).helpful
+        False
+    """
+
+    article_id: str
+    helpful: bool
+    comment: str
+    at: datetime
+
+
+class ViewCount(FrozenModel):
+    """How many times an article was read in a period.
+
+    Examples:
+        >>> ViewCount(article_id="en/a", title="A", views=12).views
+        12
+    """
+
+    article_id: str
+    title: str
+    views: int

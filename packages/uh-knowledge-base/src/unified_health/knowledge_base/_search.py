@@ -13,7 +13,8 @@ How a query is answered (the docs page explains the same in prose):
 3. Each article scores, per slot, the best of its alternatives under BM25F: term frequencies
    weighted by field (title 6, tags 4, headings 2.5, body 1), length-normalised per field,
    saturated, times the term's inverse document frequency.
-4. Slot scores add up; the sum is scaled by the share of slots matched (all words beat most
+4. An article must match at least one word of a one- or two-word query, and at least half the
+   words of a longer one. Slot scores add up; the sum is scaled by the share of slots matched (all words beat most
    words), with bonuses when every word matched and when the words appear as a phrase in the
    title or body. An optional popularity boost multiplies by a log of views and helpful votes.
 """
@@ -139,6 +140,7 @@ class _Slot:
     alternatives: dict[str, float]
     required: bool
     phrase_terms: tuple[str, ...] = ()
+    covers: int = 0  # bit mask of the query words this slot stands for
 
 
 def _typo_budget(length: int) -> int:
@@ -412,22 +414,22 @@ class SearchIndex:
         )
         typing = not query[-1:].isspace()
         slots: list[_Slot] = []
+        bit = {i: 1 << n for n, i in enumerate(keep)}
         for i in keep:
             last = i == len(raw_words) - 1
             alternatives = self._expand(raw_words[i], terms[i], typing=last and typing)
             for synonym in self._synonyms.get((terms[i],), ()):
                 if len(synonym) == 1 and synonym[0] in self._postings:
                     alternatives.setdefault(synonym[0], 0.9)
-            slots.append(_Slot(alternatives, required=True))
+                elif len(synonym) > 1:
+                    slots.append(_Slot({}, required=False, phrase_terms=synonym, covers=bit[i]))
+            slots.append(_Slot(alternatives, required=True, covers=bit[i]))
         for width in (2, 3):
             for start in range(0, len(terms) - width + 1):
                 phrase = tuple(terms[start : start + width])
+                covers = sum(bit.get(i, 0) for i in range(start, start + width))
                 for synonym in self._synonyms.get(phrase, ()):
-                    slots.append(_Slot({}, required=False, phrase_terms=synonym))
-        for i in keep:
-            for synonym in self._synonyms.get((terms[i],), ()):
-                if len(synonym) > 1:
-                    slots.append(_Slot({}, required=False, phrase_terms=synonym))
+                    slots.append(_Slot({}, required=False, phrase_terms=synonym, covers=covers))
         return slots
 
     def _score_slot(self, slot: _Slot) -> dict[int, float]:
@@ -503,14 +505,17 @@ class SearchIndex:
                 scores = self._score_slot(slot)
                 if scores:
                     matched_terms.update(slot.alternatives or slot.phrase_terms)
+                covers = slot.covers
                 for number, value in scores.items():
                     totals[number] = totals.get(number, 0.0) + value
-                    if slot.required:
-                        matched[number] = matched.get(number, 0) + 1
+                    matched[number] = matched.get(number, 0) | covers
             count = len(required)
+            needed = 1 if count < 3 else (count + 1) // 2
             ranked: dict[int, float] = {}
             for number, value in totals.items():
-                hit_slots = matched.get(number, 0)
+                hit_slots = matched.get(number, 0).bit_count()
+                if hit_slots < needed:
+                    continue
                 share = hit_slots / count
                 value *= 0.3 + 0.7 * share * share
                 if hit_slots == count and count > 1:
