@@ -988,7 +988,9 @@ class KnowledgeBaseService:
         self._ensure_loaded()
         wanted = locale if locale in SUPPORTED_LOCALES else self._default_locale
         normalised = _normalised(text)
-        key = f"search:{self._generation()}:{wanted}:{category or ''}:{page}:{per_page}:{text}"
+        key = (
+            f"search:{self._generation()}:{locale[:20]}:{category or ''}:{page}:{per_page}:{text}"
+        )
         cached = self._cache_get(key) if normalised else None
         results: SearchResults | None = None
         if cached is not None:

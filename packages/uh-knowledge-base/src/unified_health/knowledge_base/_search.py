@@ -83,6 +83,9 @@ DEFAULT_SYNONYMS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("email", "e-mail"),
         ("phone", "mobile", "cell"),
         ("delete account", "close account", "deactivate"),
+        ("family member", "daughter", "son", "child", "spouse", "husband", "wife", "parent",
+         "relative"),
+        ("not working", "problem", "fixing", "broken", "doesn't work", "won't work"),
         ("refund", "money back", "overcharged"),
     ),  # fmt: skip
     "es": (
@@ -133,6 +136,7 @@ class _Doc:
     lengths: tuple[int, int, int, int]
     popularity: float = 0.0
     terms: set[str] = field(default_factory=set)
+    title_set: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -173,6 +177,7 @@ class SearchIndex:
     def __init__(self, locale: str = "en", *, synonyms: Iterable[Sequence[str]] = ()) -> None:
         self.locale = locale
         self._stops = STOP_WORDS.get(locale[:2], frozenset())
+        self._stop_terms = frozenset(stem(word, locale) for word in self._stops)
         self._lock = threading.RLock()
         self._docs: dict[int, _Doc] = {}
         self._ids: dict[str, int] = {}
@@ -185,6 +190,7 @@ class SearchIndex:
         self._surface: dict[str, str] = {}
         self._synonyms: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
         self._max_popularity = 0.0
+        self._bulk = False
         for group in DEFAULT_SYNONYMS.get(locale[:2], ()):
             self.add_synonyms(group)
         for group in synonyms:
@@ -263,7 +269,16 @@ class SearchIndex:
         plain = plain_text(body)
         tag_text = " ".join(tags)
         fields = (title, tag_text, " ".join(headings), plain)
-        analysed = [analyze(text, self.locale) for text in fields]
+        locale = self.locale
+        surface = self._surface
+        analysed: list[list[str]] = []
+        for text in fields:
+            found = words(text)
+            terms = [stem(word, locale) for word in found]
+            analysed.append(terms)
+            for word, term in zip(found, terms, strict=True):
+                if term not in surface:
+                    surface[term] = word
         with self._lock:
             self._remove(key)
             number = self._next
@@ -274,8 +289,8 @@ class SearchIndex:
                 title=title,
                 tags=tuple(tags),
                 plain=plain,
-                title_terms=analysed[0],
-                body_terms=analysed[3],
+                title_terms=[t for t in analysed[0] if t not in self._stop_terms],
+                body_terms=[t for t in analysed[3] if t not in self._stop_terms],
                 lengths=(
                     len(analysed[0]),
                     len(analysed[1]),
@@ -298,20 +313,27 @@ class SearchIndex:
                     self._field_tf[term] = {}
                     self._vocab_add(term)
                 self._field_tf[term][number] = (tf[0], tf[1], tf[2], tf[3])
-                self._postings[term][number] = self._saturated(tf, doc.lengths)
+                self._postings[term][number] = 0.0 if self._bulk else self._saturated(tf, doc.lengths)
             doc.terms = set(counts)
-            for text in fields:
-                for word in words(text):
-                    self._surface.setdefault(stem(word, self.locale), word)
+            doc.title_set = frozenset(analysed[0]) | frozenset(analysed[1])
             self._max_popularity = max(self._max_popularity, doc.popularity)
 
-    def _saturated(self, tf: Sequence[int], lengths: Sequence[int]) -> float:
+    def _averages(self) -> tuple[float, ...]:
         count = max(len(self._docs), 1)
+        return tuple(max(total / count, 1.0) for total in self._length_sums)
+
+    def _saturated(
+        self,
+        tf: Sequence[int],
+        lengths: Sequence[int],
+        averages: Sequence[float] | None = None,
+    ) -> float:
+        averages = averages or self._averages()
         weighted = 0.0
         for position in range(4):
             if tf[position]:
-                average = max(self._length_sums[position] / count, 1.0)
-                norm = 1.0 - _FIELD_B[position] + _FIELD_B[position] * lengths[position] / average
+                b = _FIELD_B[position]
+                norm = 1.0 - b + b * lengths[position] / averages[position]
                 weighted += _FIELD_WEIGHTS[position] * tf[position] / norm
         return weighted * (_K1 + 1.0) / (_K1 + weighted)
 
@@ -325,10 +347,12 @@ class SearchIndex:
             >>> SearchIndex("en").rescore()
         """
         with self._lock:
+            averages = self._averages()
+            docs = self._docs
             for term, per_doc in self._field_tf.items():
                 postings = self._postings[term]
                 for number, tf in per_doc.items():
-                    postings[number] = self._saturated(tf, self._docs[number].lengths)
+                    postings[number] = self._saturated(tf, docs[number].lengths, averages)
 
     def remove(self, key: str) -> bool:
         """Take a document out of the index (unpublished or deleted); ``True`` if it was there.
@@ -378,30 +402,48 @@ class SearchIndex:
 
     def _expand(self, raw: str, term: str, *, typing: bool) -> dict[str, float]:
         alternatives: dict[str, float] = {}
-        if term in self._postings:
+        exact = term in self._postings
+        if exact:
             alternatives[term] = 1.0
+        completions: dict[str, float] = {}
+        if typing and len(raw) >= 2 or len(raw) >= 4:
+            prefix = raw if len(raw) <= len(term) else term
+            start = bisect.bisect_left(self._sorted_vocab, prefix)
+            base = (0.8 if typing else 0.6) * (0.5 if exact else 1.0)
+            for found in self._sorted_vocab[start : start + 40]:
+                if not found.startswith(prefix):
+                    break
+                if found != term:
+                    completions[found] = base * (0.5 + 0.5 * len(prefix) / len(found))
         budget = _typo_budget(len(raw))
         if budget:
             candidates: list[str] = []
             for length in range(len(term) - budget, len(term) + budget + 1):
                 candidates.extend(self._by_length.get(length, ()))
-            for found, distance, _ in process.extract(
-                term, candidates, scorer=OSA.distance, score_cutoff=budget, limit=12
-            ):
-                if found == term or distance > 1 and found[0] != term[0]:
-                    continue
-                weight = 0.72 if distance == 1 else 0.45
-                alternatives[found] = max(alternatives.get(found, 0.0), weight)
-        if typing and len(raw) >= 2 or len(raw) >= 4:
-            prefix = raw if len(raw) <= len(term) else term
-            start = bisect.bisect_left(self._sorted_vocab, prefix)
-            base = 0.8 if typing else 0.6
-            for found in self._sorted_vocab[start : start + 40]:
-                if not found.startswith(prefix):
-                    break
-                if found != term:
-                    weight = base * (0.5 + 0.5 * len(prefix) / len(found))
+            found_typos = [
+                (found, distance)
+                for found, distance, _ in process.extract(
+                    term, candidates, scorer=OSA.distance, score_cutoff=budget, limit=20
+                )
+                if found != term and (distance == 1 or found[0] == term[0])
+            ]
+            if found_typos:
+                # Among variants, the common word is the likelier intent ("chek": check, not
+                # Chen), so a rare variant's idf is capped at the most common one's; an exact
+                # word or a completion of the word being typed wins over typos.
+                floor = min(self._idf(found) for found, _ in found_typos)
+                damp = 0.35 if exact or completions else 1.0
+                for found, distance in found_typos:
+                    weight = (0.72 if distance == 1 else 0.45) * damp
+                    weight *= floor / max(self._idf(found), 1e-9)
                     alternatives[found] = max(alternatives.get(found, 0.0), weight)
+        if completions:
+            # A completion is worth no more than the word itself (or the commonest completion):
+            # "visit" must not rank "visitor" pages first because "visitor" is rarer.
+            reference = self._idf(term) if exact else min(self._idf(f) for f in completions)
+            for found, weight in completions.items():
+                weight *= min(1.0, reference / max(self._idf(found), 1e-9))
+                alternatives[found] = max(alternatives.get(found, 0.0), weight)
         return alternatives
 
     def _slots(self, query: str) -> list[_Slot]:
@@ -458,6 +500,19 @@ class SearchIndex:
                 if value > get(number, 0.0):
                     scores[number] = value
         return scores
+
+    @staticmethod
+    def _slot_terms(slots: list[_Slot]) -> list[dict[str, float]]:
+        """Per query word, every term that stands for it (alternatives, synonym phrases)."""
+        required = [slot for slot in slots if slot.required]
+        terms = [dict(slot.alternatives) for slot in required]
+        for slot in slots:
+            if not slot.required:
+                for n, owner in enumerate(required):
+                    if slot.covers & owner.covers:
+                        for term in slot.phrase_terms:
+                            terms[n].setdefault(term, 0.85)
+        return terms
 
     def _has_phrase(self, sequence: list[str], phrase: list[str]) -> bool:
         width = len(phrase)
@@ -522,9 +577,15 @@ class SearchIndex:
                     value *= 1.25
                 ranked[number] = value
             query_terms = [stem(w, self.locale) for w in words(text) if w not in self._stops]
-            if len(query_terms) > 1:
-                for number in heapq.nlargest(60, ranked, key=ranked.__getitem__):
-                    doc = self._docs[number]
+            slot_terms = self._slot_terms(slots)
+            for number in heapq.nlargest(100, ranked, key=ranked.__getitem__):
+                doc = self._docs[number]
+                in_title = sum(
+                    max((w for t, w in terms.items() if t in doc.title_set), default=0.0)
+                    for terms in slot_terms
+                )
+                ranked[number] *= 1.0 + 0.6 * in_title / count
+                if len(query_terms) > 1:
                     if self._has_phrase(doc.title_terms, query_terms):
                         ranked[number] *= 1.3
                     elif self._has_phrase(doc.body_terms, query_terms):
@@ -670,8 +731,12 @@ class SearchIndex:
         """
         added = 0
         with self._lock:
-            for document in documents:
-                self.upsert(**document)  # type: ignore[arg-type]
-                added += 1
-            self.rescore()
+            self._bulk = True
+            try:
+                for document in documents:
+                    self.upsert(**document)  # type: ignore[arg-type]
+                    added += 1
+            finally:
+                self._bulk = False
+                self.rescore()
         return added

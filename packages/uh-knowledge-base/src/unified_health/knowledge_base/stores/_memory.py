@@ -284,6 +284,8 @@ class InMemoryCache(_Closing):
         """Return the cached value, or ``None`` when missing or expired."""
         check_text(key, "key", 1000)
         with self._lock:
+            if key in self._counters:
+                return str(self._counters[key])
             found = self._entries.get(key)
             if found is None:
                 return None
@@ -309,8 +311,9 @@ class InMemoryCache(_Closing):
                 self._entries.popitem(last=False)
 
     def incr(self, key: str) -> int:
-        """Add one to a counter and return it."""
+        """Add one to a counter and return it; `get` reads it as a decimal string."""
         check_text(key, "key", 1000)
         with self._lock:
+            self._entries.pop(key, None)
             self._counters[key] = self._counters.get(key, 0) + 1
             return self._counters[key]
