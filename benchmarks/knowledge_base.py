@@ -59,122 +59,252 @@ SEED = 20260105
 NPM_PEERS = {"minisearch": "7", "fuse.js": "7"}
 
 TUNING_QUERIES: list[tuple[str, tuple[str, ...]]] = [
-    ('perscription refil', ('requesting-a-prescription-refill',)),
-    ('reset pasword', ('resetting-your-password',)),
-    ('insurence card', ('updating-your-insurance-information',)),
-    ('vidoe visit', ('joining-a-video-visit', 'preparing-for-a-video-visit')),
-    ('lab reslts', ('viewing-lab-results',)),
-    ('appointmnet reminder', ('appointment-reminders',)),
-    ('cancle appointment', ('rescheduling-or-cancelling-an-appointment',)),
-    ('payment plan instalments', ('setting-up-a-payment-plan',)),
-    ('two step verfication', ('turning-on-two-step-verification',)),
-    ('microphne not working', ('fixing-camera-and-microphone-problems',)),
-    ('pharmcy change', ('changing-your-pharmacy',)),
-    ('screan reader', ('using-the-portal-with-a-screen-reader',)),
-    ('medcal records copy', ('requesting-a-copy-of-your-records',)),
-    ('refund overpaymnet', ('requesting-a-refund-or-disputing-a-charge',)),
-    ('chek in online', ('checking-in-online',)),
-    ('interpeter for video visit', ('captions-and-interpreters-in-video-visits',)),
-    ('telehealth', ('preparing-for-a-video-visit', 'joining-a-video-visit')),
-    ('rx renewal', ('requesting-a-prescription-refill',)),
-    ('login problems', ('trouble-signing-in',)),
-    ('invoice explained', ('understanding-your-statement',)),
-    ('2fa', ('turning-on-two-step-verification',)),
-    ('bloodwork results', ('viewing-lab-results',)),
-    ('virtual visit webcam', ('fixing-camera-and-microphone-problems', 'preparing-for-a-video-visit')),
-    ('caregiver access', ('giving-a-caregiver-proxy-access',)),
-    ('delete my account', ('closing-your-account',)),
-    ('drugstore', ('changing-your-pharmacy',)),
-    ('coverage update', ('updating-your-insurance-information',)),
-    ('secure message doctor', ('messaging-your-care-team',)),
-    ('presc', ('requesting-a-prescription-refill', 'checking-prescription-status', 'viewing-your-medication-list')),
-    ('passw', ('resetting-your-password',)),
-    ('resched', ('rescheduling-or-cancelling-an-appointment',)),
-    ('insur', ('updating-your-insurance-information', 'estimating-your-costs')),
-    ('payment pl', ('setting-up-a-payment-plan',)),
-    ('hipa', ('your-privacy-rights-under-hipaa',)),
-    ('caption', ('captions-and-interpreters-in-video-visits',)),
-    ('attach phot', ('sending-photos-and-documents',)),
-    ('text si', ('changing-text-size-and-contrast',)),
-    ('how do i reset my password', ('resetting-your-password',)),
-    ("why can't i log in", ('trouble-signing-in',)),
-    ('how do i pay my bill', ('paying-your-bill',)),
-    ('when will my test results be ready', ('why-a-result-is-not-showing-yet', 'viewing-lab-results')),
-    ('how long until the doctor replies to my message', ('when-to-expect-a-reply',)),
-    ('can my daughter see my records', ('giving-a-caregiver-proxy-access', 'who-can-see-your-information')),
-    ('what does my statement mean', ('understanding-your-statement',)),
-    ('how much will my visit cost', ('estimating-your-costs',)),
-    ('how do i change my phone number', ('updating-your-contact-details',)),
-    ('my video keeps freezing', ('when-your-video-visit-connection-is-poor',)),
-    ('who can see my health information', ('who-can-see-your-information',)),
-    ('how do i get a copy of my medical records', ('requesting-a-copy-of-your-records',)),
-    ('can i bring an interpreter to my video visit', ('captions-and-interpreters-in-video-visits', 'inviting-a-family-member-to-a-video-visit')),
-    ('how do i book an appointment', ('booking-an-appointment',)),
-    ('is the app on android', ('using-the-mobile-app',)),
-    ('dark mode', ('changing-text-size-and-contrast',)),
-    ('parking riverside cardiology', ('gen:visiting-riverside-cardiology',)),
-    ('preparing for mri', ('gen:prep:mri',)),
-    ('colonoscopy preparation', ('gen:prep:colonoscopy',)),
-    ('hours lakeview pediatrics', ('gen:visiting-lakeview-pediatrics',)),
-    ('mammogram what to bring', ('gen:prep:mammogram',)),
-    ('maple dermatology directions', ('gen:visiting-maple-dermatology',)),
-    ('allergy testing prep', ('gen:prep:allergy-testing',)),
-    ('northgate urgent care parking', ('gen:visiting-northgate-urgent-care',)),
+    ("perscription refil", ("requesting-a-prescription-refill",)),
+    ("reset pasword", ("resetting-your-password",)),
+    ("insurence card", ("updating-your-insurance-information",)),
+    ("vidoe visit", ("joining-a-video-visit", "preparing-for-a-video-visit")),
+    ("lab reslts", ("viewing-lab-results",)),
+    ("appointmnet reminder", ("appointment-reminders",)),
+    ("cancle appointment", ("rescheduling-or-cancelling-an-appointment",)),
+    ("payment plan instalments", ("setting-up-a-payment-plan",)),
+    ("two step verfication", ("turning-on-two-step-verification",)),
+    ("microphne not working", ("fixing-camera-and-microphone-problems",)),
+    ("pharmcy change", ("changing-your-pharmacy",)),
+    ("screan reader", ("using-the-portal-with-a-screen-reader",)),
+    ("medcal records copy", ("requesting-a-copy-of-your-records",)),
+    ("refund overpaymnet", ("requesting-a-refund-or-disputing-a-charge",)),
+    ("chek in online", ("checking-in-online",)),
+    ("interpeter for video visit", ("captions-and-interpreters-in-video-visits",)),
+    ("telehealth", ("preparing-for-a-video-visit", "joining-a-video-visit")),
+    ("rx renewal", ("requesting-a-prescription-refill",)),
+    ("login problems", ("trouble-signing-in",)),
+    ("invoice explained", ("understanding-your-statement",)),
+    ("2fa", ("turning-on-two-step-verification",)),
+    ("bloodwork results", ("viewing-lab-results",)),
+    (
+        "virtual visit webcam",
+        ("fixing-camera-and-microphone-problems", "preparing-for-a-video-visit"),
+    ),
+    ("caregiver access", ("giving-a-caregiver-proxy-access",)),
+    ("delete my account", ("closing-your-account",)),
+    ("drugstore", ("changing-your-pharmacy",)),
+    ("coverage update", ("updating-your-insurance-information",)),
+    ("secure message doctor", ("messaging-your-care-team",)),
+    (
+        "presc",
+        (
+            "requesting-a-prescription-refill",
+            "checking-prescription-status",
+            "viewing-your-medication-list",
+        ),
+    ),
+    ("passw", ("resetting-your-password",)),
+    ("resched", ("rescheduling-or-cancelling-an-appointment",)),
+    ("insur", ("updating-your-insurance-information", "estimating-your-costs")),
+    ("payment pl", ("setting-up-a-payment-plan",)),
+    ("hipa", ("your-privacy-rights-under-hipaa",)),
+    ("caption", ("captions-and-interpreters-in-video-visits",)),
+    ("attach phot", ("sending-photos-and-documents",)),
+    ("text si", ("changing-text-size-and-contrast",)),
+    ("how do i reset my password", ("resetting-your-password",)),
+    ("why can't i log in", ("trouble-signing-in",)),
+    ("how do i pay my bill", ("paying-your-bill",)),
+    (
+        "when will my test results be ready",
+        ("why-a-result-is-not-showing-yet", "viewing-lab-results"),
+    ),
+    ("how long until the doctor replies to my message", ("when-to-expect-a-reply",)),
+    (
+        "can my daughter see my records",
+        ("giving-a-caregiver-proxy-access", "who-can-see-your-information"),
+    ),
+    ("what does my statement mean", ("understanding-your-statement",)),
+    ("how much will my visit cost", ("estimating-your-costs",)),
+    ("how do i change my phone number", ("updating-your-contact-details",)),
+    ("my video keeps freezing", ("when-your-video-visit-connection-is-poor",)),
+    ("who can see my health information", ("who-can-see-your-information",)),
+    ("how do i get a copy of my medical records", ("requesting-a-copy-of-your-records",)),
+    (
+        "can i bring an interpreter to my video visit",
+        ("captions-and-interpreters-in-video-visits", "inviting-a-family-member-to-a-video-visit"),
+    ),
+    ("how do i book an appointment", ("booking-an-appointment",)),
+    ("is the app on android", ("using-the-mobile-app",)),
+    ("dark mode", ("changing-text-size-and-contrast",)),
+    ("parking riverside cardiology", ("gen:visiting-riverside-cardiology",)),
+    ("preparing for mri", ("gen:prep:mri",)),
+    ("colonoscopy preparation", ("gen:prep:colonoscopy",)),
+    ("hours lakeview pediatrics", ("gen:visiting-lakeview-pediatrics",)),
+    ("mammogram what to bring", ("gen:prep:mammogram",)),
+    ("maple dermatology directions", ("gen:visiting-maple-dermatology",)),
+    ("allergy testing prep", ("gen:prep:allergy-testing",)),
+    ("northgate urgent care parking", ("gen:visiting-northgate-urgent-care",)),
 ]
 
 # Never looked at while tuning: scored once, reported on its own.
 HOLDOUT_QUERIES: list[tuple[str, tuple[str, ...]]] = [
-    ('my prescription isnt ready at the pharmacy', ('checking-prescription-status',)),
-    ('acount locked', ('trouble-signing-in',)),
-    ('forgot username', ('resetting-your-password',)),
-    ('e-visit sound problems', ('fixing-camera-and-microphone-problems',)),
-    ('coinsurance deductible estimate', ('estimating-your-costs',)),
-    ('upload a document', ('sending-photos-and-documents',)),
-    ('financial assistance', ('setting-up-a-payment-plan',)),
-    ('notice of privacy practices', ('your-privacy-rights-under-hipaa',)),
-    ('text message reminders stopped', ('appointment-reminders',)),
-    ('guest link video appointment', ('inviting-a-family-member-to-a-video-visit',)),
-    ('result out of range', ('viewing-lab-results',)),
-    ('medication list allergies', ('viewing-your-medication-list',)),
-    ('how do i activate my portal account', ('getting-started-with-the-patient-portal',)),
-    ('sign language', ('captions-and-interpreters-in-video-visits',)),
-    ('wrong charge on my bill', ('requesting-a-refund-or-disputing-a-charge',)),
-    ('new insurance plan', ('updating-your-insurance-information',)),
-    ('face id', ('using-the-mobile-app',)),
-    ('download results pdf', ('sharing-or-downloading-results',)),
-    ('slow internet video call', ('when-your-video-visit-connection-is-poor',)),
-    ('prepare for ct scan', ('gen:prep:ct-scan',)),
-    ('cedar orthopedics address', ('gen:visiting-cedar-orthopedics',)),
+    ("my prescription isnt ready at the pharmacy", ("checking-prescription-status",)),
+    ("acount locked", ("trouble-signing-in",)),
+    ("forgot username", ("resetting-your-password",)),
+    ("e-visit sound problems", ("fixing-camera-and-microphone-problems",)),
+    ("coinsurance deductible estimate", ("estimating-your-costs",)),
+    ("upload a document", ("sending-photos-and-documents",)),
+    ("financial assistance", ("setting-up-a-payment-plan",)),
+    ("notice of privacy practices", ("your-privacy-rights-under-hipaa",)),
+    ("text message reminders stopped", ("appointment-reminders",)),
+    ("guest link video appointment", ("inviting-a-family-member-to-a-video-visit",)),
+    ("result out of range", ("viewing-lab-results",)),
+    ("medication list allergies", ("viewing-your-medication-list",)),
+    ("how do i activate my portal account", ("getting-started-with-the-patient-portal",)),
+    ("sign language", ("captions-and-interpreters-in-video-visits",)),
+    ("wrong charge on my bill", ("requesting-a-refund-or-disputing-a-charge",)),
+    ("new insurance plan", ("updating-your-insurance-information",)),
+    ("face id", ("using-the-mobile-app",)),
+    ("download results pdf", ("sharing-or-downloading-results",)),
+    ("slow internet video call", ("when-your-video-visit-connection-is-poor",)),
+    ("prepare for ct scan", ("gen:prep:ct-scan",)),
+    ("cedar orthopedics address", ("gen:visiting-cedar-orthopedics",)),
 ]
 
 LOCATIONS = [
-    "Riverside", "Lakeview", "Maple", "Northgate", "Cedar", "Hillcrest", "Oakwood", "Pinecrest",
-    "Brookside", "Westfield", "Eastport", "Southbend", "Harbor", "Meadow", "Summit", "Valley",
-    "Fairview", "Greenwood", "Kingston", "Lincoln", "Madison", "Parkside", "Springfield", "Willow",
-]  # fmt: skip
+    "Riverside",
+    "Lakeview",
+    "Maple",
+    "Northgate",
+    "Cedar",
+    "Hillcrest",
+    "Oakwood",
+    "Pinecrest",
+    "Brookside",
+    "Westfield",
+    "Eastport",
+    "Southbend",
+    "Harbor",
+    "Meadow",
+    "Summit",
+    "Valley",
+    "Fairview",
+    "Greenwood",
+    "Kingston",
+    "Lincoln",
+    "Madison",
+    "Parkside",
+    "Springfield",
+    "Willow",
+]
 DEPARTMENTS = [
-    "Family Medicine", "Pediatrics", "Cardiology", "Dermatology", "Orthopedics", "Urgent Care",
-    "Women's Health", "Neurology", "Oncology", "Endocrinology", "Physical Therapy",
+    "Family Medicine",
+    "Pediatrics",
+    "Cardiology",
+    "Dermatology",
+    "Orthopedics",
+    "Urgent Care",
+    "Women's Health",
+    "Neurology",
+    "Oncology",
+    "Endocrinology",
+    "Physical Therapy",
     "Behavioral Health",
-]  # fmt: skip
+]
 PROCEDURES = [
-    "MRI", "CT scan", "X-ray", "ultrasound", "mammogram", "colonoscopy", "allergy testing",
-    "blood draw", "sleep study", "stress test", "bone density scan", "physical exam",
-    "vaccination", "hearing test",
-]  # fmt: skip
-FIRST = ["Ana", "Ben", "Chen", "Dana", "Eli", "Fatima", "Grace", "Hugo", "Ines", "Jamal", "Kim",
-         "Luis", "Maya", "Noah", "Olga", "Priya", "Quinn", "Rosa", "Sam", "Tariq"]  # fmt: skip
-LAST = ["Alvarez", "Brooks", "Cohen", "Diaz", "Evans", "Fischer", "Garcia", "Hughes", "Ito",
-        "Johnson", "Khan", "Lopez", "Moreau", "Nguyen", "Okafor", "Patel", "Reyes", "Smith",
-        "Tanaka", "Walsh"]  # fmt: skip
-CLASSES = ["Diabetes education", "Prenatal yoga", "Quit smoking", "Healthy cooking",
-           "Back care", "New parents", "Caregiver support", "Mindfulness", "Walking group",
-           "Heart health"]  # fmt: skip
-PLANS = ["Blue Ridge", "Evergreen", "Keystone", "Liberty", "Northstar", "Pacific", "Prairie",
-         "Sunrise", "Tidewater", "Union"]  # fmt: skip
+    "MRI",
+    "CT scan",
+    "X-ray",
+    "ultrasound",
+    "mammogram",
+    "colonoscopy",
+    "allergy testing",
+    "blood draw",
+    "sleep study",
+    "stress test",
+    "bone density scan",
+    "physical exam",
+    "vaccination",
+    "hearing test",
+]
+FIRST = [
+    "Ana",
+    "Ben",
+    "Chen",
+    "Dana",
+    "Eli",
+    "Fatima",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jamal",
+    "Kim",
+    "Luis",
+    "Maya",
+    "Noah",
+    "Olga",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tariq",
+]
+LAST = [
+    "Alvarez",
+    "Brooks",
+    "Cohen",
+    "Diaz",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Hughes",
+    "Ito",
+    "Johnson",
+    "Khan",
+    "Lopez",
+    "Moreau",
+    "Nguyen",
+    "Okafor",
+    "Patel",
+    "Reyes",
+    "Smith",
+    "Tanaka",
+    "Walsh",
+]
+CLASSES = [
+    "Diabetes education",
+    "Prenatal yoga",
+    "Quit smoking",
+    "Healthy cooking",
+    "Back care",
+    "New parents",
+    "Caregiver support",
+    "Mindfulness",
+    "Walking group",
+    "Heart health",
+]
+PLANS = [
+    "Blue Ridge",
+    "Evergreen",
+    "Keystone",
+    "Liberty",
+    "Northstar",
+    "Pacific",
+    "Prairie",
+    "Sunrise",
+    "Tidewater",
+    "Union",
+]
 TIERS = ["Bronze", "Silver", "Gold", "Platinum"]
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December"]  # fmt: skip
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 FEATURES = [
     "Refill requests now show which pharmacy will receive the prescription.",
     "Video visits start faster and show your connection quality before you join.",
@@ -190,19 +320,37 @@ FEATURES = [
     "Insurance cards can be photographed from the app.",
 ]
 POLICY_TOPICS = [
-    ("phone lines and after-hours care", "Call the clinic for urgent questions after hours. "
-     "Messages and refill requests sent at night are read the next business day."),
-    ("late arrivals", "If you arrive more than 15 minutes late, we may ask you to reschedule "
-     "your appointment. Video visits follow the same rule."),
-    ("paperwork and forms", "Bring your insurance card and photo ID. Forms can be completed "
-     "during online check-in or at the front desk."),
-    ("billing contacts", "Questions about a statement or a charge go to the billing office. "
-     "Payment plans are available for larger balances."),
-    ("visitor policy", "One adult may come with you. Children must be accompanied. Guests can "
-     "also join video visits with a link."),
-    ("languages spoken", "Staff speak several languages and interpreters are free. Ask when you "
-     "book your appointment."),
-]  # fmt: skip
+    (
+        "phone lines and after-hours care",
+        "Call the clinic for urgent questions after hours. "
+        "Messages and refill requests sent at night are read the next business day.",
+    ),
+    (
+        "late arrivals",
+        "If you arrive more than 15 minutes late, we may ask you to reschedule "
+        "your appointment. Video visits follow the same rule.",
+    ),
+    (
+        "paperwork and forms",
+        "Bring your insurance card and photo ID. Forms can be completed "
+        "during online check-in or at the front desk.",
+    ),
+    (
+        "billing contacts",
+        "Questions about a statement or a charge go to the billing office. "
+        "Payment plans are available for larger balances.",
+    ),
+    (
+        "visitor policy",
+        "One adult may come with you. Children must be accompanied. Guests can "
+        "also join video visits with a link.",
+    ),
+    (
+        "languages spoken",
+        "Staff speak several languages and interpreters are free. Ask when you "
+        "book your appointment.",
+    ),
+]
 
 
 def _slug(text: str) -> str:
@@ -210,25 +358,39 @@ def _slug(text: str) -> str:
 
 
 def _article(slug: str, title: str, category: str, tags: list[str], body: str) -> Article:
-    return Article(slug=slug, title=title, category=category, tags=tuple(tags),
-                   updated=date(2026, 1, 5), body=body)  # fmt: skip
+    return Article(
+        slug=slug,
+        title=title,
+        category=category,
+        tags=tuple(tags),
+        updated=date(2026, 1, 5),
+        body=body,
+    )
 
 
 def _location_page(loc: str, dept: str, rng: random.Random) -> Article:
     hours = rng.choice(["8 a.m. to 5 p.m.", "7 a.m. to 7 p.m.", "9 a.m. to 6 p.m."])
-    garage = rng.choice(["the garage on", "the surface lot behind the building on", "street parking on"])
-    street = f"{rng.randint(10, 990)} {rng.choice(['Main', 'Elm', 'Park', 'High', 'Mill'])} Street"
+    garage = rng.choice(
+        ["the garage on", "the surface lot behind the building on", "street parking on"]
+    )
+    road = rng.choice(["Main", "Elm", "Park", "High", "Mill"])
+    street = f"{rng.randint(10, 990)} {road} Street"
     body = (
         f"## Hours\n\n{loc} {dept} is open Monday to Friday, {hours}. Appointments can be booked "
         f"online or by phone, and many visits are also offered as video visits.\n\n"
-        f"## Address and directions\n\nThe clinic is at {street}. Public transport stops nearby.\n\n"
+        f"## Address and directions\n\nThe clinic is at {street}. Public transport stops "
+        f"nearby.\n\n"
         f"## Parking\n\nUse {garage} {street.split(' ', 1)[1]}. Parking is validated at the front "
         f"desk.\n\n## Before you come\n\nCheck in online to save time, and bring your insurance "
         f"card and a list of your medications."
     )
-    return _article(f"visiting-{_slug(loc)}-{_slug(dept)}",
-                    f"Visiting {loc} {dept}: hours, parking and directions", "appointments",
-                    ["location", "parking", "hours", _slug(dept)], body)  # fmt: skip
+    return _article(
+        f"visiting-{_slug(loc)}-{_slug(dept)}",
+        f"Visiting {loc} {dept}: hours, parking and directions",
+        "appointments",
+        ["location", "parking", "hours", _slug(dept)],
+        body,
+    )
 
 
 def _prep_page(proc: str, loc: str, rng: random.Random) -> Article:
@@ -242,23 +404,34 @@ def _prep_page(proc: str, loc: str, rng: random.Random) -> Article:
         f"will contact you about next steps.\n\n## Changing the appointment\n\nReschedule online "
         f"up to 24 hours before, or call the scheduling team."
     )
-    return _article(f"preparing-for-{_slug(proc)}-at-{_slug(loc)}",
-                    f"Preparing for your {proc} at {loc}", "visits",
-                    [_slug(proc), "preparation", "procedure"], body)  # fmt: skip
+    return _article(
+        f"preparing-for-{_slug(proc)}-at-{_slug(loc)}",
+        f"Preparing for your {proc} at {loc}",
+        "visits",
+        [_slug(proc), "preparation", "procedure"],
+        body,
+    )
 
 
 def _profile(rng: random.Random, n: int) -> Article:
     first, last = rng.choice(FIRST), rng.choice(LAST)
     dept, loc = rng.choice(DEPARTMENTS), rng.choice(LOCATIONS)
-    langs = ", ".join(rng.sample(["English", "Spanish", "Mandarin", "Arabic", "French", "Hindi"], 2))
+    langs = ", ".join(
+        rng.sample(["English", "Spanish", "Mandarin", "Arabic", "French", "Hindi"], 2)
+    )
     body = (
         f"Dr. {first} {last} sees patients in {dept} at {loc}. Languages: {langs}.\n\n"
         f"## Booking\n\nBook an appointment online, choose a video visit when offered, or send "
         f"a secure message to the care team with questions about an upcoming visit.\n\n"
-        f"## Approach\n\n{rng.choice(['Listens first and explains options clearly.', 'Works closely with nurses and pharmacists.', 'Focuses on prevention and follow-up.'])}"
+        f"## Approach\n\n{rng.choice(APPROACHES)}"
     )
-    return _article(f"dr-{_slug(first)}-{_slug(last)}-{n}", f"Dr. {first} {last}, {dept}",
-                    "getting-started", ["clinician", _slug(dept)], body)  # fmt: skip
+    return _article(
+        f"dr-{_slug(first)}-{_slug(last)}-{n}",
+        f"Dr. {first} {last}, {dept}",
+        "getting-started",
+        ["clinician", _slug(dept)],
+        body,
+    )
 
 
 def _plan(name: str, tier: str) -> Article:
@@ -268,15 +441,24 @@ def _plan(name: str, tier: str) -> Article:
         f"copay and deductible depend on your plan. Some services need prior authorization from "
         f"{name}; our billing team requests it for you."
     )
-    return _article(f"{_slug(name)}-{_slug(tier)}-coverage", f"Using {name} {tier} coverage",
-                    "insurance", ["insurance", "plan", _slug(name)], body)  # fmt: skip
+    return _article(
+        f"{_slug(name)}-{_slug(tier)}-coverage",
+        f"Using {name} {tier} coverage",
+        "insurance",
+        ["insurance", "plan", _slug(name)],
+        body,
+    )
 
 
 def _release(month: str, year: int, rng: random.Random) -> Article:
     items = "\n".join(f"- {item}" for item in rng.sample(FEATURES, 4))
-    return _article(f"whats-new-{_slug(month)}-{year}", f"What's new in the portal: {month} {year}",
-                    "getting-started", ["release notes", "updates"],
-                    f"## New this month\n\n{items}")  # fmt: skip
+    return _article(
+        f"whats-new-{_slug(month)}-{year}",
+        f"What's new in the portal: {month} {year}",
+        "getting-started",
+        ["release notes", "updates"],
+        f"## New this month\n\n{items}",
+    )
 
 
 def _class(name: str, loc: str, rng: random.Random, n: int) -> Article:
@@ -286,38 +468,50 @@ def _class(name: str, loc: str, rng: random.Random, n: int) -> Article:
         f"**Visits > Classes**; the class is free for patients.\n\n## What to expect\n\nA small "
         f"group led by a nurse educator. Bring questions; no medical records are shared in class."
     )
-    return _article(f"{_slug(name)}-class-{_slug(loc)}-{n}", f"{name} class at {loc}",
-                    "getting-started", ["class", "community"], body)  # fmt: skip
+    return _article(
+        f"{_slug(name)}-class-{_slug(loc)}-{n}",
+        f"{name} class at {loc}",
+        "getting-started",
+        ["class", "community"],
+        body,
+    )
 
 
 def _policy(loc: str, dept: str, topic: tuple[str, str], n: int) -> Article:
-    return _article(f"{_slug(loc)}-{_slug(dept)}-{_slug(topic[0])}-{n}",
-                    f"{loc} {dept}: {topic[0]}", "getting-started", ["policy", _slug(loc)],
-                    f"## {topic[0].capitalize()}\n\n{topic[1]}")  # fmt: skip
+    return _article(
+        f"{_slug(loc)}-{_slug(dept)}-{_slug(topic[0])}-{n}",
+        f"{loc} {dept}: {topic[0]}",
+        "getting-started",
+        ["policy", _slug(loc)],
+        f"## {topic[0].capitalize()}\n\n{topic[1]}",
+    )
+
+
+APPROACHES = [
+    "Listens first and explains options clearly.",
+    "Works closely with nurses and pharmacists.",
+    "Focuses on prevention and follow-up.",
+]
 
 
 def corpus(size: int, defaults: list[Article]) -> list[Article]:
     """The default English articles plus generated pages, ``size`` in all (seeded)."""
     rng = random.Random(SEED)
     articles = list(defaults)
-    for loc in LOCATIONS:
-        for dept in DEPARTMENTS:
-            articles.append(_location_page(loc, dept, rng))
-    for proc in PROCEDURES:
-        for loc in LOCATIONS:
-            articles.append(_prep_page(proc, loc, rng))
-    for name in PLANS:
-        for tier in TIERS:
-            articles.append(_plan(name, tier))
-    for year in (2022, 2023, 2024, 2025, 2026):
-        for month in MONTHS:
-            articles.append(_release(month, year, rng))
+    articles.extend(_location_page(loc, dept, rng) for loc in LOCATIONS for dept in DEPARTMENTS)
+    articles.extend(_prep_page(proc, loc, rng) for proc in PROCEDURES for loc in LOCATIONS)
+    articles.extend(_plan(name, tier) for name in PLANS for tier in TIERS)
+    articles.extend(
+        _release(month, year, rng) for year in (2022, 2023, 2024, 2025, 2026) for month in MONTHS
+    )
     n = 0
     makers = [
         lambda: _profile(rng, n),
         lambda: _class(rng.choice(CLASSES), rng.choice(LOCATIONS), rng, n),
-        lambda: _policy(rng.choice(LOCATIONS), rng.choice(DEPARTMENTS), rng.choice(POLICY_TOPICS), n),
-    ]  # fmt: skip
+        lambda: _policy(
+            rng.choice(LOCATIONS), rng.choice(DEPARTMENTS), rng.choice(POLICY_TOPICS), n
+        ),
+    ]
     while len(articles) < size:
         n += 1
         articles.append(rng.choice(makers)())
@@ -336,7 +530,9 @@ def relevant_ids(labels: tuple[str, ...], ids: list[str]) -> set[str]:
     return found
 
 
-def score(ranked: list[list[str]], queries: list[tuple[str, tuple[str, ...]]], ids: list[str]) -> tuple[float, float]:
+def score(
+    ranked: list[list[str]], queries: list[tuple[str, tuple[str, ...]]], ids: list[str]
+) -> tuple[float, float]:
     reciprocal, recall = [], []
     for hits, (_, labels) in zip(ranked, queries, strict=True):
         wanted = relevant_ids(labels, ids)
@@ -362,13 +558,24 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 def _timing(values: list[float]) -> dict[str, float | int]:
-    return {"median": statistics.median(values), "p95": _percentile(values, 0.95),
-            "p99": _percentile(values, 0.99), "n": len(values)}  # fmt: skip
+    return {
+        "median": statistics.median(values),
+        "p95": _percentile(values, 0.95),
+        "p99": _percentile(values, 0.99),
+        "n": len(values),
+    }
 
 
-def _row(name: str, unit: str, values: dict[str, Any], *, target: float | None,
-         meets: bool | None, peers: dict[str, dict[str, Any]] | None = None,
-         **extra: Any) -> dict[str, Any]:  # fmt: skip
+def _row(
+    name: str,
+    unit: str,
+    values: dict[str, Any],
+    *,
+    target: float | None,
+    meets: bool | None,
+    peers: dict[str, dict[str, Any]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     peers = peers or {}
     ratio = {
         peer: round(data["median"] / values["median"], 2)
@@ -437,32 +644,52 @@ def run_peers(articles: list[Article], queries: list[str]) -> tuple[dict[str, An
     node, npm = shutil.which("node"), shutil.which("npm")
     if not node or not npm:
         return None, "node or npm not found: MiniSearch and Fuse.js skipped"
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "uh-knowledge-base-bench"
+    cache = (
+        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "uh-knowledge-base-bench"
+    )
     cache.mkdir(parents=True, exist_ok=True)
-    if not (cache / "node_modules" / "minisearch").is_dir() or not (cache / "node_modules" / "fuse.js").is_dir():
+    if (
+        not (cache / "node_modules" / "minisearch").is_dir()
+        or not (cache / "node_modules" / "fuse.js").is_dir()
+    ):
         specs = [f"{name}@{major}" for name, major in NPM_PEERS.items()]
         install = subprocess.run(
             [npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(cache), *specs],
-            capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if install.returncode != 0:
             return None, "npm install of minisearch and fuse.js failed: peers skipped"
     with tempfile.TemporaryDirectory() as folder:
         docs = [
-            {"id": a.id, "title": a.title, "tags": " ".join(a.tags),
-             "headings": " ".join(line.lstrip("#").strip() for line in a.body.splitlines() if line.startswith("#")),
-             "body": plain_text(a.body)}
+            {
+                "id": a.id,
+                "title": a.title,
+                "tags": " ".join(a.tags),
+                "headings": " ".join(
+                    line.lstrip("#").strip() for line in a.body.splitlines() if line.startswith("#")
+                ),
+                "body": plain_text(a.body),
+            }
             for a in articles
-        ]  # fmt: skip
+        ]
         (Path(folder) / "docs.json").write_text(json.dumps(docs))
         (Path(folder) / "queries.json").write_text(json.dumps(queries))
         (Path(folder) / "peers.js").write_text(NODE_SCRIPT)
         env = dict(os.environ, NODE_PATH=str(cache / "node_modules"))
         result = subprocess.run(
-            [node, str(Path(folder) / "peers.js"), str(Path(folder) / "docs.json"),
-             str(Path(folder) / "queries.json")],
-            capture_output=True, text=True, timeout=900, env=env,
-        )  # fmt: skip
+            [
+                node,
+                str(Path(folder) / "peers.js"),
+                str(Path(folder) / "docs.json"),
+                str(Path(folder) / "queries.json"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            env=env,
+        )
     if result.returncode != 0:
         return None, "node run of the peers failed: peers skipped"
     return json.loads(result.stdout), ""
@@ -503,7 +730,11 @@ def main(argv: list[str] | None = None) -> int:
     mrr, recall = score(ours_ranked, TUNING_QUERIES, ids)
     holdout_mrr, holdout_recall = score(holdout_ranked, HOLDOUT_QUERIES, ids)
 
-    peers_out, note = (None, "peers skipped in --quick") if quick else run_peers(articles, tuning_text + holdout_text)
+    peers_out, note = (
+        (None, "peers skipped in --quick")
+        if quick
+        else run_peers(articles, tuning_text + holdout_text)
+    )
     if note:
         notes.append(note)
     peer_mrr: dict[str, dict[str, Any]] = {}
@@ -514,30 +745,58 @@ def main(argv: list[str] | None = None) -> int:
         for name, label in (("minisearch", "minisearch"), ("fuse", "fuse.js")):
             data = peers_out[name]
             ranked = data["ranked"][: len(tuning_text)]
-            held = data["ranked"][len(tuning_text):]
+            held = data["ranked"][len(tuning_text) :]
             p_mrr, p_recall = score(ranked, TUNING_QUERIES, ids)
             h_mrr, _ = score(held, HOLDOUT_QUERIES, ids)
             peer_mrr[label] = {"median": round(p_mrr, 4), "version": data["version"]}
             peer_recall[label] = {"median": round(p_recall, 4), "version": data["version"]}
             peer_holdout[label] = {"median": round(h_mrr, 4), "version": data["version"]}
             times = data["times"]
-            peer_latency[label] = {"median": round(statistics.median(times), 4),
-                                   "p95": round(_percentile(times, 0.95), 4),
-                                   "version": data["version"]}  # fmt: skip
+            peer_latency[label] = {
+                "median": round(statistics.median(times), 4),
+                "p95": round(_percentile(times, 0.95), 4),
+                "version": data["version"],
+            }
     minisearch = peer_mrr.get("minisearch", {}).get("median")
     fuse = peer_mrr.get("fuse.js", {}).get("median")
-    meets = mrr >= 0.80 and (minisearch is None or mrr >= minisearch + 0.08) and (
-        fuse is None or mrr >= fuse + 0.25)  # fmt: skip
-    results.append(_row("relevance_mrr10", "mrr", {"median": mrr, "n": len(tuning_text)},
-                        target=0.80, meets=meets, peers=peer_mrr,
-                        note="target: >= 0.80, >= MiniSearch + 0.08, >= Fuse.js + 0.25"))  # fmt: skip
-    results.append(_row("relevance_recall5", "recall", {"median": recall, "n": len(tuning_text)},
-                        target=None, meets=None, peers=peer_recall))  # fmt: skip
-    results.append(_row("relevance_holdout_mrr10", "mrr",
-                        {"median": holdout_mrr, "n": len(holdout_text)}, target=0.80,
-                        meets=holdout_mrr >= 0.80, peers=peer_holdout,
-                        recall5=round(holdout_recall, 4),
-                        note="queries never used for tuning, first-contact score"))  # fmt: skip
+    meets = (
+        mrr >= 0.80
+        and (minisearch is None or mrr >= minisearch + 0.08)
+        and (fuse is None or mrr >= fuse + 0.25)
+    )
+    results.append(
+        _row(
+            "relevance_mrr10",
+            "mrr",
+            {"median": mrr, "n": len(tuning_text)},
+            target=0.80,
+            meets=meets,
+            peers=peer_mrr,
+            note="target: >= 0.80, >= MiniSearch + 0.08, >= Fuse.js + 0.25",
+        )
+    )
+    results.append(
+        _row(
+            "relevance_recall5",
+            "recall",
+            {"median": recall, "n": len(tuning_text)},
+            target=None,
+            meets=None,
+            peers=peer_recall,
+        )
+    )
+    results.append(
+        _row(
+            "relevance_holdout_mrr10",
+            "mrr",
+            {"median": holdout_mrr, "n": len(holdout_text)},
+            target=0.80,
+            meets=holdout_mrr >= 0.80,
+            peers=peer_holdout,
+            recall5=round(holdout_recall, 4),
+            note="queries never used for tuning, first-contact score",
+        )
+    )
 
     queries = tuning_text + holdout_text
     rounds = 1 if quick else 5
@@ -551,17 +810,32 @@ def main(argv: list[str] | None = None) -> int:
                 times.append((time.perf_counter() - start) * 1000)
         timing = _timing(times)
         peers = peer_latency if not large else {}
-        results.append(_row(f"search_latency_{size}", "ms", timing, target=target,
-                            meets=timing["p95"] <= target, peers=peers,
-                            note="p95 is the target"))  # fmt: skip
+        results.append(
+            _row(
+                f"search_latency_{size}",
+                "ms",
+                timing,
+                target=target,
+                meets=timing["p95"] <= target,
+                peers=peers,
+                note="p95 is the target",
+            )
+        )
 
     large_articles = corpus(size_large, defaults)
     documents = [
-        {"key": a.id, "title": a.title, "tags": a.tags,
-         "headings": tuple(line.lstrip("#").strip() for line in a.body.splitlines() if line.startswith("#")),
-         "body": a.body, "category": a.category}
+        {
+            "key": a.id,
+            "title": a.title,
+            "tags": a.tags,
+            "headings": tuple(
+                line.lstrip("#").strip() for line in a.body.splitlines() if line.startswith("#")
+            ),
+            "body": a.body,
+            "category": a.category,
+        }
         for a in large_articles
-    ]  # fmt: skip
+    ]
     builds = []
     index = SearchIndex("en")
     for _ in range(1 if quick else 3):
@@ -569,8 +843,15 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         index.upsert_many(documents)
         builds.append(time.perf_counter() - start)
-    results.append(_row(f"index_build_{size_large}", "s", {**_timing(builds)}, target=2.0,
-                        meets=statistics.median(builds) <= 2.0 if not quick else None))  # fmt: skip
+    results.append(
+        _row(
+            f"index_build_{size_large}",
+            "s",
+            {**_timing(builds)},
+            target=2.0,
+            meets=statistics.median(builds) <= 2.0 if not quick else None,
+        )
+    )
 
     upserts = []
     rng = random.Random(SEED)
@@ -581,8 +862,11 @@ def main(argv: list[str] | None = None) -> int:
         index.upsert(**doc)  # type: ignore[arg-type]
         upserts.append((time.perf_counter() - start) * 1000)
     timing = _timing(upserts)
-    results.append(_row(f"incremental_upsert_{size_large}", "ms", timing, target=5.0,
-                        meets=timing["p95"] <= 5.0))  # fmt: skip
+    results.append(
+        _row(
+            f"incremental_upsert_{size_large}", "ms", timing, target=5.0, meets=timing["p95"] <= 5.0
+        )
+    )
 
     renderer = Renderer()
     renders = []
@@ -592,20 +876,31 @@ def main(argv: list[str] | None = None) -> int:
             renderer.render(article.body)
             renders.append((time.perf_counter() - start) * 1000)
     timing = _timing(renders)
-    results.append(_row("render_sanitise", "ms", timing, target=1.0,
-                        meets=timing["median"] <= 1.0, note="median per default article"))  # fmt: skip
+    results.append(
+        _row(
+            "render_sanitise",
+            "ms",
+            timing,
+            target=1.0,
+            meets=timing["median"] <= 1.0,
+            note="median per default article",
+        )
+    )
 
     report = {
         "package": PACKAGE,
         "version": _version(),
         "python": platform.python_version(),
-        "machine": {"cpus": os.cpu_count() or 1, "platform": platform.platform(),
-                    "processor": platform.processor() or platform.machine()},
+        "machine": {
+            "cpus": os.cpu_count() or 1,
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+        },
         "quick": quick,
         "corpus": {"relevance": size_small, "large": size_large, "seed": SEED},
         "notes": notes,
         "results": results,
-    }  # fmt: skip
+    }
     print(json.dumps(report, indent=2))
     return 0
 

@@ -38,7 +38,7 @@ XSS_VECTORS = [
     "[click]( javascript:alert(1))",
     "<javascript:alert(1)>",
     "![x](javascript:alert(1))",
-    "![x](x\" onerror=\"alert(1))",
+    '![x](x" onerror="alert(1))',
     '[x](https://ok.example "title" onmouseover="alert(1)")',
     "[x][ref]\n\n[ref]: javascript:alert(1)",
     "<div style='background:url(javascript:alert(1))'>x</div>",
@@ -60,8 +60,8 @@ XSS_VECTORS = [
     "> <img src=x onerror=alert(1)>",
     "# Heading <img src=x onerror=alert(1)>",
     "| a |\n|---|\n| <script>alert(1)</script> |",
-    "<a href=\"#\" onclick=\"alert(1)\">x</a>",
-    "[x](https://ok.example/\"><script>alert(1)</script>)",
+    '<a href="#" onclick="alert(1)">x</a>',
+    '[x](https://ok.example/"><script>alert(1)</script>)',
     "<base href='javascript:alert(1)//'>",
     "&lt;script&gt;alert(1)&lt;/script&gt;",
 ]
@@ -106,13 +106,19 @@ def test_raw_html_is_shown_as_text_not_dropped() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("<>\"'=/:;&#[]()!`*_ \nascriptjvonerrlimgdt1")), max_size=120))
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("<>\"'=/:;&#[]()!`*_ \nascriptjvonerrlimgdt1")), max_size=120
+    )
+)
 def test_any_markdown_renders_to_allowed_tags_and_attributes(body: str) -> None:
     assert_safe(Renderer().render(body).html)
 
 
 def test_headings_get_anchors_and_make_the_toc() -> None:
-    rendered = Renderer().render("## Before you start\n\ntext\n\n### Camera & microphone\n\n## Before you start")
+    rendered = Renderer().render(
+        "## Before you start\n\ntext\n\n### Camera & microphone\n\n## Before you start"
+    )
     assert [(e.level, e.anchor, e.text) for e in rendered.toc] == [
         (2, "before-you-start", "Before you start"),
         (3, "camera-microphone", "Camera & microphone"),
@@ -131,7 +137,9 @@ def test_internal_links_are_rewritten_and_reported() -> None:
 
 
 def test_ordinary_links_keep_safe_schemes() -> None:
-    html = Renderer().render("[call](tel:+15551234567) [site](https://example.org) [top](#top)").html
+    html = (
+        Renderer().render("[call](tel:+15551234567) [site](https://example.org) [top](#top)").html
+    )
     assert 'href="tel:+15551234567"' in html
     assert 'href="https://example.org"' in html
     assert 'href="#top"' in html
@@ -194,7 +202,7 @@ def test_front_matter_parses_every_field() -> None:
         (GOOD.replace("slug: requesting-a-refill", "slug: Bad Slug!"), "refill.md.slug"),
         (GOOD.replace("status: published", "status: live"), "refill.md.status"),
         (GOOD.replace("locale: en", "locale: english"), "refill.md.locale"),
-        (GOOD.replace("tags: [refill, pharmacy, \"rx\"]", "tags: [refill"), "refill.md.tags"),
+        (GOOD.replace('tags: [refill, pharmacy, "rx"]', "tags: [refill"), "refill.md.tags"),
         (GOOD.replace("locale: en", "title: again"), "refill.md.title"),
     ],
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,11 +44,15 @@ def test_the_usage_from_the_issue_runs() -> None:
     kb = KnowledgeBaseService(storage=InMemoryArticleStore(), cache=InMemoryCache())
     kb.load_default_articles()
     results = kb.search(query="telehealth", locale="en")
-    assert results.hits and "video" in results.hits[0].title.lower()
+    assert results.hits
+    assert "video" in results.hits[0].title.lower()
     assert all(hit.snippet_html for hit in results.hits)
     article = kb.get_article("preparing-for-a-video-visit", locale="en")
     assert '<h2 id="check-your-device">Check your device</h2>' in article.html
-    assert [entry.anchor for entry in article.toc][:2] == ["check-your-device", "run-the-device-test"]
+    assert [entry.anchor for entry in article.toc][:2] == [
+        "check-your-device",
+        "run-the-device-test",
+    ]
     vote = kb.record_feedback(article.id, helpful=False, comment="video would not start")
     assert (vote.helpful, vote.not_helpful, vote.ratio) == (0, 1, 0.0)
     assert kb.top_articles()[0].article_id == "en/preparing-for-a-video-visit"
@@ -70,7 +73,8 @@ def test_default_articles_are_complete_and_load_idempotently() -> None:
     assert leaf_categories <= {a.category for a in english}
     for article in english:
         html = kb.get_article(article.slug, record_view=False).html
-        assert "<script" not in html and "article:" not in html
+        assert "<script" not in html
+        assert "article:" not in html
 
 
 @pytest.mark.parametrize(
@@ -338,7 +342,9 @@ def test_import_and_export_a_folder(tmp_path: Path) -> None:
 
 
 def test_a_folder_with_a_bad_file_imports_nothing(tmp_path: Path) -> None:
-    good = "---\ntitle: A\nslug: a\ncategory: billing\nupdated: 2026-01-05\n---\nSee [b](article:b)."
+    good = (
+        "---\ntitle: A\nslug: a\ncategory: billing\nupdated: 2026-01-05\n---\nSee [b](article:b)."
+    )
     (tmp_path / "a.md").write_text(good)
     (tmp_path / "b.md").write_text(good.replace("slug: a", "slug: b").replace("(article:b)", ""))
     (tmp_path / "copy-of-a.md").write_text(good)
@@ -420,13 +426,15 @@ def test_from_env_without_redis_is_in_memory_and_with_redis_shares_state(
         writer.get_article("paying-your-bill")
     with KnowledgeBaseService.from_env(environ=env, prefix=redis_prefix) as reader:
         assert reader.load_default_articles() == 0
-        assert reader.search("perscription refil").hits[0].slug == "requesting-a-prescription-refill"
+        assert (
+            reader.search("perscription refil").hits[0].slug == "requesting-a-prescription-refill"
+        )
         assert reader.top_articles()[0].article_id == "en/paying-your-bill"
 
 
 @pytest.fixture
-def redis_backed(redis_client: redis.Redis, redis_prefix: str) -> Iterator[KnowledgeBaseService]:
-    yield KnowledgeBaseService(
+def redis_backed(redis_client: redis.Redis, redis_prefix: str) -> KnowledgeBaseService:
+    return KnowledgeBaseService(
         RedisArticleStore(redis_client, prefix=redis_prefix),
         RedisCache(redis_client, prefix=redis_prefix),
         activity=RedisActivityStore(redis_client, prefix=redis_prefix),

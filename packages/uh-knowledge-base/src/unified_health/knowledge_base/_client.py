@@ -469,7 +469,7 @@ class KnowledgeBaseService:
         return record
 
     def import_markdown(self, text: str, *, source: str = "text") -> ArticleRecord:
-        """Parse a Markdown file with front matter and upsert it.
+        r"""Parse a Markdown file with front matter and upsert it.
 
         Args:
             text: The file's text.
@@ -484,8 +484,8 @@ class KnowledgeBaseService:
         Examples:
             >>> kb = KnowledgeBaseService()
             >>> kb.add_category(Category(slug="billing", title="Billing"))
-            >>> kb.import_markdown("---\\ntitle: Receipts\\nslug: receipts\\ncategory: billing\\n"
-            ...                    "updated: 2026-01-05\\n---\\nDownload them.").article.id
+            >>> kb.import_markdown("---\ntitle: Receipts\nslug: receipts\ncategory: billing\n"
+            ...                    "updated: 2026-01-05\n---\nDownload them.").article.id
             'en/receipts'
         """
         return self.upsert_article(parse_article(text, source=source))
@@ -685,11 +685,12 @@ class KnowledgeBaseService:
             article = record.article
             if article.status != "published":
                 continue
-            for target in self._renderer.render(article.body).links:
-                if self._find(target, article.locale) is None and (
-                    self._find(target, self._default_locale) is None
-                ):
-                    broken.append(BrokenLink(article_id=article_id, target=target))
+            broken.extend(
+                BrokenLink(article_id=article_id, target=target)
+                for target in self._renderer.render(article.body).links
+                if self._find(target, article.locale) is None
+                and self._find(target, self._default_locale) is None
+            )
         return broken
 
     # ------------------------------------------------------------------ folders
@@ -744,7 +745,9 @@ class KnowledgeBaseService:
                     self._storage.put_category(category)
                     self._categories[category.slug] = category
             published = {
-                key: article for key, (_, article) in parsed.items() if article.status == "published"
+                key: article
+                for key, (_, article) in parsed.items()
+                if article.status == "published"
             }
             for name, article in parsed.values():
                 try:
@@ -802,11 +805,11 @@ class KnowledgeBaseService:
         for locale_dir in sorted(base.iterdir(), key=lambda item: item.name):
             if not locale_dir.is_dir():
                 continue
-            for item in sorted(locale_dir.iterdir(), key=lambda entry: entry.name):
-                if item.name.endswith(".md"):
-                    articles.append(
-                        parse_article(item.read_text(encoding="utf-8"), source=item.name)
-                    )
+            articles.extend(
+                parse_article(item.read_text(encoding="utf-8"), source=item.name)
+                for item in sorted(locale_dir.iterdir(), key=lambda entry: entry.name)
+                if item.name.endswith(".md")
+            )
         written = 0
         with self._lock:
             for category in DEFAULT_CATEGORIES:
@@ -988,9 +991,7 @@ class KnowledgeBaseService:
         self._ensure_loaded()
         wanted = locale if locale in SUPPORTED_LOCALES else self._default_locale
         normalised = _normalised(text)
-        key = (
-            f"search:{self._generation()}:{locale[:20]}:{category or ''}:{page}:{per_page}:{text}"
-        )
+        key = f"search:{self._generation()}:{locale[:20]}:{category or ''}:{page}:{per_page}:{text}"
         cached = self._cache_get(key) if normalised else None
         results: SearchResults | None = None
         if cached is not None:
@@ -1186,9 +1187,13 @@ class KnowledgeBaseService:
             >>> kb.record_feedback(article.id, helpful=False, comment="video would not start").ratio
             0.0
         """
-        if not isinstance(helpful, bool):
+        given_helpful: object = helpful
+        given_comment: object = comment
+        if not isinstance(given_helpful, bool):
             raise InvalidInputError("helpful", "must be True or False")
-        if comment is not None and (not isinstance(comment, str) or len(comment) > 2000):
+        if given_comment is not None and (
+            not isinstance(given_comment, str) or len(given_comment) > 2000
+        ):
             raise InvalidInputError("comment", "must be a str of at most 2000 characters")
         if visitor_id is not None:
             _check_str(visitor_id, "visitor_id", 200)
@@ -1260,4 +1265,3 @@ class KnowledgeBaseService:
         """
         _check_int(limit, "limit", 1, 200)
         return self._activity.comments(check_article_id(article_id), limit=limit)
-

@@ -251,16 +251,17 @@ def _flatten(tokens: list[dict[str, Any]], out: list[TocEntry]) -> None:
 
 
 class Renderer:
-    """Renders article bodies to safe HTML; thread-safe, reusable.
+    r"""Renders article bodies to safe HTML; thread-safe, reusable.
 
     Args:
         link_base: The URL path that internal links ``article:<slug>`` point to.
 
     Examples:
         >>> renderer = Renderer(link_base="/help/")
-        >>> out = renderer.render("## Joining\\n\\nSee [refills](article:refills). <script>x</script>")
-        >>> out.html
-        '<h2 id="joining">Joining</h2>\\n<p>See <a href="/help/refills" rel="noopener noreferrer">refills</a>. &lt;script&gt;x&lt;/script&gt;</p>'
+        >>> out = renderer.render("## Joining\n\nSee [refills](article:refills). <b>")
+        >>> print(out.html)
+        <h2 id="joining">Joining</h2>
+        <p>See <a href="/help/refills" rel="noopener noreferrer">refills</a>. &lt;b&gt;</p>
         >>> (out.toc[0].anchor, out.links)
         ('joining', ('refills',))
     """

@@ -217,7 +217,8 @@ class Category(FrozenModel):
         """Return the title in ``locale``, else the default title.
 
         Examples:
-            >>> Category(slug="billing", title="Billing", titles={"es": "Facturación"}).title_for("es")
+            >>> billing = Category(slug="billing", title="Billing", titles={"es": "Facturación"})
+            >>> billing.title_for("es")
             'Facturación'
         """
         return self.titles.get(locale, self.title)

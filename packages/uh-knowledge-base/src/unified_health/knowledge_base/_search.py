@@ -14,9 +14,10 @@ How a query is answered (the docs page explains the same in prose):
    weighted by field (title 6, tags 4, headings 2.5, body 1), length-normalised per field,
    saturated, times the term's inverse document frequency.
 4. An article must match at least one word of a one- or two-word query, and at least half the
-   words of a longer one. Slot scores add up; the sum is scaled by the share of slots matched (all words beat most
-   words), with bonuses when every word matched and when the words appear as a phrase in the
-   title or body. An optional popularity boost multiplies by a log of views and helpful votes.
+   words of a longer one. Slot scores add up; the sum is scaled by the share of slots matched
+   (all words beat most words), with bonuses when every word matched, by how much of the query
+   the title and tags hold, and when the words appear as a phrase in the title or body. An
+   optional popularity boost multiplies by a log of views and helpful votes.
 """
 
 from __future__ import annotations
@@ -26,16 +27,18 @@ import heapq
 import math
 import re
 import threading
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
+from typing import Any
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from unified_health.knowledge_base._errors import InvalidInputError
 from unified_health.knowledge_base._models import FacetCount, SearchHit
-from unified_health.knowledge_base._text import STOP_WORDS, analyze, fold, plain_text, stem, words
+from unified_health.knowledge_base._text import STOP_WORDS, analyze, plain_text, stem, words
 
 __all__ = ["DEFAULT_SYNONYMS", "SearchIndex", "clean_query"]
 
@@ -47,12 +50,20 @@ _MAX_QUERY_CHARS = 200
 _MAX_QUERY_WORDS = 12
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffd]+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-_WORD_SPAN = re.compile(r"[\w'’]+")
+_WORD_SPAN = re.compile("[\\w'\u2019]+")
 
 DEFAULT_SYNONYMS: dict[str, tuple[tuple[str, ...], ...]] = {
     "en": (
-        ("telehealth", "telemedicine", "video visit", "virtual visit", "virtual care", "e-visit",
-         "video appointment", "online visit"),
+        (
+            "telehealth",
+            "telemedicine",
+            "video visit",
+            "virtual visit",
+            "virtual care",
+            "e-visit",
+            "video appointment",
+            "online visit",
+        ),
         ("rx", "prescription", "medication", "medicine", "meds", "drug"),
         ("refill", "renew", "renewal", "reorder"),
         ("appointment", "appt", "booking"),
@@ -83,11 +94,20 @@ DEFAULT_SYNONYMS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("email", "e-mail"),
         ("phone", "mobile", "cell"),
         ("delete account", "close account", "deactivate"),
-        ("family member", "daughter", "son", "child", "spouse", "husband", "wife", "parent",
-         "relative"),
+        (
+            "family member",
+            "daughter",
+            "son",
+            "child",
+            "spouse",
+            "husband",
+            "wife",
+            "parent",
+            "relative",
+        ),
         ("not working", "problem", "fixing", "broken", "doesn't work", "won't work"),
         ("refund", "money back", "overcharged"),
-    ),  # fmt: skip
+    ),
     "es": (
         ("telemedicina", "videoconsulta", "consulta virtual", "consulta por video"),
         ("receta", "prescripcion", "medicamento", "medicina"),
@@ -99,12 +119,12 @@ DEFAULT_SYNONYMS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("resultados", "analisis", "laboratorio"),
         ("mensaje", "bandeja", "chat"),
         ("medico", "doctor", "proveedor"),
-    ),  # fmt: skip
+    ),
 }
 
 
 def clean_query(query: object) -> str:
-    """Return the query as the index reads it: control characters gone, at most 200 characters.
+    r"""Return the query as the index reads it: control characters gone, at most 200 characters.
 
     Args:
         query: What the user typed.
@@ -116,7 +136,7 @@ def clean_query(query: object) -> str:
         InvalidInputError: ``query`` is not a str (bytes included).
 
     Examples:
-        >>> clean_query("  refill\\x00 rx  ")
+        >>> clean_query("  refill\x00 rx  ")
         'refill rx'
     """
     if not isinstance(query, str):
@@ -180,6 +200,7 @@ class SearchIndex:
         self._stop_terms = frozenset(stem(word, locale) for word in self._stops)
         self._lock = threading.RLock()
         self._docs: dict[int, _Doc] = {}
+        self._category_of: dict[int, str] = {}
         self._ids: dict[str, int] = {}
         self._next = 0
         self._postings: dict[str, dict[int, float]] = {}
@@ -191,8 +212,8 @@ class SearchIndex:
         self._synonyms: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
         self._max_popularity = 0.0
         self._bulk = False
-        for group in DEFAULT_SYNONYMS.get(locale[:2], ()):
-            self.add_synonyms(group)
+        for default_group in DEFAULT_SYNONYMS.get(locale[:2], ()):
+            self.add_synonyms(default_group)
         for group in synonyms:
             self.add_synonyms(group)
 
@@ -262,7 +283,8 @@ class SearchIndex:
 
         Examples:
             >>> index = SearchIndex("en")
-            >>> index.upsert("a", title="Paying a bill", tags=(), headings=(), body="", category="b")
+            >>> index.upsert("a", title="Paying a bill", tags=(), headings=(), body="",
+            ...              category="b")
             >>> len(index)
             1
         """
@@ -299,22 +321,24 @@ class SearchIndex:
                 ),
                 popularity=max(float(popularity), 0.0),
             )
-            counts: dict[str, list[int]] = {}
-            for position, terms in enumerate(analysed):
-                for term in terms:
-                    counts.setdefault(term, [0, 0, 0, 0])[position] += 1
+            per_field = [Counter(terms) for terms in analysed]
+            t0, t1, t2, t3 = per_field
+            unique = set(t3).union(t0, t1, t2)
             for position, length in enumerate(doc.lengths):
                 self._length_sums[position] += length
             self._docs[number] = doc
             self._ids[key] = number
-            for term, tf in counts.items():
-                if term not in self._postings:
-                    self._postings[term] = {}
-                    self._field_tf[term] = {}
+            self._category_of[number] = category
+            postings, field_tf, bulk = self._postings, self._field_tf, self._bulk
+            for term in unique:
+                tf = (t0[term], t1[term], t2[term], t3[term])
+                if term not in postings:
+                    postings[term] = {}
+                    field_tf[term] = {}
                     self._vocab_add(term)
-                self._field_tf[term][number] = (tf[0], tf[1], tf[2], tf[3])
-                self._postings[term][number] = 0.0 if self._bulk else self._saturated(tf, doc.lengths)
-            doc.terms = set(counts)
+                field_tf[term][number] = tf
+                postings[term][number] = 0.0 if bulk else self._saturated(tf, doc.lengths)
+            doc.terms = unique
             doc.title_set = frozenset(analysed[0]) | frozenset(analysed[1])
             self._max_popularity = max(self._max_popularity, doc.popularity)
 
@@ -348,11 +372,21 @@ class SearchIndex:
         """
         with self._lock:
             averages = self._averages()
-            docs = self._docs
+            scale: dict[int, tuple[float, float, float, float]] = {}
+            for number, doc in self._docs.items():
+                inverse = [
+                    _FIELD_WEIGHTS[f]
+                    / (1.0 - _FIELD_B[f] + _FIELD_B[f] * doc.lengths[f] / averages[f])
+                    for f in range(4)
+                ]
+                scale[number] = (inverse[0], inverse[1], inverse[2], inverse[3])
+            k1, k1_plus = _K1, _K1 + 1.0
             for term, per_doc in self._field_tf.items():
                 postings = self._postings[term]
-                for number, tf in per_doc.items():
-                    postings[number] = self._saturated(tf, docs[number].lengths, averages)
+                for number, (a, b, c, d) in per_doc.items():
+                    i0, i1, i2, i3 = scale[number]
+                    weighted = a * i0 + b * i1 + c * i2 + d * i3
+                    postings[number] = weighted * k1_plus / (k1 + weighted)
 
     def remove(self, key: str) -> bool:
         """Take a document out of the index (unpublished or deleted); ``True`` if it was there.
@@ -369,6 +403,7 @@ class SearchIndex:
         if number is None:
             return False
         doc = self._docs.pop(number)
+        del self._category_of[number]
         for position, length in enumerate(doc.lengths):
             self._length_sums[position] -= length
         for term in doc.terms:
@@ -406,7 +441,7 @@ class SearchIndex:
         if exact:
             alternatives[term] = 1.0
         completions: dict[str, float] = {}
-        if typing and len(raw) >= 2 or len(raw) >= 4:
+        if (typing and len(raw) >= 2) or len(raw) >= 4:
             prefix = raw if len(raw) <= len(term) else term
             start = bisect.bisect_left(self._sorted_vocab, prefix)
             base = (0.8 if typing else 0.6) * (0.5 if exact else 1.0)
@@ -467,11 +502,13 @@ class SearchIndex:
                     slots.append(_Slot({}, required=False, phrase_terms=synonym, covers=bit[i]))
             slots.append(_Slot(alternatives, required=True, covers=bit[i]))
         for width in (2, 3):
-            for start in range(0, len(terms) - width + 1):
+            for start in range(len(terms) - width + 1):
                 phrase = tuple(terms[start : start + width])
                 covers = sum(bit.get(i, 0) for i in range(start, start + width))
-                for synonym in self._synonyms.get(phrase, ()):
-                    slots.append(_Slot({}, required=False, phrase_terms=synonym, covers=covers))
+                slots.extend(
+                    _Slot({}, required=False, phrase_terms=synonym, covers=covers)
+                    for synonym in self._synonyms.get(phrase, ())
+                )
         return slots
 
     def _score_slot(self, slot: _Slot) -> dict[int, float]:
@@ -553,29 +590,31 @@ class SearchIndex:
             required = [slot for slot in slots if slot.required]
             if not required:
                 return [], 0, []
-            totals: dict[int, float] = {}
-            matched: dict[int, int] = {}
+            accumulated: dict[int, list[Any]] = {}  # number -> [score, mask of words matched]
             matched_terms: set[str] = set()
             for slot in slots:
                 scores = self._score_slot(slot)
                 if scores:
                     matched_terms.update(slot.alternatives or slot.phrase_terms)
                 covers = slot.covers
+                get = accumulated.get
                 for number, value in scores.items():
-                    totals[number] = totals.get(number, 0.0) + value
-                    matched[number] = matched.get(number, 0) | covers
+                    entry = get(number)
+                    if entry is None:
+                        accumulated[number] = [value, covers]
+                    else:
+                        entry[0] += value
+                        entry[1] |= covers
             count = len(required)
             needed = 1 if count < 3 else (count + 1) // 2
+            factors = [0.3 + 0.7 * (hits / count) ** 2 for hits in range(count + 1)]
+            if count > 1:
+                factors[count] *= 1.25
             ranked: dict[int, float] = {}
-            for number, value in totals.items():
-                hit_slots = matched.get(number, 0).bit_count()
-                if hit_slots < needed:
-                    continue
-                share = hit_slots / count
-                value *= 0.3 + 0.7 * share * share
-                if hit_slots == count and count > 1:
-                    value *= 1.25
-                ranked[number] = value
+            for number, (value, mask) in accumulated.items():
+                hit_slots = mask.bit_count()
+                if hit_slots >= needed:
+                    ranked[number] = value * factors[hit_slots]
             query_terms = [stem(w, self.locale) for w in words(text) if w not in self._stops]
             slot_terms = self._slot_terms(slots)
             for number in heapq.nlargest(100, ranked, key=ranked.__getitem__):
@@ -595,10 +634,7 @@ class SearchIndex:
                 for number in ranked:
                     share = math.log1p(self._docs[number].popularity) / top
                     ranked[number] *= 1.0 + popularity_boost * share
-            facet_counts: dict[str, int] = {}
-            for number in ranked:
-                category = self._docs[number].category
-                facet_counts[category] = facet_counts.get(category, 0) + 1
+            facet_counts = Counter(map(self._category_of.__getitem__, ranked))
             if categories is not None:
                 ranked = {n: v for n, v in ranked.items() if self._docs[n].category in categories}
             total = len(ranked)

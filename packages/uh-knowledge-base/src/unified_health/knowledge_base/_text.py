@@ -13,23 +13,25 @@ from functools import lru_cache
 __all__ = ["STOP_WORDS", "analyze", "fold", "plain_text", "stem", "words"]
 
 _WORD = re.compile(r"[a-z0-9]+")
-_APOSTROPHES = re.compile(r"[’'`]")
+_APOSTROPHES = re.compile("[\u2019'`]")
 _MARKDOWN_NOISE = re.compile(r"\]\([^)]*\)|[#>*_`|~\[\]]+|^-{3,}$|!\[", re.MULTILINE)
 
+_ENGLISH_STOP_WORDS = """
+a about after all also am an and any are as at be been before being but by can could did do does
+doing for from get got had has have having he her here him his how i if in into is it its just me
+more most my no nor of on once only or other our out over own same she should so some such than
+that the their them then there these they this those through to too under until up very was we
+were what when where which while who whom why will with would you your yours please want need
+"""
+_SPANISH_STOP_WORDS = """
+a al algo como con cual cuando de del desde donde el ella en entre es esta este esto estos ha hay
+la las le les lo los me mi mis muy no nos o para pero por puedo que quiero se si sin sobre su sus
+te tengo tu un una uno unos y ya yo
+"""
+
 STOP_WORDS: dict[str, frozenset[str]] = {
-    "en": frozenset(
-        """a about after all also am an and any are as at be been before being but by can
-        could did do does doing for from get got had has have having he her here him his how i
-        if in into is it its just me more most my no nor of on once only or other our out over
-        own same she should so some such than that the their them then there these they this
-        those through to too under until up very was we were what when where which while who
-        whom why will with would you your yours please want need""".split()
-    ),
-    "es": frozenset(
-        """a al algo como con cual cuando de del desde donde el ella en entre es esta este esto
-        estos ha hay la las le les lo los me mi mis muy no nos o para pero por puedo que quiero
-        se si sin sobre su sus te tengo tu un una uno unos y ya yo""".split()
-    ),
+    "en": frozenset(_ENGLISH_STOP_WORDS.split()),
+    "es": frozenset(_SPANISH_STOP_WORDS.split()),
 }
 
 
@@ -96,9 +98,7 @@ def stem(word: str, locale: str = "en") -> str:
         return word
     if word.endswith("ies") and len(word) > 4:
         word = word[:-3] + "y"
-    elif word.endswith("sses"):
-        word = word[:-2]
-    elif word.endswith(("ches", "shes", "xes", "zes")) and len(word) > 5:
+    elif word.endswith("sses") or (word.endswith(("ches", "shes", "xes", "zes")) and len(word) > 5):
         word = word[:-2]
     elif word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
         word = word[:-1]
@@ -131,10 +131,10 @@ def analyze(text: str, locale: str = "en", *, keep_stop_words: bool = True) -> l
 
 
 def plain_text(markdown_body: str) -> str:
-    """Strip Markdown punctuation and link targets, leaving the words a reader sees.
+    r"""Strip Markdown punctuation and link targets, leaving the words a reader sees.
 
     Examples:
-        >>> plain_text("## Steps\\n\\nOpen **Billing** and [pay](article:paying-a-bill).")
-        ' Steps\\n\\nOpen Billing and pay.'
+        >>> plain_text("## Steps\n\nOpen **Billing** and [pay](article:paying-a-bill).")
+        ' Steps\n\nOpen Billing and pay.'
     """
     return _MARKDOWN_NOISE.sub("", markdown_body.replace("](", "]("))

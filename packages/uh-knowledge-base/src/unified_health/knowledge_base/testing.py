@@ -24,7 +24,13 @@ from unified_health.knowledge_base.stores._memory import (
     InMemoryCache,
 )
 
-__all__ = ["FakeClock", "InMemoryActivityStore", "InMemoryArticleStore", "InMemoryCache", "capture_logs"]
+__all__ = [
+    "FakeClock",
+    "InMemoryActivityStore",
+    "InMemoryArticleStore",
+    "InMemoryCache",
+    "capture_logs",
+]
 
 _DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

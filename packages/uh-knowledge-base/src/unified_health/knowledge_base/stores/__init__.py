@@ -1,5 +1,4 @@
-"""Stores: `ArticleStore`, `ActivityStore` and `Cache`, with in-memory, Redis and PostgreSQL
-implementations."""
+"""Stores: `ArticleStore`, `ActivityStore` and `Cache` (memory, Redis, PostgreSQL)."""
 
 from unified_health.knowledge_base.stores._memory import (
     InMemoryActivityStore,

@@ -272,7 +272,8 @@ class InMemoryCache(_Closing):
     """
 
     def __init__(self, *, max_entries: int = 10_000, clock: Clock | None = None) -> None:
-        if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
+        given: object = max_entries
+        if isinstance(given, bool) or not isinstance(given, int) or given < 1:
             raise InvalidInputError("max_entries", "must be an int >= 1")
         self._max = max_entries
         self._clock = clock or SystemClock()

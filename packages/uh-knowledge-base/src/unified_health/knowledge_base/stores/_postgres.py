@@ -49,6 +49,43 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
     return (psycopg.OperationalError, psycopg.InterfaceError, OSError)
 
 
+def _statements(articles: str, categories: str) -> dict[str, Any]:
+    """Every statement, with the table names quoted as identifiers (never as text)."""
+    from psycopg import sql
+
+    names = {
+        "articles": sql.Identifier(articles),
+        "categories": sql.Identifier(categories),
+        "locale_index": sql.Identifier(f"{articles}_locale"),
+    }
+    texts = {
+        "create_articles": "CREATE TABLE IF NOT EXISTS {articles} (id text PRIMARY KEY,"
+        " locale text NOT NULL, slug text NOT NULL, version integer NOT NULL,"
+        " data jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())",
+        "create_index": "CREATE INDEX IF NOT EXISTS {locale_index} ON {articles} (locale)",
+        "create_categories": "CREATE TABLE IF NOT EXISTS {categories}"
+        " (slug text PRIMARY KEY, data jsonb NOT NULL)",
+        "get": "SELECT data, version FROM {articles} WHERE id = %s",
+        "version": "SELECT version FROM {articles} WHERE id = %s",
+        "upsert": "INSERT INTO {articles} (id, locale, slug, version, data)"
+        " VALUES (%s, %s, %s, 1, %s::jsonb) ON CONFLICT (id) DO UPDATE"
+        " SET version = {articles}.version + 1, data = EXCLUDED.data, updated_at = now()"
+        " RETURNING version",
+        "create": "INSERT INTO {articles} (id, locale, slug, version, data)"
+        " VALUES (%s, %s, %s, 1, %s::jsonb) ON CONFLICT (id) DO NOTHING RETURNING version",
+        "replace": "UPDATE {articles} SET version = version + 1, data = %s::jsonb,"
+        " updated_at = now() WHERE id = %s AND version = %s RETURNING version",
+        "delete": "DELETE FROM {articles} WHERE id = %s",
+        "delete_version": "DELETE FROM {articles} WHERE id = %s AND version = %s",
+        "list": "SELECT id, data, version FROM {articles} WHERE id > %s ORDER BY id LIMIT 500",
+        "put_category": "INSERT INTO {categories} (slug, data) VALUES (%s, %s::jsonb)"
+        " ON CONFLICT (slug) DO UPDATE SET data = EXCLUDED.data",
+        "delete_category": "DELETE FROM {categories} WHERE slug = %s",
+        "list_categories": "SELECT data FROM {categories}",
+    }
+    return {key: sql.SQL(text).format(**names) for key, text in texts.items()}
+
+
 class PostgresArticleStore:
     """An `ArticleStore` on PostgreSQL over a psycopg 3 connection or connection pool.
 
@@ -76,9 +113,7 @@ class PostgresArticleStore:
             getattr(connection, "transaction", None)
         )
         if isinstance(connection, str | bytes) or not (is_pool or is_connection):
-            raise InvalidInputError(
-                "connection", "must be a psycopg connection or connection pool"
-            )
+            raise InvalidInputError("connection", "must be a psycopg connection or connection pool")
         given: object = table_prefix
         if not isinstance(given, str) or not _PREFIX.match(table_prefix):
             raise InvalidInputError("table_prefix", "must be lower-case letters, digits and _")
@@ -87,6 +122,7 @@ class PostgresArticleStore:
         self.articles_table = f"{table_prefix}articles"
         self.categories_table = f"{table_prefix}categories"
         self._errors = _driver_errors()
+        self._sql = _statements(self.articles_table, self.categories_table)
 
     @contextmanager
     def _cursor(self, operation: str) -> Iterator[Any]:
@@ -98,9 +134,7 @@ class PostgresArticleStore:
                 with self._target.transaction(), self._target.cursor() as cur:
                     yield cur
         except self._errors as exc:
-            logger.warning(
-                "store_call_failed", operation=operation, error_class=type(exc).__name__
-            )
+            logger.warning("store_call_failed", operation=operation, error_class=type(exc).__name__)
             raise StoreUnavailableError(
                 f"postgres {operation} failed ({type(exc).__name__})"
             ) from exc
@@ -112,20 +146,9 @@ class PostgresArticleStore:
             StoreUnavailableError: PostgreSQL did not answer.
         """
         with self._cursor("migrate") as cur:
-            cur.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.articles_table} ("
-                " id text PRIMARY KEY, locale text NOT NULL, slug text NOT NULL,"
-                " version integer NOT NULL, data jsonb NOT NULL,"
-                " updated_at timestamptz NOT NULL DEFAULT now())"
-            )
-            cur.execute(
-                f"CREATE INDEX IF NOT EXISTS {self.articles_table}_locale"
-                f" ON {self.articles_table} (locale)"
-            )
-            cur.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.categories_table} ("
-                " slug text PRIMARY KEY, data jsonb NOT NULL)"
-            )
+            cur.execute(self._sql["create_articles"])
+            cur.execute(self._sql["create_index"])
+            cur.execute(self._sql["create_categories"])
         logger.info("store_migrated", table=self.articles_table)
 
     def get(self, article_id: str) -> ArticleRecord | None:
@@ -136,14 +159,12 @@ class PostgresArticleStore:
         """
         check_article_id(article_id)
         with self._cursor("get") as cur:
-            cur.execute(
-                f"SELECT data, version FROM {self.articles_table} WHERE id = %s", (article_id,)
-            )
+            cur.execute(self._sql["get"], (article_id,))
             row = cur.fetchone()
         return None if row is None else decode_article(row[0], int(row[1]))
 
     def _current(self, cur: Any, article_id: str) -> int:
-        cur.execute(f"SELECT version FROM {self.articles_table} WHERE id = %s", (article_id,))
+        cur.execute(self._sql["version"], (article_id,))
         row = cur.fetchone()
         return 0 if row is None else int(row[0])
 
@@ -159,29 +180,13 @@ class PostgresArticleStore:
         expected = check_expected_version(expected_version)
         payload = encode_article(article)
         values = (article.id, article.locale, article.slug, payload)
-        table = self.articles_table
         with self._cursor("put") as cur:
             if expected is None:
-                cur.execute(
-                    f"INSERT INTO {table} (id, locale, slug, version, data)"
-                    " VALUES (%s, %s, %s, 1, %s::jsonb) ON CONFLICT (id) DO UPDATE"
-                    f" SET version = {table}.version + 1, data = EXCLUDED.data,"
-                    " updated_at = now() RETURNING version",
-                    values,
-                )
+                cur.execute(self._sql["upsert"], values)
             elif expected == 0:
-                cur.execute(
-                    f"INSERT INTO {table} (id, locale, slug, version, data)"
-                    " VALUES (%s, %s, %s, 1, %s::jsonb) ON CONFLICT (id) DO NOTHING"
-                    " RETURNING version",
-                    values,
-                )
+                cur.execute(self._sql["create"], values)
             else:
-                cur.execute(
-                    f"UPDATE {table} SET version = version + 1, data = %s::jsonb,"
-                    " updated_at = now() WHERE id = %s AND version = %s RETURNING version",
-                    (payload, article.id, expected),
-                )
+                cur.execute(self._sql["replace"], (payload, article.id, expected))
             row = cur.fetchone()
             if row is None:
                 current = self._current(cur, article.id)
@@ -199,17 +204,14 @@ class PostgresArticleStore:
         expected = check_expected_version(expected_version)
         with self._cursor("delete") as cur:
             if expected is None:
-                cur.execute(f"DELETE FROM {self.articles_table} WHERE id = %s", (article_id,))
+                cur.execute(self._sql["delete"], (article_id,))
                 return bool(cur.rowcount)
             current = self._current(cur, article_id)
             if expected != current:
                 raise conflict(article_id, expected, current)
             if current == 0:
                 return False
-            cur.execute(
-                f"DELETE FROM {self.articles_table} WHERE id = %s AND version = %s",
-                (article_id, expected),
-            )
+            cur.execute(self._sql["delete_version"], (article_id, expected))
             if not cur.rowcount:
                 raise conflict(article_id, expected, self._current(cur, article_id))
             return True
@@ -223,11 +225,7 @@ class PostgresArticleStore:
         after = ""
         while True:
             with self._cursor("list") as cur:
-                cur.execute(
-                    f"SELECT id, data, version FROM {self.articles_table}"
-                    " WHERE id > %s ORDER BY id LIMIT 500",
-                    (after,),
-                )
+                cur.execute(self._sql["list"], (after,))
                 rows = cur.fetchall()
             for row in rows:
                 yield decode_article(row[1], int(row[2]))
@@ -239,25 +237,24 @@ class PostgresArticleStore:
         """Create or replace a category."""
         check_category(category)
         with self._cursor("put_category") as cur:
-            cur.execute(
-                f"INSERT INTO {self.categories_table} (slug, data) VALUES (%s, %s::jsonb)"
-                " ON CONFLICT (slug) DO UPDATE SET data = EXCLUDED.data",
-                (category.slug, encode_category(category)),
-            )
+            cur.execute(self._sql["put_category"], (category.slug, encode_category(category)))
 
     def delete_category(self, slug: str) -> bool:
         """Delete a category; ``True`` if it existed."""
         check_text(slug, "slug")
         with self._cursor("delete_category") as cur:
-            cur.execute(f"DELETE FROM {self.categories_table} WHERE slug = %s", (slug,))
+            cur.execute(self._sql["delete_category"], (slug,))
             return bool(cur.rowcount)
 
     def list_categories(self) -> list[Category]:
         """Every category."""
         with self._cursor("list_categories") as cur:
-            cur.execute(f"SELECT data FROM {self.categories_table}")
+            cur.execute(self._sql["list_categories"])
             rows = cur.fetchall()
-        return [decode_category(row[0] if isinstance(row[0], dict) else json.loads(row[0])) for row in rows]
+        return [
+            decode_category(row[0] if isinstance(row[0], dict) else json.loads(row[0]))
+            for row in rows
+        ]
 
     def close(self) -> None:
         """Nothing to release: the connection or pool is yours."""

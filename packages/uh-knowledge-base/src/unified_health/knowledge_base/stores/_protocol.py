@@ -197,4 +197,3 @@ class RedisClientProtocol(Protocol):
     def close(self) -> None:
         """Close the client's connections."""
         ...
-

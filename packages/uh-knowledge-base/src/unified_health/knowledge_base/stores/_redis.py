@@ -473,8 +473,8 @@ class RedisActivityStore(_RedisBase):
         if limit <= 0:
             return []
         key = f"{self.key_prefix}:comments:{article_id}"
-        stored = self._call("comments", self._client.eval,
-                            "return redis.call('LRANGE', KEYS[1], 0, ARGV[1])", 1, key, limit - 1)  # fmt: skip
+        script = "return redis.call('LRANGE', KEYS[1], 0, ARGV[1])"
+        stored = self._call("comments", self._client.eval, script, 1, key, limit - 1)
         return [FeedbackComment.parse(json.loads(item)) for item in stored]
 
 
