@@ -49,7 +49,7 @@ _K1 = 1.2
 _MAX_QUERY_CHARS = 200
 _MAX_QUERY_WORDS = 12
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffd]+")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*(?:[-+]|\d+\.)\s)")
 _WORD_SPAN = re.compile("[\\w'\u2019]+")
 
 DEFAULT_SYNONYMS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -639,6 +639,7 @@ class SearchIndex:
                 ranked = {n: v for n, v in ranked.items() if self._docs[n].category in categories}
             total = len(ranked)
             page = heapq.nlargest(offset + limit, ranked.items(), key=lambda item: item[1])
+            matched_terms -= self._stop_terms
             hits = [
                 self._hit(self._docs[number], score, matched_terms)
                 for number, score in page[offset:]
