@@ -56,8 +56,6 @@ from unified_health.knowledge_base.stores import (
 )
 
 __all__ = [
-    "DEFAULT_SYNONYMS",
-    "SUPPORTED_LOCALES",
     "ActivityStore",
     "Article",
     "ArticleRecord",
@@ -69,6 +67,7 @@ __all__ = [
     "CategoryNode",
     "Clock",
     "ConflictError",
+    "DEFAULT_SYNONYMS",
     "FacetCount",
     "FeedbackComment",
     "Helpfulness",
@@ -85,6 +84,7 @@ __all__ = [
     "RedisCache",
     "RedisClientProtocol",
     "Renderer",
+    "SUPPORTED_LOCALES",
     "SearchHit",
     "SearchIndex",
     "SearchResults",
