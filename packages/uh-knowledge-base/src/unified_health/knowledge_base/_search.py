@@ -31,7 +31,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
-from typing import Any
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -512,25 +511,39 @@ class SearchIndex:
         return slots
 
     def _score_slot(self, slot: _Slot) -> dict[int, float]:
-        scores: dict[int, float] = {}
+        postings_of = self._postings
         if slot.phrase_terms:
-            parts = [t for t in slot.phrase_terms if t not in self._stops] or list(
+            parts = [t for t in slot.phrase_terms if t not in self._stop_terms] or list(
                 slot.phrase_terms
             )
             share = 0.85 / len(parts)
-            for term in parts:
-                postings = self._postings.get(term)
-                if not postings:
-                    continue
-                factor = self._idf(term) * share
+            found = sorted(
+                ((self._idf(t) * share, postings_of[t]) for t in parts if t in postings_of),
+                key=lambda item: -len(item[1]),
+            )
+            if not found:
+                return {}
+            factor, postings = found[0]
+            scores = {number: factor * weight for number, weight in postings.items()}
+            for factor, postings in found[1:]:
+                get = scores.get
                 for number, weight in postings.items():
-                    scores[number] = scores.get(number, 0.0) + factor * weight
+                    scores[number] = get(number, 0.0) + factor * weight
             return scores
-        for term, alt_weight in slot.alternatives.items():
-            postings = self._postings.get(term)
-            if not postings:
-                continue
-            factor = self._idf(term) * alt_weight
+        found = sorted(
+            (
+                (self._idf(term) * weight, postings_of[term])
+                for term, weight in slot.alternatives.items()
+                if term in postings_of
+            ),
+            key=lambda item: -len(item[1]),
+        )
+        if not found:
+            return {}
+        # The longest posting list goes through a comprehension; the others keep the best value.
+        factor, postings = found[0]
+        scores = {number: factor * weight for number, weight in postings.items()}
+        for factor, postings in found[1:]:
             get = scores.get
             for number, weight in postings.items():
                 value = factor * weight
@@ -590,31 +603,33 @@ class SearchIndex:
             required = [slot for slot in slots if slot.required]
             if not required:
                 return [], 0, []
-            accumulated: dict[int, list[Any]] = {}  # number -> [score, mask of words matched]
+            totals: dict[int, float] = {}
+            masks: dict[int, int] = {}  # which query words each article matched, as bits
             matched_terms: set[str] = set()
             for slot in slots:
                 scores = self._score_slot(slot)
-                if scores:
-                    matched_terms.update(slot.alternatives or slot.phrase_terms)
+                if not scores:
+                    continue
+                matched_terms.update(slot.alternatives or slot.phrase_terms)
                 covers = slot.covers
-                get = accumulated.get
+                if not totals:
+                    totals = scores
+                    masks = dict.fromkeys(scores, covers)
+                    continue
+                total_get, mask_get = totals.get, masks.get
                 for number, value in scores.items():
-                    entry = get(number)
-                    if entry is None:
-                        accumulated[number] = [value, covers]
-                    else:
-                        entry[0] += value
-                        entry[1] |= covers
+                    totals[number] = total_get(number, 0.0) + value
+                    masks[number] = mask_get(number, 0) | covers
             count = len(required)
             needed = 1 if count < 3 else (count + 1) // 2
             factors = [0.3 + 0.7 * (hits / count) ** 2 for hits in range(count + 1)]
             if count > 1:
                 factors[count] *= 1.25
-            ranked: dict[int, float] = {}
-            for number, (value, mask) in accumulated.items():
-                hit_slots = mask.bit_count()
-                if hit_slots >= needed:
-                    ranked[number] = value * factors[hit_slots]
+            ranked = {
+                number: value * factors[masks[number].bit_count()]
+                for number, value in totals.items()
+                if masks[number].bit_count() >= needed
+            }
             query_terms = [stem(w, self.locale) for w in words(text) if w not in self._stops]
             slot_terms = self._slot_terms(slots)
             for number in heapq.nlargest(100, ranked, key=ranked.__getitem__):
