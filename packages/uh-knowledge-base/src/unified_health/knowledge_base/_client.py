@@ -699,7 +699,8 @@ class KnowledgeBaseService:
         """Import every ``*.md`` file under ``folder`` (recursively), all or nothing.
 
         Every file is parsed and checked (front matter, duplicate slugs within the folder,
-        categories, links among the folder and the store) before anything is written.
+        categories, links among the folder and the store) before anything is written. A store
+        that has no categories yet gets the default categories first.
 
         Args:
             folder: The folder.
