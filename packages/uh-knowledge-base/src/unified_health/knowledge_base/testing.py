@@ -1,6 +1,6 @@
 """Test helpers for code that uses uh-knowledge-base.
 
-A fake clock, log capture and the in-memory store.
+A fake clock, log capture and the in-memory stores and cache.
 
 The family's ``testing`` modules share these names and shapes: `FakeClock` (``now``,
 ``monotonic``, ``advance``, ``sleep``, ``sleeps``) and `capture_logs`. Package-specific fakes
@@ -18,9 +18,19 @@ from typing import Any
 
 from unified_health.knowledge_base._errors import InvalidInputError
 from unified_health.knowledge_base._logging import LOGGER_NAME
-from unified_health.knowledge_base.stores._memory import InMemoryRecordStore
+from unified_health.knowledge_base.stores._memory import (
+    InMemoryActivityStore,
+    InMemoryArticleStore,
+    InMemoryCache,
+)
 
-__all__ = ["FakeClock", "InMemoryRecordStore", "capture_logs"]
+__all__ = [
+    "FakeClock",
+    "InMemoryActivityStore",
+    "InMemoryArticleStore",
+    "InMemoryCache",
+    "capture_logs",
+]
 
 _DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

@@ -1,58 +1,50 @@
-"""Checks and encoding shared by every record store, so all of them refuse the same input."""
+"""Checks and encoding shared by every store, so all of them refuse the same input."""
 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Mapping
+import re
+from typing import Any
 
 from unified_health.knowledge_base._errors import ConflictError, InvalidInputError
-from unified_health.knowledge_base._models import Record
+from unified_health.knowledge_base._models import Article, ArticleRecord, Category
 
-__all__ = ["check_expected_version", "check_key", "decode", "encode_data"]
+__all__ = [
+    "check_article",
+    "check_article_id",
+    "check_category",
+    "check_expected_version",
+    "conflict",
+    "decode_article",
+    "decode_category",
+    "encode_article",
+    "encode_category",
+]
 
-_MAX_KEY_LENGTH = 256
-
-
-def check_key(key: object) -> str:
-    """Return ``key`` if it is a usable record key, else raise `InvalidInputError`."""
-    if not isinstance(key, str):
-        raise InvalidInputError("key", "must be a str")
-    if not 0 < len(key) <= _MAX_KEY_LENGTH:
-        raise InvalidInputError("key", f"must be 1 to {_MAX_KEY_LENGTH} characters")
-    if any(ord(char) < 32 or ord(char) == 127 for char in key):
-        raise InvalidInputError("key", "must not contain control characters")
-    return key
-
-
-def _check_json(value: object, field: str, depth: int = 0) -> None:
-    if depth > 32:
-        raise InvalidInputError(field, "must not nest deeper than 32 levels")
-    if value is None or isinstance(value, str | bool | int):
-        return
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise InvalidInputError(field, "must be a finite number")
-        return
-    if isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _check_json(item, f"{field}.{index}", depth + 1)
-        return
-    if isinstance(value, Mapping):
-        for name, item in value.items():
-            if not isinstance(name, str):
-                raise InvalidInputError(field, "must have str keys")
-            _check_json(item, f"{field}.{name}", depth + 1)
-        return
-    raise InvalidInputError(field, "must hold only str, int, float, bool, None, lists and dicts")
+_ARTICLE_ID = re.compile(r"^[a-z]{2}(?:-[a-z]{2})?/[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-def encode_data(data: object) -> str:
-    """Return ``data`` as compact JSON, or raise `InvalidInputError` naming the bad field."""
-    if not isinstance(data, Mapping):
-        raise InvalidInputError("data", "must be a mapping")
-    _check_json(data, "data")
-    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+def check_article_id(article_id: object, field: str = "article_id") -> str:
+    """Return ``article_id`` if it looks like ``"<locale>/<slug>"``, else raise."""
+    if not isinstance(article_id, str) or len(article_id) > 130:
+        raise InvalidInputError(field, "must be a str '<locale>/<slug>'")
+    if not _ARTICLE_ID.match(article_id):
+        raise InvalidInputError(field, "must look like '<locale>/<slug>'")
+    return article_id
+
+
+def check_article(article: object) -> Article:
+    """Return ``article`` if it is an `Article`, else raise."""
+    if not isinstance(article, Article):
+        raise InvalidInputError("article", "must be an Article")
+    return article
+
+
+def check_category(category: object) -> Category:
+    """Return ``category`` if it is a `Category`, else raise."""
+    if not isinstance(category, Category):
+        raise InvalidInputError("category", "must be a Category")
+    return category
 
 
 def check_expected_version(expected: object) -> int | None:
@@ -64,11 +56,32 @@ def check_expected_version(expected: object) -> int | None:
     return expected
 
 
-def conflict(key: str, expected: int, current: int) -> ConflictError:
+def conflict(article_id: str, expected: int, current: int) -> ConflictError:
     """The error for a failed version check (ids and numbers only)."""
-    return ConflictError(f"record {key!r} is at version {current}, the write expected {expected}")
+    if expected == 0:
+        return ConflictError(f"article {article_id!r} exists already (version {current})")
+    return ConflictError(
+        f"article {article_id!r} is at version {current}, the write expected {expected}"
+    )
 
 
-def decode(key: str, version: int, payload: str | bytes) -> Record:
-    """Build a `Record` from its stored JSON."""
-    return Record(key=key, version=version, data=json.loads(payload))
+def encode_article(article: Article) -> str:
+    """The article as compact JSON."""
+    return json.dumps(article.model_dump(mode="json"), separators=(",", ":"), sort_keys=True)
+
+
+def decode_article(payload: str | bytes | dict[str, Any], version: int) -> ArticleRecord:
+    """Rebuild a stored article from its JSON."""
+    data = payload if isinstance(payload, dict) else json.loads(payload)
+    return ArticleRecord(article=Article.parse(data), version=version)
+
+
+def encode_category(category: Category) -> str:
+    """The category as compact JSON."""
+    return json.dumps(category.model_dump(mode="json"), separators=(",", ":"), sort_keys=True)
+
+
+def decode_category(payload: str | bytes | dict[str, Any]) -> Category:
+    """Rebuild a stored category from its JSON."""
+    data = payload if isinstance(payload, dict) else json.loads(payload)
+    return Category.parse(data)
