@@ -39,6 +39,7 @@ from unified_health.feature_flags._models import (
     EvaluationContext,
     EvaluationResult,
     FlagChangeEvent,
+    Reason,
 )
 from unified_health.feature_flags._snapshot import (
     Snapshot,
@@ -56,6 +57,34 @@ __all__ = ["FeatureFlagClient"]
 
 _EMPTY: dict[str, Any] = {}
 _MAX_WARNED = 1000
+_INVALID_KEY = EvaluationResult(
+    flag_key="",
+    value=None,
+    reason=Reason.ERROR,
+    error_code=ErrorCode.FLAG_NOT_FOUND,
+    error_message="the flag key is not a str",
+)
+
+
+def _as_bool(value: Any) -> bool:
+    """``bool(value)``, or ``False`` when the value refuses to say."""
+    if isinstance(value, bool):
+        return value
+    try:
+        return bool(value)
+    except Exception:  # noqa: BLE001 - a hostile default must not make evaluation raise
+        return False
+
+
+def _failed(default: Any) -> EvaluationResult:
+    """The result of an evaluation that failed unexpectedly: the caller's default, GENERAL."""
+    return EvaluationResult(
+        flag_key="",
+        value=default,
+        reason=Reason.ERROR,
+        error_code=ErrorCode.GENERAL,
+        error_message="evaluation failed",
+    )
 
 
 class FeatureFlagClient(ClientState):
@@ -278,25 +307,28 @@ class FeatureFlagClient(ClientState):
             >>> FeatureFlagClient().is_enabled("unknown-flag", default=True)
             True
         """
-        if context is None:
-            context = _EMPTY
-        evaluate = self._snapshot.evaluators.get(key)
-        if evaluate is not None and context.__class__ is dict:
-            try:
-                result = evaluate(context)
-            except Exception:  # noqa: BLE001 - evaluation never raises into the host
-                result = error_for(self._snapshot, key, ErrorCode.GENERAL)
-            value = result.value
-            if value.__class__ is not bool and result.error_code is None:
-                result = error_for(self._snapshot, key, ErrorCode.TYPE_MISMATCH)
-            if self._exposures is not None:
-                self._exposures.record(key, result, context)
-            if result.error_code is None:
-                return value  # type: ignore[no-any-return]  # checked to be a bool above
-            self._warn_once(key, result.error_code)
-            return bool(default)
-        result = self._resolve(key, context, default)
-        return bool(default) if result.error_code is not None else bool(result.value)
+        try:
+            if context is None:
+                context = _EMPTY
+            evaluate = self._snapshot.evaluators.get(key)
+            if evaluate is not None and context.__class__ is dict:
+                try:
+                    result = evaluate(context)
+                except Exception:  # noqa: BLE001 - evaluation never raises into the host
+                    result = error_for(self._snapshot, key, ErrorCode.GENERAL)
+                value = result.value
+                if value.__class__ is not bool and result.error_code is None:
+                    result = error_for(self._snapshot, key, ErrorCode.TYPE_MISMATCH)
+                if self._exposures is not None:
+                    self._exposures.record(key, result, context)
+                if result.error_code is None:
+                    return value  # type: ignore[no-any-return]  # checked to be a bool above
+                self._warn_once(key, result.error_code)
+                return _as_bool(default)
+            result = self._resolve(key, context, default)
+            return _as_bool(default) if result.error_code is not None else _as_bool(result.value)
+        except Exception:  # noqa: BLE001 - evaluation never raises into the host
+            return _as_bool(default)
 
     def get_variant(
         self, key: str, context: Mapping[str, Any] | None = None, default: str | None = None
@@ -315,22 +347,25 @@ class FeatureFlagClient(ClientState):
             >>> FeatureFlagClient().get_variant("checkout-button", {"user_id": "u1"}, "control")
             'control'
         """
-        if context is None:
-            context = _EMPTY
-        evaluate = self._snapshot.evaluators.get(key)
-        if evaluate is not None and context.__class__ is dict:
-            try:
-                result = evaluate(context)
-            except Exception:  # noqa: BLE001 - evaluation never raises into the host
-                result = error_for(self._snapshot, key, ErrorCode.GENERAL)
-            if self._exposures is not None:
-                self._exposures.record(key, result, context)
-            if result.error_code is None:
-                return result.variant
-            self._warn_once(key, result.error_code)
+        try:
+            if context is None:
+                context = _EMPTY
+            evaluate = self._snapshot.evaluators.get(key)
+            if evaluate is not None and context.__class__ is dict:
+                try:
+                    result = evaluate(context)
+                except Exception:  # noqa: BLE001 - evaluation never raises into the host
+                    result = error_for(self._snapshot, key, ErrorCode.GENERAL)
+                if self._exposures is not None:
+                    self._exposures.record(key, result, context)
+                if result.error_code is None:
+                    return result.variant
+                self._warn_once(key, result.error_code)
+                return default
+            result = self._resolve(key, context, None)
+            return default if result.error_code is not None else result.variant
+        except Exception:  # noqa: BLE001 - evaluation never raises into the host
             return default
-        result = self._resolve(key, context, None)
-        return default if result.error_code is not None else result.variant
 
     def get_value(
         self, key: str, context: Mapping[str, Any] | None = None, default: Any = None
@@ -351,7 +386,10 @@ class FeatureFlagClient(ClientState):
             >>> FeatureFlagClient().get_value("max-upload-mb", default=10)
             10
         """
-        result = self._resolve(key, context, default)
+        try:
+            result = self._resolve(key, context, default)
+        except Exception:  # noqa: BLE001 - evaluation never raises into the host
+            return default
         return default if result.error_code is not None else result.value
 
     def evaluate(
@@ -373,12 +411,15 @@ class FeatureFlagClient(ClientState):
             >>> FeatureFlagClient().evaluate("missing", default=False).error_code
             <ErrorCode.FLAG_NOT_FOUND: 'FLAG_NOT_FOUND'>
         """
-        result = self._resolve(key, context, default)
-        if result.error_code is not None:
-            return result if default is None else result.model_copy(update={"value": default})
-        if self._sync.is_stale(self._stale_after):
-            return stale_twin(self._snapshot, result)
-        return result
+        try:
+            result = self._resolve(key, context, default)
+            if result.error_code is not None:
+                return result if default is None else result.model_copy(update={"value": default})
+            if self._sync.is_stale(self._stale_after):
+                return stale_twin(self._snapshot, result)
+            return result
+        except Exception:  # noqa: BLE001 - evaluation never raises into the host
+            return _failed(default)
 
     def evaluate_all(
         self, context: Mapping[str, Any] | None = None, *, client_side_only: bool = False
@@ -397,10 +438,14 @@ class FeatureFlagClient(ClientState):
             {}
         """
         snapshot = self._snapshot
-        ctx = self._context(context)
+        try:
+            ctx = self._context(context)
+        except Exception:  # noqa: BLE001 - evaluation never raises into the host
+            ctx = None
         stale = self._sync.is_stale(self._stale_after)
         out: dict[str, EvaluationResult] = {}
-        for key, evaluate in snapshot.client_side if client_side_only else snapshot.everything:
+        chosen = snapshot.client_side if _as_bool(client_side_only) else snapshot.everything
+        for key, evaluate in chosen:
             if ctx is None:
                 out[key] = error_for(snapshot, key, ErrorCode.INVALID_CONTEXT)
                 continue
@@ -427,6 +472,8 @@ class FeatureFlagClient(ClientState):
     def _resolve(self, key: str, context: Any, default: Any) -> EvaluationResult:
         """Evaluate on the slow path; an error result keeps ``value=None`` (callers substitute)."""
         snapshot = self._snapshot
+        if key.__class__ is not str:
+            return _INVALID_KEY
         ctx = self._context(context)
         evaluate = snapshot.evaluators.get(key)
         if evaluate is None:

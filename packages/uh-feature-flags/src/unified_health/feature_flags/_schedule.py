@@ -16,12 +16,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from unified_health.feature_flags._audit import raw_digest
 from unified_health.feature_flags._errors import ConflictError, InvalidInputError, NotFoundError
 from unified_health.feature_flags._logging import logger
-from unified_health.feature_flags._models import KEY_PATTERN, Flag, Rollout
+from unified_health.feature_flags._models import KEY_PATTERN, Flag, FrozenModel, Instant, Rollout
 from unified_health.feature_flags._mutation import AdminCore, Mutation, StoreView, doc, dump
 from unified_health.feature_flags._validation import parse_model
 from unified_health.feature_flags.stores._protocol import Write
@@ -52,7 +52,7 @@ def _finished_at(change: ScheduledChange) -> datetime:
     return change.applied_at if change.applied_at is not None else change.at
 
 
-class ScheduledChange(BaseModel):
+class ScheduledChange(FrozenModel):
     """A change to one flag at a set time: turn it on/off and/or set its rollout percentage.
 
     Examples:
@@ -64,15 +64,13 @@ class ScheduledChange(BaseModel):
         'pending'
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     id: str = Field(pattern=KEY_PATTERN)
     flag_key: str = Field(pattern=KEY_PATTERN)
-    at: AwareDatetime
+    at: Instant
     enabled: bool | None = None
     percentage: float | None = Field(default=None, ge=0, le=100)
     status: Literal["pending", "applied", "cancelled", "skipped"] = "pending"
-    applied_at: AwareDatetime | None = None
+    applied_at: Instant | None = None
     ramp_id: str | None = None
     created_by: str
 

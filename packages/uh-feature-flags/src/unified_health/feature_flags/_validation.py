@@ -32,6 +32,7 @@ __all__ = [
     "check_references",
     "check_rollout",
     "check_segment",
+    "invalid_input",
     "parse_model",
     "prerequisite_depth",
     "prerequisite_depths",
@@ -73,10 +74,28 @@ def parse_model(model: type[M], data: Any) -> M:
             data = data.model_dump(mode="json")
         return model.model_validate(data)
     except ValidationError as exc:
-        raise _invalid_input(exc) from exc
+        raise invalid_input(exc) from None
 
 
-def _invalid_input(exc: ValidationError) -> InvalidInputError:
+def invalid_input(exc: ValidationError) -> InvalidInputError:
+    """Turn pydantic's first error into an `InvalidInputError` naming the field and rule only.
+
+    Pydantic's message may hold the value, so callers raise the result ``from None``.
+
+    Args:
+        exc: The validation error.
+
+    Returns:
+        The error to raise.
+
+    Examples:
+        >>> from unified_health.feature_flags import Flag
+        >>> try:
+        ...     Flag.model_validate({"key": "Bad Key!"})
+        ... except ValidationError as exc:
+        ...     print(invalid_input(exc).field)
+        key
+    """
     error = exc.errors(include_url=False, include_input=False)[0]
     path = ".".join(str(part) for part in error["loc"])
     inner = (error.get("ctx") or {}).get("error")
