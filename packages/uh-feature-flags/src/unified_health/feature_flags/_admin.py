@@ -34,6 +34,7 @@ from unified_health.feature_flags._mutation import (
     StoreView,
     check_who,
     doc,
+    document_writes,
     dump,
 )
 from unified_health.feature_flags._schedule import ScheduleAdmin
@@ -193,18 +194,7 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
         check_who(actor, reason)
         writes: list[Write] = []
         if document is not None:
-            state = state_from_document(document)
-            for key, raw in state.segments.items():
-                segment = parse_model(Segment, raw)
-                if segment.key != key:
-                    raise InvalidInputError(f"segments.{key}.key", "must equal its map key")
-                writes.append(Write("segments", key, doc(segment)))
-            for key, raw in state.flags.items():
-                flag = parse_model(Flag, raw)
-                if flag.key != key:
-                    raise InvalidInputError(f"flags.{key}.key", "must equal its map key")
-                writes.append(Write("flags", key, doc(flag)))
-            writes.extend(Write("settings", k, v) for k, v in state.settings.items())
+            writes.extend(document_writes(state_from_document(document)))
         records = self._store.audit_records()
         record, digest = seal(
             seq=len(records) + 1,

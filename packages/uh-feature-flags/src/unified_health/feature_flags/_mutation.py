@@ -28,7 +28,7 @@ from unified_health.feature_flags._errors import (
 )
 from unified_health.feature_flags._logging import logger
 from unified_health.feature_flags._models import Flag, Segment
-from unified_health.feature_flags._validation import parse_model
+from unified_health.feature_flags._validation import check_state, parse_model
 from unified_health.feature_flags.stores._protocol import (
     Commit,
     FeatureFlagStore,
@@ -41,6 +41,8 @@ __all__ = [
     "Mutation",
     "StoreView",
     "check_expected",
+    "check_writes",
+    "document_writes",
     "check_who",
     "doc",
     "dump",
@@ -168,6 +170,86 @@ def raw_version(raw: str) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+def check_writes(view: StoreView, writes: tuple[Write, ...]) -> None:
+    """Run the one state validation on what ``writes`` would leave in the store.
+
+    Raises:
+        InvalidInputError: The writes add a cross-definition problem (see `check_state`).
+
+    Examples:
+        >>> from unified_health.feature_flags import InMemoryFeatureFlagStore, Prerequisite
+        >>> view = AdminCore(InMemoryFeatureFlagStore()).view()
+        >>> flag = Flag(key="a", prerequisites=[Prerequisite(key="missing")])
+        >>> try:
+        ...     check_writes(view, (Write("flags", "a", doc(flag)),))
+        ... except InvalidInputError as err:
+        ...     print(err.field)
+        flags.a.prerequisites.0.key
+    """
+    flags = dict(view.flags)
+    segments = dict(view.segments)
+    for write in writes:
+        if write.collection == "flags":
+            if write.value is None:
+                flags.pop(write.key, None)
+            else:
+                flags[write.key] = parse_model(Flag, write.value)
+        elif write.collection == "segments":
+            if write.value is None:
+                segments.pop(write.key, None)
+            else:
+                segments[write.key] = parse_model(Segment, write.value)
+    check_state(flags, segments, before=(view.flags, view.segments))
+
+
+def document_writes(state: StoreState) -> list[Write]:
+    """Validate a whole document (an import or a restore) and return the writes that store it.
+
+    Every flag and segment is parsed and checked on its own, then the whole set goes through
+    the same `check_state` as every other write, so an import can never hold what
+    `FeatureFlagAdmin.create_flag` would refuse (prerequisite cycles, chains too deep, missing
+    references). Settings must be known and well formed.
+
+    Raises:
+        InvalidInputError: Naming the first offending field.
+
+    Examples:
+        >>> from unified_health.feature_flags._snapshot import state_from_document
+        >>> writes = document_writes(state_from_document({"flags": {"a": {"key": "a"}}}))
+        >>> [(w.collection, w.key) for w in writes]
+        [('flags', 'a')]
+    """
+    segments: dict[str, Segment] = {}
+    for key, raw in state.segments.items():
+        segment = _parse_field(Segment, raw, f"segments.{key}")
+        if segment.key != key:
+            raise InvalidInputError(f"segments.{key}.key", "must equal its map key")
+        segments[key] = segment
+    flags: dict[str, Flag] = {}
+    for key, raw in state.flags.items():
+        flag = _parse_field(Flag, raw, f"flags.{key}")
+        if flag.key != key:
+            raise InvalidInputError(f"flags.{key}.key", "must equal its map key")
+        flags[key] = flag
+    for name, raw in state.settings.items():
+        if name != "kill_switch":
+            raise InvalidInputError(f"settings.{name}", "unknown setting")
+        if not isinstance(json.loads(raw), bool):
+            raise InvalidInputError("settings.kill_switch", "must be a boolean")
+    check_state(flags, segments)
+    writes = [Write("segments", key, doc(segment)) for key, segment in segments.items()]
+    writes.extend(Write("flags", key, doc(flag)) for key, flag in flags.items())
+    writes.extend(Write("settings", name, raw) for name, raw in state.settings.items())
+    return writes
+
+
+def _parse_field(model: type[_Document], raw: str, field: str) -> _Document:
+    try:
+        return parse_model(model, raw)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{field}.{exc.field}", exc.rule) from None
+
+
 _Document = TypeVar("_Document", Flag, Segment)
 
 
@@ -252,6 +334,7 @@ class AdminCore:
             mutation = build(view)
             if mutation is None:
                 return None
+            check_writes(view, mutation.writes)
             state = view.state
             audit_key = state.audit_key or new_audit_key()
             record, digest = seal(
