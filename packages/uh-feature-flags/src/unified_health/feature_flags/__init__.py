@@ -22,6 +22,7 @@ import typing
 
 from unified_health.feature_flags._admin import FeatureFlagAdmin
 from unified_health.feature_flags._audit import AuditRecord, AuditVerification
+from unified_health.feature_flags._changes import ChangeSet, ChangeSetResult
 from unified_health.feature_flags._client import FeatureFlagClient
 from unified_health.feature_flags._clock import Clock, SystemClock
 from unified_health.feature_flags._errors import (
@@ -85,6 +86,8 @@ __all__ = [
     "AuditRecord",
     "AuditVerification",
     "Authorize",
+    "ChangeSet",
+    "ChangeSetResult",
     "ClientStatus",
     "Clock",
     "Condition",

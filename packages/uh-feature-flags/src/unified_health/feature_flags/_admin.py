@@ -20,6 +20,7 @@ from unified_health.feature_flags._audit import (
     seal,
     verify_chain,
 )
+from unified_health.feature_flags._changes import ChangeSet, ChangeSetResult
 from unified_health.feature_flags._clock import Clock
 from unified_health.feature_flags._config import redis_settings_from_env
 from unified_health.feature_flags._errors import (
@@ -32,6 +33,7 @@ from unified_health.feature_flags._models import Flag, Segment
 from unified_health.feature_flags._mutation import (
     Mutation,
     StoreView,
+    change_set_mutation,
     check_who,
     doc,
     document_writes,
@@ -221,6 +223,84 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
                 audit_key=new_audit_key(),
             )
         )
+
+    # ------------------------------------------------------------------ change sets
+
+    def change_set(self) -> ChangeSet:
+        """Start an empty `ChangeSet` (the same as ``ChangeSet()``).
+
+        Examples:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> len(FeatureFlagAdmin(InMemoryFeatureFlagStore()).change_set())
+            0
+        """
+        return ChangeSet()
+
+    def apply_change_set(
+        self,
+        changes: ChangeSet,
+        *,
+        expected_store_version: int | None = None,
+        actor: str,
+        reason: str,
+    ) -> ChangeSetResult:
+        """Commit several flag and segment changes as one: all of them or none.
+
+        The changes are resolved against one read of the store and the resulting state is
+        validated as a whole (prerequisites and segments may refer to what the same change set
+        creates, and must not refer to what it deletes). Then every document, one audit record
+        naming every change, and one version bump are committed in a single compare-and-set,
+        announced once. Clients install the new version in one swap, so no reader sees part of
+        it. If another writer commits first, the change set is re-resolved and re-checked
+        (per-change ``expected_version`` conditions then decide).
+
+        Args:
+            changes: The change set.
+            expected_store_version: Commit only if the store is still at this version (the
+                whole store's optimistic lock, e.g. the version a release was reviewed at).
+            actor: Who asks.
+            reason: Why.
+
+        Returns:
+            What was committed, with the store version of the commit.
+
+        Raises:
+            InvalidInputError: A change is invalid, or the resulting state is (field named).
+            ConflictError: A version expectation failed; nothing was written.
+            NotFoundError: A patch names a missing flag; nothing was written.
+            StoreUnavailableError: The store could not be reached; nothing was written.
+
+        Examples:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore, Prerequisite
+            >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore())
+            >>> release = (
+            ...     admin.change_set()
+            ...     .put_flag(Flag(key="new-billing", enabled=True))
+            ...     .put_flag(
+            ...         Flag(key="new-invoices", prerequisites=[Prerequisite(key="new-billing")])
+            ...     )
+            ... )
+            >>> admin.apply_change_set(release, actor="ops", reason="release 42").version
+            1
+            >>> [record.action for record in admin.audit_log()]
+            ['change_set.apply']
+        """
+        given: object = changes
+        if not isinstance(given, ChangeSet):
+            raise InvalidInputError("changes", "must be a ChangeSet")
+        if expected_store_version is not None and (
+            isinstance(expected_store_version, bool) or not isinstance(expected_store_version, int)
+        ):
+            raise InvalidInputError("expected_store_version", "must be an integer")
+        frozen = changes.changes
+        if not frozen:
+            raise InvalidInputError("changes", "must hold at least one change")
+        result: ChangeSetResult = self.mutate(
+            lambda view: change_set_mutation(view, frozen, expected_store_version, self.now()),
+            actor=actor,
+            reason=reason,
+        )
+        return result
 
     # ------------------------------------------------------------------ flags
 

@@ -19,6 +19,12 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel
 
 from unified_health.feature_flags._audit import new_audit_key, raw_digest, redact, seal
+from unified_health.feature_flags._changes import (
+    Change,
+    ChangeSetResult,
+    ResolvedChange,
+    resolve_changes,
+)
 from unified_health.feature_flags._clock import Clock, SystemClock
 from unified_health.feature_flags._errors import (
     ConflictError,
@@ -41,6 +47,7 @@ __all__ = [
     "Mutation",
     "StoreView",
     "check_expected",
+    "change_set_mutation",
     "check_writes",
     "document_writes",
     "check_who",
@@ -100,6 +107,7 @@ class Mutation:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     result: Any = None
+    changes: tuple[ResolvedChange, ...] | None = None
 
 
 def dump(model: BaseModel | None) -> dict[str, Any] | None:
@@ -168,6 +176,93 @@ def raw_version(raw: str) -> int:
     except (ValueError, AttributeError):
         return 0
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def change_set_mutation(
+    view: StoreView,
+    changes: tuple[Change, ...],
+    expected_store_version: int | None,
+    now: datetime,
+    *,
+    action: str = "change_set.apply",
+    extra_writes: tuple[Write, ...] = (),
+    extra_audit: dict[str, Any] | None = None,
+    result: Any = None,
+) -> Mutation:
+    """Resolve a change set against ``view`` into one mutation (see `apply_change_set`).
+
+    Scheduled changes use it too: ``extra_writes`` (their schedule documents) join the same
+    commit, and ``extra_audit`` joins its audit record.
+
+    Raises:
+        ConflictError: The store or a document is not at the expected version.
+
+    Examples:
+        >>> from datetime import UTC
+        >>> from unified_health.feature_flags import ChangeSet, InMemoryFeatureFlagStore
+        >>> view = AdminCore(InMemoryFeatureFlagStore()).view()
+        >>> at = datetime(2026, 1, 1, tzinfo=UTC)
+        >>> changes = ChangeSet().put_flag({"key": "a"}).changes
+        >>> [w.key for w in change_set_mutation(view, changes, None, at).writes]
+        ['a']
+    """
+    state = view.state
+    if expected_store_version is not None and state.version != expected_store_version:
+        raise ConflictError(
+            f"the store is at version {state.version}, the change set expected "
+            f"{expected_store_version}"
+        )
+    raw: dict[tuple[str, str], str] = {("flag", k): v for k, v in state.flags.items()}
+    raw.update({("segment", k): v for k, v in state.segments.items()})
+    raw_versions = {where: raw_version(text) for where, text in raw.items()}
+    resolved = resolve_changes(
+        changes,
+        flags=view.flags,
+        segments=view.segments,
+        raw=raw,
+        raw_versions=raw_versions,
+        now=now,
+    )
+    writes = tuple(
+        Write(
+            "flags" if c.kind == "flag" else "segments",
+            c.key,
+            None if c.after is None else doc(c.after),
+        )
+        for c in resolved
+    )
+    summary = ChangeSetResult(
+        version=state.version + 1,
+        flags={c.key: c.after for c in resolved if isinstance(c.after, Flag)},
+        segments={c.key: c.after for c in resolved if isinstance(c.after, Segment)},
+        deleted_flags=[c.key for c in resolved if c.kind == "flag" and c.after is None],
+        deleted_segments=[c.key for c in resolved if c.kind == "segment" and c.after is None],
+    )
+    target = ",".join(sorted({f"{c.kind}:{c.key}" for c in resolved}))[:500] or "*"
+    return Mutation(
+        action,
+        target,
+        writes + extra_writes,
+        extra_audit,
+        extra_audit,
+        summary if result is None else result,
+        tuple(resolved),
+    )
+
+
+def _audit_changes(
+    changes: tuple[ResolvedChange, ...], audit_key: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The audit ``before``/``after`` of a change set: every change, documents redacted."""
+    before = [
+        {"kind": c.kind, "key": c.key, "op": c.op, "document": redact(dump(c.before), audit_key)}
+        for c in changes
+    ]
+    after = [
+        {"kind": c.kind, "key": c.key, "op": c.op, "document": redact(dump(c.after), audit_key)}
+        for c in changes
+    ]
+    return {"changes": before}, {"changes": after}
 
 
 def check_writes(view: StoreView, writes: tuple[Write, ...]) -> None:
@@ -337,6 +432,11 @@ class AdminCore:
             check_writes(view, mutation.writes)
             state = view.state
             audit_key = state.audit_key or new_audit_key()
+            before, after = redact(mutation.before, audit_key), redact(mutation.after, audit_key)
+            if mutation.changes is not None:
+                before, after = _audit_changes(mutation.changes, audit_key)
+                before.update(mutation.before or {})
+                after.update(mutation.after or {})
             record, digest = seal(
                 seq=state.audit_length + 1,
                 at=self._clock.now(),
@@ -344,8 +444,8 @@ class AdminCore:
                 reason=reason,
                 action=mutation.action,
                 target=mutation.target,
-                before=redact(mutation.before, audit_key),
-                after=redact(mutation.after, audit_key),
+                before=before,
+                after=after,
                 store_version=state.version + 1,
                 prev_hash=state.audit_head,
             )

@@ -19,10 +19,18 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from unified_health.feature_flags._audit import raw_digest
+from unified_health.feature_flags._changes import ChangeSet
 from unified_health.feature_flags._errors import ConflictError, InvalidInputError, NotFoundError
 from unified_health.feature_flags._logging import logger
 from unified_health.feature_flags._models import KEY_PATTERN, Flag, FrozenModel, Instant, Rollout
-from unified_health.feature_flags._mutation import AdminCore, Mutation, StoreView, doc, dump
+from unified_health.feature_flags._mutation import (
+    AdminCore,
+    Mutation,
+    StoreView,
+    change_set_mutation,
+    doc,
+    dump,
+)
 from unified_health.feature_flags._validation import parse_model
 from unified_health.feature_flags.stores._protocol import Write
 
@@ -94,14 +102,42 @@ class StaleFlag(BaseModel):
     last_changed: datetime | None
 
 
-def _apply_change(flag: Flag, change: ScheduledChange) -> Flag:
-    update: dict[str, object] = {}
-    if change.enabled is not None:
-        update["enabled"] = change.enabled
-    if change.percentage is not None:
-        rollout = flag.rollout if flag.rollout is not None else Rollout()
-        update["rollout"] = rollout.model_copy(update={"percentage": change.percentage})
-    return parse_model(Flag, flag.model_copy(update=update))
+def _due_mutation(view: StoreView, *, moment: datetime) -> Mutation | None:
+    due = sorted(
+        (c for c in _parse_all(view.state.schedules) if c.status == "pending" and c.at <= moment),
+        key=lambda c: (c.at, c.id),
+    )
+    if not due:
+        return None
+    by_flag: dict[str, list[ScheduledChange]] = {}
+    for change in due:
+        by_flag.setdefault(change.flag_key, []).append(change)
+    changes = ChangeSet()
+    done: list[ScheduledChange] = []
+    for key, steps in by_flag.items():
+        flag = view.flags.get(key)
+        status: Literal["applied", "skipped"] = "applied"
+        if flag is None or flag.archived:
+            status = "skipped"
+        else:
+            enabled = next((s.enabled for s in reversed(steps) if s.enabled is not None), None)
+            percentage = next(
+                (s.percentage for s in reversed(steps) if s.percentage is not None), None
+            )
+            changes.patch_flag(key, enabled=enabled, percentage=percentage)
+        done.extend(s.model_copy(update={"status": status, "applied_at": moment}) for s in steps)
+    schedule_writes = tuple(Write("schedules", s.id, doc(s)) for s in done)
+    audit = {"schedules": [{"id": s.id, "status": s.status} for s in done]}
+    return change_set_mutation(
+        view,
+        changes.changes,
+        None,
+        moment,
+        action="schedule.apply",
+        extra_writes=schedule_writes,
+        extra_audit=audit,
+        result=done,
+    )
 
 
 def _fully_rolled_out(flag: Flag) -> bool:
@@ -385,7 +421,12 @@ class ScheduleAdmin(AdminCore):
     def run_due_schedules(self, *, now: datetime | None = None) -> list[ScheduledChange]:
         """Apply every pending change whose time has come, oldest first, each exactly once.
 
-        Safe to call from many processes at once. A change whose flag is gone is ``skipped``.
+        Everything due is applied as one change set: one commit, one version, one audit record
+        naming every flag changed and every schedule applied, so readers never see part of it.
+        Several due steps of one flag fold into one change (the latest step wins). Safe to call
+        from many processes at once: the commit is a compare-and-set that also marks the
+        schedules applied, so exactly one process applies each. A change whose flag is gone
+        is ``skipped``.
 
         Args:
             now: The time to compare with (the admin's clock by default).
@@ -399,39 +440,12 @@ class ScheduleAdmin(AdminCore):
             []
         """
         moment = now if now is not None else self._clock.now()
-        due = [c for c in self.list_schedules() if c.at <= moment]
-        done: list[ScheduledChange] = []
-        for change in due:
-            result = self.mutate(
-                functools.partial(self._apply_due, schedule_id=change.id, moment=moment),
-                actor=SCHEDULER_ACTOR,
-                reason=f"scheduled change {change.id}",
-            )
-            if result is not None:
-                done.append(result)
-        return done
-
-    def _apply_due(self, view: StoreView, *, schedule_id: str, moment: datetime) -> Mutation | None:
-        raw = view.state.schedules.get(schedule_id)
-        change = _parse(schedule_id, raw) if raw is not None else None
-        if change is None or change.status != "pending":
-            return None  # another process applied it
-        flag = view.flags.get(change.flag_key)
-        if flag is None or flag.archived:
-            skipped = change.model_copy(update={"status": "skipped", "applied_at": moment})
-            writes: tuple[Write, ...] = (Write("schedules", change.id, doc(skipped)),)
-            return Mutation(
-                "schedule.skip", change.flag_key, writes, dump(change), dump(skipped), skipped
-            )
-        new = _apply_change(flag, change).model_copy(
-            update={"version": flag.version + 1, "updated_at": moment}
+        result: list[ScheduledChange] | None = self.mutate(
+            functools.partial(_due_mutation, moment=moment),
+            actor=SCHEDULER_ACTOR,
+            reason="scheduled changes",
         )
-        applied = change.model_copy(update={"status": "applied", "applied_at": moment})
-        writes = (
-            Write("flags", flag.key, doc(new)),
-            Write("schedules", change.id, doc(applied)),
-        )
-        return Mutation("schedule.apply", flag.key, writes, dump(flag), dump(new), applied)
+        return result or []
 
     def stale_flag_report(
         self, *, now: datetime | None = None, unchanged_for: timedelta = timedelta(days=30)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from unified_health.feature_flags._models import Condition, Flag, Rollout, Segment
 
 __all__ = [
+    "KEY_RE",
     "MAX_PREREQUISITE_DEPTH",
     "check_condition",
     "check_flag",
@@ -43,7 +44,9 @@ __all__ = [
 MAX_PREREQUISITE_DEPTH = 10
 """The longest prerequisite chain a flag may have (flag -> prerequisite -> ... )."""
 
-_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+"""Flag, segment, rule and variant keys (the models' ``KEY_PATTERN``)."""
+_KEY = KEY_RE
 _STRING_OPS = frozenset({"starts_with", "ends_with", "contains", "matches"})
 _NUMBER_OPS = frozenset({"lt", "lte", "gt", "gte"})
 _DATE_OPS = frozenset({"before", "after"})
