@@ -48,6 +48,7 @@ from unified_health.feature_flags._models import (
     Rule,
     Segment,
     SegmentRule,
+    SyncMetrics,
     Target,
     WeightedVariant,
 )
@@ -120,6 +121,7 @@ __all__ = [
     "SegmentRule",
     "StaleFlag",
     "StoreUnavailableError",
+    "SyncMetrics",
     "SystemClock",
     "Target",
     "WeightedVariant",

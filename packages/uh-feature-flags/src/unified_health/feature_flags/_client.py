@@ -17,7 +17,6 @@ from typing import Any, Self
 from unified_health.feature_flags._client_state import ClientState
 from unified_health.feature_flags._client_support import (
     Bootstrap,
-    ReportingSynchronizer,
     fresh_event,
     read_bootstrap,
     register,
@@ -29,8 +28,11 @@ from unified_health.feature_flags._config import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_STALE_AFTER,
     Backoff,
+    check_seconds,
+    reconnect_cap,
     redis_settings_from_env,
 )
+from unified_health.feature_flags._errors import InvalidInputError
 from unified_health.feature_flags._exposure import ExposureRecorder
 from unified_health.feature_flags._logging import logger
 from unified_health.feature_flags._models import (
@@ -49,6 +51,7 @@ from unified_health.feature_flags._snapshot import (
     stale_twin,
     state_from_document,
 )
+from unified_health.feature_flags._sync import Synchronizer
 from unified_health.feature_flags.stores._memory import InMemoryFeatureFlagStore
 from unified_health.feature_flags.stores._protocol import FeatureFlagStore
 from unified_health.feature_flags.stores._redis import DEFAULT_PREFIX, RedisFeatureFlagStore
@@ -96,11 +99,24 @@ class FeatureFlagClient(ClientState):
             mapping, as produced by `export_snapshot`) or a path to a file holding one.
         clock: Injected time (``now()`` and ``monotonic()``), for staleness.
         poll_interval: Seconds between reconciliation polls that catch lost announcements.
+            It bounds recovery too: once the store answers again after an outage, a change is
+            seen within ``poll_interval`` (plus one connection attempt), however long the
+            outage lasted.
         stale_after: Seconds without contact with the store after which `evaluate` says STALE.
-        reconnect_max_delay: Ceiling of the jittered reconnection backoff, in seconds.
+        reconnect_max_delay: Ceiling of the jittered pause between reconnection attempts, in
+            seconds; at most half of ``poll_interval`` (the default), so recovery stays bounded.
         seed: Seed for the backoff jitter.
         exposures: Records an exposure event for each single-flag evaluation, when given.
         background: Run the synchronisation thread (``False`` means `refresh` is called by you).
+        startup_timeout: With ``background``, the constructor waits at most this long (1 s by
+            default) for the thread's first attempt to read the store, then returns whatever
+            happened: it never blocks longer on a dead store (`ready` says whether data came).
+            Without ``background`` the first read runs in the constructor and is bounded by
+            the store's own timeouts (``from_url``: a 1 s connect timeout).
+
+    Raises:
+        InvalidInputError: ``store`` is not a `FeatureFlagStore` (a URL belongs in `from_url`),
+            or a duration is not a number of seconds > 0.
 
     Examples:
         >>> from unified_health.feature_flags import Flag, FeatureFlagAdmin
@@ -121,11 +137,25 @@ class FeatureFlagClient(ClientState):
         clock: Clock | None = None,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         stale_after: float = DEFAULT_STALE_AFTER,
-        reconnect_max_delay: float = 30.0,
+        reconnect_max_delay: float | None = None,
         seed: int | None = None,
         exposures: ExposureRecorder | None = None,
         background: bool = True,
+        startup_timeout: float = 1.0,
     ) -> None:
+        given: object = store
+        if given is not None and (
+            isinstance(given, str | bytes) or not isinstance(given, FeatureFlagStore)
+        ):
+            raise InvalidInputError(
+                "store",
+                "must be a FeatureFlagStore; for a Redis URL use FeatureFlagClient.from_url(url)",
+            )
+        check_seconds("poll_interval", poll_interval)
+        check_seconds("stale_after", stale_after)
+        check_seconds("reconnect_max_delay", reconnect_max_delay, allow_none=True)
+        if startup_timeout != 0:
+            check_seconds("startup_timeout", startup_timeout)
         self._owns_store = store is None
         self._store: FeatureFlagStore = store if store is not None else InMemoryFeatureFlagStore()
         self._clock = clock if clock is not None else SystemClock()
@@ -142,20 +172,24 @@ class FeatureFlagClient(ClientState):
         if bootstrap is not None:
             state = state_from_document(read_bootstrap(bootstrap))
             self._install(build_snapshot(state, source="bootstrap", previous=None), notify=False)
-        self._sync = ReportingSynchronizer(
+        self._poll_interval = poll_interval
+        self._reconnect_cap = reconnect_cap(poll_interval, reconnect_max_delay)
+        self._sync = Synchronizer(
             self._store,
             apply=self._apply,
             current=lambda: (self._snapshot.epoch, self._snapshot.version),
             clock=self._clock,
             poll_interval=poll_interval,
-            backoff=Backoff(cap=reconnect_max_delay, seed=seed),
+            backoff=Backoff(cap=self._reconnect_cap, seed=seed),
             on_contact=self._check_status,
         )
         self._last_status = self.status
         self._background = background
-        self._sync.sync_once()
         if background:
             self._sync.start()
+            self._sync.wait_first_attempt(startup_timeout)
+        else:
+            self._sync.sync_once()
         register(self)
 
     @classmethod
@@ -168,10 +202,11 @@ class FeatureFlagClient(ClientState):
         clock: Clock | None = None,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         stale_after: float = DEFAULT_STALE_AFTER,
-        reconnect_max_delay: float = 30.0,
+        reconnect_max_delay: float | None = None,
         seed: int | None = None,
         exposures: ExposureRecorder | None = None,
         background: bool = True,
+        startup_timeout: float = 1.0,
     ) -> FeatureFlagClient:
         """Build a client on a `RedisFeatureFlagStore` it owns (closed with the client).
 
@@ -190,6 +225,7 @@ class FeatureFlagClient(ClientState):
             seed: As for `FeatureFlagClient`.
             exposures: As for `FeatureFlagClient`.
             background: As for `FeatureFlagClient`.
+            startup_timeout: As for `FeatureFlagClient`.
 
         Returns:
             The client.
@@ -215,6 +251,7 @@ class FeatureFlagClient(ClientState):
                 seed=seed,
                 exposures=exposures,
                 background=background,
+                startup_timeout=startup_timeout,
             )
         except BaseException:
             store.close()
@@ -231,10 +268,11 @@ class FeatureFlagClient(ClientState):
         clock: Clock | None = None,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         stale_after: float = DEFAULT_STALE_AFTER,
-        reconnect_max_delay: float = 30.0,
+        reconnect_max_delay: float | None = None,
         seed: int | None = None,
         exposures: ExposureRecorder | None = None,
         background: bool = True,
+        startup_timeout: float = 1.0,
     ) -> FeatureFlagClient:
         """Build a client like `from_url`, with the URL and prefix from the environment.
 
@@ -251,6 +289,7 @@ class FeatureFlagClient(ClientState):
             seed: As for `FeatureFlagClient`.
             exposures: As for `FeatureFlagClient`.
             background: As for `FeatureFlagClient`.
+            startup_timeout: As for `FeatureFlagClient`.
 
         Returns:
             The client.
@@ -286,6 +325,7 @@ class FeatureFlagClient(ClientState):
             seed=seed,
             exposures=exposures,
             background=background,
+            startup_timeout=startup_timeout,
         )
 
     # ------------------------------------------------------------------ hot path

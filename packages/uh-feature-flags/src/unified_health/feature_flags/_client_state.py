@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from unified_health.feature_flags._clock import Clock
 from unified_health.feature_flags._logging import logger
-from unified_health.feature_flags._models import ClientStatus, FlagChangeEvent
+from unified_health.feature_flags._models import ClientStatus, FlagChangeEvent, SyncMetrics
 from unified_health.feature_flags._snapshot import (
     Snapshot,
     build_snapshot,
@@ -42,6 +42,8 @@ class ClientState:
     _status_listeners: list[Callable[[ClientStatus], None]]
     _status_lock: threading.RLock
     _last_status: ClientStatus
+    _poll_interval: float
+    _reconnect_cap: float
 
     # ------------------------------------------------------------------ snapshots
 
@@ -91,7 +93,36 @@ class ClientState:
             return ClientStatus.NOT_READY
         if self._sync.is_stale(self._stale_after):
             return ClientStatus.STALE
+        if not self._sync.healthy and self._sync.counters.outage_started is not None:
+            return ClientStatus.DISCONNECTED
         return ClientStatus.READY
+
+    def sync_metrics(self) -> SyncMetrics:
+        """Return the synchronisation's counters: outages, recoveries, reconnect attempts.
+
+        Examples:
+            >>> from unified_health.feature_flags import FeatureFlagClient
+            >>> FeatureFlagClient(background=False).sync_metrics().recoveries
+            0
+        """
+        sync = self._sync
+        counters = sync.counters
+        now = self._clock.monotonic()
+        started = counters.outage_started
+        return SyncMetrics(
+            connected=started is None,
+            outages=counters.outages,
+            recoveries=counters.recoveries,
+            reconnect_attempts=counters.reconnect_attempts,
+            reads=counters.reads,
+            polls=counters.polls,
+            announcements=counters.announcements,
+            current_outage_seconds=None if started is None else max(0.0, now - started),
+            last_outage_seconds=counters.last_outage_seconds,
+            seconds_since_contact=max(0.0, now - sync.last_ok),
+            poll_interval=self._poll_interval,
+            reconnect_max_delay=self._reconnect_cap,
+        )
 
     def add_status_listener(self, callback: Callable[[ClientStatus], None]) -> Callable[[], None]:
         """Call ``callback`` with the new `status` each time it changes.

@@ -52,6 +52,7 @@ __all__ = [
     "Rule",
     "Segment",
     "SegmentRule",
+    "SyncMetrics",
     "Target",
     "WeightedVariant",
 ]
@@ -102,8 +103,10 @@ class ClientStatus(StrEnum):
     """Whether a `FeatureFlagClient` serves flag data, and how fresh it is.
 
     ``NOT_READY``: no flag data yet (neither the store nor a bootstrap answered). ``READY``: the
-    client serves its snapshot. ``STALE``: the store has been out of reach for ``stale_after``
-    seconds; the last snapshot is still served.
+    client serves its snapshot and the store answers. ``DISCONNECTED``: the store is out of
+    reach (or holds no data); the last snapshot is still served and the client keeps trying.
+    ``STALE``: the store has been out of reach for ``stale_after`` seconds; the last snapshot is
+    still served and results carry reason ``STALE``.
 
     Examples:
         >>> ClientStatus.STALE.value
@@ -112,6 +115,7 @@ class ClientStatus(StrEnum):
 
     NOT_READY = "NOT_READY"
     READY = "READY"
+    DISCONNECTED = "DISCONNECTED"
     STALE = "STALE"
 
 
@@ -440,6 +444,39 @@ class EvaluationResult(BaseModel):
     error_message: str | None = None
     rule_id: str | None = None
     flag_metadata: Mapping[str, str | int | float | bool] = Field(default_factory=dict)
+
+
+class SyncMetrics(BaseModel):
+    """Counters and timings of a client's synchronisation with its store.
+
+    ``connected`` is false during an outage; ``outages`` and ``recoveries`` count them;
+    ``current_outage_seconds`` is how long the present one has lasted (``None`` when connected)
+    and ``last_outage_seconds`` how long the last finished one lasted. ``reconnect_attempts``
+    counts attempts made while disconnected, at most ``reconnect_max_delay`` apart, which is at
+    most half of ``poll_interval``: the bound on how long after the store answers again a change
+    is seen.
+
+    Examples:
+        >>> from unified_health.feature_flags import FeatureFlagClient
+        >>> metrics = FeatureFlagClient(background=False).sync_metrics()
+        >>> (metrics.connected, metrics.outages, metrics.poll_interval)
+        (True, 0, 5.0)
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    connected: bool
+    outages: int
+    recoveries: int
+    reconnect_attempts: int
+    reads: int
+    polls: int
+    announcements: int
+    current_outage_seconds: float | None
+    last_outage_seconds: float | None
+    seconds_since_contact: float
+    poll_interval: float
+    reconnect_max_delay: float
 
 
 class FlagChangeEvent(BaseModel):

@@ -276,8 +276,10 @@ class RedisFeatureFlagStore:
     ) -> RedisFeatureFlagStore:
         """Create a store on a new client that it owns and closes in `close`.
 
-        No connection is made until the first call, so this never blocks on a dead server;
-        the first call to one fails within ``socket_connect_timeout``.
+        No connection is made until the first call, so this never blocks on a dead server.
+        A failed call is retried once at once (a pooled connection may have died with a
+        restarted server) and never with redis-py's sleeping backoff, so a call to a dead
+        server fails within twice ``socket_connect_timeout`` (at once when the port refuses).
 
         Args:
             url: A Redis URL, e.g. ``redis://127.0.0.1:6379/0``.
@@ -297,6 +299,8 @@ class RedisFeatureFlagStore:
             '{uh:ff}:v1:meta'
         """
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         given: object = url
         if not isinstance(given, str):
@@ -311,7 +315,10 @@ class RedisFeatureFlagStore:
         hash_tagged(prefix)  # refuse a bad prefix before a client exists
         try:
             client = redis.Redis.from_url(
-                url, socket_timeout=socket_timeout, socket_connect_timeout=socket_connect_timeout
+                url,
+                socket_timeout=socket_timeout,
+                socket_connect_timeout=socket_connect_timeout,
+                retry=Retry(NoBackoff(), 1),
             )
         except ValueError:
             raise InvalidInputError("url", "must be a redis://, rediss:// or unix:// URL") from None
