@@ -5,9 +5,10 @@ See `unified_health.feature_flags._mutation` for the write cycle every verb goes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -223,6 +224,72 @@ class FeatureFlagAdmin(ScheduleAdmin, SegmentAdmin):
                 audit_key=new_audit_key(),
             )
         )
+
+    def seed(
+        self,
+        flags: Sequence[Flag | Mapping[str, Any]] = (),
+        segments: Sequence[Segment | Mapping[str, Any]] = (),
+        *,
+        actor: str,
+        reason: str,
+    ) -> list[str]:
+        """Make sure the store holds these flags and segments; safe to run again and again.
+
+        Initialises the keyspace when it holds none (a fresh Redis; an in-memory store starts
+        initialised), then creates, in one change set, the flags and segments that do not exist
+        yet. Existing ones are left exactly as they are (an operator may have changed them
+        since), so a second run writes nothing. Every store behaves the same.
+
+        Args:
+            flags: Flag definitions to create when missing.
+            segments: Segment definitions to create when missing.
+            actor: Who asks.
+            reason: Why.
+
+        Returns:
+            The keys created by this call (``segment:<key>`` for segments), sorted; empty when
+            everything was already there.
+
+        Raises:
+            InvalidInputError: A definition is invalid, or the result would be inconsistent.
+            StoreUnavailableError: The store could not be reached.
+
+        Examples:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> admin = FeatureFlagAdmin(InMemoryFeatureFlagStore(initialized=False))
+            >>> admin.seed([Flag(key="new-feature", enabled=True)], actor="ops", reason="setup")
+            ['new-feature']
+            >>> admin.seed([Flag(key="new-feature", enabled=True)], actor="ops", reason="setup")
+            []
+        """
+        check_who(actor, reason)
+        changes = ChangeSet()
+        for segment in segments:
+            changes.put_segment(segment, expected_version=0)
+        for flag in flags:
+            changes.put_flag(flag, expected_version=0)
+        if self._store.read() is None:
+            with contextlib.suppress(ConflictError):  # another process initialised it first
+                self.initialize(actor=actor, reason=reason)
+        frozen = changes.changes
+        if not frozen:
+            return []
+
+        def build(view: StoreView) -> Mutation | None:
+            missing = tuple(
+                change
+                for change in frozen
+                if change.key
+                not in (view.state.flags if change.kind == "flag" else view.state.segments)
+            )
+            if not missing:
+                return None
+            return change_set_mutation(view, missing, None, self._clock.now(), action="seed")
+
+        result: ChangeSetResult | None = self.mutate(build, actor=actor, reason=reason)
+        if result is None:
+            return []
+        return sorted([*result.flags, *(f"segment:{key}" for key in result.segments)])
 
     # ------------------------------------------------------------------ change sets
 

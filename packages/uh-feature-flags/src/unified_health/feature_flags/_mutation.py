@@ -360,6 +360,15 @@ class AdminCore:
     def __init__(
         self, store: FeatureFlagStore, *, clock: Clock | None = None, max_attempts: int = 5
     ) -> None:
+        given: object = store
+        if isinstance(given, str | bytes) or not isinstance(given, FeatureFlagStore):
+            raise InvalidInputError(
+                "store",
+                "must be a FeatureFlagStore; for a Redis URL use FeatureFlagAdmin.from_url(url)",
+            )
+        attempts: object = max_attempts
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= 100:
+            raise InvalidInputError("max_attempts", "must be an integer from 1 to 100")
         self._store = store
         self._owns_store = False
         self._clock = clock if clock is not None else SystemClock()

@@ -32,6 +32,9 @@ from unified_health.feature_flags.stores._protocol import ChangeFeed, FeatureFla
 
 __all__ = ["SyncCounters", "Synchronizer"]
 
+_SLICE = 0.2
+"""The longest single wait on the change feed, in seconds (bounds how long `stop` takes)."""
+
 
 @dataclass(slots=True)
 class SyncCounters:
@@ -334,7 +337,9 @@ class Synchronizer:
                         self._stop.wait(self._backoff.next())
                         continue
                 try:
-                    announced = feed.next(max(0.0, next_poll - clock.monotonic()))
+                    # Wait in short slices: a subscription cannot always be woken from another
+                    # thread, and `stop` must not wait for a whole poll interval.
+                    announced = feed.next(min(_SLICE, max(0.0, next_poll - clock.monotonic())))
                 except Exception as exc:  # noqa: BLE001 - the feed broke; reopen it after a pause
                     self._feed = None
                     _close_quietly(feed)

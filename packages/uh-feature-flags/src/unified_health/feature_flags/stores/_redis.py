@@ -277,9 +277,10 @@ class RedisFeatureFlagStore:
         """Create a store on a new client that it owns and closes in `close`.
 
         No connection is made until the first call, so this never blocks on a dead server.
-        A failed call is retried once at once (a pooled connection may have died with a
-        restarted server) and never with redis-py's sleeping backoff, so a call to a dead
-        server fails within twice ``socket_connect_timeout`` (at once when the port refuses).
+        A call that loses its connection is retried once, at once (a pooled connection may
+        have died with a restarted server), never with redis-py's sleeping backoff, and a
+        timeout is not retried: a call to a dead server fails within ``socket_timeout`` or
+        twice ``socket_connect_timeout`` (at once when nothing listens on the port).
 
         Args:
             url: A Redis URL, e.g. ``redis://127.0.0.1:6379/0``.
@@ -318,7 +319,7 @@ class RedisFeatureFlagStore:
                 url,
                 socket_timeout=socket_timeout,
                 socket_connect_timeout=socket_connect_timeout,
-                retry=Retry(NoBackoff(), 1),
+                retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
             )
         except ValueError:
             raise InvalidInputError("url", "must be a redis://, rediss:// or unix:// URL") from None
