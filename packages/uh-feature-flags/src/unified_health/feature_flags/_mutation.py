@@ -43,7 +43,7 @@ from unified_health.feature_flags.stores._protocol import (
 )
 
 __all__ = [
-    "AdminCore",
+    "Writer",
     "Mutation",
     "StoreView",
     "check_expected",
@@ -63,7 +63,7 @@ class StoreView:
 
     Examples:
         >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
-        >>> AdminCore(InMemoryFeatureFlagStore()).view().live_flags()
+        >>> Writer(InMemoryFeatureFlagStore()).view().live_flags()
         {}
     """
 
@@ -76,7 +76,7 @@ class StoreView:
 
         Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
-            >>> AdminCore(InMemoryFeatureFlagStore()).view().live_flags()
+            >>> Writer(InMemoryFeatureFlagStore()).view().live_flags()
             {}
         """
         return {k: f for k, f in self.flags.items() if not f.archived}
@@ -86,7 +86,7 @@ class StoreView:
 
         Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
-            >>> AdminCore(InMemoryFeatureFlagStore()).view().live_segments()
+            >>> Writer(InMemoryFeatureFlagStore()).view().live_segments()
             {}
         """
         return {k: s for k, s in self.segments.items() if not s.archived}
@@ -200,7 +200,7 @@ def change_set_mutation(
     Examples:
         >>> from datetime import UTC
         >>> from unified_health.feature_flags import ChangeSet, InMemoryFeatureFlagStore
-        >>> view = AdminCore(InMemoryFeatureFlagStore()).view()
+        >>> view = Writer(InMemoryFeatureFlagStore()).view()
         >>> at = datetime(2026, 1, 1, tzinfo=UTC)
         >>> changes = ChangeSet().put_flag({"key": "a"}).changes
         >>> [w.key for w in change_set_mutation(view, changes, None, at).writes]
@@ -273,7 +273,7 @@ def check_writes(view: StoreView, writes: tuple[Write, ...]) -> None:
 
     Examples:
         >>> from unified_health.feature_flags import InMemoryFeatureFlagStore, Prerequisite
-        >>> view = AdminCore(InMemoryFeatureFlagStore()).view()
+        >>> view = Writer(InMemoryFeatureFlagStore()).view()
         >>> flag = Flag(key="a", prerequisites=[Prerequisite(key="missing")])
         >>> try:
         ...     check_writes(view, (Write("flags", "a", doc(flag)),))
@@ -348,12 +348,14 @@ def _parse_field(model: type[_Document], raw: str, field: str) -> _Document:
 _Document = TypeVar("_Document", Flag, Segment)
 
 
-class AdminCore:
-    """Shared state and the mutation cycle of `FeatureFlagAdmin`.
+class Writer:
+    """The read-validate-commit cycle that every `FeatureFlagAdmin` write goes through.
+
+    The admin owns one; it is not part of the public API.
 
     Examples:
         >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
-        >>> AdminCore(InMemoryFeatureFlagStore()).view().state.version
+        >>> Writer(InMemoryFeatureFlagStore()).view().state.version
         0
     """
 
@@ -385,7 +387,7 @@ class AdminCore:
 
         Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
-            >>> AdminCore(InMemoryFeatureFlagStore()).view().flags
+            >>> Writer(InMemoryFeatureFlagStore()).view().flags
             {}
         """
         state = self._store.read()
@@ -428,7 +430,7 @@ class AdminCore:
 
         Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
-            >>> core = AdminCore(InMemoryFeatureFlagStore())
+            >>> core = Writer(InMemoryFeatureFlagStore())
             >>> core.mutate(lambda view: None, actor="ops", reason="nothing to do") is None
             True
         """
@@ -577,7 +579,7 @@ class AdminCore:
 
         Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
-            >>> AdminCore(InMemoryFeatureFlagStore()).now().tzinfo is not None
+            >>> Writer(InMemoryFeatureFlagStore()).now().tzinfo is not None
             True
         """
         return self._clock.now()
