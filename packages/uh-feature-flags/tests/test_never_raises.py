@@ -244,9 +244,7 @@ def test_a_boolean_field_accepts_only_booleans(value: Any) -> None:
 @settings(max_examples=200, deadline=None)
 @given(value=anything)
 def test_a_percentage_accepts_only_numbers_in_range(value: Any) -> None:
-    number = (
-        isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    )
+    number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     three_decimals = number and abs(value * 1000 - round(value * 1000)) < 1e-6
     if number and 0 <= value <= 100 and three_decimals:
         assert Rollout(percentage=value).percentage == value

@@ -80,8 +80,10 @@ def register(client: FeatureFlagClient) -> None:
         client: The client.
 
     Examples:
-        >>> register  # doctest: +ELLIPSIS
-        <function register at ...>
+        >>> from unified_health.feature_flags import FeatureFlagClient
+        >>> client = FeatureFlagClient(background=False)  # a client registers itself
+        >>> client in _clients
+        True
     """
     _clients.add(client)
 
@@ -93,8 +95,11 @@ def unregister(client: FeatureFlagClient) -> None:
         client: The client.
 
     Examples:
-        >>> unregister  # doctest: +ELLIPSIS
-        <function unregister at ...>
+        >>> from unified_health.feature_flags import FeatureFlagClient
+        >>> client = FeatureFlagClient(background=False)
+        >>> unregister(client)
+        >>> client in _clients
+        False
     """
     _clients.discard(client)
 
