@@ -183,6 +183,10 @@ class FrozenModel(BaseModel):
         except ValidationError as exc:
             raise invalid_input(exc) from None
 
+    # Tell pydantic this __init__ only wraps BaseModel's: otherwise `model_validate` and
+    # `model_validate_json` would call it after validating, validating every document twice.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
 
 class Condition(FrozenModel):
     """One test on a context attribute; a rule matches when all its conditions hold.
