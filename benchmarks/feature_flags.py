@@ -11,9 +11,17 @@ Figures:
    SDK with this package's provider. Redis commands sent by the evaluating thread are counted.
 2. ``propagation_redis_8_subscribers``: from the admin write to the change listener firing in 8
    subscriber processes, each with its own client on a Redis store.
+   ``change_set_50_flags_8_subscribers``: one change set toggling 50 flags, from the store
+   commit (after the admin validated it) to the listener in the same 8 processes; each
+   listener reads all 50 flags and reports whether it saw them all at their new value (a torn
+   read would count in ``torn_reads``).
 3. ``evaluate_with_redis_stopped``: the mix of figure 1 while the Redis server is killed.
 4. ``evaluate_all_100_flags``: bulk evaluation of 100 flags for one context (LaunchDarkly's
    ``all_flags_state`` on the same flags as a peer).
+5. ``recovery_after_redis_restart``: a client at the default poll interval; the server is killed,
+   held down for a varying time, started again (empty) and restored with a change; the time
+   from the restarted server answering to the client serving the change, over 10 restarts
+   (``trials`` lists each one). The target is the poll interval, in every trial.
 
 Medians come from ``perf_counter_ns`` over batches (batch time / batch size); p95 and p99 from
 timing single calls of a random sample, which includes the timer's own overhead (tens of
@@ -59,6 +67,7 @@ from unified_health.feature_flags import (
     Rollout,
     Rule,
 )
+from unified_health.feature_flags._config import DEFAULT_POLL_INTERVAL
 from unified_health.feature_flags._openfeature import FeatureFlagProvider
 
 PACKAGE = "uh-feature-flags"
@@ -185,6 +194,7 @@ class RedisServer:
         self._dir = tempfile.mkdtemp(prefix="uh-bench-redis-")
         command = [executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
         command += ["--appendonly", "no", "--dir", self._dir]
+        self._command = command
         self._process = subprocess.Popen(
             command,
             stdout=subprocess.DEVNULL,
@@ -202,6 +212,20 @@ class RedisServer:
         if self._process.poll() is None:
             self._process.kill()
             self._process.wait(10)
+
+    def start(self) -> None:
+        """Start the server again on the same port (empty), and wait until it answers."""
+        if self._process.poll() is None:
+            return
+        self._process = subprocess.Popen(
+            self._command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if _answers(self.url):
+                return
+            time.sleep(0.005)
+        raise RuntimeError("redis-server did not answer after a restart")
 
     def close(self) -> None:
         self.stop()
@@ -693,16 +717,20 @@ def figure_bulk(quick: bool) -> dict[str, Any]:
 
 
 def subscriber(
-    url: str, prefix: str, key: str, ready: Any, out: Any, stop: Any
+    url: str, prefix: str, key: str, bulk: list[str], ready: Any, out: Any, stop: Any
 ) -> None:  # runs in a child process
-    store = RedisFeatureFlagStore.from_url(url, prefix=prefix)
-    client = FeatureFlagClient(store)
+    client = FeatureFlagClient.from_url(url, prefix=prefix)
     client.wait_ready(10)
     pid = os.getpid()
+    first = bulk[0]
 
     def on_change(event: Any) -> None:
+        fired = time.monotonic_ns()
         if key in event.changed_keys:
-            out.put((pid, time.monotonic_ns(), client.is_enabled(key)))
+            out.put(("single", pid, fired, client.is_enabled(key), True))
+        if first in event.changed_keys:
+            values = [client.is_enabled(name) for name in bulk]
+            out.put(("bulk", pid, fired, values[0], len(set(values)) == 1))
 
     client.add_listener(on_change)
     ready.put(pid)
@@ -710,26 +738,74 @@ def subscriber(
     client.close()
 
 
-def figure_propagation(quick: bool, redis_url: str | None, redis_note: str) -> dict[str, Any]:
+def _collect(
+    out: Any, kind: str, expected: bool, began: int, processes: int
+) -> tuple[list[float], int, int]:
+    """Latencies (ms) of the processes that saw ``expected``; missed and torn counts."""
+    seen: set[int] = set()
+    latencies: list[float] = []
+    torn = 0
+    deadline = time.monotonic() + 5
+    while len(seen) < processes and time.monotonic() < deadline:
+        try:
+            what, pid, fired, value, whole = out.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if what != kind:
+            continue
+        torn += not whole
+        if value is expected and whole and pid not in seen:
+            seen.add(pid)
+            latencies.append((fired - began) / 1e6)
+    return latencies, processes - len(seen), torn
+
+
+def _timing(latencies: list[float]) -> Timing:
+    latencies.sort()
+    return Timing(
+        statistics.median(latencies) if latencies else None,
+        _percentile(latencies, 0.95) if latencies else None,
+        _percentile(latencies, 0.99) if latencies else None,
+        len(latencies),
+    )
+
+
+def figure_propagation(quick: bool, redis_url: str | None, redis_note: str) -> list[dict[str, Any]]:
     processes = 8
     writes = 6 if quick else 100
+    change_sets = 6 if quick else 50
+    bulk_size = 50
     name = f"propagation_redis_{processes}_subscribers"
+    bulk_name = f"change_set_{bulk_size}_flags_{processes}_subscribers"
     if redis_url is None:
-        return {"name": name, "unit": "ms", "median": None, "n": 0, "skipped": redis_note}
+        return [
+            {"name": n, "unit": "ms", "median": None, "n": 0, "skipped": redis_note}
+            for n in (name, bulk_name)
+        ]
     prefix = f"uh-bench-{uuid.uuid4().hex[:8]}"
     key = "propagated"
+    bulk = [f"bulk-{i:02d}" for i in range(bulk_size)]
     store = RedisFeatureFlagStore.from_url(redis_url, prefix=prefix)
-    admin = seed(store, [Flag(key=key, enabled=False)])
+    admin = seed(store, [Flag(key=key, enabled=False)] + [Flag(key=k) for k in bulk])
     spawn = multiprocessing.get_context("spawn")
     ready, out, stop = spawn.Queue(), spawn.Queue(), spawn.Event()
     children = [
-        spawn.Process(target=subscriber, args=(redis_url, prefix, key, ready, out, stop))
+        spawn.Process(target=subscriber, args=(redis_url, prefix, key, bulk, ready, out, stop))
         for _ in range(processes)
     ]
     for child in children:
         child.start()
     latencies: list[float] = []
-    missed = 0
+    bulk_latencies: list[float] = []
+    missed = bulk_missed = torn = 0
+    committed_at = [0]
+    commit = store.commit
+
+    def timed_commit(change: Any) -> int:
+        committed_at[0] = time.monotonic_ns()  # the change set is validated by now
+        return commit(change)
+
+    store.commit = timed_commit  # type: ignore[method-assign]
     try:
         for _ in range(processes):
             ready.get(timeout=60)
@@ -737,17 +813,19 @@ def figure_propagation(quick: bool, redis_url: str | None, redis_note: str) -> d
             enabled = i % 2 == 0
             began = time.monotonic_ns()
             admin.toggle_flag(key, enabled, actor="benchmark", reason="propagation")
-            seen: set[int] = set()
-            deadline = time.monotonic() + 5
-            while len(seen) < processes and time.monotonic() < deadline:
-                try:
-                    pid, fired, value = out.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                if value is enabled and pid not in seen:
-                    seen.add(pid)
-                    latencies.append((fired - began) / 1e6)
-            missed += processes - len(seen)
+            found, lost, _ = _collect(out, "single", enabled, began, processes)
+            latencies += found
+            missed += lost
+        for i in range(change_sets):
+            enabled = i % 2 == 0
+            changes = admin.change_set()
+            for name_ in bulk:
+                changes.toggle_flag(name_, enabled)
+            admin.apply_change_set(changes, actor="benchmark", reason="change set")
+            found, lost, broken = _collect(out, "bulk", enabled, committed_at[0], processes)
+            bulk_latencies += found
+            bulk_missed += lost
+            torn += broken
     finally:
         stop.set()
         for child in children:
@@ -755,25 +833,39 @@ def figure_propagation(quick: bool, redis_url: str | None, redis_note: str) -> d
             if child.is_alive():
                 child.kill()
         store.close()
-    latencies.sort()
-    timing = Timing(
-        statistics.median(latencies),
-        _percentile(latencies, 0.95),
-        _percentile(latencies, 0.99),
-        len(latencies),
-    )
-    return row(
-        name,
-        "ms",
-        timing,
-        target=50.0,
-        meets_target=timing.p99 is not None and timing.p99 <= 50.0 and missed == 0,
-        target_applies_to="p99",
-        writes=writes,
-        missed_notifications=missed,
-        max=_r(latencies[-1]),
-        redis=redis_note,
-    )
+    timing = _timing(latencies)
+    bulk_timing = _timing(bulk_latencies)
+    return [
+        row(
+            name,
+            "ms",
+            timing,
+            target=50.0,
+            meets_target=timing.p99 is not None and timing.p99 <= 50.0 and missed == 0,
+            target_applies_to="p99",
+            writes=writes,
+            missed_notifications=missed,
+            max=_r(latencies[-1]) if latencies else None,
+            redis=redis_note,
+        ),
+        row(
+            bulk_name,
+            "ms",
+            bulk_timing,
+            target=10.0,
+            meets_target=bulk_timing.p99 is not None
+            and bulk_timing.p99 <= 10.0
+            and bulk_missed == 0
+            and torn == 0,
+            target_applies_to="p99, no torn read, no missed notification",
+            change_sets=change_sets,
+            flags_per_change_set=bulk_size,
+            missed_notifications=bulk_missed,
+            torn_reads=torn,
+            max=_r(bulk_latencies[-1]) if bulk_latencies else None,
+            redis=redis_note,
+        ),
+    ]
 
 
 # ------------------------------------------------------------------------------------ figure 3
@@ -836,6 +928,66 @@ def figure_outage(quick: bool, server: RedisServer | None, redis_note: str) -> d
     )
 
 
+# ------------------------------------------------------------------------------------ figure 5
+
+
+def figure_recovery(quick: bool, server: RedisServer | None, redis_note: str) -> dict[str, Any]:
+    name = "recovery_after_redis_restart"
+    if server is None:
+        return {"name": name, "unit": "s", "median": None, "n": 0, "skipped": redis_note}
+    trials = 2 if quick else 10
+    poll_interval = 1.0 if quick else DEFAULT_POLL_INTERVAL
+    holds = [0.5, 1.0, 2.0, 4.0, 8.0, 0.2, 3.0, 6.0, 1.5, 12.0]
+    server.start()
+    prefix = f"uh-bench-{uuid.uuid4().hex[:8]}"
+    store = RedisFeatureFlagStore.from_url(server.url, prefix=prefix)
+    admin = seed(store, [Flag(key="recovery", enabled=False)])
+    client = FeatureFlagClient.from_url(server.url, prefix=prefix, poll_interval=poll_interval)
+    client.wait_ready(10)
+    seconds: list[float] = []
+    held: list[float] = []
+    try:
+        for trial in range(trials):
+            wanted = trial % 2 == 0
+            hold = holds[trial % len(holds)] * (0.25 if quick else 1.0)
+            server.stop()
+            time.sleep(hold)  # the outage being measured, not a wait for the result
+            server.start()
+            back = time.monotonic()
+            document = {"flags": {"recovery": {"key": "recovery", "enabled": wanted}}}
+            admin.initialize(actor="benchmark", reason="restore", document=document)
+            deadline = back + 60
+            while client.is_enabled("recovery") is not wanted and time.monotonic() < deadline:
+                time.sleep(0.001)
+            seconds.append(time.monotonic() - back)
+            held.append(hold)
+    finally:
+        metrics = client.sync_metrics()
+        client.close()
+        store.close()
+    ordered = sorted(seconds)
+    timing = Timing(
+        statistics.median(ordered),
+        _percentile(ordered, 0.95),
+        _percentile(ordered, 0.99),
+        len(ordered),
+    )
+    return row(
+        name,
+        "s",
+        timing,
+        target=poll_interval,
+        meets_target=max(seconds) <= poll_interval,
+        target_applies_to="every trial (max)",
+        poll_interval_s=poll_interval,
+        max=_r(max(seconds)),
+        min=_r(min(seconds)),
+        trials=[{"outage_s": h, "recovery_s": _r(s)} for h, s in zip(held, seconds, strict=True)],
+        outages_seen=metrics.outages,
+        recoveries_seen=metrics.recoveries,
+    )
+
+
 # ------------------------------------------------------------------------------------ main
 
 
@@ -848,8 +1000,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     with redis_for_benchmark() as (url, server, note):
         results.append(figure_mix(args.quick, url, note))
         results.append(figure_bulk(args.quick))
-        results.append(figure_propagation(args.quick, url, note))
+        results.extend(figure_propagation(args.quick, url, note))
         results.append(figure_outage(args.quick, server, note))
+        results.append(figure_recovery(args.quick, server, note))
     report = {
         "package": PACKAGE,
         "version": _version(PACKAGE),

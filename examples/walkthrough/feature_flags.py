@@ -1,10 +1,11 @@
-"""uh-feature-flags: a flag created, evaluated for three users, ramped up and switched off."""
+"""uh-feature-flags: a flag created, evaluated, ramped up, then swapped in one change set."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from unified_health.feature_flags import (
+    ChangeSet,
     FeatureFlagAdmin,
     FeatureFlagClient,
     Flag,
@@ -41,12 +42,14 @@ def run(say: Callable[[str], None]) -> None:
             reason="full launch",
         )
         show("rollout 100%")
-        admin.toggle_flag(
-            "video-visits",
-            enabled=False,
-            expected_version=flag.version,
-            actor="ops@example.org",
-            reason="incident",
+        # Two flags change together: one commit, so no reader sees one without the other.
+        incident = (
+            ChangeSet()
+            .toggle_flag("video-visits", False, expected_version=flag.version)
+            .put_flag(Flag(key="phone-visits", enabled=True), expected_version=0)
         )
-        show("switched off")
+        committed = admin.apply_change_set(incident, actor="ops@example.org", reason="incident")
+        show(f"change set (store version {committed.version})")
+        phone = flags.is_enabled("phone-visits", {"user_id": USERS[0]})
+        say(f"phone-visits for {USERS[0]}: {phone}")
         say(f"audit trail: {len(admin.audit_log())} records")

@@ -17,13 +17,13 @@ from unified_health.feature_flags import (
     NotFoundError,
     Segment,
 )
-from unified_health.feature_flags.testing import condition, flag, segment
+from unified_health.feature_flags.testing import FakeClock, condition, flag, segment
 
 
-def test_create_get_list_and_versions(admin: FeatureFlagAdmin) -> None:
+def test_create_get_list_and_versions(admin: FeatureFlagAdmin, clock: FakeClock) -> None:
     created = admin.create_flag(Flag(key="beta", enabled=True, version=99), actor="ops", reason="r")
     assert created.version == 1
-    assert created.created_at == created.updated_at == admin.now()
+    assert created.created_at == created.updated_at == clock.now()
     assert admin.get_flag("beta") == created
     assert admin.flag_exists("beta")
     assert [f.key for f in admin.list_flags()] == ["beta"]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import math
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from unified_health.feature_flags._bucketing import (
     BUCKETS,
+    bucket_input,
     bucket_value,
     buckets,
     percentage_units,
@@ -19,16 +21,29 @@ from unified_health.feature_flags.testing import FeatureFlagTestEnv, flag
 
 def test_known_answers_pin_the_algorithm() -> None:
     # Any change to these numbers breaks every other runtime that implements the contract.
-    assert buckets("new-checkout", "", "user-123") == (90211, 2819)
-    assert buckets("f", "s", "u") == (10010, 86491)
-    assert buckets("checkout", "s1", "42") == (93727, 22767)
+    assert buckets("new-checkout", "", "user-123") == (16766, 46961)
+    assert buckets("f", "s", "u") == (94712, 83190)
+    assert buckets("checkout", "s1", "42") == (25816, 22631)
+    assert buckets("a.b", "", "c") != buckets("a", "", "b.c")
+    assert bucket_input("new-checkout", "", "user-123") == bytes.fromhex(
+        "756866662d6275636b65742d7632"  # b"uhff-bucket-v2"
+        "00000000"  # salt: 0 bytes
+        "0000000c" "6e65772d636865636b6f7574"  # flag key: 12 bytes
+        "00000008" "757365722d313233"  # user key: 8 bytes
+    )  # fmt: skip
 
 
 def test_buckets_follow_the_documented_formula() -> None:
-    digest = hashlib.sha1(b"salt.flag-key.user-9", usedforsecurity=False).digest()
+    def part(text: str) -> bytes:
+        data = text.encode("utf-8")
+        return len(data).to_bytes(4, "big") + data
+
+    layout = b"uhff-bucket-v2" + part("salt") + part("flag-key") + part("\u00e9l\u00e8ve-9")
+    assert bucket_input("flag-key", "salt", "\u00e9l\u00e8ve-9") == layout
+    digest = hashlib.sha1(layout, usedforsecurity=False).digest()
     high = int.from_bytes(digest[:8], "big")
     low = int.from_bytes(digest[8:16], "big")
-    assert buckets("flag-key", "salt", "user-9") == (
+    assert buckets("flag-key", "salt", "\u00e9l\u00e8ve-9") == (
         high * BUCKETS >> 64,
         low * BUCKETS >> 64,
     )
@@ -83,17 +98,46 @@ def test_salt_reshuffles_who_is_in() -> None:
     assert first != other  # the flag key is part of the hash: flags are independent
 
 
+def test_flags_whose_keys_and_users_concatenate_alike_are_independent() -> None:
+    # Under a "salt.flag.user" join, flag "a.b" with user "c-i" and flag "a" with user "b.c-i"
+    # hashed the same bytes: they agreed for every user. Independent 50 % flags agree for about
+    # half the users; the tolerance is six standard deviations of Binomial(n, 1/2).
+    n = 20_000
+    tolerance = 6 * math.sqrt(n * 0.5 * 0.5)
+    with FeatureFlagTestEnv(flag("a.b").rollout(50), flag("a").rollout(50)) as env:
+        agree = sum(
+            env.client.is_enabled("a.b", {"user_id": f"c-{i}"})
+            == env.client.is_enabled("a", {"user_id": f"b.c-{i}"})
+            for i in range(n)
+        )
+    assert abs(agree - n / 2) < tolerance
+
+
 @given(
-    user=st.text(min_size=1, max_size=40),
-    low=st.integers(min_value=0, max_value=100_000),
-    high=st.integers(min_value=0, max_value=100_000),
+    triples=st.lists(
+        st.tuples(st.text(max_size=6), st.text(min_size=1, max_size=6), st.text(max_size=6)),
+        min_size=2,
+        max_size=20,
+        unique=True,
+    )
 )
-def test_raising_the_percentage_only_adds_users(user: str, low: int, high: int) -> None:
+def test_different_triples_never_share_a_hash_input(triples: list[tuple[str, str, str]]) -> None:
+    inputs = {bucket_input(key, salt, user) for salt, key, user in triples}
+    assert len(inputs) == len(triples)
+
+
+@given(
+    users=st.lists(st.text(min_size=1, max_size=20), min_size=1, max_size=40, unique=True),
+    low=st.integers(min_value=0, max_value=100),
+    high=st.integers(min_value=0, max_value=100),
+)
+def test_raising_the_percentage_only_adds_users(users: list[str], low: int, high: int) -> None:
     low, high = sorted((low, high))
-    cover, _ = buckets("ramp", "", user)
-    in_low = cover < low
-    in_high = cover < high
-    assert not in_low or in_high
+    with FeatureFlagTestEnv(flag("ramp").rollout(low)) as env:
+        before = {u for u in users if env.client.is_enabled("ramp", {"user_id": u})}
+        env.set(flag("ramp").rollout(high))
+        after = {u for u in users if env.client.is_enabled("ramp", {"user_id": u})}
+    assert before <= after
 
 
 @given(

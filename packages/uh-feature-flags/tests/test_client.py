@@ -79,7 +79,10 @@ def test_the_last_snapshot_is_served_through_an_outage_and_goes_stale(flaky: Any
         with capture_logs() as logs:
             for _ in range(5):
                 assert client.refresh() is False
-        assert [e["event"] for e in logs] == ["store_sync_failed"]
+        assert [e["event"] for e in logs] == ["store_sync_failed", "status_changed"]
+        assert client.status is ClientStatus.DISCONNECTED
+        metrics = client.sync_metrics()
+        assert (metrics.connected, metrics.outages, metrics.recoveries) == (False, 1, 0)
         clock.advance(119)
         assert [client.evaluate("ramp", u) for u in users] == before
         clock.advance(1)
@@ -89,8 +92,16 @@ def test_the_last_snapshot_is_served_through_an_outage_and_goes_stale(flaky: Any
         flaky.down = False
         with capture_logs() as logs:
             assert client.refresh()
-        assert [e["event"] for e in logs] == ["store_recovered"]
+        assert [e["event"] for e in logs] == ["store_recovered", "status_changed"]
+        assert logs[0]["outage_ms"] == 120_000  # measured on the injected clock
         assert client.evaluate("ramp", users[0]).reason is not Reason.STALE
+        assert client.status.value == "READY"  # (mypy narrowed the property above)
+        metrics = client.sync_metrics()
+        assert (metrics.connected, metrics.recoveries, metrics.last_outage_seconds) == (
+            True,
+            1,
+            120.0,
+        )
 
 
 def test_listeners_get_the_changed_keys_and_can_unsubscribe() -> None:
@@ -222,7 +233,7 @@ def test_status_listeners_hear_stale_and_ready_from_the_sync(flaky: Any) -> None
         assert client.refresh() is False  # reported once per change
         flaky.down = False
         assert client.refresh() is True
-        assert seen == [ClientStatus.STALE, ClientStatus.READY]
+        assert seen == [ClientStatus.DISCONNECTED, ClientStatus.STALE, ClientStatus.READY]
 
 
 def test_a_client_without_data_is_not_ready(flaky: Any) -> None:

@@ -155,7 +155,7 @@ def test_duplicate_and_stale_announcements_never_move_the_snapshot_back(
 ) -> None:
     counting = CountingStore(redis_store)
     client = make_client(counting, poll_interval=3600)  # only pub/sub can deliver in time
-    assert client._sync.wait_for(lambda s: counting.reads >= 2 and s.healthy, timeout=10)
+    assert client._sync.wait_for(lambda s: counting.reads >= 1 and s.healthy, timeout=10)
     changes = Changes(client)
     old = redis_store.read_version()
     assert old is not None
@@ -189,7 +189,7 @@ def test_an_announcement_from_a_new_epoch_with_the_same_version_reloads_at_once(
     client = make_client(
         counting, bootstrap=bootstrap, poll_interval=3600, reconnect_max_delay=0.05
     )
-    assert client._sync.wait_for(lambda s: counting.reads >= 2, timeout=10)  # subscribed
+    assert client._sync.wait_for(lambda s: counting.reads >= 1, timeout=10)  # subscribed
     document = '{"version": 9, "flags": {"beta": {"key": "beta", "enabled": true}}}'
     FeatureFlagAdmin(redis_store).initialize(actor="ops", reason="restore", document=document)
     found = redis_store.read_version()

@@ -41,7 +41,12 @@ def test_a_ramp_applies_each_step_when_due(admin: FeatureFlagAdmin) -> None:
     assert rollout.percentage == 100.0
     assert admin.list_schedules() == []
     assert {c.status for c in admin.list_schedules(include_done=True)} == {"applied"}
-    assert [r.action for r in admin.audit_log()].count("schedule.apply") == 4
+    # Each run is one change set: one commit and one audit record naming every step it applied.
+    applies = [r for r in admin.audit_log() if r.action == "schedule.apply"]
+    assert len(applies) == 2
+    assert applies[0].after is not None
+    assert [s["id"] for s in applies[0].after["schedules"]] == [c.id for c in created[:2]]
+    assert [c["key"] for c in applies[0].after["changes"]] == ["ramp"]
     assert all(r.actor == "scheduler" for r in admin.audit_log() if r.action == "schedule.apply")
 
 

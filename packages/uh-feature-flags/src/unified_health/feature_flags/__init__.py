@@ -22,6 +22,7 @@ import typing
 
 from unified_health.feature_flags._admin import FeatureFlagAdmin
 from unified_health.feature_flags._audit import AuditRecord, AuditVerification
+from unified_health.feature_flags._changes import ChangeSet, ChangeSetResult
 from unified_health.feature_flags._client import FeatureFlagClient
 from unified_health.feature_flags._clock import Clock, SystemClock
 from unified_health.feature_flags._errors import (
@@ -47,6 +48,7 @@ from unified_health.feature_flags._models import (
     Rule,
     Segment,
     SegmentRule,
+    SyncMetrics,
     Target,
     WeightedVariant,
 )
@@ -60,10 +62,16 @@ from unified_health.feature_flags.stores import (
 )
 
 if typing.TYPE_CHECKING:
-    from unified_health.feature_flags._asgi import AdminAuthorize, Authorize, create_asgi_app
-    from unified_health.feature_flags._openfeature import FeatureFlagProvider
+    from unified_health.feature_flags._asgi import AdminAuthorize as AdminAuthorize
+    from unified_health.feature_flags._asgi import Authorize as Authorize
+    from unified_health.feature_flags._asgi import create_asgi_app as create_asgi_app
+    from unified_health.feature_flags._openfeature import (
+        FeatureFlagProvider as FeatureFlagProvider,
+    )
 
-# Exports that need an optional extra load on first use, so the core imports without them.
+# Exports that need an optional extra load on first use, so the core imports without them. They
+# are not in __all__, so `from unified_health.feature_flags import *` works on a base install;
+# import them by name (`from unified_health.feature_flags import create_asgi_app`).
 _OPTIONAL_EXPORTS = {
     "AdminAuthorize": "unified_health.feature_flags._asgi",
     "Authorize": "unified_health.feature_flags._asgi",
@@ -81,10 +89,10 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "AdminAuthorize",
     "AuditRecord",
     "AuditVerification",
-    "Authorize",
+    "ChangeSet",
+    "ChangeSetResult",
     "ClientStatus",
     "Clock",
     "Condition",
@@ -97,7 +105,6 @@ __all__ = [
     "ExposureSink",
     "FeatureFlagAdmin",
     "FeatureFlagClient",
-    "FeatureFlagProvider",
     "FeatureFlagStore",
     "FeatureFlagsError",
     "Flag",
@@ -117,9 +124,9 @@ __all__ = [
     "SegmentRule",
     "StaleFlag",
     "StoreUnavailableError",
+    "SyncMetrics",
     "SystemClock",
     "Target",
     "WeightedVariant",
     "__version__",
-    "create_asgi_app",
 ]

@@ -8,18 +8,15 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from unified_health.feature_flags._sync import Synchronizer
 
 if TYPE_CHECKING:
     from unified_health.feature_flags._client import FeatureFlagClient
 
 __all__ = [
     "Bootstrap",
-    "ReportingSynchronizer",
     "fresh_event",
     "read_bootstrap",
     "register",
@@ -29,31 +26,6 @@ __all__ = [
 
 Bootstrap = str | bytes | Mapping[str, Any] | os.PathLike[str]
 _clients: weakref.WeakSet[FeatureFlagClient] = weakref.WeakSet()
-
-
-class ReportingSynchronizer(Synchronizer):
-    """A `Synchronizer` that calls ``on_contact`` after every attempt to reach the store.
-
-    The client uses it to notice, on the sync thread, when the store becomes unreachable for
-    ``stale_after`` seconds or reachable again, without anything having to evaluate a flag.
-
-    Args:
-        *args: Positional arguments of `Synchronizer`.
-        on_contact: Called with no arguments after each attempt, successful or not.
-        **kwargs: Keyword arguments of `Synchronizer`.
-
-    Examples:
-        >>> issubclass(ReportingSynchronizer, Synchronizer)
-        True
-    """
-
-    def __init__(self, *args: Any, on_contact: Callable[[], None], **kwargs: Any) -> None:
-        self._on_contact = on_contact
-        super().__init__(*args, **kwargs)
-
-    def _mark(self, *, healthy: bool, cause: str = "", error_class: str = "") -> None:
-        super()._mark(healthy=healthy, cause=cause, error_class=error_class)
-        self._on_contact()
 
 
 def type_ok(value: Any, default: Any) -> bool:
@@ -108,8 +80,10 @@ def register(client: FeatureFlagClient) -> None:
         client: The client.
 
     Examples:
-        >>> register  # doctest: +ELLIPSIS
-        <function register at ...>
+        >>> from unified_health.feature_flags import FeatureFlagClient
+        >>> client = FeatureFlagClient(background=False)  # a client registers itself
+        >>> client in _clients
+        True
     """
     _clients.add(client)
 
@@ -121,8 +95,11 @@ def unregister(client: FeatureFlagClient) -> None:
         client: The client.
 
     Examples:
-        >>> unregister  # doctest: +ELLIPSIS
-        <function unregister at ...>
+        >>> from unified_health.feature_flags import FeatureFlagClient
+        >>> client = FeatureFlagClient(background=False)
+        >>> unregister(client)
+        >>> client in _clients
+        False
     """
     _clients.discard(client)
 

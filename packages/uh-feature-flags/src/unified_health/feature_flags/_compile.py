@@ -16,8 +16,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from unified_health.feature_flags._bucketing import (
+    bucket_prefix,
     bucket_value,
-    buckets,
+    buckets_after,
     percentage_units,
     pick_variant,
 )
@@ -234,14 +235,14 @@ def _split(
     getter = key_getter(rollout.context_kind)
     if rollout.bucket_by != "key":
         getter = attribute_getter(rollout.bucket_by, rollout.context_kind)
-    flag_key, salt = flag.key, flag.salt
+    prefix = bucket_prefix(flag.key, flag.salt)
 
     def split(ctx: Mapping[str, Any]) -> EvaluationResult | None:
         raw = getter(ctx)
         value = raw if raw.__class__ is str else bucket_value(raw)
         if value is None:
             return missing
-        cover, pick = buckets(flag_key, salt, value)
+        cover, pick = buckets_after(prefix, value)
         if cover >= coverage:
             return uncovered
         return chosen[pick_variant(pick, cumulative)]

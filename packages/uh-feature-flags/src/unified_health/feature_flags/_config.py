@@ -6,6 +6,7 @@ synchronisation uses the defaults and `Backoff` below.
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import weakref
@@ -19,6 +20,8 @@ __all__ = [
     "ENV_PREFIX",
     "ENV_REDIS_URL",
     "Backoff",
+    "check_seconds",
+    "reconnect_cap",
     "redis_settings_from_env",
 ]
 
@@ -28,8 +31,11 @@ ENV_REDIS_URL = "UH_FEATURE_FLAGS_REDIS_URL"
 ENV_PREFIX = "UH_FEATURE_FLAGS_PREFIX"
 """The environment variable holding the key prefix (optional)."""
 
-DEFAULT_POLL_INTERVAL = 30.0
-"""Seconds between reconciliation polls that catch lost change announcements."""
+DEFAULT_POLL_INTERVAL = 5.0
+"""Seconds between reconciliation polls that catch lost change announcements.
+
+It also bounds recovery: after the store answers again, a change is seen within this interval
+(reconnection attempts are at most half of it apart)."""
 
 DEFAULT_STALE_AFTER = 300.0
 """Seconds without contact with the store after which results carry reason ``STALE``."""
@@ -64,6 +70,48 @@ def redis_settings_from_env(
     if not url:
         raise InvalidInputError(ENV_REDIS_URL, "must be set")
     return url, env.get(ENV_PREFIX, "") or default_prefix
+
+
+def reconnect_cap(poll_interval: float, reconnect_max_delay: float | None) -> float:
+    """The longest pause between reconnection attempts: at most half the poll interval.
+
+    Args:
+        poll_interval: The client's poll interval, in seconds.
+        reconnect_max_delay: The configured ceiling, or ``None`` for half the poll interval.
+
+    Returns:
+        The ceiling the backoff uses.
+
+    Examples:
+        >>> reconnect_cap(5.0, None), reconnect_cap(5.0, 30.0), reconnect_cap(5.0, 0.5)
+        (2.5, 2.5, 0.5)
+    """
+    half = poll_interval / 2
+    return half if reconnect_max_delay is None else min(half, reconnect_max_delay)
+
+
+def check_seconds(name: str, value: object, *, allow_none: bool = False) -> None:
+    """Refuse a duration that is not a finite number of seconds > 0.
+
+    Raises:
+        InvalidInputError: Naming the argument.
+
+    Examples:
+        >>> try:
+        ...     check_seconds("poll_interval", "5")
+        ... except InvalidInputError as err:
+        ...     print(err)
+        poll_interval: must be a number of seconds > 0
+    """
+    if value is None and allow_none:
+        return
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise InvalidInputError(name, "must be a number of seconds > 0")
 
 
 class Backoff:

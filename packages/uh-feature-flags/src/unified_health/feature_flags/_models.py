@@ -10,10 +10,20 @@ cycles, unknown segments) run in the admin API before anything is written.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationError,
+    model_validator,
+)
 
 from unified_health.feature_flags._errors import InvalidInputError
 from unified_health.feature_flags._validation import (
@@ -21,6 +31,7 @@ from unified_health.feature_flags._validation import (
     check_flag,
     check_rollout,
     check_segment,
+    invalid_input,
 )
 
 __all__ = [
@@ -32,6 +43,8 @@ __all__ = [
     "Flag",
     "FlagChangeEvent",
     "FlagKind",
+    "FrozenModel",
+    "Instant",
     "Operator",
     "Prerequisite",
     "Reason",
@@ -39,6 +52,7 @@ __all__ = [
     "Rule",
     "Segment",
     "SegmentRule",
+    "SyncMetrics",
     "Target",
     "WeightedVariant",
 ]
@@ -89,8 +103,10 @@ class ClientStatus(StrEnum):
     """Whether a `FeatureFlagClient` serves flag data, and how fresh it is.
 
     ``NOT_READY``: no flag data yet (neither the store nor a bootstrap answered). ``READY``: the
-    client serves its snapshot. ``STALE``: the store has been out of reach for ``stale_after``
-    seconds; the last snapshot is still served.
+    client serves its snapshot and the store answers. ``DISCONNECTED``: the store is out of
+    reach (or holds no data); the last snapshot is still served and the client keeps trying.
+    ``STALE``: the store has been out of reach for ``stale_after`` seconds; the last snapshot is
+    still served and results carry reason ``STALE``.
 
     Examples:
         >>> ClientStatus.STALE.value
@@ -99,6 +115,7 @@ class ClientStatus(StrEnum):
 
     NOT_READY = "NOT_READY"
     READY = "READY"
+    DISCONNECTED = "DISCONNECTED"
     STALE = "STALE"
 
 
@@ -132,10 +149,46 @@ class Operator(StrEnum):
     NOT_IN_SEGMENT = "not_in_segment"
 
 
-_DEFINITION = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+def _instant_input(value: Any) -> Any:
+    if isinstance(value, datetime | str):
+        return value
+    raise ValueError("must be a timezone-aware datetime or an ISO-8601 string")
 
 
-class Condition(BaseModel):
+Instant = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_instant_input)]
+"""A timezone-aware instant: a ``datetime`` or an ISO-8601 string with an offset, never a number."""
+
+
+class FrozenModel(BaseModel):
+    """Base of every definition a user builds: frozen, strict, unknown fields refused.
+
+    Strict means no silent coercion: ``"yes"`` is not a bool and ``"25"`` is not a number.
+    A broken rule raises `InvalidInputError` naming the field and the rule; pydantic's own error,
+    whose text may echo the value, never escapes. Enum fields accept their string values, and
+    instants accept ISO-8601 strings (the JSON forms of both).
+
+    Examples:
+        >>> try:
+        ...     Rollout(percentage="25")
+        ... except InvalidInputError as err:
+        ...     print(err.field, "|", err.rule)
+        percentage | Input should be a valid number
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise invalid_input(exc) from None
+
+    # Tell pydantic this __init__ only wraps BaseModel's: otherwise `model_validate` and
+    # `model_validate_json` would call it after validating, validating every document twice.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+
+class Condition(FrozenModel):
     """One test on a context attribute; a rule matches when all its conditions hold.
 
     A missing attribute never matches (whatever ``negate`` says), except for ``exists``, whose
@@ -147,10 +200,8 @@ class Condition(BaseModel):
         <Operator.ENDS_WITH: 'ends_with'>
     """
 
-    model_config = _DEFINITION
-
     attribute: str = Field(default="key", min_length=1, max_length=128)
-    operator: Operator
+    operator: Operator = Field(strict=False)
     values: list[JsonValue] = Field(default_factory=list, max_length=10_000)
     context_kind: str = Field(default="user", pattern=KEY_PATTERN)
     negate: bool = False
@@ -162,7 +213,7 @@ class Condition(BaseModel):
         return self
 
 
-class WeightedVariant(BaseModel):
+class WeightedVariant(FrozenModel):
     """A variant and its share of a rollout, in percent (up to three decimals).
 
     Examples:
@@ -170,13 +221,11 @@ class WeightedVariant(BaseModel):
         12.5
     """
 
-    model_config = _DEFINITION
-
     variant: str = Field(pattern=KEY_PATTERN)
     weight: float = Field(ge=0, le=100)
 
 
-class Rollout(BaseModel):
+class Rollout(FrozenModel):
     """A deterministic split: who is in (``percentage``) and which variant they get (weights).
 
     ``percentage`` is the coverage: raising it only adds contexts. Among covered contexts the
@@ -189,8 +238,6 @@ class Rollout(BaseModel):
         25.0
     """
 
-    model_config = _DEFINITION
-
     percentage: float = Field(default=100.0, ge=0, le=100)
     variants: list[WeightedVariant] = Field(default_factory=list, max_length=100)
     bucket_by: str = Field(default="key", min_length=1, max_length=128)
@@ -202,7 +249,7 @@ class Rollout(BaseModel):
         return self
 
 
-class Rule(BaseModel):
+class Rule(FrozenModel):
     """Conditions (all must hold) and what to serve: a fixed ``variant`` or a ``rollout``.
 
     A rule whose rollout does not cover the context is skipped, and the next rule is tried.
@@ -217,8 +264,6 @@ class Rule(BaseModel):
         'clinicians'
     """
 
-    model_config = _DEFINITION
-
     id: str = Field(pattern=KEY_PATTERN)
     conditions: list[Condition] = Field(default_factory=list, max_length=100)
     variant: str | None = Field(default=None, pattern=KEY_PATTERN)
@@ -232,7 +277,7 @@ class Rule(BaseModel):
         return self
 
 
-class Target(BaseModel):
+class Target(FrozenModel):
     """Individual targeting: contexts whose key is listed get ``variant``.
 
     Examples:
@@ -240,22 +285,18 @@ class Target(BaseModel):
         'user'
     """
 
-    model_config = _DEFINITION
-
     variant: str = Field(pattern=KEY_PATTERN)
     values: list[str] = Field(max_length=100_000)
     context_kind: str = Field(default="user", pattern=KEY_PATTERN)
 
 
-class Prerequisite(BaseModel):
+class Prerequisite(FrozenModel):
     """Another flag that must evaluate to one of ``variants`` before this flag is evaluated.
 
     Examples:
         >>> Prerequisite(key="new-billing").variants
         ['on']
     """
-
-    model_config = _DEFINITION
 
     key: str = Field(pattern=KEY_PATTERN)
     variants: list[str] = Field(default_factory=lambda: ["on"], min_length=1, max_length=100)
@@ -265,7 +306,7 @@ def _boolean_variants() -> dict[str, JsonValue]:
     return {"on": True, "off": False}
 
 
-class Flag(BaseModel):
+class Flag(FrozenModel):
     """A feature flag definition.
 
     Evaluation order: disabled (or global kill switch) serves ``off_variant``; a failed
@@ -280,8 +321,6 @@ class Flag(BaseModel):
         >>> (flag.kind, flag.default_variant, flag.off_variant)
         ('boolean', 'on', 'off')
     """
-
-    model_config = _DEFINITION
 
     key: str = Field(pattern=KEY_PATTERN)
     kind: FlagKind = "boolean"
@@ -303,9 +342,9 @@ class Flag(BaseModel):
     owner: str | None = Field(default=None, max_length=200)
     tags: list[str] = Field(default_factory=list, max_length=50)
     temporary: bool = True
-    expires_at: AwareDatetime | None = None
-    created_at: AwareDatetime | None = None
-    updated_at: AwareDatetime | None = None
+    expires_at: Instant | None = None
+    created_at: Instant | None = None
+    updated_at: Instant | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Flag:
@@ -313,7 +352,7 @@ class Flag(BaseModel):
         return self
 
 
-class SegmentRule(BaseModel):
+class SegmentRule(FrozenModel):
     """Conditions (all must hold) that put a context in a segment.
 
     Examples:
@@ -321,15 +360,13 @@ class SegmentRule(BaseModel):
         SegmentRule(conditions=[...])
     """
 
-    model_config = _DEFINITION
-
     conditions: list[Condition] = Field(min_length=1, max_length=100)
 
     def __repr__(self) -> str:
         return "SegmentRule(conditions=[...])"
 
 
-class Segment(BaseModel):
+class Segment(FrozenModel):
     """A reusable audience: explicit includes and excludes by key, then rules.
 
     Membership: an excluded key is out; an included key is in; otherwise any matching rule puts
@@ -340,8 +377,6 @@ class Segment(BaseModel):
         ['c-1']
     """
 
-    model_config = _DEFINITION
-
     key: str = Field(pattern=KEY_PATTERN)
     context_kind: str = Field(default="user", pattern=KEY_PATTERN)
     included: list[str] = Field(default_factory=list, max_length=100_000)
@@ -350,8 +385,8 @@ class Segment(BaseModel):
     description: str = Field(default="", max_length=2000)
     archived: bool = False
     version: int = Field(default=0, ge=0)
-    created_at: AwareDatetime | None = None
-    updated_at: AwareDatetime | None = None
+    created_at: Instant | None = None
+    updated_at: Instant | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Segment:
@@ -359,7 +394,7 @@ class Segment(BaseModel):
         return self
 
 
-class EvaluationContext(BaseModel):
+class EvaluationContext(FrozenModel):
     """A typed way to build an evaluation context; plain mappings work too.
 
     The user kind's attributes sit at the top level and its key is ``targeting_key`` (or
@@ -376,8 +411,6 @@ class EvaluationContext(BaseModel):
         >>> clinic["region"]
         'eu'
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     targeting_key: str | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
@@ -415,6 +448,39 @@ class EvaluationResult(BaseModel):
     error_message: str | None = None
     rule_id: str | None = None
     flag_metadata: Mapping[str, str | int | float | bool] = Field(default_factory=dict)
+
+
+class SyncMetrics(BaseModel):
+    """Counters and timings of a client's synchronisation with its store.
+
+    ``connected`` is false during an outage; ``outages`` and ``recoveries`` count them;
+    ``current_outage_seconds`` is how long the present one has lasted (``None`` when connected)
+    and ``last_outage_seconds`` how long the last finished one lasted. ``reconnect_attempts``
+    counts attempts made while disconnected, at most ``reconnect_max_delay`` apart, which is at
+    most half of ``poll_interval``: the bound on how long after the store answers again a change
+    is seen.
+
+    Examples:
+        >>> from unified_health.feature_flags import FeatureFlagClient
+        >>> metrics = FeatureFlagClient(background=False).sync_metrics()
+        >>> (metrics.connected, metrics.outages, metrics.poll_interval)
+        (True, 0, 5.0)
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    connected: bool
+    outages: int
+    recoveries: int
+    reconnect_attempts: int
+    reads: int
+    polls: int
+    announcements: int
+    current_outage_seconds: float | None
+    last_outage_seconds: float | None
+    seconds_since_contact: float
+    poll_interval: float
+    reconnect_max_delay: float
 
 
 class FlagChangeEvent(BaseModel):

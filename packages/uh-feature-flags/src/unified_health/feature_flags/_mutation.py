@@ -19,6 +19,12 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel
 
 from unified_health.feature_flags._audit import new_audit_key, raw_digest, redact, seal
+from unified_health.feature_flags._changes import (
+    Change,
+    ChangeSetResult,
+    ResolvedChange,
+    resolve_changes,
+)
 from unified_health.feature_flags._clock import Clock, SystemClock
 from unified_health.feature_flags._errors import (
     ConflictError,
@@ -28,7 +34,7 @@ from unified_health.feature_flags._errors import (
 )
 from unified_health.feature_flags._logging import logger
 from unified_health.feature_flags._models import Flag, Segment
-from unified_health.feature_flags._validation import parse_model
+from unified_health.feature_flags._validation import check_state, parse_model
 from unified_health.feature_flags.stores._protocol import (
     Commit,
     FeatureFlagStore,
@@ -37,10 +43,13 @@ from unified_health.feature_flags.stores._protocol import (
 )
 
 __all__ = [
-    "AdminCore",
+    "Writer",
     "Mutation",
     "StoreView",
     "check_expected",
+    "change_set_mutation",
+    "check_writes",
+    "document_writes",
     "check_who",
     "doc",
     "dump",
@@ -54,7 +63,7 @@ class StoreView:
 
     Examples:
         >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
-        >>> AdminCore(InMemoryFeatureFlagStore()).view().live_flags()
+        >>> Writer(InMemoryFeatureFlagStore()).view().live_flags()
         {}
     """
 
@@ -67,7 +76,7 @@ class StoreView:
 
         Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
-            >>> AdminCore(InMemoryFeatureFlagStore()).view().live_flags()
+            >>> Writer(InMemoryFeatureFlagStore()).view().live_flags()
             {}
         """
         return {k: f for k, f in self.flags.items() if not f.archived}
@@ -77,7 +86,7 @@ class StoreView:
 
         Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
-            >>> AdminCore(InMemoryFeatureFlagStore()).view().live_segments()
+            >>> Writer(InMemoryFeatureFlagStore()).view().live_segments()
             {}
         """
         return {k: s for k, s in self.segments.items() if not s.archived}
@@ -98,6 +107,7 @@ class Mutation:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     result: Any = None
+    changes: tuple[ResolvedChange, ...] | None = None
 
 
 def dump(model: BaseModel | None) -> dict[str, Any] | None:
@@ -168,21 +178,199 @@ def raw_version(raw: str) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+def change_set_mutation(
+    view: StoreView,
+    changes: tuple[Change, ...],
+    expected_store_version: int | None,
+    now: datetime,
+    *,
+    action: str = "change_set.apply",
+    extra_writes: tuple[Write, ...] = (),
+    extra_audit: dict[str, Any] | None = None,
+    result: Any = None,
+) -> Mutation:
+    """Resolve a change set against ``view`` into one mutation (see `apply_change_set`).
+
+    Scheduled changes use it too: ``extra_writes`` (their schedule documents) join the same
+    commit, and ``extra_audit`` joins its audit record.
+
+    Raises:
+        ConflictError: The store or a document is not at the expected version.
+
+    Examples:
+        >>> from datetime import UTC
+        >>> from unified_health.feature_flags import ChangeSet, InMemoryFeatureFlagStore
+        >>> view = Writer(InMemoryFeatureFlagStore()).view()
+        >>> at = datetime(2026, 1, 1, tzinfo=UTC)
+        >>> changes = ChangeSet().put_flag({"key": "a"}).changes
+        >>> [w.key for w in change_set_mutation(view, changes, None, at).writes]
+        ['a']
+    """
+    state = view.state
+    if expected_store_version is not None and state.version != expected_store_version:
+        raise ConflictError(
+            f"the store is at version {state.version}, the change set expected "
+            f"{expected_store_version}"
+        )
+    raw: dict[tuple[str, str], str] = {("flag", k): v for k, v in state.flags.items()}
+    raw.update({("segment", k): v for k, v in state.segments.items()})
+    raw_versions = {where: raw_version(text) for where, text in raw.items()}
+    resolved = resolve_changes(
+        changes,
+        flags=view.flags,
+        segments=view.segments,
+        raw=raw,
+        raw_versions=raw_versions,
+        now=now,
+    )
+    writes = tuple(
+        Write(
+            "flags" if c.kind == "flag" else "segments",
+            c.key,
+            None if c.after is None else doc(c.after),
+        )
+        for c in resolved
+    )
+    summary = ChangeSetResult(
+        version=state.version + 1,
+        flags={c.key: c.after for c in resolved if isinstance(c.after, Flag)},
+        segments={c.key: c.after for c in resolved if isinstance(c.after, Segment)},
+        deleted_flags=[c.key for c in resolved if c.kind == "flag" and c.after is None],
+        deleted_segments=[c.key for c in resolved if c.kind == "segment" and c.after is None],
+    )
+    target = ",".join(sorted({f"{c.kind}:{c.key}" for c in resolved}))[:500] or "*"
+    return Mutation(
+        action,
+        target,
+        writes + extra_writes,
+        extra_audit,
+        extra_audit,
+        summary if result is None else result,
+        tuple(resolved),
+    )
+
+
+def _audit_changes(
+    changes: tuple[ResolvedChange, ...], audit_key: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The audit ``before``/``after`` of a change set: every change, documents redacted."""
+    before = [
+        {"kind": c.kind, "key": c.key, "op": c.op, "document": redact(dump(c.before), audit_key)}
+        for c in changes
+    ]
+    after = [
+        {"kind": c.kind, "key": c.key, "op": c.op, "document": redact(dump(c.after), audit_key)}
+        for c in changes
+    ]
+    return {"changes": before}, {"changes": after}
+
+
+def check_writes(view: StoreView, writes: tuple[Write, ...]) -> None:
+    """Run the one state validation on what ``writes`` would leave in the store.
+
+    Raises:
+        InvalidInputError: The writes add a cross-definition problem (see `check_state`).
+
+    Examples:
+        >>> from unified_health.feature_flags import InMemoryFeatureFlagStore, Prerequisite
+        >>> view = Writer(InMemoryFeatureFlagStore()).view()
+        >>> flag = Flag(key="a", prerequisites=[Prerequisite(key="missing")])
+        >>> try:
+        ...     check_writes(view, (Write("flags", "a", doc(flag)),))
+        ... except InvalidInputError as err:
+        ...     print(err.field)
+        flags.a.prerequisites.0.key
+    """
+    flags = dict(view.flags)
+    segments = dict(view.segments)
+    for write in writes:
+        if write.collection == "flags":
+            if write.value is None:
+                flags.pop(write.key, None)
+            else:
+                flags[write.key] = parse_model(Flag, write.value)
+        elif write.collection == "segments":
+            if write.value is None:
+                segments.pop(write.key, None)
+            else:
+                segments[write.key] = parse_model(Segment, write.value)
+    check_state(flags, segments, before=(view.flags, view.segments))
+
+
+def document_writes(state: StoreState) -> list[Write]:
+    """Validate a whole document (an import or a restore) and return the writes that store it.
+
+    Every flag and segment is parsed and checked on its own, then the whole set goes through
+    the same `check_state` as every other write, so an import can never hold what
+    `FeatureFlagAdmin.create_flag` would refuse (prerequisite cycles, chains too deep, missing
+    references). Settings must be known and well formed.
+
+    Raises:
+        InvalidInputError: Naming the first offending field.
+
+    Examples:
+        >>> from unified_health.feature_flags._snapshot import state_from_document
+        >>> writes = document_writes(state_from_document({"flags": {"a": {"key": "a"}}}))
+        >>> [(w.collection, w.key) for w in writes]
+        [('flags', 'a')]
+    """
+    segments: dict[str, Segment] = {}
+    for key, raw in state.segments.items():
+        segment = _parse_field(Segment, raw, f"segments.{key}")
+        if segment.key != key:
+            raise InvalidInputError(f"segments.{key}.key", "must equal its map key")
+        segments[key] = segment
+    flags: dict[str, Flag] = {}
+    for key, raw in state.flags.items():
+        flag = _parse_field(Flag, raw, f"flags.{key}")
+        if flag.key != key:
+            raise InvalidInputError(f"flags.{key}.key", "must equal its map key")
+        flags[key] = flag
+    for name, raw in state.settings.items():
+        if name != "kill_switch":
+            raise InvalidInputError(f"settings.{name}", "unknown setting")
+        if not isinstance(json.loads(raw), bool):
+            raise InvalidInputError("settings.kill_switch", "must be a boolean")
+    check_state(flags, segments)
+    writes = [Write("segments", key, doc(segment)) for key, segment in segments.items()]
+    writes.extend(Write("flags", key, doc(flag)) for key, flag in flags.items())
+    writes.extend(Write("settings", name, raw) for name, raw in state.settings.items())
+    return writes
+
+
+def _parse_field(model: type[_Document], raw: str, field: str) -> _Document:
+    try:
+        return parse_model(model, raw)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{field}.{exc.field}", exc.rule) from None
+
+
 _Document = TypeVar("_Document", Flag, Segment)
 
 
-class AdminCore:
-    """Shared state and the mutation cycle of `FeatureFlagAdmin`.
+class Writer:
+    """The read-validate-commit cycle that every `FeatureFlagAdmin` write goes through.
+
+    The admin owns one; it is not part of the public API.
 
     Examples:
         >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
-        >>> AdminCore(InMemoryFeatureFlagStore()).view().state.version
+        >>> Writer(InMemoryFeatureFlagStore()).view().state.version
         0
     """
 
     def __init__(
         self, store: FeatureFlagStore, *, clock: Clock | None = None, max_attempts: int = 5
     ) -> None:
+        given: object = store
+        if isinstance(given, str | bytes) or not isinstance(given, FeatureFlagStore):
+            raise InvalidInputError(
+                "store",
+                "must be a FeatureFlagStore; for a Redis URL use FeatureFlagAdmin.from_url(url)",
+            )
+        attempts: object = max_attempts
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= 100:
+            raise InvalidInputError("max_attempts", "must be an integer from 1 to 100")
         self._store = store
         self._owns_store = False
         self._clock = clock if clock is not None else SystemClock()
@@ -199,7 +387,7 @@ class AdminCore:
 
         Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
-            >>> AdminCore(InMemoryFeatureFlagStore()).view().flags
+            >>> Writer(InMemoryFeatureFlagStore()).view().flags
             {}
         """
         state = self._store.read()
@@ -242,7 +430,7 @@ class AdminCore:
 
         Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
-            >>> core = AdminCore(InMemoryFeatureFlagStore())
+            >>> core = Writer(InMemoryFeatureFlagStore())
             >>> core.mutate(lambda view: None, actor="ops", reason="nothing to do") is None
             True
         """
@@ -252,8 +440,14 @@ class AdminCore:
             mutation = build(view)
             if mutation is None:
                 return None
+            check_writes(view, mutation.writes)
             state = view.state
             audit_key = state.audit_key or new_audit_key()
+            before, after = redact(mutation.before, audit_key), redact(mutation.after, audit_key)
+            if mutation.changes is not None:
+                before, after = _audit_changes(mutation.changes, audit_key)
+                before.update(mutation.before or {})
+                after.update(mutation.after or {})
             record, digest = seal(
                 seq=state.audit_length + 1,
                 at=self._clock.now(),
@@ -261,8 +455,8 @@ class AdminCore:
                 reason=reason,
                 action=mutation.action,
                 target=mutation.target,
-                before=redact(mutation.before, audit_key),
-                after=redact(mutation.after, audit_key),
+                before=before,
+                after=after,
                 store_version=state.version + 1,
                 prev_hash=state.audit_head,
             )
@@ -385,7 +579,7 @@ class AdminCore:
 
         Examples:
             >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
-            >>> AdminCore(InMemoryFeatureFlagStore()).now().tzinfo is not None
+            >>> Writer(InMemoryFeatureFlagStore()).now().tzinfo is not None
             True
         """
         return self._clock.now()

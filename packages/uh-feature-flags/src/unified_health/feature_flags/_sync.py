@@ -6,9 +6,16 @@ announcements cost nothing); every ``poll_interval`` seconds of the injected clo
 the store's ``(epoch, version)`` with its own to catch lost announcements. Reads may race (the
 thread and a manual `Synchronizer.sync_once`): each read takes a ticket first, and a read that
 returns after a later one was applied is dropped, so a late read from an old epoch never
-replaces newer data. When the store fails it keeps the last
-snapshot, logs once, and retries with exponential backoff and full jitter. It never raises into
-the host application.
+replaces newer data.
+
+Recovery is bounded by configuration. When the store fails the thread keeps the last snapshot,
+logs once, and keeps trying: every attempt opens the subscription *and* reads the store (a
+reconciliation read that runs whether or not the subscription could be opened), and attempts
+are spaced by exponential backoff with full jitter capped at ``retry_cap`` (the client passes at
+most half its poll interval). So once the store answers again, the next attempt, at most
+``retry_cap`` later, loads whatever changed during the outage: a change is seen within the poll
+interval plus one connection attempt, however long the outage lasted. It never raises into the
+host application.
 """
 
 from __future__ import annotations
@@ -16,13 +23,36 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from unified_health.feature_flags._clock import Clock
 from unified_health.feature_flags._config import Backoff
 from unified_health.feature_flags._logging import logger
 from unified_health.feature_flags.stores._protocol import ChangeFeed, FeatureFlagStore, StoreState
 
-__all__ = ["Synchronizer"]
+__all__ = ["SyncCounters", "Synchronizer"]
+
+_SLICE = 0.2
+"""The longest single wait on the change feed, in seconds (bounds how long `stop` takes)."""
+
+
+@dataclass(slots=True)
+class SyncCounters:
+    """What the synchronisation has done so far (read by `FeatureFlagClient.sync_metrics`).
+
+    Examples:
+        >>> SyncCounters().outages
+        0
+    """
+
+    outages: int = 0
+    recoveries: int = 0
+    reconnect_attempts: int = 0
+    reads: int = 0
+    polls: int = 0
+    announcements: int = 0
+    outage_started: float | None = None
+    last_outage_seconds: float | None = None
 
 
 class Synchronizer:
@@ -35,7 +65,8 @@ class Synchronizer:
         clock: Measures time since the last successful contact (for staleness) and paces the
             reconciliation poll.
         poll_interval: Seconds (of ``clock``) between reconciliation polls.
-        backoff: Delays between reconnection attempts.
+        backoff: Delays between reconnection attempts (its cap bounds recovery).
+        on_contact: Called with no arguments after every attempt to reach the store.
 
     Examples:
         >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
@@ -52,8 +83,10 @@ class Synchronizer:
         clock: Clock,
         poll_interval: float,
         backoff: Backoff,
+        on_contact: Callable[[], None] | None = None,
     ) -> None:
         self._store = store
+        self._on_contact = on_contact
         self._apply = apply
         self._current = current
         self._clock = clock
@@ -70,6 +103,8 @@ class Synchronizer:
         self.synced_once = False
         self.last_ok = clock.monotonic()
         self.failures = 0
+        self.counters = SyncCounters()
+        self._attempted = threading.Event()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -175,10 +210,12 @@ class Synchronizer:
         with self._reload_lock:
             self._ticket += 1
             ticket = self._ticket
+        self.counters.reads += 1
         try:
             state = self._store.read()
             if state is None:
                 self._mark(healthy=False, cause="store_not_initialized")
+                self._attempted.set()
                 return False
             with self._reload_lock:
                 if ticket < self._applied_ticket:
@@ -188,10 +225,33 @@ class Synchronizer:
                     self._apply(state)
         except Exception as exc:  # noqa: BLE001 - a refresh must never raise into the host
             self._mark(healthy=False, error_class=type(exc).__name__)
+            self._attempted.set()
             return False
         self.synced_once = True
         self._mark(healthy=True)
+        self._attempted.set()
         return True
+
+    def wait_first_attempt(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds until a first read of the store has been attempted.
+
+        Args:
+            timeout: Seconds to wait (0 returns at once).
+
+        Returns:
+            Whether a read was attempted (successfully or not) in time.
+
+        Examples:
+            >>> from unified_health.feature_flags import InMemoryFeatureFlagStore
+            >>> sync = _example_synchronizer(InMemoryFeatureFlagStore())
+            >>> sync.wait_first_attempt(0.0)
+            False
+            >>> sync.sync_once()
+            True
+            >>> sync.wait_first_attempt(0.0)
+            True
+        """
+        return self._attempted.wait(timeout)
 
     def is_stale(self, stale_after: float) -> bool:
         """Whether the store has been out of reach for at least ``stale_after`` seconds.
@@ -230,14 +290,24 @@ class Synchronizer:
 
     def _mark(self, *, healthy: bool, cause: str = "", error_class: str = "") -> None:
         """Record the outcome of a contact; ``cause`` or ``error_class`` says why it failed."""
+        counters = self.counters
+        now = self._clock.monotonic()
         if healthy:
-            self.last_ok = self._clock.monotonic()
-            if not self.healthy and self.failures:
-                logger.info("store_recovered", failures=self.failures)
+            self.last_ok = now
+            if counters.outage_started is not None:
+                outage = max(0.0, now - counters.outage_started)
+                counters.outage_started = None
+                counters.recoveries += 1
+                counters.last_outage_seconds = outage
+                logger.info(
+                    "store_recovered", failures=self.failures, outage_ms=round(outage * 1000)
+                )
             self.failures = 0
             self._backoff.reset()
         else:
-            if self.healthy or self.failures == 0:
+            if counters.outage_started is None:
+                counters.outage_started = now
+                counters.outages += 1
                 if error_class:
                     logger.warning("store_sync_failed", error_class=error_class)
                 else:
@@ -246,6 +316,8 @@ class Synchronizer:
         self.healthy = healthy
         with self._changed:
             self._changed.notify_all()
+        if self._on_contact is not None:
+            self._on_contact()
 
     def _run(self) -> None:
         clock = self._clock
@@ -254,13 +326,20 @@ class Synchronizer:
         try:
             while not self._stop.is_set():
                 if feed is None:
+                    if self.counters.outage_started is not None:
+                        self.counters.reconnect_attempts += 1
                     feed = self._open_feed()
-                    if feed is None or not self.sync_once():
+                    # The reconciliation read runs whether or not the feed opened, so changes
+                    # made during an outage are loaded at the first attempt that reaches them.
+                    self.sync_once()
+                    next_poll = clock.monotonic() + self._poll_interval
+                    if feed is None:
                         self._stop.wait(self._backoff.next())
-                        next_poll = clock.monotonic() + self._poll_interval
                         continue
                 try:
-                    announced = feed.next(max(0.0, next_poll - clock.monotonic()))
+                    # Wait in short slices: a subscription cannot always be woken from another
+                    # thread, and `stop` must not wait for a whole poll interval.
+                    announced = feed.next(min(_SLICE, max(0.0, next_poll - clock.monotonic())))
                 except Exception as exc:  # noqa: BLE001 - the feed broke; reopen it after a pause
                     self._feed = None
                     _close_quietly(feed)
@@ -272,8 +351,10 @@ class Synchronizer:
                     continue
                 if self._stop.is_set():
                     break
-                if announced is not None and self._is_news(announced):
-                    self.sync_once()
+                if announced is not None:
+                    self.counters.announcements += 1
+                    if self._is_news(announced):
+                        self.sync_once()
                 if clock.monotonic() >= next_poll:
                     next_poll = clock.monotonic() + self._poll_interval
                     self._poll()
@@ -302,6 +383,7 @@ class Synchronizer:
         return feed
 
     def _poll(self) -> None:
+        self.counters.polls += 1
         try:
             found = self._store.read_version()
         except Exception as exc:  # noqa: BLE001 - logged once, retried at the next poll

@@ -26,12 +26,16 @@ if TYPE_CHECKING:
     from unified_health.feature_flags._models import Condition, Flag, Rollout, Segment
 
 __all__ = [
+    "KEY_RE",
     "MAX_PREREQUISITE_DEPTH",
     "check_condition",
     "check_flag",
     "check_references",
     "check_rollout",
     "check_segment",
+    "check_state",
+    "definition_problems",
+    "invalid_input",
     "parse_model",
     "prerequisite_depth",
     "prerequisite_depths",
@@ -40,7 +44,9 @@ __all__ = [
 MAX_PREREQUISITE_DEPTH = 10
 """The longest prerequisite chain a flag may have (flag -> prerequisite -> ... )."""
 
-_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+"""Flag, segment, rule and variant keys (the models' ``KEY_PATTERN``)."""
+_KEY = KEY_RE
 _STRING_OPS = frozenset({"starts_with", "ends_with", "contains", "matches"})
 _NUMBER_OPS = frozenset({"lt", "lte", "gt", "gte"})
 _DATE_OPS = frozenset({"before", "after"})
@@ -73,10 +79,28 @@ def parse_model(model: type[M], data: Any) -> M:
             data = data.model_dump(mode="json")
         return model.model_validate(data)
     except ValidationError as exc:
-        raise _invalid_input(exc) from exc
+        raise invalid_input(exc) from None
 
 
-def _invalid_input(exc: ValidationError) -> InvalidInputError:
+def invalid_input(exc: ValidationError) -> InvalidInputError:
+    """Turn pydantic's first error into an `InvalidInputError` naming the field and rule only.
+
+    Pydantic's message may hold the value, so callers raise the result ``from None``.
+
+    Args:
+        exc: The validation error.
+
+    Returns:
+        The error to raise.
+
+    Examples:
+        >>> from unified_health.feature_flags import Flag
+        >>> try:
+        ...     Flag.model_validate({"key": "Bad Key!"})
+        ... except ValidationError as exc:
+        ...     print(invalid_input(exc).field)
+        key
+    """
     error = exc.errors(include_url=False, include_input=False)[0]
     path = ".".join(str(part) for part in error["loc"])
     inner = (error.get("ctx") or {}).get("error")
@@ -425,3 +449,112 @@ def prerequisite_depth(key: str, graph: Mapping[str, list[str]]) -> int | None:
         on_path.discard(node)
         depth[node] = 1 + max((depth.get(c, 0) for c in children), default=-1)
     return depth[key]
+
+
+def definition_problems(
+    flags: Mapping[str, Flag], segments: Mapping[str, Segment]
+) -> list[tuple[str, str]]:
+    """Return every cross-definition problem of a whole set of flags and segments.
+
+    This is the one check every write path runs on the state it is about to commit (single
+    writes, change sets, `FeatureFlagAdmin.initialize` and imports): live flags' prerequisites
+    name live flags and their variants, segment conditions name live segments, prerequisites
+    form no cycle and no chain is deeper than `MAX_PREREQUISITE_DEPTH`.
+
+    Args:
+        flags: Every flag by key (archived ones are ignored).
+        segments: Every segment by key (archived ones are ignored).
+
+    Returns:
+        ``(field, rule)`` pairs, fields rooted at ``flags.<key>``; empty when consistent.
+
+    Examples:
+        >>> from unified_health.feature_flags import Flag, Prerequisite
+        >>> a = Flag(key="a", prerequisites=[Prerequisite(key="b")])
+        >>> b = Flag(key="b", prerequisites=[Prerequisite(key="a")])
+        >>> [field for field, rule in definition_problems({"a": a, "b": b}, {})]
+        ['flags.a.prerequisites', 'flags.b.prerequisites']
+    """
+    live = {key: flag for key, flag in flags.items() if not flag.archived}
+    live_segments = {key: segment for key, segment in segments.items() if not segment.archived}
+    problems: list[tuple[str, str]] = []
+    for key, flag in sorted(live.items()):
+        for p_index, prerequisite in enumerate(flag.prerequisites):
+            field = f"flags.{key}.prerequisites.{p_index}"
+            target = live.get(prerequisite.key)
+            if target is None:
+                problems.append((f"{field}.key", "must name an existing flag"))
+                continue
+            for v_index, variant in enumerate(prerequisite.variants):
+                if variant not in target.variants:
+                    problems.append(
+                        (
+                            f"{field}.variants.{v_index}",
+                            "must name a variant of the prerequisite flag",
+                        )
+                    )
+        for r_index, rule_ in enumerate(flag.rules):
+            for c_index, condition in enumerate(rule_.conditions):
+                if condition.operator.value not in SEGMENT_OPERATORS:
+                    continue
+                for v_index, segment_key in enumerate(condition.values):
+                    if str(segment_key) not in live_segments:
+                        problems.append(
+                            (
+                                f"flags.{key}.rules.{r_index}.conditions.{c_index}.values."
+                                f"{v_index}",
+                                "must name an existing segment",
+                            )
+                        )
+    graph = {key: [p.key for p in flag.prerequisites] for key, flag in live.items()}
+    depths = prerequisite_depths(graph)
+    if depths is None:
+        cycle = "prerequisites must not form a cycle"
+        problems.extend(
+            (f"flags.{key}.prerequisites", cycle)
+            for key in sorted(graph)
+            if prerequisite_depth(key, graph) is None
+        )
+    else:
+        deep = f"prerequisite chains must be at most {MAX_PREREQUISITE_DEPTH} deep"
+        problems.extend(
+            (f"flags.{key}.prerequisites", deep)
+            for key in sorted(graph)
+            if depths[key] > MAX_PREREQUISITE_DEPTH
+        )
+    return problems
+
+
+def check_state(
+    flags: Mapping[str, Flag],
+    segments: Mapping[str, Segment],
+    *,
+    before: tuple[Mapping[str, Flag], Mapping[str, Segment]] | None = None,
+) -> None:
+    """Refuse a state with cross-definition problems (see `definition_problems`).
+
+    Args:
+        flags: The flags the write would leave in the store.
+        segments: The segments the write would leave in the store.
+        before: The flags and segments the store holds now, when a write changes them: a
+            problem the store already had (written by an older version, say) does not block
+            an unrelated write; only problems the write would add are refused.
+
+    Raises:
+        InvalidInputError: Naming the first new problem's field and rule.
+
+    Examples:
+        >>> from unified_health.feature_flags import Flag, Prerequisite
+        >>> try:
+        ...     check_state({"a": Flag(key="a", prerequisites=[Prerequisite(key="x")])}, {})
+        ... except InvalidInputError as err:
+        ...     print(err)
+        flags.a.prerequisites.0.key: must name an existing flag
+    """
+    problems = definition_problems(flags, segments)
+    if not problems:
+        return
+    known = set(definition_problems(*before)) if before is not None else set()
+    for field, rule in problems:
+        if (field, rule) not in known:
+            raise InvalidInputError(field, rule)

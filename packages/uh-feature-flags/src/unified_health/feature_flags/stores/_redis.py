@@ -276,8 +276,11 @@ class RedisFeatureFlagStore:
     ) -> RedisFeatureFlagStore:
         """Create a store on a new client that it owns and closes in `close`.
 
-        No connection is made until the first call, so this never blocks on a dead server;
-        the first call to one fails within ``socket_connect_timeout``.
+        No connection is made until the first call, so this never blocks on a dead server.
+        A call that loses its connection is retried once, at once (a pooled connection may
+        have died with a restarted server), never with redis-py's sleeping backoff, and a
+        timeout is not retried: a call to a dead server fails within ``socket_timeout`` or
+        twice ``socket_connect_timeout`` (at once when nothing listens on the port).
 
         Args:
             url: A Redis URL, e.g. ``redis://127.0.0.1:6379/0``.
@@ -297,6 +300,8 @@ class RedisFeatureFlagStore:
             '{uh:ff}:v1:meta'
         """
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         given: object = url
         if not isinstance(given, str):
@@ -311,7 +316,10 @@ class RedisFeatureFlagStore:
         hash_tagged(prefix)  # refuse a bad prefix before a client exists
         try:
             client = redis.Redis.from_url(
-                url, socket_timeout=socket_timeout, socket_connect_timeout=socket_connect_timeout
+                url,
+                socket_timeout=socket_timeout,
+                socket_connect_timeout=socket_connect_timeout,
+                retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
             )
         except ValueError:
             raise InvalidInputError("url", "must be a redis://, rediss:// or unix:// URL") from None
