@@ -13,9 +13,13 @@ The family's ``testing`` modules share these names and shapes: `FakeClock` (``no
 from __future__ import annotations
 
 import abc
+import http.server
+import ipaddress
 import json
 import logging
 import math
+import ssl
+import tempfile
 import threading
 import uuid
 from collections import deque
@@ -23,6 +27,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any, Self
 from urllib.parse import parse_qs
@@ -39,7 +44,9 @@ __all__ = [
     "FakeStatuspage",
     "InMemoryStatusPageStore",
     "ReceivedCall",
+    "TlsServer",
     "capture_logs",
+    "tls_server",
 ]
 
 _DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -1019,3 +1026,144 @@ class FakePagerDuty(_FakeServer):
                 "resolve": "resolved",
             }[str(action)]
         return 202, {"status": "success", "message": "Event processed", "dedup_key": dedup_key}, {}
+
+
+@dataclass(frozen=True)
+class TlsServer:
+    """A running local HTTPS server (see `tls_server`).
+
+    Attributes:
+        host: ``127.0.0.1``.
+        port: Its port.
+        url: ``https://localhost:<port>/``.
+        ca_file: PEM file of the CA that signed the certificate (trust it to verify).
+        expires_at: The certificate's ``not_valid_after``.
+    """
+
+    host: str
+    port: int
+    url: str
+    ca_file: str
+    expires_at: datetime
+
+
+class _Hello(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"ok"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output clean."""
+
+
+@contextmanager
+def tls_server(
+    kind: str = "valid", *, days: int = 90, clock: Clock | None = None
+) -> Iterator[TlsServer]:
+    """Serve HTTPS on 127.0.0.1 with a certificate made for the test.
+
+    Args:
+        kind: ``valid`` (signed by the returned CA for ``localhost`` and ``127.0.0.1``),
+            ``expired`` (valid in every other way, ended yesterday), ``self_signed`` (its own
+            issuer) or ``wrong_host`` (signed by the CA for ``other.example``).
+        days: Days until a ``valid`` certificate expires.
+        clock: The clock the validity dates are based on.
+
+    Yields:
+        The server's address and the CA file.
+
+    Raises:
+        InvalidInputError: Unknown ``kind``.
+
+    Examples:
+        >>> import ssl, socket
+        >>> with tls_server("expired") as server:
+        ...     server.url.startswith("https://localhost:")
+        True
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    kinds = ("valid", "expired", "self_signed", "wrong_host")
+    if kind not in kinds:
+        raise InvalidInputError("kind", "must be one of: " + ", ".join(kinds))
+    now = (clock if clock is not None else SystemClock()).now()
+
+    def name(common: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(name("uh-status-page test CA"))
+        .issuer_name(name("uh-status-page test CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=30))
+        .not_valid_after(now + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    hosts = ["other.example"] if kind == "wrong_host" else ["localhost"]
+    alt: list[x509.GeneralName] = [x509.DNSName(h) for h in hosts]
+    if kind != "wrong_host":
+        alt.append(x509.IPAddress(ipaddress.ip_address("127.0.0.1")))
+    if kind == "expired":
+        begins, ends = now - timedelta(days=91), now - timedelta(days=1)
+    else:
+        begins, ends = now - timedelta(days=1), now + timedelta(days=days)
+    subject = name(hosts[0])
+    issuer, signer = (subject, key) if kind == "self_signed" else (ca_cert.subject, ca_key)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(begins)
+        .not_valid_after(ends)
+        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        .sign(signer, hashes.SHA256())
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        cert_file = Path(folder, "cert.pem")
+        key_file = Path(folder, "key.pem")
+        ca_file = Path(folder, "ca.pem")
+        cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert_file, key_file)
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+        server.daemon_threads = True
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        thread.start()
+        port = server.server_address[1]
+        try:
+            yield TlsServer(
+                host="127.0.0.1",
+                port=port,
+                url=f"https://localhost:{port}/",
+                ca_file=str(ca_file),
+                expires_at=ends,
+            )
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
