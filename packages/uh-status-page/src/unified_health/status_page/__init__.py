@@ -32,7 +32,27 @@ from unified_health.status_page._models import (
     Page,
     Subscriber,
 )
+from unified_health.status_page._monitor import (
+    HealthTracker,
+    MaintenanceWindow,
+    PlannedChange,
+    StatusMonitor,
+    Thresholds,
+    outage_fingerprint,
+)
+from unified_health.status_page._probes import (
+    DnsProbe,
+    HttpProbe,
+    Probe,
+    ProbeResult,
+    ProbeRunner,
+    TcpProbe,
+    TlsProbe,
+    parse_probe,
+)
 from unified_health.status_page._ratelimit import RateLimiter, token_bucket
+from unified_health.status_page._scheduler import ProbeScheduler
+from unified_health.status_page._selfhosted import SelfHostedStatusPage
 from unified_health.status_page._version import __version__
 from unified_health.status_page.stores import (
     InMemoryStatusPageStore,
@@ -48,6 +68,9 @@ __all__ = [
     "ComponentGroup",
     "ConflictError",
     "DEFAULT_BASE_URL",
+    "DnsProbe",
+    "HealthTracker",
+    "HttpProbe",
     "INCIDENT_STATUSES",
     "InMemoryStatusPageStore",
     "Incident",
@@ -55,13 +78,21 @@ __all__ = [
     "IncidentUpdate",
     "InvalidInputError",
     "MAINTENANCE_STATUSES",
+    "MaintenanceWindow",
     "NotFoundError",
     "Page",
+    "PlannedChange",
+    "Probe",
+    "ProbeResult",
+    "ProbeRunner",
+    "ProbeScheduler",
     "ProviderError",
     "RateLimitedError",
     "RateLimiter",
     "RedisClientProtocol",
     "RedisStatusPageStore",
+    "SelfHostedStatusPage",
+    "StatusMonitor",
     "StatusPage",
     "StatusPageClient",
     "StatusPageError",
@@ -69,6 +100,11 @@ __all__ = [
     "StoreUnavailableError",
     "Subscriber",
     "SystemClock",
+    "TcpProbe",
+    "Thresholds",
+    "TlsProbe",
     "__version__",
+    "outage_fingerprint",
+    "parse_probe",
     "token_bucket",
 ]

@@ -65,7 +65,8 @@ class StatusPage(Protocol):
     """What the probes need from a status page; `StatusPageClient` and `SelfHostedStatusPage`.
 
     Examples:
-        >>> isinstance(StatusPageClient("key", "page-1"), StatusPage)
+        >>> from unified_health.status_page import SelfHostedStatusPage
+        >>> isinstance(SelfHostedStatusPage(components=["api"]), StatusPage)
         True
     """
 

@@ -58,8 +58,8 @@ class RateLimiter:
         >>> clock = FakeClock()
         >>> limiter = RateLimiter("token-x", limit=2, window=10.0, margin=0.0,
         ...                       clock=clock, sleep=clock.sleep)
-        >>> for _ in range(3):
-        ...     limiter.acquire()
+        >>> [limiter.acquire() for _ in range(3)]
+        [0.0, 0.0, 10.0]
         >>> clock.sleeps
         [10.0]
     """
