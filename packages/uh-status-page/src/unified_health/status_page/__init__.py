@@ -9,6 +9,7 @@ Examples:
     'c-1'
 """
 
+from unified_health.status_page._alerts import PagerDutyAlerter
 from unified_health.status_page._client import DEFAULT_BASE_URL, StatusPage, StatusPageClient
 from unified_health.status_page._clock import Clock, SystemClock
 from unified_health.status_page._errors import (
@@ -20,6 +21,7 @@ from unified_health.status_page._errors import (
     StatusPageError,
     StoreUnavailableError,
 )
+from unified_health.status_page._metrics import ProbeMetrics
 from unified_health.status_page._models import (
     COMPONENT_STATUSES,
     INCIDENT_STATUSES,
@@ -81,8 +83,10 @@ __all__ = [
     "MaintenanceWindow",
     "NotFoundError",
     "Page",
+    "PagerDutyAlerter",
     "PlannedChange",
     "Probe",
+    "ProbeMetrics",
     "ProbeResult",
     "ProbeRunner",
     "ProbeScheduler",

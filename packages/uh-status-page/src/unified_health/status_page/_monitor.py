@@ -43,6 +43,7 @@ from unified_health.status_page._client import StatusPage
 from unified_health.status_page._clock import Clock, SystemClock
 from unified_health.status_page._errors import InvalidInputError, ProviderError, StatusPageError
 from unified_health.status_page._logging import logger
+from unified_health.status_page._metrics import ProbeMetrics
 from unified_health.status_page._models import FrozenModel, Incident
 from unified_health.status_page._probes import Probe, ProbeResult
 from unified_health.status_page.stores._memory import InMemoryStatusPageStore
@@ -241,6 +242,8 @@ class StatusMonitor:
         clock: The clock.
         owner: This process's name for leases (random by default).
         incident_name: Title of opened incidents; ``{group}`` is replaced.
+        lock_ttl: Seconds the incident lease lasts (longer than a create takes).
+        metrics: Records every observed result (`ProbeMetrics`).
 
     Examples:
         >>> from unified_health.status_page import SelfHostedStatusPage, TcpProbe
@@ -265,6 +268,7 @@ class StatusMonitor:
         owner: str | None = None,
         incident_name: str = "{group} outage",
         lock_ttl: float = 60.0,
+        metrics: ProbeMetrics | None = None,
     ) -> None:
         if not isinstance(page, StatusPage):
             raise InvalidInputError("page", "must be a StatusPage")
@@ -281,6 +285,7 @@ class StatusMonitor:
         self._page_key = page_key
         self._incident_name = incident_name
         self._lock_ttl = lock_ttl
+        self.metrics = metrics
         self._probes: dict[str, Probe] = {}
         self._trackers: dict[str, HealthTracker] = {}
         for probe in probes:
@@ -312,6 +317,8 @@ class StatusMonitor:
             return
         with self._lock:
             tracker.observe(result.success)
+        if self.metrics is not None:
+            self.metrics.observe(result, component=str(self._probes[result.probe].component))
 
     def desired_statuses(self) -> dict[str, str]:
         """The status each component should show now, from the probes alone."""

@@ -16,7 +16,7 @@ import hashlib
 import html
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
 from typing import Any
 
 from unified_health.status_page._clock import Clock, SystemClock
@@ -49,9 +49,9 @@ _INDICATOR = {
 }
 _IMPACT = {"major_outage": "major", "partial_outage": "minor", "degraded_performance": "minor"}
 
-Scope = Mapping[str, Any]
-Receive = Callable[[], Awaitable[Mapping[str, Any]]]
-Send = Callable[[Mapping[str, Any]], Awaitable[None]]
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 class SelfHostedStatusPage:
