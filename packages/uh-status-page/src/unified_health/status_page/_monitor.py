@@ -244,6 +244,7 @@ class StatusMonitor:
         incident_name: Title of opened incidents; ``{group}`` is replaced.
         lock_ttl: Seconds the incident lease lasts (longer than a create takes).
         metrics: Records every observed result (`ProbeMetrics`).
+        reconcile_every: Seconds after which `step` reconciles even when nothing changed.
 
     Examples:
         >>> from unified_health.status_page import SelfHostedStatusPage, TcpProbe
@@ -269,6 +270,7 @@ class StatusMonitor:
         incident_name: str = "{group} outage",
         lock_ttl: float = 60.0,
         metrics: ProbeMetrics | None = None,
+        reconcile_every: float = 15.0,
     ) -> None:
         if not isinstance(page, StatusPage):
             raise InvalidInputError("page", "must be a StatusPage")
@@ -286,6 +288,8 @@ class StatusMonitor:
         self._incident_name = incident_name
         self._lock_ttl = lock_ttl
         self.metrics = metrics
+        self.reconcile_every = reconcile_every
+        self._last_reconcile = float("-inf")
         self._probes: dict[str, Probe] = {}
         self._trackers: dict[str, HealthTracker] = {}
         for probe in probes:
@@ -293,6 +297,12 @@ class StatusMonitor:
                 raise InvalidInputError(f"probes.{probe.name}.component", "is required")
             self._probes[probe.name] = probe
             self._trackers[probe.name] = HealthTracker(self._thresholds)
+        self._by_component: dict[str, list[HealthTracker]] = {}
+        self._groups: dict[str, str] = {}
+        for probe in self._probes.values():
+            component = str(probe.component)
+            self._by_component.setdefault(component, []).append(self._trackers[probe.name])
+            self._groups.setdefault(component, probe.incident_group or component)
         self._lock = threading.Lock()
         self._sent: dict[str, str] = {}
         self._pre_window: dict[str, str] = {}
@@ -301,35 +311,57 @@ class StatusMonitor:
     @property
     def components(self) -> list[str]:
         """The components the probes report on, in probe order, once each."""
-        return list(dict.fromkeys(str(p.component) for p in self._probes.values()))
+        return list(self._by_component)
 
     def _group_of(self, component: str) -> str:
-        for probe in self._probes.values():
-            if probe.component == component:
-                return probe.incident_group or component
-        return component
+        return self._groups.get(component, component)
 
-    def observe(self, result: ProbeResult) -> None:
-        """Feed one probe result to its tracker (unknown probes are ignored with a log)."""
+    def observe(self, result: ProbeResult) -> bool:
+        """Feed one probe result to its tracker (unknown probes are ignored with a log).
+
+        Returns:
+            Whether the probe's confirmed state (up/down, flapping) changed.
+        """
         tracker = self._trackers.get(result.probe)
         if tracker is None:
             logger.warning("probe_result_unknown", probe=result.probe)
-            return
+            return False
         with self._lock:
+            before = (tracker.up, tracker.flapping)
             tracker.observe(result.success)
+            changed = before != (tracker.up, tracker.flapping)
         if self.metrics is not None:
             self.metrics.observe(result, component=str(self._probes[result.probe].component))
+        return changed
+
+    def step(self, results: Sequence[ProbeResult], *, force: bool = False) -> list[PlannedChange]:
+        """Observe a batch of results and reconcile if a state changed or a while has passed.
+
+        Reconciling only on change (or every ``reconcile_every`` seconds, which also retries
+        a change the vendor refused and notices maintenance windows opening and closing)
+        keeps the cost of a quiet cycle to the bookkeeping of each result.
+
+        Args:
+            results: What the scheduler returned.
+            force: Reconcile whatever happened.
+
+        Returns:
+            The changes made (or planned, in a dry run).
+        """
+        changed = False
+        for result in results:
+            changed = self.observe(result) or changed
+        now = self._clock.monotonic()
+        if not (changed or force or now - self._last_reconcile >= self.reconcile_every):
+            return []
+        self._last_reconcile = now
+        return self.reconcile()
 
     def desired_statuses(self) -> dict[str, str]:
         """The status each component should show now, from the probes alone."""
         statuses: dict[str, str] = {}
         with self._lock:
-            for component in self.components:
-                trackers = [
-                    self._trackers[p.name]
-                    for p in self._probes.values()
-                    if p.component == component
-                ]
+            for component, trackers in self._by_component.items():
                 down = [t for t in trackers if not t.up]
                 if any(t.flapping for t in trackers):
                     statuses[component] = "degraded_performance"
@@ -353,7 +385,7 @@ class StatusMonitor:
         return self._plan(self._sent, open_groups=self._open_groups())
 
     def _open_groups(self) -> set[str]:
-        groups = {self._group_of(c) for c in self.components}
+        groups = set(self._groups.values())
         return {
             g
             for g in groups
