@@ -53,6 +53,7 @@ from unified_health.status_page._probes import (
     parse_probe,
 )
 from unified_health.status_page._ratelimit import RateLimiter, token_bucket
+from unified_health.status_page._reader import PublicStatus, PublicStatusReader
 from unified_health.status_page._scheduler import ProbeScheduler
 from unified_health.status_page._selfhosted import SelfHostedStatusPage
 from unified_health.status_page._version import __version__
@@ -91,6 +92,8 @@ __all__ = [
     "ProbeRunner",
     "ProbeScheduler",
     "ProviderError",
+    "PublicStatus",
+    "PublicStatusReader",
     "RateLimitedError",
     "RateLimiter",
     "RedisClientProtocol",

@@ -41,6 +41,7 @@ from unified_health.status_page.stores._memory import InMemoryStatusPageStore
 __all__ = [
     "FakeClock",
     "FakePagerDuty",
+    "FakePublicFeed",
     "FakeStatuspage",
     "InMemoryStatusPageStore",
     "ReceivedCall",
@@ -1167,3 +1168,47 @@ def tls_server(
             server.shutdown()
             server.server_close()
             thread.join(timeout=5)
+
+
+class FakePublicFeed(_FakeServer):
+    """A public status page on 127.0.0.1 serving ``/api/v2/summary.json`` with ETags.
+
+    It serves the documents of a `SelfHostedStatusPage`, so a test changes the page and the
+    feed follows. ``not_modified`` counts the ``304`` answers.
+
+    Args:
+        page: The page to publish.
+
+    Examples:
+        >>> import httpx
+        >>> from unified_health.status_page import SelfHostedStatusPage
+        >>> with FakePublicFeed(SelfHostedStatusPage(components=["api"])) as feed:
+        ...     httpx.get(f"{feed.url}/api/v2/summary.json").json()["status"]["indicator"]
+        'none'
+    """
+
+    def __init__(self, page: Any, *, clock: Clock | None = None) -> None:
+        self.page = page
+        self.not_modified = 0
+        super().__init__(clock=clock)
+
+    def handle(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: Any
+    ) -> _Answer:
+        """Serve the page's public documents with an ETag."""
+        documents = {
+            "/api/v2/summary.json": self.page.summary_json,
+            "/api/v2/status.json": self.page.status_json,
+        }
+        if method != "GET" or path not in documents:
+            return 404, {"error": "not found"}, {}
+        document = documents[path]()
+        document["page"].pop("updated_at", None)
+        import hashlib
+
+        etag = '"' + hashlib.sha256(json.dumps(document).encode()).hexdigest()[:32] + '"'
+        if headers.get("if-none-match") == etag:
+            with self._lock:
+                self.not_modified += 1
+            return 304, None, {"ETag": etag}
+        return 200, document, {"ETag": etag}
