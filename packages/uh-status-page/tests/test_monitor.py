@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from unified_health.status_page import (
     HealthTracker,
@@ -344,3 +346,17 @@ def test_four_processes_detecting_one_outage_open_one_incident(
         assert sum(int(out.strip()) for out, _ in outputs) == 1
         assert len(vendor.incidents) == 1
         assert vendor.status_of("api") == "major_outage"
+
+
+@given(st.lists(st.booleans(), max_size=80))
+def test_a_probe_is_down_only_after_three_failures_in_a_row(results: list[bool]) -> None:
+    tracker = HealthTracker(Thresholds())
+    up = True
+    for index, ok in enumerate(results):
+        state = tracker.observe(ok)
+        recent = results[max(0, index - 2) : index + 1]
+        if up and not state:
+            assert recent == [False, False, False]
+        if not up and state:
+            assert results[index - 1 : index + 1] == [True, True]
+        up = state

@@ -8,6 +8,8 @@ import textwrap
 
 import pytest
 import redis
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from unified_health.status_page import (
     InMemoryStatusPageStore,
@@ -111,8 +113,9 @@ def test_one_workers_rate_limit_answer_pauses_the_others(
 ) -> None:
     store = RedisStatusPageStore(redis_client, prefix=redis_prefix)
     with FakeStatuspage() as vendor:
-        status = StatusPageClient("test-key", "page-1", base_url=vendor.url, store=store,
-                                  max_retries=0)  # fmt: skip
+        status = StatusPageClient(
+            "test-key", "page-1", base_url=vendor.url, store=store, max_retries=0
+        )
         vendor.fail_next(429, retry_after=30)
         with pytest.raises(RateLimitedError):
             status.get_page()
@@ -124,3 +127,26 @@ def test_one_workers_rate_limit_answer_pauses_the_others(
         check=True,
     )
     assert 25.0 < float(other.stdout) <= 30.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    gaps=st.lists(st.floats(min_value=0, max_value=5, allow_nan=False), min_size=1, max_size=120),
+    limit=st.integers(min_value=1, max_value=10),
+    window=st.floats(min_value=0.5, max_value=30, allow_nan=False),
+)
+def test_any_arrival_pattern_stays_within_the_limit(
+    gaps: list[float], limit: int, window: float
+) -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(
+        "t", limit=limit, window=window, margin=0.0, clock=clock, sleep=clock.sleep
+    )
+    admitted = []
+    for gap in gaps:
+        clock.advance(gap)
+        limiter.acquire()
+        admitted.append(clock.now().timestamp())
+    assert all(
+        admitted[i + limit] - admitted[i] >= window - 1e-5 for i in range(len(admitted) - limit)
+    )
