@@ -164,3 +164,28 @@ def test_the_self_hosted_page_is_shared_through_redis(redis_client: Any, redis_p
     with pytest.raises(InvalidInputError):
         writer.update_component("api", status="fine")
     assert next(reader.list_components()).status == "major_outage"
+
+
+def test_a_self_hosted_maintenance_is_upcoming_then_active_and_holds_its_components() -> None:
+    clock = FakeClock()
+    page = SelfHostedStatusPage(components=["db"], clock=clock)
+    start = clock.now() + timedelta(hours=1)
+    with pytest.raises(InvalidInputError):
+        page.schedule_maintenance("m", starts_at=start, ends_at=start, components=["db"])
+    page.schedule_maintenance(
+        "DB upgrade", starts_at=start, ends_at=start + timedelta(hours=1), components=["db"]
+    )
+    assert [m["name"] for m in page.upcoming_json()["scheduled_maintenances"]] == ["DB upgrade"]
+    assert list(page.list_active_maintenances()) == []
+    clock.advance(3600 + 60)
+    assert page.upcoming_json()["scheduled_maintenances"] == []
+    assert [m.status for m in page.list_active_maintenances()] == ["in_progress"]
+    db = HttpProbe(name="db", url="https://db.example.org", component="db")
+    monitor = StatusMonitor(page, [db], clock=clock)
+    for _ in range(3):
+        monitor.observe(ProbeResult(probe="db", success=False, started_at=clock.now(), duration=1))
+    monitor.reconcile()
+    assert list(page.list_unresolved_incidents()) == []
+    clock.advance(3600)
+    monitor.reconcile()
+    assert [i.name for i in page.list_unresolved_incidents()] == ["db outage"]

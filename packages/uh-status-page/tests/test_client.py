@@ -369,6 +369,9 @@ def test_the_fakes_envelopes_match_the_vendor_description() -> None:
         "template": schemas["postPagesPageIdIncidentTemplates"]["properties"]["template"],
         "subscriber": schemas["postPagesPageIdSubscribers"]["properties"]["subscriber"],
         "data": schemas["postPagesPageIdMetricsMetricIdData"]["properties"]["data"],
+        "incident_update": schemas["patchPagesPageIdIncidentsIncidentIdIncidentUpdates"][
+            "properties"
+        ]["incident_update"],
     }
     for kind, schema in documented.items():
         assert _ENVELOPES[kind][1] == set(schema["properties"]), kind
@@ -394,3 +397,13 @@ def test_the_fakes_answers_use_only_documented_fields_and_values(
             assert answer["status"] in properties["status"]["enum"]
     update = answers["Incident"]["incident_updates"][0]
     assert set(update) <= set(schemas["IncidentUpdate"]["properties"])
+
+
+def test_a_posted_update_can_be_corrected(status: StatusPageClient, vendor: FakeStatuspage) -> None:
+    incident = status.create_incident("x", body="first text")
+    update_id = incident.incident_updates[0].id
+    corrected = status.update_incident_update(incident.id, update_id, body="corrected text")
+    assert corrected.body == "corrected text"
+    assert writes(vendor)[-1].body == {"incident_update": {"body": "corrected text"}}
+    with pytest.raises(NotFoundError):
+        status.update_incident_update(incident.id, "missing", body="x")

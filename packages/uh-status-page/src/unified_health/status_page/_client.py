@@ -41,6 +41,7 @@ from unified_health.status_page._models import (
     ComponentGroup,
     Incident,
     IncidentTemplate,
+    IncidentUpdate,
     Page,
     Subscriber,
     VendorModel,
@@ -733,6 +734,37 @@ class StatusPageClient:
             not_found=("incident", incident_id),
         )
         return Incident.model_validate(data)
+
+    def update_incident_update(
+        self,
+        incident_id: str,
+        update_id: str,
+        *,
+        body: str | None = None,
+        display_at: datetime | None = None,
+    ) -> IncidentUpdate:
+        """Correct a posted update: its message or the time it shows.
+
+        Raises:
+            InvalidInputError: Nothing to change, or a naive ``display_at`` (before any request).
+            NotFoundError: No such incident or update.
+        """
+        incident_id = _check_str(incident_id, "incident_id")
+        update_id = _check_str(update_id, "update_id")
+        fields: dict[str, Any] = {}
+        if body is not None:
+            fields["body"] = check_text(body, "body", max_length=25000, empty=True)
+        if display_at is not None:
+            fields["display_at"] = _iso(check_aware(display_at, "display_at"))
+        if not fields:
+            raise InvalidInputError("body", "give body or display_at")
+        data = self._request(
+            "PATCH",
+            f"/incidents/{incident_id}/incident_updates/{update_id}",
+            body={"incident_update": fields},
+            not_found=("incident update", update_id),
+        )
+        return IncidentUpdate.model_validate(data)
 
     def resolve_incident(
         self, incident_id: str, *, body: str | None = None, components: Sequence[str] = ()

@@ -17,6 +17,7 @@ import html
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from unified_health.status_page._clock import Clock, SystemClock
@@ -26,6 +27,7 @@ from unified_health.status_page._models import (
     INCIDENT_STATUSES,
     Component,
     Incident,
+    check_aware,
     check_choice,
     check_text,
 )
@@ -273,9 +275,79 @@ class SelfHostedStatusPage:
             ]
         )
 
+    def schedule_maintenance(
+        self,
+        name: str,
+        *,
+        starts_at: datetime,
+        ends_at: datetime,
+        components: Sequence[str],
+        body: str | None = None,
+    ) -> Incident:
+        """Announce a maintenance window; it shows as upcoming, then in progress, then completed.
+
+        While it is in progress, `StatusMonitor` leaves its components alone (as on
+        Statuspage), so their probes raise no incident.
+
+        Raises:
+            InvalidInputError: Naive datetimes, a window ending before it starts or lying in the
+                past, unknown components (nothing is written).
+
+        Examples:
+            >>> from datetime import UTC, datetime, timedelta
+            >>> page = SelfHostedStatusPage(components=["db"])
+            >>> start = datetime.now(UTC) + timedelta(days=1)
+            >>> page.schedule_maintenance("DB upgrade", starts_at=start,
+            ...     ends_at=start + timedelta(hours=1), components=["db"]).status
+            'scheduled'
+        """
+        check_text(name, "name")
+        start = check_aware(starts_at, "starts_at")
+        end = check_aware(ends_at, "ends_at")
+        if end <= start:
+            raise InvalidInputError("ends_at", "must be after starts_at")
+        if start < self._clock.now():
+            raise InvalidInputError("starts_at", "must not lie in the past")
+        if isinstance(components, str) or not components:
+            raise InvalidInputError("components", "must name at least one component")
+
+        def edit(state: dict[str, Any]) -> Incident:
+            ids = [self._component(state, c)["id"] for c in components]
+            item: dict[str, Any] = {
+                "id": "m" + uuid.uuid4().hex[:11],
+                "name": name,
+                "status": "scheduled",
+                "impact": "maintenance",
+                "metadata": {},
+                "component_ids": ids,
+                "created_at": self._now(),
+                "updated_at": self._now(),
+                "resolved_at": None,
+                "scheduled_for": start.isoformat(),
+                "scheduled_until": end.isoformat(),
+                "updates": [self._update("scheduled", body)],
+            }
+            state.setdefault("maintenances", []).append(item)
+            return self._incident_model(state, item)
+
+        result: Incident = self._change(edit)
+        return result
+
+    def _maintenances(self, state: dict[str, Any], *statuses: str) -> list[Incident]:
+        now = self._clock.now()
+        found = []
+        for item in state.get("maintenances", []):
+            begins = datetime.fromisoformat(item["scheduled_for"])
+            ends = datetime.fromisoformat(item["scheduled_until"])
+            status = "scheduled" if now < begins else ("in_progress" if now < ends else "completed")
+            if status in statuses:
+                found.append(self._incident_model(state, {**item, "status": status}))
+        return found
+
     def list_active_maintenances(self) -> Iterator[Incident]:
-        """Yield maintenances in progress (the self-hosted page uses local windows instead)."""
-        return iter([])
+        """Yield the maintenances in progress."""
+        _, state = self._load()
+        return iter(self._maintenances(state, "in_progress"))
 
     # -- public documents ----------------------------------------------------------------------
     def _page_json(self) -> dict[str, Any]:
@@ -328,7 +400,10 @@ class SelfHostedStatusPage:
                 Component.model_validate(c).model_dump(mode="json") for c in state["components"]
             ],
             "incidents": self._public_incidents(state),
-            "scheduled_maintenances": [],
+            "scheduled_maintenances": [
+                m.model_dump(mode="json", exclude={"metadata"})
+                for m in self._maintenances(state, "scheduled", "in_progress")
+            ],
         }
 
     def unresolved_json(self) -> dict[str, Any]:
@@ -338,7 +413,14 @@ class SelfHostedStatusPage:
 
     def upcoming_json(self) -> dict[str, Any]:
         """The document of ``/api/v2/scheduled-maintenances/upcoming.json``."""
-        return {"page": self._page_json(), "scheduled_maintenances": []}
+        _, state = self._load()
+        upcoming = self._maintenances(state, "scheduled")
+        return {
+            "page": self._page_json(),
+            "scheduled_maintenances": [
+                m.model_dump(mode="json", exclude={"metadata"}) for m in upcoming
+            ],
+        }
 
     def render_html(self) -> str:
         """A plain, accessible HTML page: a heading, the overall status and a component list.

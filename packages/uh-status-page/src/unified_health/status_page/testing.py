@@ -392,6 +392,10 @@ _ENVELOPES: dict[str, tuple[str, frozenset[str]]] = {
     ),
     "component_group": ("component_group", frozenset({"components", "name", "description"})),
     "data": ("data", frozenset({"timestamp", "value"})),
+    "incident_update": (
+        "incident_update",
+        frozenset({"wants_twitter_update", "body", "display_at", "deliver_notifications"}),
+    ),
 }
 """Request envelopes (from the vendor's OpenAPI description): the key and its allowed fields."""
 
@@ -854,6 +858,17 @@ class FakeStatuspage(_FakeServer):
                 return 405, {"message": "Method not allowed."}, {}
             return self._page_of(lists[rest[0]], query, "per_page", 1)
         incident = self.incidents.get(rest[0])
+        if incident is not None and len(rest) == 3 and rest[1] == "incident_updates":
+            update = next((u for u in incident["incident_updates"] if u["id"] == rest[2]), None)
+            if update is None:
+                return missing
+            if method not in ("PATCH", "PUT"):
+                return 405, {"message": "Method not allowed."}, {}
+            fields, error = self._envelope(body, "incident_update")
+            if error:
+                return error
+            update.update({k: v for k, v in fields.items() if k in ("body", "display_at")})
+            return 200, update, {}
         if incident is None or len(rest) > 1:
             return missing
         if method == "GET":
