@@ -17,7 +17,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -210,7 +210,7 @@ class StatusPageClient:
         store: StatusPageStore | None = None,
         component_ids: Mapping[str, str] | None = None,
         clock: Clock | None = None,
-        sleep: Any = None,
+        sleep: Callable[[float], None] | None = None,
         seed: int | None = None,
     ) -> None:
         key: object = api_key
