@@ -135,7 +135,7 @@ class HealthTracker:
 class MaintenanceWindow(FrozenModel):
     """A local maintenance window: one-off (``starts_at``/``ends_at``) or weekly.
 
-    Args:
+    Attributes:
         components: Components it covers.
         starts_at: Start of a one-off window (aware).
         ends_at: End of a one-off window (aware, after the start).

@@ -64,7 +64,7 @@ class _ProbeBase(FrozenModel):
 class HttpProbe(_ProbeBase):
     """An HTTP(S) request whose status, latency, body and headers must meet conditions.
 
-    Args:
+    Attributes:
         name: The probe's id (lower case letters, digits, ``_.-``).
         url: The URL to request.
         component: The status-page component this probe reports on.
@@ -107,7 +107,7 @@ class HttpProbe(_ProbeBase):
 class TlsProbe(_ProbeBase):
     """A TLS handshake that reports certificate facts and fails when expiry is near.
 
-    Args:
+    Attributes:
         name: The probe's id.
         host: Host to connect to.
         port: Port (443 by default).
