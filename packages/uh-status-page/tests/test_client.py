@@ -407,3 +407,20 @@ def test_a_posted_update_can_be_corrected(status: StatusPageClient, vendor: Fake
     assert writes(vendor)[-1].body == {"incident_update": {"body": "corrected text"}}
     with pytest.raises(NotFoundError):
         status.update_incident_update(incident.id, "missing", body="x")
+
+
+def test_metric_points_and_maintenance_listings(
+    status: StatusPageClient, vendor: FakeStatuspage, clock: FakeClock
+) -> None:
+    status.submit_metric_point("m-1", 12.5, at=clock.now())
+    assert vendor.metric_points == [
+        {"metric_id": "m-1", "timestamp": int(clock.now().timestamp()), "value": 12.5}
+    ]
+    with pytest.raises(InvalidInputError):
+        status.submit_metric_point("m-1", True, at=clock.now())
+    start = clock.now() + timedelta(hours=1)
+    made = status.schedule_maintenance(
+        "m", starts_at=start, ends_at=start + timedelta(hours=1), components=["api"]
+    )
+    assert [m.id for m in status.list_scheduled_maintenances()] == [made.id]
+    assert list(status.list_active_maintenances()) == []

@@ -302,8 +302,8 @@ class ProbeRunner:
             outcome = (error, None, {"error_class": type(exc).__name__})
         failure, status_code, facts = outcome
         duration = max(self._clock.monotonic() - began, 0.0)
-        slow = isinstance(probe, HttpProbe) and probe.max_latency is not None
-        if failure is None and slow and duration > (probe.max_latency or 0.0):  # type: ignore[union-attr]
+        limit = probe.max_latency if isinstance(probe, HttpProbe) else None
+        if failure is None and limit is not None and duration > limit:
             failure = "latency"
         if failure is not None:
             logger.debug("probe_failed", probe=probe.name, failure=failure)

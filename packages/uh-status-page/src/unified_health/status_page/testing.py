@@ -468,24 +468,27 @@ class FakeStatuspage(_FakeServer):
     def add_component(self, name: str, *, status: str = "operational") -> str:
         """Create a component directly (as a person would in the dashboard); return its id."""
         with self._lock:
-            component_id = self._id()
-            self.components[component_id] = {
-                "id": component_id,
-                "page_id": self.page_id,
-                "group_id": None,
-                "created_at": self._stamp(),
-                "updated_at": self._stamp(),
-                "group": False,
-                "name": name,
-                "description": None,
-                "position": len(self.components) + 1,
-                "status": status,
-                "showcase": True,
-                "only_show_if_degraded": False,
-                "automation_email": f"component+{component_id}@notifications.statuspage.io",
-                "start_date": None,
-            }
-            return component_id
+            return self._new_component(name, status)
+
+    def _new_component(self, name: str, status: str) -> str:
+        component_id = self._id()
+        self.components[component_id] = {
+            "id": component_id,
+            "page_id": self.page_id,
+            "group_id": None,
+            "created_at": self._stamp(),
+            "updated_at": self._stamp(),
+            "group": False,
+            "name": name,
+            "description": None,
+            "position": len(self.components) + 1,
+            "status": status,
+            "showcase": True,
+            "only_show_if_degraded": False,
+            "automation_email": f"component+{component_id}@notifications.statuspage.io",
+            "start_date": None,
+        }
+        return component_id
 
     def component_id(self, name: str) -> str:
         """Return the id of the component called ``name``."""
@@ -689,11 +692,7 @@ class FakeStatuspage(_FakeServer):
                 status = fields.get("status", "operational")
                 if status not in _COMPONENT_STATUSES:
                     return 422, {"message": "component.status is invalid"}, {}
-                self._lock.release()
-                try:
-                    component_id = self.add_component(fields["name"], status=status)
-                finally:
-                    self._lock.acquire()
+                component_id = self._new_component(fields["name"], status)
                 self.components[component_id].update(
                     {k: v for k, v in fields.items() if k not in ("name", "status")}
                 )
