@@ -294,7 +294,7 @@ DRAIN = textwrap.dedent(
     url, prefix, vendor, count, limit, window, worker = sys.argv[1:8]
     store = RedisStatusPageStore(redis.Redis.from_url(url), prefix=prefix)
     limiter = RateLimiter(token_bucket("test-key"), store=store, limit=int(limit),
-                          window=float(window), margin=min(0.5, float(window) * 0.05))
+                          window=float(window), margin=min(0.5, float(window) * 0.2))
     names = [f"c{i}" for i in range(10)]
     status = StatusPageClient("test-key", "page-1", base_url=vendor, limiter=limiter,
                               component_ids={n: n for n in names}, max_retries=5)

@@ -36,8 +36,9 @@ def app(environ: dict[str, Any], start: Any) -> list[bytes]:
 
 def test_http_conditions(runner: ProbeRunner, loopback_server: Any) -> None:
     base = loopback_server(app).url
-    ok = runner.run(HttpProbe(name="ok", url=f"{base}/health", body_contains='"ok"',
-                              headers={"X-Version": "7"}))  # fmt: skip
+    ok = runner.run(
+        HttpProbe(name="ok", url=f"{base}/health", body_contains='"ok"', headers={"X-Version": "7"})
+    )
     assert (ok.success, ok.status_code, ok.failure) == (True, 200, None)
     assert ok.duration >= 0
     down = runner.run(HttpProbe(name="down", url=f"{base}/down"))
@@ -63,8 +64,9 @@ def test_a_refused_connection_and_a_timeout_are_failures_not_errors(runner: Prob
 
 def test_a_valid_certificate_reports_its_expiry(runner: ProbeRunner) -> None:
     with tls_server("valid", days=90) as server:
-        result = runner.run(TlsProbe(name="cert", host="localhost", port=server.port,
-                                     ca_file=server.ca_file))  # fmt: skip
+        result = runner.run(
+            TlsProbe(name="cert", host="localhost", port=server.port, ca_file=server.ca_file)
+        )
         https = runner.run(HttpProbe(name="https", url=server.url, ca_file=server.ca_file))
     assert result.success, result.facts
     assert 89 < result.facts["days_to_expiry"] <= 90
@@ -75,8 +77,9 @@ def test_a_valid_certificate_reports_its_expiry(runner: ProbeRunner) -> None:
 
 def test_an_expired_certificate_still_reports_its_facts(runner: ProbeRunner) -> None:
     with tls_server("expired") as server:
-        result = runner.run(TlsProbe(name="cert", host="localhost", port=server.port,
-                                     ca_file=server.ca_file))  # fmt: skip
+        result = runner.run(
+            TlsProbe(name="cert", host="localhost", port=server.port, ca_file=server.ca_file)
+        )
     assert result.failure == "tls_expired"
     assert result.facts["expired"] is True
     assert -1.01 < result.facts["days_to_expiry"] < -0.99
@@ -87,8 +90,9 @@ def test_an_expired_certificate_still_reports_its_facts(runner: ProbeRunner) -> 
 
 def test_a_self_signed_certificate_is_named(runner: ProbeRunner) -> None:
     with tls_server("self_signed") as server:
-        result = runner.run(TlsProbe(name="cert", host="localhost", port=server.port,
-                                     ca_file=server.ca_file))  # fmt: skip
+        result = runner.run(
+            TlsProbe(name="cert", host="localhost", port=server.port, ca_file=server.ca_file)
+        )
         https = runner.run(HttpProbe(name="https", url=server.url, ca_file=server.ca_file))
     assert result.failure == "tls_self_signed"
     assert result.facts["self_signed"] is True
@@ -98,16 +102,20 @@ def test_a_self_signed_certificate_is_named(runner: ProbeRunner) -> None:
 
 def test_a_certificate_for_another_host_fails_the_hostname_check(runner: ProbeRunner) -> None:
     with tls_server("wrong_host") as server:
-        result = runner.run(TlsProbe(name="cert", host="localhost", port=server.port,
-                                     ca_file=server.ca_file))  # fmt: skip
+        result = runner.run(
+            TlsProbe(name="cert", host="localhost", port=server.port, ca_file=server.ca_file)
+        )
     assert result.failure == "tls_hostname"
     assert result.facts["hostname_matches"] is False
 
 
 def test_a_certificate_near_expiry_fails(runner: ProbeRunner) -> None:
     with tls_server("valid", days=5) as server:
-        result = runner.run(TlsProbe(name="cert", host="localhost", port=server.port,
-                                     ca_file=server.ca_file, min_days=14))  # fmt: skip
+        result = runner.run(
+            TlsProbe(
+                name="cert", host="localhost", port=server.port, ca_file=server.ca_file, min_days=14
+            )
+        )
     assert result.failure == "tls_expiring"
 
 

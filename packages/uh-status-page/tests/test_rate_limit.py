@@ -67,7 +67,7 @@ WORKER = textwrap.dedent(
     from unified_health.status_page import RateLimiter, RedisStatusPageStore, StatusPageClient
     url, prefix, vendor, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     store = RedisStatusPageStore(redis.Redis.from_url(url), prefix=prefix)
-    limiter = RateLimiter("shared-token", store=store, limit=8, window=1.0, margin=0.15)
+    limiter = RateLimiter("shared-token", store=store, limit=8, window=1.0, margin=0.5)
     status = StatusPageClient("test-key", "page-1", base_url=vendor, limiter=limiter,
                               max_retries=0)
     for _ in range(count):
