@@ -255,13 +255,19 @@ def test_a_dry_run_plans_and_sends_nothing(
 def test_a_vendor_error_is_retried_next_cycle(
     status: StatusPageClient, vendor: FakeStatuspage, clock: FakeClock
 ) -> None:
-    monitor = StatusMonitor(status, [probe("api")], page_key="page-1", clock=clock)
+    from unified_health.status_page import ProbeMetrics
+
+    metrics = ProbeMetrics(clock=clock)
+    monitor = StatusMonitor(status, [probe("api")], page_key="page-1", clock=clock, metrics=metrics)
     fail(monitor, "api", 3, clock)
     vendor.fail_next(422, path="/incidents")
     assert monitor.reconcile() == []
     assert vendor.incidents == {}
     assert [c.action for c in monitor.reconcile()] == ["open_incident"]
     assert len(vendor.incidents) == 1
+    text = metrics.render()
+    assert 'uh_status_page_events_total{event="change_failed"} 1' in text
+    assert 'uh_status_page_events_total{event="incident_opened"} 1' in text
 
 
 def test_the_self_hosted_page_is_driven_the_same_way(clock: FakeClock) -> None:

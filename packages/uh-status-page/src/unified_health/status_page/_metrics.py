@@ -3,7 +3,9 @@
 `ProbeMetrics.observe` records each result; `render` writes the Prometheus text format with
 ``probe_success``, ``probe_duration_seconds``, ``probe_http_status_code`` and
 ``probe_ssl_earliest_cert_expiry`` (labels ``probe`` and ``component``), plus the package's own
-``uh_status_page_probe_runs_total`` and ``uh_status_page_probe_failures_total``. With the
+``uh_status_page_probe_runs_total``, ``uh_status_page_probe_failures_total`` and
+``uh_status_page_events_total`` (label ``event``: ``incident_opened``, ``incident_resolved``,
+``change_failed``, ``change_skipped_held``, counted by `StatusMonitor`). With the
 ``prometheus`` extra, `collector` returns a ``prometheus_client`` collector to register.
 
 Uptime over 1 h, 24 h, 7 d and 30 d is the share of successful runs: the last hour from
@@ -85,7 +87,20 @@ class ProbeMetrics:
     def __init__(self, *, clock: Clock | None = None) -> None:
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._probes: dict[str, _Probe] = {}
+        self._events: dict[str, int] = {}
         self._lock = threading.Lock()
+
+    def count(self, event: str, amount: int = 1) -> None:
+        """Add to the counter of a monitor event (``uh_status_page_events_total``).
+
+        Examples:
+            >>> metrics = ProbeMetrics()
+            >>> metrics.count("incident_opened")
+            >>> metrics.render().splitlines()[-1]
+            'uh_status_page_events_total{event="incident_opened"} 1'
+        """
+        with self._lock:
+            self._events[event] = self._events.get(event, 0) + amount
 
     def observe(self, result: ProbeResult, *, component: str = "") -> None:
         """Record one result."""
@@ -135,6 +150,7 @@ class ProbeMetrics:
     def _families(self) -> Iterator[tuple[str, str, str, list[tuple[dict[str, str], float]]]]:
         with self._lock:
             items = list(self._probes.items())
+            events = dict(self._events)
 
         def rows(pick: Any) -> list[tuple[dict[str, str], float]]:
             found = []
@@ -170,6 +186,12 @@ class ProbeMetrics:
             "Failed probe runs",
             rows(lambda e: e.failures),
         )
+        yield (
+            "uh_status_page_events_total",
+            "counter",
+            "Monitor events",
+            [({"event": name}, float(value)) for name, value in sorted(events.items())],
+        )
 
     def render(self) -> str:
         """The metrics in the Prometheus text exposition format."""
@@ -202,9 +224,10 @@ class ProbeMetrics:
                 for name, kind, description, samples in metrics._families():
                     family_type = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
                     short = name.removesuffix("_total") if kind == "counter" else name
-                    family = family_type(short, description, labels=["probe", "component"])
+                    names = ["event"] if name.endswith("events_total") else ["probe", "component"]
+                    family = family_type(short, description, labels=names)
                     for labels, value in samples:
-                        family.add_metric([labels["probe"], labels["component"]], value)
+                        family.add_metric([labels[n] for n in names], value)
                     yield family
 
         return _Collector()

@@ -498,6 +498,7 @@ class StatusMonitor:
             }
             if not mine:
                 logger.info("change_skipped_held", group=change.group)
+                self._count("change_skipped_held")
                 continue
             try:
                 made = self._apply(
@@ -510,6 +511,7 @@ class StatusMonitor:
                     group=change.group,
                     status_code=exc.status_code,
                 )
+                self._count("change_failed")
                 continue
             if made is not None:
                 done.append(made)
@@ -553,6 +555,7 @@ class StatusMonitor:
         if self._store.clear_open_incident(fingerprint, incident_id) and self._alerter:
             self._alert("resolve", fingerprint, change.group)
         logger.info("incident_resolved", incident_id=incident_id, group=change.group)
+        self._count("incident_resolved")
         return change
 
     def _open(
@@ -575,6 +578,7 @@ class StatusMonitor:
             self._store.set_open_incident(fingerprint, found.id)
             self._sent.update(change.components)
             self.incidents_opened += 1
+            self._count("incident_opened")
             logger.info(
                 "incident_opened",
                 incident_id=found.id,
@@ -604,6 +608,10 @@ class StatusMonitor:
             return self._page.create_incident(
                 name, status="investigating", components=change.components, metadata=metadata
             )
+
+    def _count(self, event: str) -> None:
+        if self.metrics is not None:
+            self.metrics.count(event)
 
     def _alert(self, action: str, fingerprint: str, group: str) -> None:
         if self._alerter is None:
