@@ -103,6 +103,8 @@ class ProviderError(StatusPageError):
         request_id: The vendor's request id, when it sent one.
         retry_after: Seconds the vendor asked us to wait, when it said so.
         attempts: How many attempts were made before giving up.
+        body: The vendor's error text (its ``message``), kept as an attribute and never put in
+            the exception's message.
 
     Examples:
         >>> err = ProviderError("vendor answered 503", status_code=503, attempts=3)
@@ -118,8 +120,10 @@ class ProviderError(StatusPageError):
         request_id: str | None = None,
         retry_after: float | None = None,
         attempts: int = 1,
+        body: str | None = None,
     ) -> None:
         self.status_code = status_code
+        self.body = body
         self.request_id = request_id
         self.retry_after = retry_after
         self.attempts = attempts
@@ -127,7 +131,7 @@ class ProviderError(StatusPageError):
 
 
 class RateLimitedError(ProviderError):
-    """The vendor answered 429 Too Many Requests; ``retry_after`` says how long to wait.
+    """The vendor answered 420 or 429 (or the token's budget is spent); see ``retry_after``.
 
     Examples:
         >>> RateLimitedError("rate limited", status_code=429, retry_after=2.0).retry_after

@@ -1,7 +1,12 @@
-"""Record stores: the `RecordStore` Protocol and its in-memory and Redis implementations."""
+"""The `StatusPageStore` Protocol and its in-memory and Redis implementations."""
 
-from unified_health.status_page.stores._memory import InMemoryRecordStore
-from unified_health.status_page.stores._protocol import RecordStore, RedisClientProtocol
-from unified_health.status_page.stores._redis import RedisRecordStore
+from unified_health.status_page.stores._memory import InMemoryStatusPageStore
+from unified_health.status_page.stores._protocol import RedisClientProtocol, StatusPageStore
+from unified_health.status_page.stores._redis import RedisStatusPageStore
 
-__all__ = ["InMemoryRecordStore", "RecordStore", "RedisClientProtocol", "RedisRecordStore"]
+__all__ = [
+    "InMemoryStatusPageStore",
+    "RedisClientProtocol",
+    "RedisStatusPageStore",
+    "StatusPageStore",
+]

@@ -1,52 +1,81 @@
-"""What a record store must do, and the Redis commands the Redis store uses.
+"""What a status-page store must do, and the Redis commands the Redis store uses.
 
-The contract (held by one test suite run against every implementation):
+One store holds the state that several processes of a host must share:
 
-- ``put`` with ``expected_version=None`` writes unconditionally; ``0`` writes only a new key;
-  ``n`` writes only over version ``n``. Anything else raises `ConflictError` and changes nothing.
-  Every successful write returns the record with its version one higher than before.
-- ``delete`` is idempotent and honours ``expected_version`` the same way.
-- ``list_records`` yields every record once, in no particular order, paging lazily.
-- A store that cannot reach its backend raises `StoreUnavailableError`, never a driver error.
-- Invalid keys or data raise `InvalidInputError` before anything is written.
+- **the rate limit of a token** (a sliding log of request times per bucket, and a pause set when
+  the vendor answered 420/429): ``take_slot`` admits a request only if fewer than ``limit``
+  requests were admitted in the last ``window`` seconds, atomically;
+- **the incident lock and the open incident of an outage**: ``acquire_lock`` is a lease that
+  expires after ``ttl`` seconds; ``get_open_incident`` / ``set_open_incident`` /
+  ``clear_open_incident`` map an outage fingerprint to the incident that reports it;
+- **the self-hosted page's state**: one versioned JSON document with optimistic concurrency
+  (``save_page`` with ``expected_version`` writes only over that version, ``0`` only when no
+  page was saved yet; a failed write changes nothing).
+
+The contract is held by one test suite run against every implementation. A store that cannot
+reach its backend raises `StoreUnavailableError`, never a driver error; invalid arguments raise
+`InvalidInputError` before anything is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
-from unified_health.status_page._models import Record
-
-__all__ = ["RecordStore", "RedisClientProtocol"]
+__all__ = ["RedisClientProtocol", "StatusPageStore"]
 
 
 @runtime_checkable
-class RecordStore(Protocol):
-    """Versioned JSON records by key, with optimistic concurrency.
+class StatusPageStore(Protocol):
+    """Shared state of the package: rate-limit logs, incident locks and the self-hosted page.
 
     Examples:
-        >>> from unified_health.status_page import InMemoryRecordStore
-        >>> isinstance(InMemoryRecordStore(), RecordStore)
+        >>> from unified_health.status_page import InMemoryStatusPageStore
+        >>> isinstance(InMemoryStatusPageStore(), StatusPageStore)
         True
     """
 
-    def get(self, key: str) -> Record | None:
-        """Return the record stored under ``key``, or ``None``."""
+    def take_slot(self, bucket: str, *, now: float, limit: int, window: float) -> float:
+        """Admit one request at ``now`` (epoch seconds) if the bucket allows it.
+
+        Returns ``0.0`` when admitted, else the seconds to wait before a slot frees (or the
+        pause set by `pause_bucket` ends).
+        """
         ...
 
-    def put(
-        self, key: str, data: Mapping[str, Any], *, expected_version: int | None = None
-    ) -> Record:
-        """Write ``data`` under ``key`` if the version check passes; return the new record."""
+    def pause_bucket(self, bucket: str, *, until: float) -> None:
+        """Admit nothing in ``bucket`` before ``until`` (epoch seconds); never shortens a pause."""
         ...
 
-    def delete(self, key: str, *, expected_version: int | None = None) -> bool:
-        """Delete ``key``; ``True`` if it existed."""
+    def acquire_lock(self, name: str, owner: str, *, ttl: float) -> bool:
+        """Take the lease ``name`` for ``owner`` for ``ttl`` seconds; ``False`` if taken."""
         ...
 
-    def list_records(self) -> Iterator[Record]:
-        """Yield every record once."""
+    def release_lock(self, name: str, owner: str) -> bool:
+        """Release the lease if ``owner`` holds it; ``True`` if it was released."""
+        ...
+
+    def get_open_incident(self, fingerprint: str) -> str | None:
+        """Return the id of the open incident of an outage, or ``None``."""
+        ...
+
+    def set_open_incident(self, fingerprint: str, incident_id: str) -> None:
+        """Remember the incident that reports the outage ``fingerprint``."""
+        ...
+
+    def clear_open_incident(self, fingerprint: str, incident_id: str) -> bool:
+        """Forget the outage's incident if it is still ``incident_id``; ``True`` if forgotten."""
+        ...
+
+    def load_page(self) -> tuple[int, dict[str, Any]]:
+        """Return the self-hosted page's version and state (``(0, {})`` before the first save)."""
+        ...
+
+    def save_page(self, state: Mapping[str, Any], *, expected_version: int) -> int:
+        """Write the page state over ``expected_version``; return the new version.
+
+        Raises `ConflictError` (and writes nothing) when the stored version differs.
+        """
         ...
 
     def close(self) -> None:
@@ -68,12 +97,8 @@ class RedisClientProtocol(Protocol):
         """Run a Lua script."""
         ...
 
-    def hget(self, name: str, key: str) -> Any:
-        """Read one field of a hash."""
-        ...
-
-    def hscan(self, name: str, cursor: int = 0, match: Any = None, count: int | None = None) -> Any:
-        """Page through a hash."""
+    def get(self, name: str) -> Any:
+        """Read a string key."""
         ...
 
     def close(self) -> None:
