@@ -157,7 +157,7 @@ def _minor_units(value: object, field: str) -> int | str:
         digits = text[1:] if text[:1] == "-" else text
         if digits.isdigit() and digits.isascii():
             return int(text)
-        return "must be an integer of minor units (e.g. 1999 for 19.99)"
+        return "must be an integer of minor units (e.g. 1050 for 10.50)"
     return "must be an int of minor units"
 
 
