@@ -51,7 +51,11 @@ def test_csv_bad_rows_become_issues_with_their_position(tmp_path: Path) -> None:
     assert isinstance(first, LedgerRecord)
     assert (first.amount, first.livemode, first.row) == (1999, True, 1)
     assert isinstance(last, LedgerRecord)
-    assert (last.currency, last.stripe_id, last.created) == ("jpy", None, int(datetime(2026, 11, 25, tzinfo=UTC).timestamp()))
+    assert (last.currency, last.stripe_id, last.created) == (
+        "jpy",
+        None,
+        int(datetime(2026, 11, 25, tzinfo=UTC).timestamp()),
+    )
 
 
 @pytest.mark.parametrize(

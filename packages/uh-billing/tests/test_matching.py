@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from unified_health.billing._matching import SEVERITY, match_records
+from unified_health.billing._matching import SEVERITY, MatchOutcome, match_records
 from unified_health.billing._periods import Period
 from unified_health.billing._records import InputIssue, LedgerRecord, StripeRecord
 from unified_health.billing._synthetic import score, synthetic_data
@@ -17,20 +19,34 @@ NOW = END + 2 * DAY
 T = START + 3600 * 12
 
 
-def charge(sid: str = "ch_1", amount: int = 1000, created: int = T, **kw: object) -> StripeRecord:
+def charge(sid: str = "ch_1", amount: int = 1000, created: int = T, **kw: Any) -> StripeRecord:
     return StripeRecord(sid, "payment", amount, "usd", created, "succeeded", True)._replace(**kw)
 
 
-def row(ref: str = "p1", amount: int = 1000, created: int = T, **kw: object) -> LedgerRecord:
+def row(ref: str = "p1", amount: int = 1000, created: int = T, **kw: Any) -> LedgerRecord:
     return LedgerRecord(ref, "payment", amount, "usd", created, "succeeded", "ch_1")._replace(**kw)
 
 
-def run(stripe: list[StripeRecord], ledger: list[LedgerRecord | InputIssue], **kw: int):  # type: ignore[no-untyped-def]
-    return match_records(stripe, ledger, start=START, end=END, now=kw.pop("now", NOW), window=W, **kw)
+def run(
+    stripe: Sequence[StripeRecord],
+    ledger: Sequence[LedgerRecord | InputIssue],
+    *,
+    now: int = NOW,
+    fuzzy_window: int | None = None,
+) -> MatchOutcome:
+    return match_records(
+        stripe, ledger, start=START, end=END, now=now, window=W, fuzzy_window=fuzzy_window
+    )
 
 
-def kinds(stripe: list[StripeRecord], ledger: list[LedgerRecord | InputIssue], **kw: int) -> dict[str, int]:
-    return run(stripe, ledger, **kw).counts
+def kinds(
+    stripe: Sequence[StripeRecord],
+    ledger: Sequence[LedgerRecord | InputIssue],
+    *,
+    now: int = NOW,
+    fuzzy_window: int | None = None,
+) -> dict[str, int]:
+    return run(stripe, ledger, now=now, fuzzy_window=fuzzy_window).counts
 
 
 def test_exact_id_match_and_payment_intent_id() -> None:
@@ -58,7 +74,9 @@ def test_every_value_mismatch_carries_both_records_and_the_rule() -> None:
 def test_metadata_tier_and_double_charge() -> None:
     ledger = [row(stripe_id=None, reference="order-1")]
     assert kinds([charge(reference="order-1")], ledger) == {"matched": 1}
-    out = run([charge(reference="order-1"), charge("ch_2", reference="order-1", created=T + 30)], ledger)
+    out = run(
+        [charge(reference="order-1"), charge("ch_2", reference="order-1", created=T + 30)], ledger
+    )
     assert out.counts == {"matched": 1, "duplicate_in_stripe": 1}
     assert out.findings[0].hint == "possible_double_charge"
 
@@ -116,7 +134,9 @@ def test_pending_ignored_and_missing() -> None:
 def test_boundary_pairs_are_timing_notes_and_far_pairs_are_late() -> None:
     inside = charge(created=START + 60)
     assert kinds([inside], [row(created=START - 60)]) == {"timing_difference": 1}
-    assert kinds([charge(created=START - 60)], [row(created=START + 60)]) == {"timing_difference": 1}
+    assert kinds([charge(created=START - 60)], [row(created=START + 60)]) == {
+        "timing_difference": 1
+    }
     assert kinds([charge(created=START - 60)], [row(created=START - 90)]) == {}
     assert kinds([charge(created=T)], [row(created=T + W + 1)]) == {"late_record": 1}
 
@@ -157,9 +177,16 @@ def test_a_pair_split_by_the_boundary_within_w_never_alerts(
     )
     assert all(f.severity == "info" for f in out.findings)
     # The same pair, seen from both periods, is never lost: one of them notes it.
-    other_start, other_end = (start - 40 * DAY, start) if boundary == start else (end, end + 40 * DAY)
+    other_start, other_end = (
+        (start - 40 * DAY, start) if boundary == start else (end, end + 40 * DAY)
+    )
     other = match_records(
-        [charge(created=s_at)], [row(created=l_at)], start=other_start, end=other_end, now=now, window=W
+        [charge(created=s_at)],
+        [row(created=l_at)],
+        start=other_start,
+        end=other_end,
+        now=now,
+        window=W,
     )
     assert all(f.severity == "info" for f in other.findings)
     assert out.counts or other.counts

@@ -61,17 +61,13 @@ def test_display_round_trips_exactly(amount: int, code: str) -> None:
     assert format_money(amount, code).endswith(code.upper())
 
 
-@given(
-    st.lists(st.integers(-(10**12), 10**12), min_size=1, max_size=30), st.sampled_from(CODES)
-)
+@given(st.lists(st.integers(-(10**12), 10**12), min_size=1, max_size=30), st.sampled_from(CODES))
 def test_sums_are_exact(amounts: list[int], code: str) -> None:
     total = Money(0, code)
     for amount in amounts:
         total = total + Money(amount, code)
     assert total.amount == sum(amounts)
-    assert to_decimal(total.amount, code) == sum(
-        (to_decimal(a, code) for a in amounts), Decimal(0)
-    )
+    assert to_decimal(total.amount, code) == sum((to_decimal(a, code) for a in amounts), Decimal(0))
 
 
 def test_parse_refuses_extra_places_and_junk() -> None:

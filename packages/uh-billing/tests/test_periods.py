@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -54,9 +55,7 @@ def test_labels_and_bad_labels() -> None:
 
 @settings(max_examples=300)
 @given(instants, st.sampled_from(ZONES), st.sampled_from(KINDS))
-def test_every_instant_is_in_exactly_one_period(
-    instant: datetime, zone: str, kind: str
-) -> None:
+def test_every_instant_is_in_exactly_one_period(instant: datetime, zone: str, kind: str) -> None:
     period = period_containing(instant, kind, zone)  # type: ignore[arg-type]
     assert period.start <= instant < period.end
     assert period.next().start == period.end
@@ -81,7 +80,7 @@ def test_due_periods_are_settled_contiguous_and_oldest_first(
     since = (now - timedelta(days=10)).date()
     settle = timedelta(hours=settle_hours)
     periods = list(due_periods(now, "daily", zone, since=since, settle=settle))
-    for a, b in zip(periods, periods[1:], strict=False):
+    for a, b in itertools.pairwise(periods):
         assert a.end == b.start
     assert all(p.end + settle <= now for p in periods)
     following = periods[-1].next() if periods else Period.of("daily", since, zone)

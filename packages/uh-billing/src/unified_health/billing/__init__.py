@@ -1,12 +1,11 @@
-"""The public API of uh-billing.
-
-Stripe-versus-database reconciliation with discrepancy reports and alerts.
+"""The public API of uh-billing: Stripe-versus-ledger reconciliation with exact money.
 
 Examples:
-    >>> from unified_health.billing import InMemoryRecordStore
-    >>> store = InMemoryRecordStore()
-    >>> store.put("r-1", {"status": "open"}, expected_version=0).version
-    1
+    >>> from unified_health.billing import Money, parse_period
+    >>> str(Money(1999, "usd") + Money(1, "usd"))
+    '20.00 USD'
+    >>> parse_period("2026-11-01", "America/New_York").hours
+    25.0
 """
 
 from unified_health.billing._clock import Clock, SystemClock
@@ -14,28 +13,82 @@ from unified_health.billing._errors import (
     BillingError,
     ConflictError,
     InvalidInputError,
+    NotFoundError,
     StoreUnavailableError,
 )
-from unified_health.billing._models import Record
+from unified_health.billing._ledger import (
+    CsvLedger,
+    IterableLedger,
+    LedgerSource,
+    SqlLedger,
+    read_ledger,
+)
+from unified_health.billing._matching import SEVERITY, Finding, MatchOutcome, match_records
+from unified_health.billing._models import RunRecord, TrendPoint
+from unified_health.billing._money import (
+    CURRENCIES,
+    CurrencyInfo,
+    Money,
+    currency_info,
+    format_money,
+    parse_amount,
+    to_decimal,
+)
+from unified_health.billing._periods import Period, due_periods, parse_period, period_containing
+from unified_health.billing._records import InputIssue, LedgerRecord, StripeRecord, ledger_record
+from unified_health.billing._report import InputError, Item, RecordView, Report, build_report
 from unified_health.billing._version import __version__
 from unified_health.billing.stores import (
-    InMemoryRecordStore,
-    RecordStore,
+    InMemoryReconciliationStore,
+    PostgresReconciliationStore,
+    ReconciliationStore,
     RedisClientProtocol,
-    RedisRecordStore,
+    RedisReconciliationStore,
 )
 
 __all__ = [
     "BillingError",
+    "CURRENCIES",
     "Clock",
     "ConflictError",
-    "InMemoryRecordStore",
+    "CsvLedger",
+    "CurrencyInfo",
+    "Finding",
+    "InMemoryReconciliationStore",
+    "InputError",
+    "InputIssue",
     "InvalidInputError",
-    "Record",
-    "RecordStore",
+    "Item",
+    "IterableLedger",
+    "LedgerRecord",
+    "LedgerSource",
+    "MatchOutcome",
+    "Money",
+    "NotFoundError",
+    "Period",
+    "PostgresReconciliationStore",
+    "ReconciliationStore",
+    "RecordView",
     "RedisClientProtocol",
-    "RedisRecordStore",
+    "RedisReconciliationStore",
+    "Report",
+    "RunRecord",
+    "SEVERITY",
+    "SqlLedger",
     "StoreUnavailableError",
+    "StripeRecord",
     "SystemClock",
+    "TrendPoint",
     "__version__",
+    "build_report",
+    "currency_info",
+    "due_periods",
+    "format_money",
+    "ledger_record",
+    "match_records",
+    "parse_amount",
+    "parse_period",
+    "period_containing",
+    "read_ledger",
+    "to_decimal",
 ]

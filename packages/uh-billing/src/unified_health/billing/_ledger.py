@@ -117,9 +117,11 @@ class SqlLedger:
     def __init__(self, connection: Any, query: str, *, batch_size: int = 5000) -> None:
         if not hasattr(connection, "cursor"):
             raise InvalidInputError("connection", "must be a DB-API connection")
-        if not isinstance(query, str) or not query.strip():
+        given_query: object = query
+        given_size: object = batch_size
+        if not isinstance(given_query, str) or not given_query.strip():
             raise InvalidInputError("query", "must be a non-empty SQL str")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        if isinstance(given_size, bool) or not isinstance(given_size, int) or given_size < 1:
             raise InvalidInputError("batch_size", "must be an int >= 1")
         self._connection = connection
         self._query = query
@@ -176,8 +178,9 @@ def read_ledger(
         >>> rows = [{"id": "p1", "type": "payment", "amount": 5.0, "currency": "usd",
         ...          "created": "2026-11-24T10:00:00+00:00", "status": "succeeded"}]
         >>> day = datetime(2026, 11, 24, tzinfo=UTC)
-        >>> next(read_ledger(IterableLedger(rows), day, day))
-        InputIssue(row=1, field='amount', rule='must be an int of minor units, not a float', ref='p1')
+        >>> issue = next(read_ledger(IterableLedger(rows), day, day))
+        >>> (issue.row, issue.field, issue.rule)
+        (1, 'amount', 'must be an int of minor units, not a float')
     """
     if not isinstance(source, LedgerSource):
         raise InvalidInputError("ledger", "must implement LedgerSource (a rows(start, end) method)")

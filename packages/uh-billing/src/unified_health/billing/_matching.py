@@ -144,7 +144,9 @@ _VALUE_CLASS: Final = {"refund": "refund_mismatch", "dispute": "dispute_mismatch
 class _Engine:
     """One run of the engine; a class only to share the period bounds between the tiers."""
 
-    def __init__(self, start: int, end: int, now: int, window: int, fuzzy_window: int | None) -> None:
+    def __init__(
+        self, start: int, end: int, now: int, window: int, fuzzy_window: int | None
+    ) -> None:
         self.start = start
         self.end = end
         self.now = now
@@ -177,7 +179,9 @@ class _Engine:
         elif not l_in or abs(ledger.created - stripe.created) > self.window:
             self._note(ledger, stripe, rule)
         elif stripe.amount_captured is not None and stripe.amount_captured != stripe.amount:
-            self.out.add(Finding("matched_aggregate", "info", "partial_capture", (stripe,), (ledger,)))
+            self.out.add(
+                Finding("matched_aggregate", "info", "partial_capture", (stripe,), (ledger,))
+            )
         elif kind == "matched":
             self.out.count("matched")
         else:
@@ -288,7 +292,11 @@ def match_records(
             if engine.inside(row.created) or engine.inside(found.created):
                 out.add(
                     Finding(
-                        "duplicate_in_ledger", "warning", "exact_id", (found,), (claimed[found.id], row)
+                        "duplicate_in_ledger",
+                        "warning",
+                        "exact_id",
+                        (found,),
+                        (claimed[found.id], row),
                     )
                 )
             continue
@@ -386,14 +394,25 @@ def _aggregate_tier(
         ledger_total = sum(r.amount for r in rows)
         stripe_total = sum(r.amount for r in records)
         if not same_currency:
-            found = Finding("currency_mismatch", "critical", "charge_aggregate", tuple(records), tuple(rows))
+            found = Finding(
+                "currency_mismatch", "critical", "charge_aggregate", tuple(records), tuple(rows)
+            )
         elif ledger_total != stripe_total:
             cls = "refund_mismatch" if kind == "refund" else "dispute_mismatch"
             found = Finding(cls, SEVERITY[cls], "charge_aggregate", tuple(records), tuple(rows))
         elif kind == "dispute" and {r.status for r in rows} != {r.status for r in records}:
-            found = Finding("dispute_mismatch", "warning", "charge_aggregate", tuple(records), tuple(rows), "status")
+            found = Finding(
+                "dispute_mismatch",
+                "warning",
+                "charge_aggregate",
+                tuple(records),
+                tuple(rows),
+                "status",
+            )
         else:
-            found = Finding("matched_aggregate", "info", "charge_aggregate", tuple(records), tuple(rows))
+            found = Finding(
+                "matched_aggregate", "info", "charge_aggregate", tuple(records), tuple(rows)
+            )
         engine.out.add(found)
     rest[:] = keep
 
@@ -446,7 +465,12 @@ def _fuzzy_tier(
             ):
                 engine.out.add(
                     Finding(
-                        "ambiguous", "warning", "fuzzy", tuple(near), tuple(rivals), "several_candidates"
+                        "ambiguous",
+                        "warning",
+                        "fuzzy",
+                        tuple(near),
+                        tuple(rivals),
+                        "several_candidates",
                     )
                 )
     rest[:] = keep

@@ -138,7 +138,9 @@ class Period:
             raise InvalidInputError("day", "must be a datetime.date")
         zone = load_zone(timezone)
         first = _kind_start(day, kind)
-        return cls(kind, first, zone.key, _midnight(first, zone), _midnight(_kind_next(first, kind), zone))
+        return cls(
+            kind, first, zone.key, _midnight(first, zone), _midnight(_kind_next(first, kind), zone)
+        )
 
     @property
     def label(self) -> str:
@@ -200,13 +202,17 @@ def parse_period(text: str, timezone: str | ZoneInfo) -> Period:
     """
     given: object = text
     if not isinstance(given, str):
-        raise InvalidInputError("period", "must be a str such as '2026-11-24', '2026-W48' or '2026-11'")
+        raise InvalidInputError(
+            "period", "must be a str such as '2026-11-24', '2026-W48' or '2026-11'"
+        )
     try:
         if found := _DAY.match(text):
             y, m, d = (int(part) for part in found.groups())
             return Period.of("daily", date(y, m, d), timezone)
         if found := _WEEK.match(text):
-            return Period.of("weekly", date.fromisocalendar(int(found[1]), int(found[2]), 1), timezone)
+            return Period.of(
+                "weekly", date.fromisocalendar(int(found[1]), int(found[2]), 1), timezone
+            )
         if found := _MONTH.match(text):
             return Period.of("monthly", date(int(found[1]), int(found[2]), 1), timezone)
     except ValueError:
@@ -229,7 +235,8 @@ def period_containing(instant: datetime, kind: PeriodKind, timezone: str | ZoneI
         InvalidInputError: ``instant`` is naive.
 
     Examples:
-        >>> period_containing(datetime(2026, 11, 25, 3, tzinfo=UTC), "daily", "America/New_York").label
+        >>> at = datetime(2026, 11, 25, 3, tzinfo=UTC)
+        >>> period_containing(at, "daily", "America/New_York").label
         '2026-11-24'
     """
     given: object = instant
@@ -278,7 +285,8 @@ def due_periods(
     given: object = now
     if not isinstance(given, datetime) or given.tzinfo is None:
         raise InvalidInputError("now", "must be a timezone-aware datetime")
-    if not isinstance(settle, timedelta) or settle < timedelta(0):
+    given_settle: object = settle
+    if not isinstance(given_settle, timedelta) or given_settle < timedelta(0):
         raise InvalidInputError("settle", "must be a timedelta >= 0")
     period = Period.of(kind, since, timezone)
     while period.end + settle <= now:

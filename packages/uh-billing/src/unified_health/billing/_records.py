@@ -25,9 +25,7 @@ __all__ = [
 KINDS: Final = frozenset({"payment", "refund", "dispute"})
 """What a record is: a payment (charge or payment intent), a refund or a dispute."""
 
-STATUSES: Final = frozenset(
-    {"succeeded", "pending", "failed", "canceled", "open", "won", "lost"}
-)
+STATUSES: Final = frozenset({"succeeded", "pending", "failed", "canceled", "open", "won", "lost"})
 """Normalised statuses: payments and refunds use the first four, disputes the last three."""
 
 NO_MONEY_STATUSES: Final = frozenset({"failed", "canceled"})
@@ -185,10 +183,12 @@ def ledger_record(
         ...         "created": datetime(2026, 11, 24, 15, tzinfo=UTC), "status": "succeeded"}
         >>> ledger_record(good, 1).currency
         'usd'
-        >>> ledger_record({**good, "amount": 5.0}, 2)
-        InputIssue(row=2, field='amount', rule='must be an int of minor units, not a float', ref='p1')
+        >>> issue = ledger_record({**good, "amount": 5.0}, 2)
+        >>> (issue.row, issue.field, issue.rule)
+        (2, 'amount', 'must be an int of minor units, not a float')
     """
-    if not isinstance(row, Mapping):
+    given: object = row
+    if not isinstance(given, Mapping):
         return InputIssue(position, "$", "must be a mapping")
     ref = row.get("id")
     if not isinstance(ref, str) or not ref.strip():
@@ -228,7 +228,9 @@ def ledger_record(
         return InputIssue(position, "livemode", "must be a bool", ref)
     if livemode is not None and mode is not None and mode != livemode:
         wanted = "live" if livemode else "test"
-        return InputIssue(position, "livemode", f"row is from the other mode ({wanted} expected)", ref)
+        return InputIssue(
+            position, "livemode", f"row is from the other mode ({wanted} expected)", ref
+        )
     fee_value = row.get("fee")
     fee: int | None = None
     if fee_value is not None and fee_value != "":

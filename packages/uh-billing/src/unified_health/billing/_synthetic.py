@@ -83,14 +83,15 @@ def synthetic_data(
         >>> (len(data.ledger) > 1000, sorted({kind for kind, _ in data.planted})[:2])
         (True, ['amount_mismatch', 'currency_mismatch'])
     """
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+    given: object = count
+    if isinstance(given, bool) or not isinstance(given, int) or given < 1:
         raise InvalidInputError("count", "must be an int >= 1")
     if not end > start:
         raise InvalidInputError("end", "must be after start")
     for name, value in (("rate", rate), ("timing_rate", timing_rate)):
         if not 0 <= value <= 1:
             raise InvalidInputError(name, "must be between 0 and 1")
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - test data, not secrets
     stripe: list[StripeRecord] = []
     ledger: list[LedgerRecord] = []
     data = SyntheticData(stripe, ledger)
@@ -106,8 +107,34 @@ def synthetic_data(
         created = start + rng.randrange(span - 2 * window) + window // 2
         created = min(created, old - 1)
         fee = amount * 29 // 1000 + 30
-        s = StripeRecord(sid, "payment", amount, "usd", created, "succeeded", True, None, None, f"order-{i}", None, fee)
-        led = LedgerRecord(ref, "payment", amount, "usd", created + rng.randrange(120), "succeeded", sid, f"order-{i}", None, True, fee, i + 1)
+        s = StripeRecord(
+            sid,
+            "payment",
+            amount,
+            "usd",
+            created,
+            "succeeded",
+            True,
+            None,
+            None,
+            f"order-{i}",
+            None,
+            fee,
+        )
+        led = LedgerRecord(
+            ref,
+            "payment",
+            amount,
+            "usd",
+            created + rng.randrange(120),
+            "succeeded",
+            sid,
+            f"order-{i}",
+            None,
+            True,
+            fee,
+            i + 1,
+        )
         if timing_every and i % timing_every == timing_every // 2:
             s = s._replace(created=start + rng.randrange(1, window // 2))
             led = led._replace(created=start - rng.randrange(1, window // 2))
@@ -139,9 +166,33 @@ def synthetic_data(
                 stripe.append(twin)
                 data.planted.add((kind, twin.id))
             elif kind == "refund_mismatch":
-                refund = StripeRecord(f"re_{i:012d}", "refund", amount // 2, "usd", created + 60, "succeeded", True, sid)
+                refund = StripeRecord(
+                    f"re_{i:012d}",
+                    "refund",
+                    amount // 2,
+                    "usd",
+                    created + 60,
+                    "succeeded",
+                    True,
+                    sid,
+                )
                 stripe.append(refund)
-                ledger.append(LedgerRecord(f"rf-{i:09d}", "refund", amount // 2 + 1, "usd", created + 70, "succeeded", None, None, sid, True, None, i + 1))
+                ledger.append(
+                    LedgerRecord(
+                        f"rf-{i:09d}",
+                        "refund",
+                        amount // 2 + 1,
+                        "usd",
+                        created + 70,
+                        "succeeded",
+                        None,
+                        None,
+                        sid,
+                        True,
+                        None,
+                        i + 1,
+                    )
+                )
                 data.planted.add((kind, refund.id))
             if kind != "duplicate_in_stripe" and kind != "refund_mismatch":
                 data.planted.add((kind, sid))
@@ -149,12 +200,57 @@ def synthetic_data(
             if i % 20 == 3:
                 parts = (amount // 3, amount // 4)
                 for n, part in enumerate(parts):
-                    stripe.append(StripeRecord(f"re_{i:010d}_{n}", "refund", part, "usd", created + 100 + n, "succeeded", True, sid))
-                ledger.append(LedgerRecord(f"rf-{i:09d}", "refund", sum(parts), "usd", created + 200, "succeeded", None, None, sid, True, None, i + 1))
+                    stripe.append(
+                        StripeRecord(
+                            f"re_{i:010d}_{n}",
+                            "refund",
+                            part,
+                            "usd",
+                            created + 100 + n,
+                            "succeeded",
+                            True,
+                            sid,
+                        )
+                    )
+                ledger.append(
+                    LedgerRecord(
+                        f"rf-{i:09d}",
+                        "refund",
+                        sum(parts),
+                        "usd",
+                        created + 200,
+                        "succeeded",
+                        None,
+                        None,
+                        sid,
+                        True,
+                        None,
+                        i + 1,
+                    )
+                )
             else:
                 rid = f"re_{i:012d}"
-                stripe.append(StripeRecord(rid, "refund", amount, "usd", created + 100, "succeeded", True, sid))
-                ledger.append(LedgerRecord(f"rf-{i:09d}", "refund", amount, "usd", created + 150, "succeeded", rid, None, sid, True, None, i + 1))
+                stripe.append(
+                    StripeRecord(
+                        rid, "refund", amount, "usd", created + 100, "succeeded", True, sid
+                    )
+                )
+                ledger.append(
+                    LedgerRecord(
+                        f"rf-{i:09d}",
+                        "refund",
+                        amount,
+                        "usd",
+                        created + 150,
+                        "succeeded",
+                        rid,
+                        None,
+                        sid,
+                        True,
+                        None,
+                        i + 1,
+                    )
+                )
         stripe.append(s)
         ledger.append(led)
     return data

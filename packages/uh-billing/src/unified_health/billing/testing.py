@@ -1,6 +1,6 @@
 """Test helpers for code that uses uh-billing.
 
-A fake clock, log capture and the in-memory store.
+A fake clock, log capture, the in-memory store and synthetic data with planted discrepancies.
 
 The family's ``testing`` modules share these names and shapes: `FakeClock` (``now``,
 ``monotonic``, ``advance``, ``sleep``, ``sleeps``) and `capture_logs`. Package-specific fakes
@@ -18,9 +18,18 @@ from typing import Any
 
 from unified_health.billing._errors import InvalidInputError
 from unified_health.billing._logging import LOGGER_NAME
-from unified_health.billing.stores._memory import InMemoryRecordStore
+from unified_health.billing._synthetic import PLANTABLE, SyntheticData, score, synthetic_data
+from unified_health.billing.stores._memory import InMemoryReconciliationStore
 
-__all__ = ["FakeClock", "InMemoryRecordStore", "capture_logs"]
+__all__ = [
+    "FakeClock",
+    "InMemoryReconciliationStore",
+    "PLANTABLE",
+    "SyntheticData",
+    "capture_logs",
+    "score",
+    "synthetic_data",
+]
 
 _DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
