@@ -14,6 +14,8 @@ from unified_health.billing._errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
+    ProviderError,
+    RateLimitedError,
     StoreUnavailableError,
 )
 from unified_health.billing._ledger import (
@@ -37,6 +39,7 @@ from unified_health.billing._money import (
 from unified_health.billing._periods import Period, due_periods, parse_period, period_containing
 from unified_health.billing._records import InputIssue, LedgerRecord, StripeRecord, ledger_record
 from unified_health.billing._report import InputError, Item, RecordView, Report, build_report
+from unified_health.billing._stripe import RateLimiter, StripeSource, stripe_record
 from unified_health.billing._version import __version__
 from unified_health.billing.stores import (
     InMemoryReconciliationStore,
@@ -67,6 +70,9 @@ __all__ = [
     "NotFoundError",
     "Period",
     "PostgresReconciliationStore",
+    "ProviderError",
+    "RateLimitedError",
+    "RateLimiter",
     "ReconciliationStore",
     "RecordView",
     "RedisClientProtocol",
@@ -77,6 +83,7 @@ __all__ = [
     "SqlLedger",
     "StoreUnavailableError",
     "StripeRecord",
+    "StripeSource",
     "SystemClock",
     "TrendPoint",
     "__version__",
@@ -90,5 +97,6 @@ __all__ = [
     "parse_period",
     "period_containing",
     "read_ledger",
+    "stripe_record",
     "to_decimal",
 ]

@@ -17,17 +17,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from unified_health.billing._errors import InvalidInputError
+from unified_health.billing._fake_stripe import FakeStripe, ReceivedRequest, stripe_object
 from unified_health.billing._logging import LOGGER_NAME
 from unified_health.billing._synthetic import PLANTABLE, SyntheticData, score, synthetic_data
 from unified_health.billing.stores._memory import InMemoryReconciliationStore
 
 __all__ = [
     "FakeClock",
+    "FakeStripe",
     "InMemoryReconciliationStore",
     "PLANTABLE",
+    "ReceivedRequest",
     "SyntheticData",
     "capture_logs",
     "score",
+    "stripe_object",
     "synthetic_data",
 ]
 
