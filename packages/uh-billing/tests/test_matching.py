@@ -212,3 +212,24 @@ def test_synthetic_precision_and_recall() -> None:
 def test_period_from_datetime_helper_is_consistent() -> None:
     period = Period.of("daily", date(2026, 11, 1), "America/New_York")
     assert period.start == datetime(2026, 11, 1, 4, tzinfo=UTC)
+
+
+def test_pending_items_of_the_previous_period_are_rechecked() -> None:
+    late = charge(created=START - 60)
+    assert kinds([late], []) == {}
+    out = match_records(
+        [late], [], start=START, end=END, now=NOW, window=W, recheck=frozenset({"ch_1"})
+    )
+    assert out.counts == {"missing_in_ledger": 1}
+    assert out.findings[0].rule == "recheck_pending"
+    # Once its ledger row arrived, the pair is settled silently by the neighbouring period.
+    settled = match_records(
+        [late],
+        [row(created=START - 30)],
+        start=START,
+        end=END,
+        now=NOW,
+        window=W,
+        recheck=frozenset({"ch_1"}),
+    )
+    assert settled.counts == {}

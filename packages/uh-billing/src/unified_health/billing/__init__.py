@@ -25,6 +25,7 @@ from unified_health.billing._ledger import (
     SqlLedger,
     read_ledger,
 )
+from unified_health.billing._locks import FileRunLock, RedisRunLock, RunLock
 from unified_health.billing._matching import SEVERITY, Finding, MatchOutcome, match_records
 from unified_health.billing._models import RunRecord, TrendPoint
 from unified_health.billing._money import (
@@ -39,8 +40,11 @@ from unified_health.billing._money import (
 from unified_health.billing._periods import Period, due_periods, parse_period, period_containing
 from unified_health.billing._records import InputIssue, LedgerRecord, StripeRecord, ledger_record
 from unified_health.billing._report import InputError, Item, RecordView, Report, build_report
+from unified_health.billing._service import ReconciliationService, StripeFetcher
+from unified_health.billing._slack import Alerter, SlackAlerter, slack_payload
 from unified_health.billing._stripe import RateLimiter, StripeSource, stripe_record
 from unified_health.billing._version import __version__
+from unified_health.billing._webhooks import verify_stripe_signature
 from unified_health.billing.stores import (
     InMemoryReconciliationStore,
     PostgresReconciliationStore,
@@ -50,12 +54,14 @@ from unified_health.billing.stores import (
 )
 
 __all__ = [
+    "Alerter",
     "BillingError",
     "CURRENCIES",
     "Clock",
     "ConflictError",
     "CsvLedger",
     "CurrencyInfo",
+    "FileRunLock",
     "Finding",
     "InMemoryReconciliationStore",
     "InputError",
@@ -73,15 +79,20 @@ __all__ = [
     "ProviderError",
     "RateLimitedError",
     "RateLimiter",
+    "ReconciliationService",
     "ReconciliationStore",
     "RecordView",
     "RedisClientProtocol",
     "RedisReconciliationStore",
+    "RedisRunLock",
     "Report",
+    "RunLock",
     "RunRecord",
     "SEVERITY",
+    "SlackAlerter",
     "SqlLedger",
     "StoreUnavailableError",
+    "StripeFetcher",
     "StripeRecord",
     "StripeSource",
     "SystemClock",
@@ -97,6 +108,8 @@ __all__ = [
     "parse_period",
     "period_containing",
     "read_ledger",
+    "slack_payload",
     "stripe_record",
     "to_decimal",
+    "verify_stripe_signature",
 ]

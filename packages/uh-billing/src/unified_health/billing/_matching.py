@@ -152,6 +152,7 @@ class _Engine:
         self.now = now
         self.window = window
         self.fuzzy_window = fuzzy_window
+        self.recheck: frozenset[str] = frozenset()
         self.out = MatchOutcome()
 
     def inside(self, created: int) -> bool:
@@ -206,7 +207,10 @@ class _Engine:
 
     def unmatched_stripe(self, stripe: StripeRecord, rule: str) -> None:
         if not self.inside(stripe.created):
-            return
+            if stripe.id in self.recheck:
+                rule = "recheck_pending"
+            else:
+                return
         if stripe.status in NO_MONEY_STATUSES or stripe.amount == 0:
             self.out.add(Finding("ignored", "info", "no_money_moved", (stripe,), ()))
         elif self.now - stripe.created < self.window:
@@ -216,7 +220,10 @@ class _Engine:
 
     def unmatched_ledger(self, ledger: LedgerRecord, rule: str) -> None:
         if not self.inside(ledger.created):
-            return
+            if ledger.ref in self.recheck:
+                rule = "recheck_pending"
+            else:
+                return
         if ledger.status in NO_MONEY_STATUSES or ledger.amount == 0:
             self.out.add(Finding("ignored", "info", "no_money_moved", (), (ledger,)))
         elif self.now - ledger.created < self.window:
@@ -234,6 +241,7 @@ def match_records(
     now: int,
     window: int,
     fuzzy_window: int | None = None,
+    recheck: frozenset[str] = frozenset(),
 ) -> MatchOutcome:
     """Match and classify both sides of one period (times in epoch seconds).
 
@@ -248,6 +256,8 @@ def match_records(
         now: The time of the run.
         window: The tolerance window W in seconds.
         fuzzy_window: Enables the fuzzy tier with this many seconds of slack; ``None`` disables it.
+        recheck: Ids (Stripe ids, ledger refs) left pending by the previous period's run; those
+            still unmatched in this run's margin are reported again (pending or missing).
 
     Returns:
         The outcome.
@@ -264,6 +274,7 @@ def match_records(
         'scaled_x100'
     """
     engine = _Engine(start, end, now, window, fuzzy_window)
+    engine.recheck = recheck
     out = engine.out
     by_id: dict[str, StripeRecord] = {}
     by_intent: dict[str, str] = {}

@@ -7,14 +7,16 @@ ids involved, so precision and recall can be measured against the engine's findi
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 from unified_health.billing._errors import InvalidInputError
 from unified_health.billing._matching import Finding
 from unified_health.billing._records import LedgerRecord, StripeRecord
 
-__all__ = ["PLANTABLE", "SyntheticData", "score", "synthetic_data"]
+__all__ = ["PLANTABLE", "SyntheticData", "ledger_rows", "score", "synthetic_data"]
 
 PLANTABLE = (
     "missing_in_ledger",
@@ -295,3 +297,27 @@ def score(findings: Iterable[Finding], data: SyntheticData) -> dict[str, float |
         "false_alerts": false_alerts,
         "timing_false_alerts": timing_alerts,
     }
+
+
+def ledger_rows(records: Iterable[LedgerRecord]) -> Iterator[dict[str, Any]]:
+    """Turn ledger records back into the rows a host's `LedgerSource` would yield.
+
+    Examples:
+        >>> row = next(ledger_rows([LedgerRecord("p1", "payment", 5, "usd", 0, "succeeded")]))
+        >>> (row["id"], row["created"])
+        ('p1', '1970-01-01T00:00:00+00:00')
+    """
+    for r in records:
+        row: dict[str, Any] = {
+            "id": r.ref,
+            "type": r.kind,
+            "amount": r.amount,
+            "currency": r.currency,
+            "created": datetime.fromtimestamp(r.created, UTC).isoformat(),
+            "status": r.status,
+        }
+        for name in ("stripe_id", "reference", "charge", "livemode", "fee"):
+            value = getattr(r, name)
+            if value is not None:
+                row[name] = value
+        yield row

@@ -17,20 +17,31 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from unified_health.billing._errors import InvalidInputError
+from unified_health.billing._fake_slack import FakeSlackWebhook
 from unified_health.billing._fake_stripe import FakeStripe, ReceivedRequest, stripe_object
 from unified_health.billing._logging import LOGGER_NAME
-from unified_health.billing._synthetic import PLANTABLE, SyntheticData, score, synthetic_data
+from unified_health.billing._synthetic import (
+    PLANTABLE,
+    SyntheticData,
+    ledger_rows,
+    score,
+    synthetic_data,
+)
+from unified_health.billing._webhooks import sign_payload
 from unified_health.billing.stores._memory import InMemoryReconciliationStore
 
 __all__ = [
     "FakeClock",
+    "FakeSlackWebhook",
     "FakeStripe",
     "InMemoryReconciliationStore",
     "PLANTABLE",
     "ReceivedRequest",
     "SyntheticData",
     "capture_logs",
+    "ledger_rows",
     "score",
+    "sign_payload",
     "stripe_object",
     "synthetic_data",
 ]
