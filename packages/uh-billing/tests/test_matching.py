@@ -84,6 +84,8 @@ def test_metadata_tier_and_double_charge() -> None:
 def test_duplicate_ledger_rows() -> None:
     out = run([charge()], [row(), row("p2")])
     assert out.counts == {"matched": 1, "duplicate_in_ledger": 1}
+    assert out.findings[0].hint == "duplicate_of:p1"
+    assert out.findings[0].ledger[0].ref == "p2"
 
 
 def test_partial_refunds_grouped_by_charge() -> None:

@@ -246,7 +246,8 @@ def match_records(
     """Match and classify both sides of one period (times in epoch seconds).
 
     The Stripe side is indexed; the ledger side is streamed once, so only its unmatched rows are
-    held. `InputIssue` items in the ledger stream are kept as input errors, never dropped.
+    held (a matched row is remembered by its ref alone; a second row claiming the same Stripe id
+    is a ``duplicate_in_ledger`` whose hint names the first row). `InputIssue` items in the ledger stream are kept as input errors, never dropped.
 
     Args:
         stripe: Stripe records fetched for ``[start - window, end + window)``.
@@ -282,7 +283,7 @@ def match_records(
         by_id[record.id] = record
         if record.payment_intent is not None:
             by_intent[record.payment_intent] = record.id
-    claimed: dict[str, LedgerRecord] = {}
+    claimed: dict[str, str] = {}
     rest: list[LedgerRecord] = []
     for row in ledger:
         if type(row) is InputIssue:
@@ -307,11 +308,12 @@ def match_records(
                         "warning",
                         "exact_id",
                         (found,),
-                        (claimed[found.id], row),
+                        (row,),
+                        f"duplicate_of:{claimed[found.id]}",
                     )
                 )
             continue
-        claimed[found.id] = row
+        claimed[found.id] = row.ref
         engine.pair(row, found, "exact_id", "matched")
     _metadata_tier(engine, by_id, claimed, rest)
     _aggregate_tier(engine, by_id, claimed, rest)
@@ -330,7 +332,7 @@ def match_records(
 def _metadata_tier(
     engine: _Engine,
     by_id: dict[str, StripeRecord],
-    claimed: dict[str, LedgerRecord],
+    claimed: dict[str, str],
     rest: list[LedgerRecord],
 ) -> None:
     wanted = {row.reference for row in rest if row.reference is not None}
@@ -349,10 +351,10 @@ def _metadata_tier(
         candidates.sort(key=lambda r: (r.created, r.id))
         first, *extra = candidates
         by_ref[row.reference] = []  # type: ignore[index]
-        claimed[first.id] = row
+        claimed[first.id] = row.ref
         engine.pair(row, first, "metadata", "matched")
         for duplicate in extra:
-            claimed[duplicate.id] = row
+            claimed[duplicate.id] = row.ref
             if engine.inside(duplicate.created):
                 engine.out.add(
                     Finding(
@@ -370,7 +372,7 @@ def _metadata_tier(
 def _aggregate_tier(
     engine: _Engine,
     by_id: dict[str, StripeRecord],
-    claimed: dict[str, LedgerRecord],
+    claimed: dict[str, str],
     rest: list[LedgerRecord],
 ) -> None:
     groups: dict[tuple[str, str], list[LedgerRecord]] = defaultdict(list)
@@ -395,7 +397,7 @@ def _aggregate_tier(
             keep.extend(rows)
             continue
         for record in records:
-            claimed[record.id] = rows[0]
+            claimed[record.id] = rows[0].ref
         if not any(engine.inside(r.created) for r in records) and not any(
             engine.inside(r.created) for r in rows
         ):
@@ -431,7 +433,7 @@ def _aggregate_tier(
 def _fuzzy_tier(
     engine: _Engine,
     by_id: dict[str, StripeRecord],
-    claimed: dict[str, LedgerRecord],
+    claimed: dict[str, str],
     rest: list[LedgerRecord],
     slack: int,
 ) -> None:
@@ -464,12 +466,12 @@ def _fuzzy_tier(
                 if o.ref not in handled and any(abs(o.created - r.created) <= slack for r in near)
             ]
             if len(near) == 1 and len(rivals) == 1:
-                claimed[near[0].id] = row
+                claimed[near[0].id] = row.ref
                 handled.add(row.ref)
                 engine.pair(row, near[0], "fuzzy", "matched_fuzzy")
                 continue
             for r in near:
-                claimed[r.id] = row
+                claimed[r.id] = row.ref
             handled.update(o.ref for o in rivals)
             if any(engine.inside(r.created) for r in near) or any(
                 engine.inside(o.created) for o in rivals
