@@ -247,7 +247,8 @@ def match_records(
 
     The Stripe side is indexed; the ledger side is streamed once, so only its unmatched rows are
     held (a matched row is remembered by its ref alone; a second row claiming the same Stripe id
-    is a ``duplicate_in_ledger`` whose hint names the first row). `InputIssue` items in the ledger stream are kept as input errors, never dropped.
+    is a ``duplicate_in_ledger`` whose hint names the first row). `InputIssue` items in the
+    ledger stream are kept as input errors, never dropped.
 
     Args:
         stripe: Stripe records fetched for ``[start - window, end + window)``.
