@@ -26,7 +26,13 @@ from unified_health.billing._ledger import (
     read_ledger,
 )
 from unified_health.billing._locks import FileRunLock, RedisRunLock, RunLock
-from unified_health.billing._matching import SEVERITY, Finding, MatchOutcome, match_records
+from unified_health.billing._matching import (
+    SEVERITY,
+    Finding,
+    MatchOutcome,
+    check_payouts,
+    match_records,
+)
 from unified_health.billing._models import RunRecord, TrendPoint
 from unified_health.billing._money import (
     CURRENCIES,
@@ -99,6 +105,7 @@ __all__ = [
     "TrendPoint",
     "__version__",
     "build_report",
+    "check_payouts",
     "currency_info",
     "due_periods",
     "format_money",

@@ -26,7 +26,14 @@ from unified_health.billing._records import StripeRecord
 
 __all__ = ["FakeStripe", "ReceivedRequest", "stripe_object"]
 
-_RESOURCES = {"charges": "payment", "refunds": "refund", "disputes": "dispute"}
+_RESOURCES = {
+    "charges": "payment",
+    "refunds": "refund",
+    "disputes": "dispute",
+    "payouts": "payout",
+    "balance_transactions": "balance_transaction",
+}
+_RESOURCE_OF = {kind: name for name, kind in _RESOURCES.items()}
 _LIST_PARAMS = frozenset(
     {
         "limit",
@@ -38,6 +45,8 @@ _LIST_PARAMS = frozenset(
         "created[lte]",
         "created",
         "expand[]",
+        "payout",
+        "type",
     }
 )
 _DISPUTE_STATUS = {"open": "needs_response", "won": "won", "lost": "lost"}
@@ -68,6 +77,42 @@ def stripe_object(record: StripeRecord, *, metadata_key: str = "order_id") -> di
         "metadata": metadata,
         "payment_intent": record.payment_intent,
     }
+    if record.kind == "payout":
+        return {
+            "id": record.id,
+            "object": "payout",
+            "amount": record.amount,
+            "currency": record.currency,
+            "created": record.created,
+            "arrival_date": record.created + 2 * 86400,
+            "livemode": record.livemode,
+            "metadata": metadata,
+            "status": record.status,
+            "type": "bank_account",
+            "automatic": True,
+            "method": "standard",
+            "balance_transaction": None,
+            "description": None,
+        }
+    if record.kind == "balance_transaction":  # no livemode field either
+        fee = record.fee or 0
+        return {
+            "id": record.id,
+            "object": "balance_transaction",
+            "amount": record.amount + fee,
+            "fee": fee,
+            "net": record.amount,
+            "currency": record.currency,
+            "created": record.created,
+            "available_on": record.created,
+            "status": record.status,
+            "type": "charge",
+            "reporting_category": "charge",
+            "source": record.reference,
+            "fee_details": [],
+            "description": None,
+            "exchange_rate": None,
+        }
     if record.kind == "refund":
         return {
             **common,
@@ -164,6 +209,7 @@ class FakeStripe:
         self._sorted: dict[str, bool] = dict.fromkeys(_RESOURCES, True)
         self._scripted: list[tuple[int, float | None] | None] = []
         self._truncate = 0
+        self._payout_of: dict[str, str] = {}
         self.short_pages = False
         self.ignore_mode = False
         self.requests: list[ReceivedRequest] = []
@@ -180,13 +226,16 @@ class FakeStripe:
 
     # -- data ------------------------------------------------------------------------------------
     def add(self, records: Iterable[StripeRecord]) -> None:
-        """Store records (as charges, refunds or disputes by their kind)."""
+        """Store records as charges, refunds, disputes, payouts or balance transactions.
+
+        A balance transaction's ``charge`` names the payout it belongs to.
+        """
         with self._lock:
             for record in records:
-                name = {"payment": "charges", "refund": "refunds", "dispute": "disputes"}[
-                    record.kind
-                ]
+                name = _RESOURCE_OF[record.kind]
                 obj = stripe_object(record, metadata_key=self.metadata_key)
+                if record.kind == "balance_transaction" and record.charge is not None:
+                    self._payout_of[record.id] = record.charge
                 self._objects[name].append((record.livemode, obj))
                 self._sorted[name] = False
 
@@ -363,6 +412,8 @@ class FakeStripe:
             for mode, o in objects
             if (self.ignore_mode or mode == live) and _within(o["created"], bounds)
         ]
+        if resource == "balance_transactions" and "payout" in params:
+            chosen = [o for o in chosen if self._payout_of.get(o["id"]) == params["payout"]]
         after = params.get("starting_after")
         if after is not None:
             position = next((i for i, o in enumerate(chosen) if o["id"] == after), None)

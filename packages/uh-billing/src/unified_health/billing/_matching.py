@@ -35,6 +35,7 @@ __all__ = [
     "SEVERITY",
     "Finding",
     "MatchOutcome",
+    "check_payouts",
     "match_records",
 ]
 
@@ -498,3 +499,48 @@ def iter_alerting(findings: Iterable[Finding]) -> Iterator[Finding]:
         []
     """
     return (f for f in findings if f.severity != "info")
+
+
+def check_payouts(
+    payouts: Iterable[StripeRecord], transactions: Iterable[StripeRecord]
+) -> list[Finding]:
+    """The money reconciliation: each payout's balance transactions must sum to the payout.
+
+    Payouts are `StripeRecord` s of kind ``"payout"``; balance transactions are of kind
+    ``"balance_transaction"`` with ``amount`` the net and ``charge`` the payout they belong to
+    (the payout's own transaction left out). A paid payout whose transactions' nets do not sum to
+    its amount, or are in another currency, is a ``payout_imbalance``; one that balances is a
+    ``matched_aggregate`` note. Failed and canceled payouts moved no money and are skipped.
+
+    Args:
+        payouts: The payouts of the period.
+        transactions: Their balance transactions.
+
+    Returns:
+        One finding per payout, sorted.
+
+    Examples:
+        >>> po = StripeRecord("po_1", "payout", 900, "usd", 0, "paid", True)
+        >>> txns = [StripeRecord("txn_1", "balance_transaction", 970, "usd", 0, "available",
+        ...                      True, "po_1"),
+        ...         StripeRecord("txn_2", "balance_transaction", -100, "usd", 0, "available",
+        ...                      True, "po_1")]
+        >>> [f.kind for f in check_payouts([po], txns)]
+        ['payout_imbalance']
+    """
+    by_payout: dict[str, list[StripeRecord]] = defaultdict(list)
+    for txn in transactions:
+        if txn.charge is not None:
+            by_payout[txn.charge].append(txn)
+    findings = []
+    for payout in payouts:
+        if payout.status in NO_MONEY_STATUSES:
+            continue
+        txns = tuple(sorted(by_payout.get(payout.id, []), key=lambda t: t.id))
+        balanced = all(t.currency == payout.currency for t in txns) and (
+            sum(t.amount for t in txns) == payout.amount
+        )
+        kind = "matched_aggregate" if balanced else "payout_imbalance"
+        findings.append(Finding(kind, SEVERITY[kind], "payout_sum", (payout, *txns), ()))
+    findings.sort(key=Finding.sort_key)
+    return findings

@@ -23,7 +23,7 @@ from unified_health.billing._errors import (
 from unified_health.billing._ledger import LedgerSource, read_ledger
 from unified_health.billing._locks import FileRunLock, RunLock
 from unified_health.billing._logging import logger
-from unified_health.billing._matching import match_records
+from unified_health.billing._matching import Finding, check_payouts, match_records
 from unified_health.billing._periods import (
     Period,
     PeriodKind,
@@ -77,6 +77,8 @@ class ReconciliationService:
         first_period: The first local date `run_due` considers; by default the period before
             the current one (no catch-up further back on a fresh store).
         report_url: Builds the link to a report for the alert, from its run key.
+        payouts: Also check that each payout created in the period equals the sum of its
+            balance transactions (needs a `StripeSource`).
         clock: The clock.
 
     Raises:
@@ -105,6 +107,7 @@ class ReconciliationService:
         fuzzy_window: timedelta | None = None,
         first_period: date | None = None,
         report_url: Callable[[str], str] | None = None,
+        payouts: bool = False,
         clock: Clock | None = None,
     ) -> None:
         if not isinstance(stripe, StripeFetcher):
@@ -142,6 +145,9 @@ class ReconciliationService:
         self.fuzzy_window = fuzzy_window
         self.first_period = first_period
         self.report_url = report_url
+        if payouts and not isinstance(stripe, StripeSource):
+            raise InvalidInputError("payouts", "needs a StripeSource (fetch_payouts)")
+        self.payouts = bool(payouts)
         self.clock = clock or SystemClock()
 
     @classmethod
@@ -339,12 +345,16 @@ class ReconciliationService:
                 else int(self.fuzzy_window.total_seconds()),
                 recheck=self._recheck(period),
             )
+            extra: list[Finding] = []
+            if self.payouts and isinstance(self.stripe, StripeSource):
+                extra = check_payouts(*self.stripe.fetch_payouts(period.start, period.end))
             report = build_report(
                 outcome,
                 period,
                 generated_at=now,
                 window=int(self.window.total_seconds()),
                 livemode=self.stripe.livemode,
+                extra=extra,
             )
         except Exception as exc:
             self.store.fail_run(key, error_class=type(exc).__name__, at=self.clock.now())

@@ -44,7 +44,11 @@ def _mode_of(api_key: str) -> bool:
 
 
 def stripe_record(
-    obj: Mapping[str, Any], *, metadata_key: str = "order_id", livemode: bool = False
+    obj: Mapping[str, Any],
+    *,
+    metadata_key: str = "order_id",
+    livemode: bool = False,
+    payout: str | None = None,
 ) -> StripeRecord:
     """Reduce a Stripe charge, refund or dispute (decoded JSON) to a `StripeRecord`.
 
@@ -55,7 +59,8 @@ def stripe_record(
         obj: The API object.
         metadata_key: The metadata key holding the host's reference.
         livemode: The mode of the key that listed it, for objects without a ``livemode`` field
-            (refunds have none).
+            (refunds and balance transactions have none).
+        payout: For a balance transaction, the payout it was listed under.
 
     Returns:
         The record.
@@ -120,6 +125,31 @@ def stripe_record(
                 obj["charge"],
                 obj.get("payment_intent"),
                 reference,
+            )
+        if kind == "payout":
+            return StripeRecord(
+                obj["id"],
+                "payout",
+                obj["amount"],
+                obj["currency"],
+                obj["created"],
+                obj["status"],
+                obj.get("livemode", livemode),
+            )
+        if kind == "balance_transaction":
+            return StripeRecord(
+                obj["id"],
+                "balance_transaction",
+                obj["net"],
+                obj["currency"],
+                obj["created"],
+                obj["status"],
+                livemode,
+                payout,
+                None,
+                obj.get("source"),
+                None,
+                obj.get("fee"),
             )
     except (KeyError, TypeError, AttributeError):
         raise ProviderError("a Stripe object lacks a required field") from None
@@ -438,6 +468,49 @@ class StripeSource:
         records = [r for shard in results for r in shard]
         logger.info("stripe_fetch_finished", record_count=len(records))
         return records
+
+    def _list_all(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        objects: list[dict[str, Any]] = []
+        query = {"limit": self.page_size, **params}
+        while True:
+            body = self._get(path, query)
+            objects.extend(body["data"])
+            if not body["has_more"] or not body["data"]:
+                return objects
+            query["starting_after"] = body["data"][-1]["id"]
+
+    def fetch_payouts(
+        self, start: datetime, end: datetime
+    ) -> tuple[list[StripeRecord], list[StripeRecord]]:
+        """Fetch the payouts created in ``[start, end)`` and each one's balance transactions.
+
+        The payout's own balance transaction (type ``payout``) is left out, so the others' nets
+        must sum to the payout's amount (see `check_payouts`).
+
+        Returns:
+            ``(payouts, transactions)``.
+
+        Raises:
+            InvalidInputError: Naive bounds.
+            ProviderError: Stripe failed past ``max_retries``, or listed the other mode.
+        """
+        for name, value in (("start", start), ("end", end)):
+            given: object = value
+            if not isinstance(given, datetime) or given.tzinfo is None:
+                raise InvalidInputError(name, "must be a timezone-aware datetime")
+        window = {"created[gte]": int(start.timestamp()), "created[lt]": int(end.timestamp())}
+        live = self.livemode
+        payouts = [stripe_record(o, livemode=live) for o in self._list_all("/v1/payouts", window)]
+        if any(p.livemode is not live for p in payouts):
+            raise ProviderError("Stripe listed a payout of the other mode; fetch stopped")
+        transactions = [
+            stripe_record(o, livemode=live, payout=p.id)
+            for p in payouts
+            for o in self._list_all("/v1/balance_transactions", {"payout": p.id})
+            if o.get("type") != "payout"
+        ]
+        logger.info("stripe_payouts_fetched", payout_count=len(payouts))
+        return payouts, transactions
 
     def iter_objects(self, resource: str, start: datetime, end: datetime) -> Iterator[StripeRecord]:
         """Page through one resource in one shard, lazily (for a bounded-memory consumer).
