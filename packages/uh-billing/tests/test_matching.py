@@ -235,3 +235,64 @@ def test_pending_items_of_the_previous_period_are_rechecked() -> None:
         recheck=frozenset({"ch_1"}),
     )
     assert settled.counts == {}
+
+
+payments = st.lists(
+    st.tuples(
+        st.integers(0, 40),  # which charge id
+        st.integers(1, 5000),  # amount
+        st.integers(-W, DAY + W),  # offset from START
+        st.sampled_from(["succeeded", "pending", "failed"]),
+        st.booleans(),  # ledger side or Stripe side
+        st.integers(-3600, 3600),  # ledger skew
+    ),
+    max_size=40,
+)
+
+
+def world_from(
+    items: list[tuple[int, int, int, str, bool, int]],
+) -> tuple[list[StripeRecord], list[LedgerRecord]]:
+    stripe: dict[str, StripeRecord] = {}
+    ledger = []
+    for n, (cid, amount, offset, status, on_ledger, skew) in enumerate(items):
+        sid = f"ch_{cid}"
+        if on_ledger:
+            ledger.append(
+                LedgerRecord(f"p{n}", "payment", amount, "usd", START + offset + skew, status, sid)
+            )
+        else:
+            stripe[sid] = StripeRecord(sid, "payment", amount, "usd", START + offset, status, True)
+    return list(stripe.values()), ledger
+
+
+@settings(max_examples=200, deadline=None)
+@given(payments, st.randoms(use_true_random=False))
+def test_outcome_does_not_depend_on_input_order(items: list[Any], rnd: Any) -> None:
+    # Duplicate ledger rows are the exception: the first in source order is the one paired.
+    stripe, ledger = world_from(items)
+    ledger = list({row.stripe_id: row for row in ledger}.values())
+    first = run(stripe, ledger, fuzzy_window=300)
+    rnd.shuffle(stripe)
+    rnd.shuffle(ledger)
+    second = run(stripe, ledger, fuzzy_window=300)
+    assert first.counts == second.counts
+    assert [f.sort_key() for f in first.findings] == [f.sort_key() for f in second.findings]
+
+
+@settings(max_examples=200, deadline=None)
+@given(payments)
+def test_every_stripe_payment_in_the_period_is_accounted_for_once(items: list[Any]) -> None:
+    # Without failed records nothing is "ignored", so every Stripe payment shows up by id.
+    stripe, ledger = world_from(
+        [(*i[:3], "succeeded" if i[3] == "failed" else i[3], *i[4:]) for i in items]
+    )
+    out = run(stripe, ledger)
+    inside = {s.id for s in stripe if START <= s.created < END}
+    seen: list[str] = []
+    for finding in out.findings:
+        seen += [
+            s.id for s in finding.stripe if s.id in inside and finding.kind != "duplicate_in_ledger"
+        ]
+    total = len(seen) + out.counts.get("matched", 0) + out.counts.get("ignored", 0)
+    assert total == len(inside)
