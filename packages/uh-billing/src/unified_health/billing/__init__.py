@@ -45,7 +45,7 @@ from unified_health.billing._money import (
 )
 from unified_health.billing._periods import Period, due_periods, parse_period, period_containing
 from unified_health.billing._records import InputIssue, LedgerRecord, StripeRecord, ledger_record
-from unified_health.billing._report import InputError, Item, RecordView, Report, build_report
+from unified_health.billing._report import IssueView, Item, RecordView, Report, build_report
 from unified_health.billing._service import ReconciliationService, StripeFetcher
 from unified_health.billing._slack import Alerter, SlackAlerter, slack_payload
 from unified_health.billing._stripe import RateLimiter, StripeSource, stripe_record
@@ -70,9 +70,9 @@ __all__ = [
     "FileRunLock",
     "Finding",
     "InMemoryReconciliationStore",
-    "InputError",
     "InputIssue",
     "InvalidInputError",
+    "IssueView",
     "Item",
     "IterableLedger",
     "LedgerRecord",

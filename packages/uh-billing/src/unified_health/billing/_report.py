@@ -23,7 +23,7 @@ from unified_health.billing._money import format_money
 from unified_health.billing._periods import Period
 from unified_health.billing._records import LedgerRecord, StripeRecord
 
-__all__ = ["InputError", "Item", "RecordView", "Report", "build_report"]
+__all__ = ["IssueView", "Item", "RecordView", "Report", "build_report"]
 
 
 def _iso(epoch: int) -> str:
@@ -114,11 +114,11 @@ class Item(FrozenModel):
         return tuple(r.id for r in (*self.stripe, *self.ledger))
 
 
-class InputError(FrozenModel):
+class IssueView(FrozenModel):
     """A ledger row that could not be used: position, field, rule (never the value).
 
     Examples:
-        >>> InputError(row=4, field="created", rule="must be timezone-aware").row
+        >>> IssueView(row=4, field="created", rule="must be timezone-aware").row
         4
     """
 
@@ -152,7 +152,7 @@ class Report(FrozenModel):
     counts: dict[str, int]
     discrepancies: tuple[Item, ...]
     notes: tuple[Item, ...]
-    input_errors: tuple[InputError, ...]
+    input_errors: tuple[IssueView, ...]
 
     @property
     def open_discrepancies(self) -> int:
@@ -225,7 +225,7 @@ class Report(FrozenModel):
                 **data,
                 "discrepancies": items(data.get("discrepancies"), "discrepancies"),
                 "notes": items(data.get("notes"), "notes"),
-                "input_errors": tuple(InputError(**e) for e in errors),
+                "input_errors": tuple(IssueView(**e) for e in errors),
             }
         )
 
@@ -391,7 +391,7 @@ def build_report(
         "discrepancies": tuple(_item(f) for f in findings if f.kind in ALERTING),
         "notes": tuple(_item(f) for f in findings if f.kind not in ALERTING),
         "input_errors": tuple(
-            InputError(row=i.row, field=i.field, rule=i.rule, ref=i.ref)
+            IssueView(row=i.row, field=i.field, rule=i.rule, ref=i.ref)
             for i in sorted(outcome.issues)
         ),
     }
