@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from unified_health.billing._matching import SEVERITY, MatchOutcome, match_records
 from unified_health.billing._periods import Period
 from unified_health.billing._records import InputIssue, LedgerRecord, StripeRecord
-from unified_health.billing._synthetic import score, synthetic_data
+from unified_health.billing._synthetic import score, synthetic_data, synthetic_stream
 
 DAY = 86400
 START, END = 10 * DAY, 11 * DAY
@@ -296,3 +296,41 @@ def test_every_stripe_payment_in_the_period_is_accounted_for_once(items: list[An
         ]
     total = len(seen) + out.counts.get("matched", 0) + out.counts.get("ignored", 0)
     assert total == len(inside)
+
+
+@settings(max_examples=150, deadline=None)
+@given(payments, st.integers(1, 8), st.booleans())
+def test_bounded_mode_gives_the_same_outcome(
+    items: list[Any], partitions: int, fuzzy: bool
+) -> None:
+    from unified_health.billing._bounded import match_records_bounded
+
+    stripe, ledger = world_from(items)
+    ledger += [
+        LedgerRecord("r1", "refund", 30, "usd", T, "succeeded", None, None, "ch_1"),
+        LedgerRecord("o1", "payment", 77, "usd", T, "succeeded", None, "order-7"),
+    ]
+    stripe += [
+        StripeRecord("re_1", "refund", 30, "usd", T + 5, "succeeded", True, "ch_1"),
+        StripeRecord("ch_x7", "payment", 77, "usd", T + 9, "succeeded", True, reference="order-7"),
+    ]
+    options: dict[str, Any] = {"start": START, "end": END, "now": NOW, "window": W}
+    options["fuzzy_window"] = 300 if fuzzy else None
+    direct = match_records(stripe, ledger, **options)
+    bounded = match_records_bounded(iter(stripe), iter(ledger), partitions=partitions, **options)
+    assert bounded.counts == direct.counts
+    assert bounded.findings == direct.findings
+
+
+def test_bounded_mode_on_synthetic_data() -> None:
+    from unified_health.billing._bounded import match_records_bounded
+
+    data = synthetic_data(5000, start=START, end=END, window=W, seed=4)
+    options: dict[str, Any] = {"start": START, "end": END, "now": NOW, "window": W}
+    streams = {
+        side: synthetic_stream(5000, side, start=START, end=END, window=W, seed=4)
+        for side in ("stripe", "ledger")
+    }
+    bounded = match_records_bounded(streams["stripe"], streams["ledger"], partitions=16, **options)
+    assert bounded.counts == match_records(data.stripe, data.ledger, **options).counts
+    assert score(bounded.findings, data)["recall"] == 1.0

@@ -8,6 +8,7 @@ Examples:
     25.0
 """
 
+from unified_health.billing._bounded import match_records_bounded
 from unified_health.billing._clock import Clock, SystemClock
 from unified_health.billing._errors import (
     BillingError,
@@ -111,6 +112,7 @@ __all__ = [
     "format_money",
     "ledger_record",
     "match_records",
+    "match_records_bounded",
     "parse_amount",
     "parse_period",
     "period_containing",

@@ -243,6 +243,7 @@ def match_records(
     window: int,
     fuzzy_window: int | None = None,
     recheck: frozenset[str] = frozenset(),
+    defer: tuple[list[StripeRecord], list[LedgerRecord]] | None = None,
 ) -> MatchOutcome:
     """Match and classify both sides of one period (times in epoch seconds).
 
@@ -261,6 +262,8 @@ def match_records(
         fuzzy_window: Enables the fuzzy tier with this many seconds of slack; ``None`` disables it.
         recheck: Ids (Stripe ids, ledger refs) left pending by the previous period's run; those
             still unmatched in this run's margin are reported again (pending or missing).
+        defer: For a partitioned run (`match_records_bounded`): two lists that receive what the
+            exact-id and by-charge tiers left unmatched, instead of classifying it.
 
     Returns:
         The outcome.
@@ -317,6 +320,13 @@ def match_records(
             continue
         claimed[found.id] = row.ref
         engine.pair(row, found, "exact_id", "matched")
+    if defer is not None:
+        # Partitioned run: settle what this partition can settle alone (ids, sums by charge)
+        # and hand back the rest for the cross-partition tiers.
+        _aggregate_tier(engine, by_id, claimed, rest)
+        defer[0].extend(r for r in by_id.values() if r.id not in claimed)
+        defer[1].extend(rest)
+        return out
     _metadata_tier(engine, by_id, claimed, rest)
     _aggregate_tier(engine, by_id, claimed, rest)
     if fuzzy_window is not None:

@@ -16,7 +16,14 @@ from unified_health.billing._errors import InvalidInputError
 from unified_health.billing._matching import Finding
 from unified_health.billing._records import LedgerRecord, StripeRecord
 
-__all__ = ["PLANTABLE", "SyntheticData", "ledger_rows", "score", "synthetic_data"]
+__all__ = [
+    "PLANTABLE",
+    "SyntheticData",
+    "ledger_rows",
+    "score",
+    "synthetic_data",
+    "synthetic_stream",
+]
 
 PLANTABLE = (
     "missing_in_ledger",
@@ -85,177 +92,58 @@ def synthetic_data(
         >>> (len(data.ledger) > 1000, sorted({kind for kind, _ in data.planted})[:2])
         (True, ['amount_mismatch', 'currency_mismatch'])
     """
-    given: object = count
-    if isinstance(given, bool) or not isinstance(given, int) or given < 1:
-        raise InvalidInputError("count", "must be an int >= 1")
-    if not end > start:
-        raise InvalidInputError("end", "must be after start")
-    for name, value in (("rate", rate), ("timing_rate", timing_rate)):
-        if not 0 <= value <= 1:
-            raise InvalidInputError(name, "must be between 0 and 1")
-    rng = random.Random(seed)  # noqa: S311 - test data, not secrets
-    stripe: list[StripeRecord] = []
-    ledger: list[LedgerRecord] = []
-    data = SyntheticData(stripe, ledger)
-    every = max(1, round(1 / rate)) if rate else 0
-    timing_every = max(1, round(1 / timing_rate)) if timing_rate else 0
-    span = end - start
-    old = end - window  # created before this, unmatched items are overdue rather than pending
-    planted_index = 0
-    for i in range(count):
-        sid = f"ch_{i:012d}"
-        ref = f"pay-{i:09d}"
-        amount = rng.randrange(500, 50000)
-        created = start + rng.randrange(span - 2 * window) + window // 2
-        created = min(created, old - 1)
-        fee = amount * 29 // 1000 + 30
-        s = StripeRecord(
-            sid,
-            "payment",
-            amount,
-            "usd",
-            created,
-            "succeeded",
-            True,
-            None,
-            None,
-            f"order-{i}",
-            None,
-            fee,
-        )
-        led = LedgerRecord(
-            ref,
-            "payment",
-            amount,
-            "usd",
-            created + rng.randrange(120),
-            "succeeded",
-            sid,
-            f"order-{i}",
-            None,
-            True,
-            fee,
-            i + 1,
-        )
-        if timing_every and i % timing_every == timing_every // 2:
-            s = s._replace(created=start + rng.randrange(1, window // 2))
-            led = led._replace(created=start - rng.randrange(1, window // 2))
-            data.timing.add(sid)
-        elif every and i % every == every // 2:
-            kind = PLANTABLE[planted_index % len(PLANTABLE)]
-            planted_index += 1
-            if kind == "missing_in_ledger":
-                stripe.append(s)
-                data.planted.add((kind, sid))
-                continue
-            if kind == "missing_in_stripe":
-                ledger.append(led)
-                data.planted.add((kind, ref))
-                continue
-            if kind == "amount_mismatch":
-                led = led._replace(amount=amount * 100)
-            elif kind == "currency_mismatch":
-                led = led._replace(currency="eur")
-            elif kind == "status_mismatch":
-                led = led._replace(status="pending")
-            elif kind == "mode_mismatch":
-                led = led._replace(livemode=False)
-            elif kind == "fee_mismatch":
-                led = led._replace(fee=fee + 1)
-            elif kind == "duplicate_in_stripe":
-                led = led._replace(stripe_id=None)
-                twin = s._replace(id=f"ch_dup{i:09d}", created=s.created + 30)
-                stripe.append(twin)
-                data.planted.add((kind, twin.id))
-            elif kind == "refund_mismatch":
-                refund = StripeRecord(
-                    f"re_{i:012d}",
-                    "refund",
-                    amount // 2,
-                    "usd",
-                    created + 60,
-                    "succeeded",
-                    True,
-                    sid,
-                )
-                stripe.append(refund)
-                ledger.append(
-                    LedgerRecord(
-                        f"rf-{i:09d}",
-                        "refund",
-                        amount // 2 + 1,
-                        "usd",
-                        created + 70,
-                        "succeeded",
-                        None,
-                        None,
-                        sid,
-                        True,
-                        None,
-                        i + 1,
-                    )
-                )
-                data.planted.add((kind, refund.id))
-            if kind != "duplicate_in_stripe" and kind != "refund_mismatch":
-                data.planted.add((kind, sid))
-        elif i % 10 == 3:
-            if i % 20 == 3:
-                parts = (amount // 3, amount // 4)
-                for n, part in enumerate(parts):
-                    stripe.append(
-                        StripeRecord(
-                            f"re_{i:010d}_{n}",
-                            "refund",
-                            part,
-                            "usd",
-                            created + 100 + n,
-                            "succeeded",
-                            True,
-                            sid,
-                        )
-                    )
-                ledger.append(
-                    LedgerRecord(
-                        f"rf-{i:09d}",
-                        "refund",
-                        sum(parts),
-                        "usd",
-                        created + 200,
-                        "succeeded",
-                        None,
-                        None,
-                        sid,
-                        True,
-                        None,
-                        i + 1,
-                    )
-                )
-            else:
-                rid = f"re_{i:012d}"
-                stripe.append(
-                    StripeRecord(
-                        rid, "refund", amount, "usd", created + 100, "succeeded", True, sid
-                    )
-                )
-                ledger.append(
-                    LedgerRecord(
-                        f"rf-{i:09d}",
-                        "refund",
-                        amount,
-                        "usd",
-                        created + 150,
-                        "succeeded",
-                        rid,
-                        None,
-                        sid,
-                        True,
-                        None,
-                        i + 1,
-                    )
-                )
-        stripe.append(s)
-        ledger.append(led)
+    _check(count, start, end, rate, timing_rate)
+    data = SyntheticData([], [])
+    for kind, value in _events(count, start, end, window, rate, timing_rate, seed):
+        if kind == "s":
+            data.stripe.append(value)
+        elif kind == "l":
+            data.ledger.append(value)
+        elif kind == "p":
+            data.planted.add(value)
+        else:
+            data.timing.add(value)
     return data
+
+
+def synthetic_stream(
+    count: int,
+    side: str,
+    *,
+    start: int,
+    end: int,
+    window: int,
+    rate: float = 0.005,
+    timing_rate: float = 0.002,
+    seed: int = 7,
+) -> Iterator[Any]:
+    """One side of `synthetic_data` as a stream, for inputs larger than memory.
+
+    Args:
+        count: Payments per side.
+        side: ``"stripe"``, ``"ledger"``, ``"planted"`` or ``"timing"``.
+        start: The period's first epoch second.
+        end: The first epoch second after the period.
+        window: The tolerance window W in seconds.
+        rate: Share of payments planted as discrepancies.
+        timing_rate: Share of payments planted across the boundary within W.
+        seed: Random seed; the same arguments give the same items as `synthetic_data`.
+
+    Returns:
+        The records (or answer-key entries) of that side, one at a time.
+
+    Examples:
+        >>> rows = synthetic_stream(100, "ledger", start=0, end=86400, window=3600, seed=1)
+        >>> next(rows).ref
+        'pay-000000000'
+    """
+    wanted = {"stripe": "s", "ledger": "l", "planted": "p", "timing": "t"}.get(side)
+    if wanted is None:
+        raise InvalidInputError("side", "must be one of: stripe, ledger, planted, timing")
+    _check(count, start, end, rate, timing_rate)
+    return (
+        v for k, v in _events(count, start, end, window, rate, timing_rate, seed) if k == wanted
+    )
 
 
 def score(findings: Iterable[Finding], data: SyntheticData) -> dict[str, float | int]:
@@ -321,3 +209,200 @@ def ledger_rows(records: Iterable[LedgerRecord]) -> Iterator[dict[str, Any]]:
             if value is not None:
                 row[name] = value
         yield row
+
+
+def _check(count: int, start: int, end: int, rate: float, timing_rate: float) -> None:
+    given: object = count
+    if isinstance(given, bool) or not isinstance(given, int) or given < 1:
+        raise InvalidInputError("count", "must be an int >= 1")
+    if not end > start:
+        raise InvalidInputError("end", "must be after start")
+    for name, value in (("rate", rate), ("timing_rate", timing_rate)):
+        if not 0 <= value <= 1:
+            raise InvalidInputError(name, "must be between 0 and 1")
+
+
+Event = tuple[str, Any]
+
+
+def _events(
+    count: int, start: int, end: int, window: int, rate: float, timing_rate: float, seed: int
+) -> Iterator[Event]:
+    """The generator behind `synthetic_data`, in a fixed order for a seed.
+
+    Events: ``("s", record)``, ``("l", row)``, ``("p", (class, id))`` and ``("t", id)``.
+    """
+    rng = random.Random(seed)  # noqa: S311 - test data, not secrets
+    every = max(1, round(1 / rate)) if rate else 0
+    timing_every = max(1, round(1 / timing_rate)) if timing_rate else 0
+    span = end - start
+    old = end - window  # created before this, unmatched items are overdue rather than pending
+    planted_index = 0
+    for i in range(count):
+        sid = f"ch_{i:012d}"
+        ref = f"pay-{i:09d}"
+        amount = rng.randrange(500, 50000)
+        created = start + rng.randrange(span - 2 * window) + window // 2
+        created = min(created, old - 1)
+        fee = amount * 29 // 1000 + 30
+        s = StripeRecord(
+            sid,
+            "payment",
+            amount,
+            "usd",
+            created,
+            "succeeded",
+            True,
+            None,
+            None,
+            f"order-{i}",
+            None,
+            fee,
+        )
+        led = LedgerRecord(
+            ref,
+            "payment",
+            amount,
+            "usd",
+            created + rng.randrange(120),
+            "succeeded",
+            sid,
+            f"order-{i}",
+            None,
+            True,
+            fee,
+            i + 1,
+        )
+        if timing_every and i % timing_every == timing_every // 2:
+            s = s._replace(created=start + rng.randrange(1, window // 2))
+            led = led._replace(created=start - rng.randrange(1, window // 2))
+            yield "t", (sid)
+        elif every and i % every == every // 2:
+            kind = PLANTABLE[planted_index % len(PLANTABLE)]
+            planted_index += 1
+            if kind == "missing_in_ledger":
+                yield "s", (s)
+                yield "p", ((kind, sid))
+                continue
+            if kind == "missing_in_stripe":
+                yield "l", (led)
+                yield "p", ((kind, ref))
+                continue
+            if kind == "amount_mismatch":
+                led = led._replace(amount=amount * 100)
+            elif kind == "currency_mismatch":
+                led = led._replace(currency="eur")
+            elif kind == "status_mismatch":
+                led = led._replace(status="pending")
+            elif kind == "mode_mismatch":
+                led = led._replace(livemode=False)
+            elif kind == "fee_mismatch":
+                led = led._replace(fee=fee + 1)
+            elif kind == "duplicate_in_stripe":
+                led = led._replace(stripe_id=None)
+                twin = s._replace(id=f"ch_dup{i:09d}", created=s.created + 30)
+                yield "s", (twin)
+                yield "p", ((kind, twin.id))
+            elif kind == "refund_mismatch":
+                refund = StripeRecord(
+                    f"re_{i:012d}",
+                    "refund",
+                    amount // 2,
+                    "usd",
+                    created + 60,
+                    "succeeded",
+                    True,
+                    sid,
+                )
+                yield "s", (refund)
+                yield (
+                    "l",
+                    (
+                        LedgerRecord(
+                            f"rf-{i:09d}",
+                            "refund",
+                            amount // 2 + 1,
+                            "usd",
+                            created + 70,
+                            "succeeded",
+                            None,
+                            None,
+                            sid,
+                            True,
+                            None,
+                            i + 1,
+                        )
+                    ),
+                )
+                yield "p", ((kind, refund.id))
+            if kind != "duplicate_in_stripe" and kind != "refund_mismatch":
+                yield "p", ((kind, sid))
+        elif i % 10 == 3:
+            if i % 20 == 3:
+                parts = (amount // 3, amount // 4)
+                for n, part in enumerate(parts):
+                    yield (
+                        "s",
+                        (
+                            StripeRecord(
+                                f"re_{i:010d}_{n}",
+                                "refund",
+                                part,
+                                "usd",
+                                created + 100 + n,
+                                "succeeded",
+                                True,
+                                sid,
+                            )
+                        ),
+                    )
+                yield (
+                    "l",
+                    (
+                        LedgerRecord(
+                            f"rf-{i:09d}",
+                            "refund",
+                            sum(parts),
+                            "usd",
+                            created + 200,
+                            "succeeded",
+                            None,
+                            None,
+                            sid,
+                            True,
+                            None,
+                            i + 1,
+                        )
+                    ),
+                )
+            else:
+                rid = f"re_{i:012d}"
+                yield (
+                    "s",
+                    (
+                        StripeRecord(
+                            rid, "refund", amount, "usd", created + 100, "succeeded", True, sid
+                        )
+                    ),
+                )
+                yield (
+                    "l",
+                    (
+                        LedgerRecord(
+                            f"rf-{i:09d}",
+                            "refund",
+                            amount,
+                            "usd",
+                            created + 150,
+                            "succeeded",
+                            rid,
+                            None,
+                            sid,
+                            True,
+                            None,
+                            i + 1,
+                        )
+                    ),
+                )
+        yield "s", (s)
+        yield "l", (led)

@@ -26,6 +26,7 @@ from unified_health.billing._synthetic import (
     ledger_rows,
     score,
     synthetic_data,
+    synthetic_stream,
 )
 from unified_health.billing._webhooks import sign_payload
 from unified_health.billing.stores._memory import InMemoryReconciliationStore
@@ -44,6 +45,7 @@ __all__ = [
     "sign_payload",
     "stripe_object",
     "synthetic_data",
+    "synthetic_stream",
 ]
 
 _DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
