@@ -66,8 +66,12 @@ SEVERITY: Final[dict[str, str]] = {
 ALERTING: Final = frozenset(k for k, v in SEVERITY.items() if v != "info")
 """The discrepancy classes (severity ``critical`` or ``warning``)."""
 
-NOTES: Final = frozenset({"matched_fuzzy", "matched_aggregate", "timing_difference", "pending"})
-"""Non-alerting outcomes kept in the report item by item (plain matches and ignores are counted)."""
+NOTES: Final = frozenset({"matched_fuzzy", "timing_difference", "pending"})
+"""Non-alerting outcomes kept in the report item by item; matches, aggregate matches and ignores
+are counted only (a million rows would otherwise make a report of a million items)."""
+
+
+_COUNTED_ONLY: Final = frozenset({"matched", "matched_aggregate", "ignored"})
 
 
 class Finding(NamedTuple):
@@ -117,9 +121,9 @@ class MatchOutcome:
     issues: list[InputIssue] = field(default_factory=list)
 
     def add(self, finding: Finding) -> None:
-        """Count ``finding`` and keep it unless it is a plain match or an ignore."""
+        """Count ``finding``; keep it too unless it is a match, an aggregate match or an ignore."""
         self.counts[finding.kind] = self.counts.get(finding.kind, 0) + 1
-        if finding.kind != "matched" and finding.kind != "ignored":
+        if finding.kind not in _COUNTED_ONLY:
             self.findings.append(finding)
 
     def count(self, kind: str, by: int = 1) -> None:
