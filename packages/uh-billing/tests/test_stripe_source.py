@@ -195,3 +195,13 @@ def test_fake_objects_have_stripes_field_names() -> None:
         assert stripe_record(fixtures[name]).id == fixtures[name]["id"]
         assert stripe_record(served) == record
     assert "livemode" not in fixtures["refund"]
+
+
+def test_a_stalled_answer_times_out_and_is_retried(fake: FakeStripe) -> None:
+    fake.stall_next(2.0)
+    clock = FakeClock()
+    with capture_logs() as events:
+        got = source(fake, clock, shards=1, workers=1, timeout=0.3).fetch(START, END)
+    assert len(got) == len({r for r in records() if r.created < int(END.timestamp())})
+    retried = [e for e in events if e["event"] == "stripe_page_retried"]
+    assert [(e["attempt"], e["status_code"]) for e in retried] == [(1, None)]

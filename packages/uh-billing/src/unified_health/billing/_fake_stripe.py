@@ -209,6 +209,7 @@ class FakeStripe:
         self._sorted: dict[str, bool] = dict.fromkeys(_RESOURCES, True)
         self._scripted: list[tuple[int, float | None] | None] = []
         self._truncate = 0
+        self._stalls: list[float] = []
         self._payout_of: dict[str, str] = {}
         self.short_pages = False
         self.ignore_mode = False
@@ -261,10 +262,16 @@ class FakeStripe:
             self._scripted.extend([None] * after)
             self._scripted.extend([(status, retry_after)] * times)
 
+    def stall_next(self, seconds: float, *, times: int = 1) -> None:
+        """Hold the next ``times`` answers for ``seconds`` (past a client's timeout)."""
+        with self._lock:
+            self._stalls.extend([seconds] * times)
+
     def clear_failures(self) -> None:
         """Forget every scripted failure and truncation not yet served."""
         with self._lock:
             self._scripted.clear()
+            self._stalls.clear()
             self._truncate = 0
 
     def truncate_next(self, times: int = 1) -> None:
@@ -347,6 +354,10 @@ class FakeStripe:
         path = str(environ.get("PATH_INFO", ""))
         params = dict(parse_qsl(str(environ.get("QUERY_STRING", "")), keep_blank_values=True))
         method = str(environ.get("REQUEST_METHOD", "GET"))
+        with self._lock:
+            stall = self._stalls.pop(0) if self._stalls else None
+        if stall is not None:
+            threading.Event().wait(stall)
         status, body, extra = self._handle(method, path, params, environ)
         with self._lock:
             self.requests.append(ReceivedRequest(method, path, params, status))
