@@ -289,3 +289,14 @@ def test_settle_delay_holds_back_the_current_period(fake: FakeStripe, tmp_path: 
     assert svc.due() == []
     clock.advance(timedelta(hours=1, minutes=1).total_seconds())
     assert [p.label for p in svc.due()] == ["2026-11-24"]
+
+
+def test_partitioned_matching_gives_the_same_report(fake: FakeStripe, tmp_path: Path) -> None:
+    stripe, rows, _ = world(["2026-11-24"], count=300)
+    fake.add(stripe)
+    clock = FakeClock(datetime(2026, 11, 27, tzinfo=UTC))
+    plain = service(fake, rows, clock, lock_dir=tmp_path).reconcile("2026-11-24")
+    spilled = service(fake, rows, clock, lock_dir=tmp_path, partitions=8).reconcile("2026-11-24")
+    # Only the time of the run differs (the fake clock moved on while the first run slept).
+    assert spilled.model_copy(update={"generated_at": plain.generated_at}) == plain
+    assert spilled.counts == plain.counts

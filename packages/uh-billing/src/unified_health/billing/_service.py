@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+from unified_health.billing._bounded import match_records_bounded
 from unified_health.billing._clock import Clock, SystemClock
 from unified_health.billing._errors import (
     BillingError,
@@ -79,6 +80,8 @@ class ReconciliationService:
         report_url: Builds the link to a report for the alert, from its run key.
         payouts: Also check that each payout created in the period equals the sum of its
             balance transactions (needs a `StripeSource`).
+        partitions: Match with `match_records_bounded` in this many partitions, so the ledger
+            is streamed through disk instead of memory (the Stripe side stays in memory).
         clock: The clock.
 
     Raises:
@@ -108,6 +111,7 @@ class ReconciliationService:
         first_period: date | None = None,
         report_url: Callable[[str], str] | None = None,
         payouts: bool = False,
+        partitions: int | None = None,
         clock: Clock | None = None,
     ) -> None:
         if not isinstance(stripe, StripeFetcher):
@@ -148,6 +152,14 @@ class ReconciliationService:
         if payouts and not isinstance(stripe, StripeSource):
             raise InvalidInputError("payouts", "needs a StripeSource (fetch_payouts)")
         self.payouts = bool(payouts)
+        given_parts: object = partitions
+        if given_parts is not None and (
+            isinstance(given_parts, bool)
+            or not isinstance(given_parts, int)
+            or not 1 <= given_parts <= 4096
+        ):
+            raise InvalidInputError("partitions", "must be an int from 1 to 4096 or None")
+        self.partitions = partitions
         self.clock = clock or SystemClock()
 
     @classmethod
@@ -333,18 +345,22 @@ class ReconciliationService:
             stripe_records = self.stripe.fetch(low, high, run_key=key)
             ledger_items = read_ledger(self.ledger, low, high, livemode=self.stripe.livemode)
             now = self.clock.now()
-            outcome = match_records(
-                stripe_records,
-                ledger_items,
-                start=int(period.start.timestamp()),
-                end=int(period.end.timestamp()),
-                now=int(now.timestamp()),
-                window=int(self.window.total_seconds()),
-                fuzzy_window=None
+            options: dict[str, Any] = {
+                "start": int(period.start.timestamp()),
+                "end": int(period.end.timestamp()),
+                "now": int(now.timestamp()),
+                "window": int(self.window.total_seconds()),
+                "fuzzy_window": None
                 if self.fuzzy_window is None
                 else int(self.fuzzy_window.total_seconds()),
-                recheck=self._recheck(period),
-            )
+                "recheck": self._recheck(period),
+            }
+            if self.partitions is None:
+                outcome = match_records(stripe_records, ledger_items, **options)
+            else:
+                outcome = match_records_bounded(
+                    iter(stripe_records), ledger_items, partitions=self.partitions, **options
+                )
             extra: list[Finding] = []
             if self.payouts and isinstance(self.stripe, StripeSource):
                 extra = check_payouts(*self.stripe.fetch_payouts(period.start, period.end))
