@@ -9,21 +9,21 @@ import redis
 
 from unified_health.billing import (
     InvalidInputError,
-    RedisRecordStore,
+    RedisReconciliationStore,
     StoreUnavailableError,
 )
 
 
 def test_the_prefix_is_wrapped_in_a_hash_tag_once() -> None:
     client = redis.Redis()
-    assert RedisRecordStore(client, prefix="app").records_key == "{app}:v1:records"
-    assert RedisRecordStore(client, prefix="{t7}:app").records_key == "{t7}:app:v1:records"
+    assert RedisReconciliationStore(client, prefix="app").runs_key == "{app}:v1:runs"
+    assert RedisReconciliationStore(client, prefix="{t7}:app").runs_key == "{t7}:app:v1:runs"
 
 
 @pytest.mark.parametrize("client", ["redis://127.0.0.1:6379/0", b"redis://x", None, object()])
 def test_anything_but_a_client_is_refused_by_name(client: object) -> None:
     with pytest.raises(InvalidInputError) as caught:
-        RedisRecordStore(client)  # type: ignore[arg-type]
+        RedisReconciliationStore(client)  # type: ignore[arg-type]
     assert caught.value.field == "client"
     assert "from_url" in caught.value.rule
 
@@ -39,7 +39,7 @@ def test_anything_but_a_client_is_refused_by_name(client: object) -> None:
 )
 def test_from_url_refuses_bad_settings_by_name(kwargs: dict[str, object], field: str) -> None:
     with pytest.raises(InvalidInputError) as caught:
-        RedisRecordStore.from_url(**kwargs)  # type: ignore[arg-type]
+        RedisReconciliationStore.from_url(**kwargs)  # type: ignore[arg-type]
     assert caught.value.field == field
 
 
@@ -50,13 +50,30 @@ def _dead_port() -> int:
 
 
 def test_a_dead_server_is_store_unavailable_not_a_driver_error() -> None:
-    store = RedisRecordStore.from_url(f"redis://127.0.0.1:{_dead_port()}/0")
+    store = RedisReconciliationStore.from_url(f"redis://127.0.0.1:{_dead_port()}/0")
     with pytest.raises(StoreUnavailableError) as caught:
-        store.get("r-1")
+        store.get_run("r-1")
     assert isinstance(caught.value.__cause__, redis.ConnectionError)
     store.close()
 
 
 def test_close_leaves_an_injected_client_open(redis_client: redis.Redis, redis_prefix: str) -> None:
-    RedisRecordStore(redis_client, prefix=redis_prefix).close()
+    RedisReconciliationStore(redis_client, prefix=redis_prefix).close()
     assert redis_client.ping() is True
+
+
+def test_postgres_store_without_tables_says_migrate(postgres_connection: object) -> None:
+    from unified_health.billing import PostgresReconciliationStore
+
+    store = PostgresReconciliationStore(postgres_connection)
+    with pytest.raises(StoreUnavailableError, match="migrate"):
+        store.get_run("r-1")
+
+
+def test_postgres_from_url_dead_server_is_store_unavailable() -> None:
+    from unified_health.billing import PostgresReconciliationStore
+
+    with pytest.raises(StoreUnavailableError):
+        PostgresReconciliationStore.from_url(
+            f"postgresql://postgres@127.0.0.1:{_dead_port()}/test", connect_timeout=1
+        )

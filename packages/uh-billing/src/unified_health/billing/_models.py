@@ -9,14 +9,16 @@ naming the field and the rule; pydantic's own error, whose text echoes the value
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import Any, Self
+from datetime import datetime
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from unified_health.billing._errors import InvalidInputError
 
-__all__ = ["FrozenModel", "Record", "invalid_input"]
+__all__ = ["RUN_STATUSES", "FrozenModel", "RunRecord", "TrendPoint", "invalid_input"]
 
 
 def invalid_input(exc: ValidationError, *, prefix: str = "") -> InvalidInputError:
@@ -32,10 +34,10 @@ def invalid_input(exc: ValidationError, *, prefix: str = "") -> InvalidInputErro
 
     Examples:
         >>> try:
-        ...     Record(key="", version=1, data={})
+        ...     TrendPoint(run_key="", period="2026-11-24", open_discrepancies=0, critical=0)
         ... except InvalidInputError as err:
         ...     print(err.field, "|", err.rule)
-        key | String should have at least 1 character
+        run_key | String should have at least 1 character
     """
     error = exc.errors(include_url=False, include_input=False, include_context=False)[0]
     path = ".".join(str(part) for part in (*((prefix,) if prefix else ()), *error["loc"]))
@@ -80,7 +82,8 @@ class FrozenModel(BaseModel):
             InvalidInputError: A field broke a rule, or ``data`` is not a mapping.
 
         Examples:
-            >>> Record.parse({"key": "a", "version": 1, "data": {}}).version
+            >>> TrendPoint.parse({"run_key": "k", "period": "2026-11", "open_discrepancies": 2,
+            ...                   "critical": 1}).critical
             1
         """
         if not isinstance(data, Mapping):
@@ -88,14 +91,74 @@ class FrozenModel(BaseModel):
         return cls(**data)
 
 
-class Record(FrozenModel):
-    """One stored record: a key, a version that grows by one on every write, and its JSON data.
+RUN_STATUSES = ("running", "succeeded", "failed")
+"""The states of a run record."""
+
+_KEY = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+
+
+class RunRecord(FrozenModel):
+    """What a store keeps about one run of one period (the report is kept beside it).
+
+    Attributes:
+        run_key: ``"<kind>:<label>:<zone>:<mode>"``, one per period; a period runs once.
+        period: The period's label.
+        status: ``"running"``, ``"succeeded"`` or ``"failed"``.
+        attempts: How many times the run was started.
+        started_at: When the last attempt started (aware UTC).
+        finished_at: When it finished, if it did.
+        open_discrepancies: Discrepancies found, once succeeded.
+        critical: Critical ones among them.
+        error_class: The exception class of a failed attempt (never its message).
 
     Examples:
-        >>> Record(key="r-1", version=1, data={"status": "open"}).data["status"]
-        'open'
+        >>> from datetime import UTC, datetime
+        >>> RunRecord(run_key="daily:2026-11-24:UTC:live", period="2026-11-24", status="running",
+        ...           attempts=1, started_at=datetime(2026, 11, 25, 6, tzinfo=UTC)).status
+        'running'
     """
 
-    key: str = Field(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$")
-    version: int = Field(ge=1)
-    data: dict[str, Any]
+    run_key: str = _KEY
+    period: str = Field(min_length=1, max_length=40)
+    status: Literal["running", "succeeded", "failed"]
+    attempts: int = Field(ge=1)
+    started_at: AwareDatetime
+    finished_at: AwareDatetime | None = None
+    open_discrepancies: int | None = Field(default=None, ge=0)
+    critical: int | None = Field(default=None, ge=0)
+    error_class: str | None = Field(default=None, max_length=200)
+
+    def to_json(self) -> str:
+        """Compact JSON with sorted keys, as every store writes it."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> RunRecord:
+        """Read a record written by `to_json`.
+
+        Examples:
+            >>> from datetime import UTC, datetime
+            >>> r = RunRecord(run_key="k", period="p", status="failed", attempts=2,
+            ...               started_at=datetime(2026, 1, 1, tzinfo=UTC), error_class="OSError")
+            >>> RunRecord.from_json(r.to_json()) == r
+            True
+        """
+        data = json.loads(text)
+        for name in ("started_at", "finished_at"):
+            if data.get(name) is not None:
+                data[name] = datetime.fromisoformat(data[name])
+        return cls(**data)
+
+
+class TrendPoint(FrozenModel):
+    """Open discrepancies of one succeeded run, for the trend over periods.
+
+    Examples:
+        >>> TrendPoint(run_key="k", period="2026-11-24", open_discrepancies=3, critical=1).period
+        '2026-11-24'
+    """
+
+    run_key: str = _KEY
+    period: str
+    open_discrepancies: int = Field(ge=0)
+    critical: int = Field(ge=0)

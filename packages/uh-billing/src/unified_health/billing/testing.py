@@ -1,6 +1,6 @@
 """Test helpers for code that uses uh-billing.
 
-A fake clock, log capture and the in-memory store.
+A fake clock, log capture, the in-memory store and synthetic data with planted discrepancies.
 
 The family's ``testing`` modules share these names and shapes: `FakeClock` (``now``,
 ``monotonic``, ``advance``, ``sleep``, ``sleeps``) and `capture_logs`. Package-specific fakes
@@ -17,10 +17,36 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from unified_health.billing._errors import InvalidInputError
+from unified_health.billing._fake_slack import FakeSlackWebhook
+from unified_health.billing._fake_stripe import FakeStripe, ReceivedRequest, stripe_object
 from unified_health.billing._logging import LOGGER_NAME
-from unified_health.billing.stores._memory import InMemoryRecordStore
+from unified_health.billing._synthetic import (
+    PLANTABLE,
+    SyntheticData,
+    ledger_rows,
+    score,
+    synthetic_data,
+    synthetic_stream,
+)
+from unified_health.billing._webhooks import sign_payload
+from unified_health.billing.stores._memory import InMemoryReconciliationStore
 
-__all__ = ["FakeClock", "InMemoryRecordStore", "capture_logs"]
+__all__ = [
+    "FakeClock",
+    "FakeSlackWebhook",
+    "FakeStripe",
+    "InMemoryReconciliationStore",
+    "PLANTABLE",
+    "ReceivedRequest",
+    "SyntheticData",
+    "capture_logs",
+    "ledger_rows",
+    "score",
+    "sign_payload",
+    "stripe_object",
+    "synthetic_data",
+    "synthetic_stream",
+]
 
 _DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

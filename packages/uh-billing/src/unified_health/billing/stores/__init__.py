@@ -1,7 +1,14 @@
-"""Record stores: the `RecordStore` Protocol and its in-memory and Redis implementations."""
+"""Reconciliation stores: the `ReconciliationStore` Protocol and its implementations."""
 
-from unified_health.billing.stores._memory import InMemoryRecordStore
-from unified_health.billing.stores._protocol import RecordStore, RedisClientProtocol
-from unified_health.billing.stores._redis import RedisRecordStore
+from unified_health.billing.stores._memory import InMemoryReconciliationStore
+from unified_health.billing.stores._postgres import PostgresReconciliationStore
+from unified_health.billing.stores._protocol import ReconciliationStore, RedisClientProtocol
+from unified_health.billing.stores._redis import RedisReconciliationStore
 
-__all__ = ["InMemoryRecordStore", "RecordStore", "RedisClientProtocol", "RedisRecordStore"]
+__all__ = [
+    "InMemoryReconciliationStore",
+    "PostgresReconciliationStore",
+    "ReconciliationStore",
+    "RedisClientProtocol",
+    "RedisReconciliationStore",
+]

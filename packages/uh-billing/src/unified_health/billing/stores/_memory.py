@@ -1,89 +1,161 @@
-"""The in-memory `RecordStore`: the embedded default, thread-safe, for one process."""
+"""The in-memory `ReconciliationStore`: the embedded default, and the reference for the contract."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from datetime import datetime
 from types import TracebackType
-from typing import Any
 
-from unified_health.billing._models import Record
-from unified_health.billing.stores._codec import (
-    check_expected_version,
+from unified_health.billing._errors import ConflictError
+from unified_health.billing._models import RunRecord, TrendPoint
+from unified_health.billing._report import Report
+from unified_health.billing.stores._common import (
+    check_at,
     check_key,
-    conflict,
-    decode,
-    encode_data,
+    check_limit,
+    check_report,
+    newest_first,
+    not_found,
+    trend_points,
 )
 
-__all__ = ["InMemoryRecordStore"]
+__all__ = ["InMemoryReconciliationStore"]
 
 
-class InMemoryRecordStore:
-    """A `RecordStore` in a dict; records are stored as JSON, so callers never share objects.
+class InMemoryReconciliationStore:
+    """A `ReconciliationStore` in this process's memory; thread-safe, lost on exit.
 
     Examples:
-        >>> store = InMemoryRecordStore()
-        >>> store.put("r-1", {"status": "open"}, expected_version=0).version
+        >>> from datetime import UTC, datetime
+        >>> store = InMemoryReconciliationStore()
+        >>> at = datetime(2026, 11, 25, 6, tzinfo=UTC)
+        >>> store.start_run("daily:2026-11-24:UTC:live", period="2026-11-24", at=at).attempts
         1
-        >>> store.put("r-1", {"status": "closed"}, expected_version=1).data
-        {'status': 'closed'}
-        >>> store.get("missing") is None
+        >>> store.run_exists("daily:2026-11-24:UTC:live")
         True
     """
 
     def __init__(self) -> None:
-        self._records: dict[str, tuple[int, str]] = {}
+        self._runs: dict[str, RunRecord] = {}
+        self._reports: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> Record | None:
-        """Return the record under ``key``, or ``None``."""
-        found = self._records.get(check_key(key))
-        return None if found is None else decode(key, *found)
-
-    def put(
-        self, key: str, data: Mapping[str, Any], *, expected_version: int | None = None
-    ) -> Record:
-        """Write ``data`` under ``key`` if the version check passes.
+    def start_run(self, run_key: str, *, period: str, at: datetime) -> RunRecord:
+        """Start the run, or a new attempt of a running or failed one.
 
         Raises:
-            ConflictError: ``expected_version`` is not the current version (0: the key exists).
-            InvalidInputError: The key, the data or ``expected_version`` broke a rule.
+            ConflictError: The run already succeeded.
+            InvalidInputError: A bad key, period or time.
         """
-        check_key(key)
-        expected = check_expected_version(expected_version)
-        payload = encode_data(data)
+        check_key(run_key)
+        check_at(at)
         with self._lock:
-            current = self._records.get(key, (0, ""))[0]
-            if expected is not None and expected != current:
-                raise conflict(key, expected, current)
-            self._records[key] = (current + 1, payload)
-        return decode(key, current + 1, payload)
+            current = self._runs.get(run_key)
+            if current is not None and current.status == "succeeded":
+                raise ConflictError(f"run {run_key!r} already succeeded")
+            record = RunRecord(
+                run_key=run_key,
+                period=period,
+                status="running",
+                attempts=1 if current is None else current.attempts + 1,
+                started_at=at,
+            )
+            self._runs[run_key] = record
+            return record
 
-    def delete(self, key: str, *, expected_version: int | None = None) -> bool:
-        """Delete ``key``; ``True`` if it existed. Idempotent.
+    def finish_run(self, run_key: str, report: Report, *, at: datetime) -> RunRecord:
+        """Store the report and mark the run succeeded.
 
         Raises:
-            ConflictError: ``expected_version`` is not the current version.
+            NotFoundError: No such run.
         """
-        check_key(key)
-        expected = check_expected_version(expected_version)
+        check_key(run_key)
+        check_at(at)
+        check_report(run_key, report)
         with self._lock:
-            current = self._records.get(key, (0, ""))[0]
-            if expected is not None and expected != current:
-                raise conflict(key, expected, current)
-            return self._records.pop(key, None) is not None
+            current = self._runs.get(run_key)
+            if current is None:
+                raise not_found(run_key)
+            record = current.model_copy(
+                update={
+                    "status": "succeeded",
+                    "finished_at": at,
+                    "open_discrepancies": report.open_discrepancies,
+                    "critical": report.critical,
+                    "error_class": None,
+                }
+            )
+            self._reports[run_key] = report.to_json()
+            self._runs[run_key] = record
+            return record
 
-    def list_records(self) -> Iterator[Record]:
-        """Yield every record once (a snapshot taken when iteration starts)."""
-        snapshot = dict(self._records)
-        for key, (version, payload) in snapshot.items():
-            yield decode(key, version, payload)
+    def fail_run(self, run_key: str, *, error_class: str, at: datetime) -> RunRecord:
+        """Mark the run failed.
+
+        Raises:
+            NotFoundError: No such run.
+        """
+        check_key(run_key)
+        check_at(at)
+        with self._lock:
+            current = self._runs.get(run_key)
+            if current is None:
+                raise not_found(run_key)
+            record = RunRecord(
+                **{
+                    **current.model_dump(),
+                    "status": "failed",
+                    "finished_at": at,
+                    "error_class": str(error_class)[:200],
+                }
+            )
+            self._runs[run_key] = record
+            return record
+
+    def get_run(self, run_key: str) -> RunRecord:
+        """Return the run record.
+
+        Raises:
+            NotFoundError: No such run.
+        """
+        found = self._runs.get(check_key(run_key))
+        if found is None:
+            raise not_found(run_key)
+        return found
+
+    def run_exists(self, run_key: str) -> bool:
+        """Return whether the run record exists."""
+        return check_key(run_key) in self._runs
+
+    def get_report(self, run_key: str) -> Report:
+        """Return the report of a succeeded run.
+
+        Raises:
+            NotFoundError: No such run, or it has no report yet.
+        """
+        found = self._reports.get(check_key(run_key))
+        if found is None:
+            raise not_found(run_key)
+        return Report.from_json(found)
+
+    def list_runs(self) -> Iterator[RunRecord]:
+        """Yield every run record, newest period first (a snapshot)."""
+        with self._lock:
+            records = list(self._runs.values())
+        return iter(newest_first(records))
+
+    def trend(self, kind: str = "daily", *, limit: int = 30) -> list[TrendPoint]:
+        """Open discrepancies of the last ``limit`` succeeded runs of ``kind``, oldest first."""
+        check_limit(limit)
+        with self._lock:
+            records = list(self._runs.values())
+        return trend_points(records, kind, limit)
 
     def close(self) -> None:
         """Nothing to release."""
 
-    def __enter__(self) -> InMemoryRecordStore:
+    def __enter__(self) -> InMemoryReconciliationStore:
         return self
 
     def __exit__(

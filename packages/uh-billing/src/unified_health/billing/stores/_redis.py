@@ -1,52 +1,54 @@
-"""The Redis `RecordStore`.
+"""The Redis `ReconciliationStore`.
 
 Keys (the prefix is wrapped in a hash tag, so every key of the store sits in one cluster slot)::
 
-    {uh:billing}:v1:records    HASH  record key -> JSON {"v": version, "d": data}
+    {uh:billing}:v1:runs       HASH  run key -> run record JSON
+    {uh:billing}:v1:reports    HASH  run key -> report JSON
 
-Writes are one Lua script each (check the version, write), so they are atomic on a standalone
-server and on Redis Cluster alike.
+Every change is a compare-and-set Lua script over both hashes: it writes only if the run record is
+still the one the change was computed from (else the change is recomputed), so concurrent writers
+never lose an attempt or overwrite a succeeded run, on a standalone server and on Redis Cluster.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from types import TracebackType
-from typing import Any
 
-from unified_health.billing._errors import InvalidInputError, StoreUnavailableError
+from unified_health.billing._errors import (
+    ConflictError,
+    InvalidInputError,
+    StoreUnavailableError,
+)
 from unified_health.billing._logging import logger
-from unified_health.billing._models import Record
-from unified_health.billing.stores._codec import (
-    check_expected_version,
+from unified_health.billing._models import RunRecord, TrendPoint
+from unified_health.billing._report import Report
+from unified_health.billing.stores._common import (
+    check_at,
     check_key,
-    conflict,
-    decode,
-    encode_data,
+    check_limit,
+    check_report,
+    newest_first,
+    not_found,
+    trend_points,
 )
 from unified_health.billing.stores._protocol import RedisClientProtocol
 
-__all__ = ["DEFAULT_PREFIX", "RedisRecordStore", "hash_tagged"]
+__all__ = ["DEFAULT_PREFIX", "RedisReconciliationStore", "hash_tagged"]
 
 DEFAULT_PREFIX = "uh:billing"
 
-# KEYS[1] records hash; ARGV: key, expected version (-1: any), JSON data or "" to delete.
-# Returns {status, version}: status 1 written/deleted, 0 nothing to delete, -1 version conflict.
-_WRITE = """
-local stored = redis.call('HGET', KEYS[1], ARGV[1])
-local current = 0
-if stored then current = cjson.decode(stored)['v'] end
-local expected = tonumber(ARGV[2])
-if expected >= 0 and expected ~= current then return {-1, current} end
-if ARGV[3] == '' then
-  if not stored then return {0, 0} end
-  redis.call('HDEL', KEYS[1], ARGV[1])
-  return {1, current}
-end
-redis.call('HSET', KEYS[1], ARGV[1], '{"v":' .. (current + 1) .. ',"d":' .. ARGV[3] .. '}')
-return {1, current + 1}
+# KEYS: runs hash, reports hash. ARGV: run key, expected current JSON ('' = absent), new JSON,
+# report JSON ('' = none). Returns 1 when written, 0 when the record changed meanwhile.
+_CAS = """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if (current or '') ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[2], ARGV[1], ARGV[4]) end
+return 1
 """
+_ATTEMPTS = 50
 
 
 def hash_tagged(prefix: str) -> str:
@@ -84,8 +86,8 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
     return (redis.RedisError, OSError)
 
 
-class RedisRecordStore:
-    """A `RecordStore` on Redis, standalone or cluster.
+class RedisReconciliationStore:
+    """A `ReconciliationStore` on Redis, standalone or cluster.
 
     Args:
         client: Your Redis client (``redis.Redis(decode_responses=False)`` or compatible). The
@@ -97,19 +99,22 @@ class RedisRecordStore:
 
     Examples:
         >>> import redis
-        >>> store = RedisRecordStore(redis.Redis(), prefix="myapp:billing")
-        >>> store.records_key
-        '{myapp:billing}:v1:records'
+        >>> store = RedisReconciliationStore(redis.Redis(), prefix="myapp:billing")
+        >>> store.runs_key
+        '{myapp:billing}:v1:runs'
     """
 
     def __init__(self, client: RedisClientProtocol, *, prefix: str = DEFAULT_PREFIX) -> None:
         if isinstance(client, str | bytes) or not isinstance(client, RedisClientProtocol):
             raise InvalidInputError(
-                "client", "must be a Redis client; for a URL use RedisRecordStore.from_url(url)"
+                "client",
+                "must be a Redis client; for a URL use RedisReconciliationStore.from_url(url)",
             )
         self._client = client
         self._owns_client = False
-        self.records_key = f"{hash_tagged(prefix)}:v1:records"
+        tagged = hash_tagged(prefix)
+        self.runs_key = f"{tagged}:v1:runs"
+        self.reports_key = f"{tagged}:v1:reports"
         self._errors = _driver_errors()
 
     @classmethod
@@ -120,7 +125,7 @@ class RedisRecordStore:
         prefix: str = DEFAULT_PREFIX,
         socket_timeout: float = 2.0,
         socket_connect_timeout: float = 1.0,
-    ) -> RedisRecordStore:
+    ) -> RedisReconciliationStore:
         """Create a store on a new client that it owns and closes in `close`.
 
         No connection is made until the first call, so this never blocks on a dead server;
@@ -139,9 +144,9 @@ class RedisRecordStore:
             InvalidInputError: The URL or a timeout is invalid.
 
         Examples:
-            >>> store = RedisRecordStore.from_url("redis://127.0.0.1:6379/0")
-            >>> store.records_key
-            '{uh:billing}:v1:records'
+            >>> store = RedisReconciliationStore.from_url("redis://127.0.0.1:6379/0")
+            >>> store.reports_key
+            '{uh:billing}:v1:reports'
             >>> store.close()
         """
         import redis
@@ -170,91 +175,173 @@ class RedisRecordStore:
         logger.warning("store_call_failed", operation=operation, error_class=type(exc).__name__)
         return StoreUnavailableError(f"redis {operation} failed ({type(exc).__name__})")
 
-    def get(self, key: str) -> Record | None:
-        """Return the record under ``key``, or ``None``.
-
-        Raises:
-            StoreUnavailableError: Redis did not answer.
-        """
-        check_key(key)
+    def _read(self, key: str, run_key: str) -> str | None:
         try:
-            stored = self._client.hget(self.records_key, key)
+            stored = self._client.hget(key, run_key)
         except self._errors as exc:
-            raise self._unavailable("get", exc) from exc
+            raise self._unavailable("read", exc) from exc
         if stored is None:
             return None
-        envelope = json.loads(stored)
-        return Record(key=key, version=envelope["v"], data=envelope["d"])
+        return stored.decode() if isinstance(stored, bytes) else str(stored)
 
-    def _write(self, key: str, expected: int | None, payload: str) -> tuple[int, int]:
-        try:
-            status, version = self._client.eval(
-                _WRITE, 1, self.records_key, key, -1 if expected is None else expected, payload
+    def _change(
+        self,
+        run_key: str,
+        compute: Callable[[RunRecord | None], RunRecord],
+        report: str = "",
+    ) -> RunRecord:
+        for _ in range(_ATTEMPTS):
+            raw = self._read(self.runs_key, run_key)
+            record = compute(None if raw is None else RunRecord.from_json(raw))
+            try:
+                written = self._client.eval(
+                    _CAS,
+                    2,
+                    self.runs_key,
+                    self.reports_key,
+                    run_key,
+                    raw or "",
+                    record.to_json(),
+                    report,
+                )
+            except self._errors as exc:
+                raise self._unavailable("write", exc) from exc
+            if int(written) == 1:
+                return record
+        raise ConflictError(f"run {run_key!r} kept changing; try again")
+
+    def start_run(self, run_key: str, *, period: str, at: datetime) -> RunRecord:
+        """Start the run, or a new attempt of a running or failed one (atomic).
+
+        Raises:
+            ConflictError: The run already succeeded.
+            StoreUnavailableError: Redis did not answer.
+        """
+        check_key(run_key)
+        check_at(at)
+
+        def compute(current: RunRecord | None) -> RunRecord:
+            if current is not None and current.status == "succeeded":
+                raise ConflictError(f"run {run_key!r} already succeeded")
+            attempts = 1 if current is None else current.attempts + 1
+            return RunRecord(
+                run_key=run_key, period=period, status="running", attempts=attempts, started_at=at
             )
-        except self._errors as exc:
-            raise self._unavailable("write", exc) from exc
-        if status == -1:
-            raise conflict(key, expected if expected is not None else -1, int(version))
-        return int(status), int(version)
 
-    def put(
-        self, key: str, data: Mapping[str, Any], *, expected_version: int | None = None
-    ) -> Record:
-        """Write ``data`` under ``key`` if the version check passes (atomic).
+        return self._change(run_key, compute)
+
+    def finish_run(self, run_key: str, report: Report, *, at: datetime) -> RunRecord:
+        """Store the report and mark the run succeeded, in one atomic write.
 
         Raises:
-            ConflictError: ``expected_version`` is not the current version (0: the key exists).
-            InvalidInputError: The key, the data or ``expected_version`` broke a rule.
-            StoreUnavailableError: Redis did not answer; nothing was written, or the write
-                landed and the answer was lost (read it back to know).
-        """
-        check_key(key)
-        expected = check_expected_version(expected_version)
-        payload = encode_data(data)
-        _, version = self._write(key, expected, payload)
-        return decode(key, version, payload)
-
-    def delete(self, key: str, *, expected_version: int | None = None) -> bool:
-        """Delete ``key``; ``True`` if it existed. Idempotent.
-
-        Raises:
-            ConflictError: ``expected_version`` is not the current version.
+            NotFoundError: No such run.
             StoreUnavailableError: Redis did not answer.
         """
-        check_key(key)
-        expected = check_expected_version(expected_version)
-        status, _ = self._write(key, expected, "")
-        return status == 1
+        check_key(run_key)
+        check_at(at)
+        check_report(run_key, report)
 
-    def list_records(self) -> Iterator[Record]:
-        """Yield every record once, paging through Redis with ``HSCAN``.
+        def compute(current: RunRecord | None) -> RunRecord:
+            if current is None:
+                raise not_found(run_key)
+            return RunRecord(
+                **{
+                    **current.model_dump(),
+                    "status": "succeeded",
+                    "finished_at": at,
+                    "open_discrepancies": report.open_discrepancies,
+                    "critical": report.critical,
+                    "error_class": None,
+                }
+            )
+
+        return self._change(run_key, compute, report.to_json())
+
+    def fail_run(self, run_key: str, *, error_class: str, at: datetime) -> RunRecord:
+        """Mark the run failed.
 
         Raises:
+            NotFoundError: No such run.
             StoreUnavailableError: Redis did not answer.
         """
+        check_key(run_key)
+        check_at(at)
+
+        def compute(current: RunRecord | None) -> RunRecord:
+            if current is None:
+                raise not_found(run_key)
+            return RunRecord(
+                **{
+                    **current.model_dump(),
+                    "status": "failed",
+                    "finished_at": at,
+                    "error_class": str(error_class)[:200],
+                }
+            )
+
+        return self._change(run_key, compute)
+
+    def get_run(self, run_key: str) -> RunRecord:
+        """Return the run record.
+
+        Raises:
+            NotFoundError: No such run.
+            StoreUnavailableError: Redis did not answer.
+        """
+        raw = self._read(self.runs_key, check_key(run_key))
+        if raw is None:
+            raise not_found(run_key)
+        return RunRecord.from_json(raw)
+
+    def run_exists(self, run_key: str) -> bool:
+        """Return whether the run record exists."""
+        return self._read(self.runs_key, check_key(run_key)) is not None
+
+    def get_report(self, run_key: str) -> Report:
+        """Return the report of a succeeded run.
+
+        Raises:
+            NotFoundError: No such run, or no report yet.
+            StoreUnavailableError: Redis did not answer.
+        """
+        raw = self._read(self.reports_key, check_key(run_key))
+        if raw is None:
+            raise not_found(run_key)
+        return Report.from_json(raw)
+
+    def _all(self) -> list[RunRecord]:
         cursor = 0
-        seen: set[str] = set()
+        records: dict[str, RunRecord] = {}
         while True:
             try:
-                cursor, page = self._client.hscan(self.records_key, cursor, count=500)
+                cursor, page = self._client.hscan(self.runs_key, cursor, count=500)
             except self._errors as exc:
                 raise self._unavailable("list", exc) from exc
             for raw_key, stored in page.items():
                 key = raw_key.decode() if isinstance(raw_key, bytes) else str(raw_key)
-                if key in seen:  # HSCAN may repeat a field while the hash is rehashed
-                    continue
-                seen.add(key)
-                envelope = json.loads(stored)
-                yield Record(key=key, version=envelope["v"], data=envelope["d"])
+                records[key] = RunRecord.from_json(stored)
             if int(cursor) == 0:
-                return
+                return list(records.values())
+
+    def list_runs(self) -> Iterator[RunRecord]:
+        """Yield every run record, newest period first (read with ``HSCAN``).
+
+        Raises:
+            StoreUnavailableError: Redis did not answer.
+        """
+        return iter(newest_first(self._all()))
+
+    def trend(self, kind: str = "daily", *, limit: int = 30) -> list[TrendPoint]:
+        """Open discrepancies of the last ``limit`` succeeded runs of ``kind``, oldest first."""
+        check_limit(limit)
+        return trend_points(self._all(), kind, limit)
 
     def close(self) -> None:
         """Close the client if the store created it (`from_url`); an injected one stays open."""
         if self._owns_client:
             self._client.close()
 
-    def __enter__(self) -> RedisRecordStore:
+    def __enter__(self) -> RedisReconciliationStore:
         return self
 
     def __exit__(
