@@ -23,7 +23,7 @@ from unified_health.analytics._clock import Clock, SystemClock
 from unified_health.analytics._config import HMAC_KEYS, REDIS_URL, providers_from_env
 from unified_health.analytics._consent import ConsentGate
 from unified_health.analytics._context import current_context
-from unified_health.analytics._delivery import Lane
+from unified_health.analytics._delivery import ErrorCallback, Lane
 from unified_health.analytics._errors import InvalidInputError
 from unified_health.analytics._identity import (
     HmacPseudonymizer,
@@ -38,6 +38,7 @@ from unified_health.analytics._models import (
     Event,
     EventKind,
     MetricsSnapshot,
+    ProviderStatus,
     ShutdownReport,
 )
 from unified_health.analytics._normalize import SCAN_MARGIN, finish, prepare
@@ -99,7 +100,14 @@ class AnalyticsClient:
             the next batch is prepared); each has its own retries.
         shutdown_timeout: Default deadline of `shutdown()` (and of the exit hook).
         spill_store: Durable overflow (`RedisSpillStore`) for at-least-once delivery across
-            restarts: events that cannot be delivered are written there and replayed later.
+            restarts: events that cannot be delivered, and events a full queue has no room
+            for, are written there and replayed as soon as the vendor answers again.
+        retry_budget: Without a spill store, seconds a batch that used up its provider's
+            ``max_retries`` may keep retrying while its queue has room (then it is dropped as
+            ``retries_exhausted``). With a spill store such a batch is spilled instead.
+        on_error: Called (on a delivery thread) with a `ProviderError` (`RateLimitedError` for
+            429) for every failed delivery attempt; it carries the cause, never a payload.
+            Exceptions it raises are logged by class and ignored.
         max_properties: Properties per event; extras are removed and counted. Must leave room
             for the properties each provider adds (`ProviderLimits.own_properties_per_event`:
             248 for `MixpanelProvider`).
@@ -144,6 +152,8 @@ class AnalyticsClient:
         max_in_flight: int = 2,
         shutdown_timeout: float = 5.0,
         spill_store: SpillStore | None = None,
+        retry_budget: float = 600.0,
+        on_error: ErrorCallback | None = None,
         max_properties: int = 200,
         max_string_length: int = 1024,
         max_event_bytes: int = 32 * 1024,
@@ -179,8 +189,14 @@ class AnalyticsClient:
                 )
         if drop_policy not in ("drop_newest", "drop_oldest"):
             raise InvalidInputError("drop_policy", "must be drop_newest or drop_oldest")
-        if flush_interval <= 0 or shutdown_timeout < 0:
+        if flush_interval <= 0:
             raise InvalidInputError("flush_interval", "must be positive")
+        if shutdown_timeout < 0:
+            raise InvalidInputError("shutdown_timeout", "must not be negative")
+        if retry_budget < 0:
+            raise InvalidInputError("retry_budget", "must not be negative")
+        if on_error is not None and not callable(on_error):
+            raise InvalidInputError("on_error", "must be callable")
         if clock is not None and not isinstance(clock, Clock):
             raise InvalidInputError("clock", "must be a Clock (now() and monotonic())")
         self._clock: Clock = clock if clock is not None else SystemClock()
@@ -203,7 +219,7 @@ class AnalyticsClient:
         self._strict = strict
         self._debug = debug
         self._rng = random.Random(seed) if seed is not None else None  # noqa: S311 - test ids
-        self.shutdown_timeout = shutdown_timeout
+        self._shutdown_timeout = shutdown_timeout
         self._metrics = Metrics()
         self._spill_store = spill_store
         self._names = NameRules(self._sanitizer)
@@ -227,6 +243,8 @@ class AnalyticsClient:
                 debug=debug,
                 max_in_flight=max_in_flight,
                 clock=self._clock,
+                retry_budget=retry_budget,
+                on_error=on_error,
             )
             for provider in providers
         ]
@@ -269,6 +287,8 @@ class AnalyticsClient:
         flush_interval: float = 0.5,
         max_in_flight: int = 2,
         shutdown_timeout: float = 5.0,
+        retry_budget: float = 600.0,
+        on_error: ErrorCallback | None = None,
         max_properties: int = 200,
         max_string_length: int = 1024,
         max_event_bytes: int = 32 * 1024,
@@ -307,6 +327,8 @@ class AnalyticsClient:
             flush_interval: Seconds an event may wait for its batch to fill.
             max_in_flight: Requests each provider may have waiting on its vendor at once.
             shutdown_timeout: Default deadline of `shutdown()`.
+            retry_budget: Seconds a failing batch may keep retrying without a spill store.
+            on_error: Called with a `ProviderError` for each failed delivery attempt.
             max_properties: Properties per event.
             max_string_length: Characters per string value.
             max_event_bytes: JSON bytes of one event's properties.
@@ -356,6 +378,8 @@ class AnalyticsClient:
                 flush_interval=flush_interval,
                 max_in_flight=max_in_flight,
                 shutdown_timeout=shutdown_timeout,
+                retry_budget=retry_budget,
+                on_error=on_error,
                 max_properties=max_properties,
                 max_string_length=max_string_length,
                 max_event_bytes=max_event_bytes,
@@ -396,6 +420,8 @@ class AnalyticsClient:
         flush_interval: float = 0.5,
         max_in_flight: int = 2,
         shutdown_timeout: float = 5.0,
+        retry_budget: float = 600.0,
+        on_error: ErrorCallback | None = None,
         max_properties: int = 200,
         max_string_length: int = 1024,
         max_event_bytes: int = 32 * 1024,
@@ -439,6 +465,8 @@ class AnalyticsClient:
             flush_interval: Seconds an event may wait for its batch to fill.
             max_in_flight: Requests each provider may have waiting on its vendor at once.
             shutdown_timeout: Default deadline of `shutdown()`.
+            retry_budget: Seconds a failing batch may keep retrying without a spill store.
+            on_error: Called with a `ProviderError` for each failed delivery attempt.
             max_properties: Properties per event.
             max_string_length: Characters per string value.
             max_event_bytes: JSON bytes of one event's properties.
@@ -501,6 +529,8 @@ class AnalyticsClient:
                     flush_interval=flush_interval,
                     max_in_flight=max_in_flight,
                     shutdown_timeout=shutdown_timeout,
+                    retry_budget=retry_budget,
+                    on_error=on_error,
                     max_properties=max_properties,
                     max_string_length=max_string_length,
                     max_event_bytes=max_event_bytes,
@@ -534,6 +564,8 @@ class AnalyticsClient:
             flush_interval=flush_interval,
             max_in_flight=max_in_flight,
             shutdown_timeout=shutdown_timeout,
+            retry_budget=retry_budget,
+            on_error=on_error,
             max_properties=max_properties,
             max_string_length=max_string_length,
             max_event_bytes=max_event_bytes,
@@ -1029,7 +1061,7 @@ class AnalyticsClient:
         self._ensure_started()
         monotonic = self._clock.monotonic
         started = monotonic()
-        budget = self.shutdown_timeout if timeout is None else timeout
+        budget = self._shutdown_timeout if timeout is None else timeout
         deadline = started + budget
         # The report covers this shutdown only: earlier losses are in metrics().
         before = {
@@ -1066,6 +1098,33 @@ class AnalyticsClient:
             spilled=report.spilled,
         )
         return report
+
+    def delivery_status(self) -> dict[str, ProviderStatus]:
+        """Where every accepted event is, per provider, with the lane's state and last error.
+
+        For each provider ``accepted + replayed == sent + queued + in_flight + spilled +
+        dropped``, at any moment. ``last_error`` names the cause of the last failed attempt
+        (``dns``, ``connect``, ``timeout``, ``http_status``, ``rate_limit``...), never a payload.
+
+        Examples:
+            >>> from unified_health.analytics.testing import RecordingProvider
+            >>> client = AnalyticsClient([RecordingProvider()], default_consent="analytics",
+            ...                          register_atexit=False)
+            >>> client.track("page_viewed", user_id="user-1")
+            True
+            >>> client.flush(timeout=5)
+            True
+            >>> status = client.delivery_status()["recording"]
+            >>> (status.state, status.accepted, status.sent, status.unaccounted)
+            ('healthy', 1, 1, 0)
+            >>> _ = client.shutdown()
+        """
+        return {lane.name: lane.status() for lane in self._lanes}
+
+    @property
+    def shutdown_timeout(self) -> float:
+        """The default deadline of `shutdown()`, in seconds (set at construction)."""
+        return self._shutdown_timeout
 
     @property
     def closed(self) -> bool:
