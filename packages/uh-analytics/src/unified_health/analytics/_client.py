@@ -52,6 +52,7 @@ from unified_health.analytics.providers._base import OutboundEvent, Provider, du
 from unified_health.analytics.stores._memory import InMemoryConsentStore
 from unified_health.analytics.stores._protocol import (
     ConsentStore,
+    JournalingSpillStore,
     RedisClientProtocol,
     SpillStore,
 )
@@ -108,6 +109,10 @@ class AnalyticsClient:
         on_error: Called (on a delivery thread) with a `ProviderError` (`RateLimitedError` for
             429) for every failed delivery attempt; it carries the cause, never a payload.
             Exceptions it raises are logged by class and ignored.
+        durable: Write every accepted event to the spill store's journal within about 0.1 s
+            (needs a `JournalingSpillStore` such as `RedisSpillStore`), so a process killed
+            outright (SIGKILL, OOM) loses at most that window: another process adopts its
+            journal once its lease (`RedisSpillStore` ``lease_ttl``) runs out and delivers it.
         max_properties: Properties per event; extras are removed and counted. Must leave room
             for the properties each provider adds (`ProviderLimits.own_properties_per_event`:
             248 for `MixpanelProvider`).
@@ -154,6 +159,7 @@ class AnalyticsClient:
         spill_store: SpillStore | None = None,
         retry_budget: float = 600.0,
         on_error: ErrorCallback | None = None,
+        durable: bool = False,
         max_properties: int = 200,
         max_string_length: int = 1024,
         max_event_bytes: int = 32 * 1024,
@@ -197,6 +203,10 @@ class AnalyticsClient:
             raise InvalidInputError("retry_budget", "must not be negative")
         if on_error is not None and not callable(on_error):
             raise InvalidInputError("on_error", "must be callable")
+        if durable and not isinstance(spill_store, JournalingSpillStore):
+            raise InvalidInputError(
+                "durable", "needs a spill_store that keeps a journal, such as RedisSpillStore"
+            )
         if clock is not None and not isinstance(clock, Clock):
             raise InvalidInputError("clock", "must be a Clock (now() and monotonic())")
         self._clock: Clock = clock if clock is not None else SystemClock()
@@ -245,6 +255,7 @@ class AnalyticsClient:
                 clock=self._clock,
                 retry_budget=retry_budget,
                 on_error=on_error,
+                durable=durable,
             )
             for provider in providers
         ]
@@ -289,6 +300,7 @@ class AnalyticsClient:
         shutdown_timeout: float = 5.0,
         retry_budget: float = 600.0,
         on_error: ErrorCallback | None = None,
+        durable: bool = False,
         max_properties: int = 200,
         max_string_length: int = 1024,
         max_event_bytes: int = 32 * 1024,
@@ -329,6 +341,7 @@ class AnalyticsClient:
             shutdown_timeout: Default deadline of `shutdown()`.
             retry_budget: Seconds a failing batch may keep retrying without a spill store.
             on_error: Called with a `ProviderError` for each failed delivery attempt.
+            durable: Journal accepted events in the Redis spill store (see the constructor).
             max_properties: Properties per event.
             max_string_length: Characters per string value.
             max_event_bytes: JSON bytes of one event's properties.
@@ -380,6 +393,7 @@ class AnalyticsClient:
                 shutdown_timeout=shutdown_timeout,
                 retry_budget=retry_budget,
                 on_error=on_error,
+                durable=durable,
                 max_properties=max_properties,
                 max_string_length=max_string_length,
                 max_event_bytes=max_event_bytes,
@@ -422,6 +436,7 @@ class AnalyticsClient:
         shutdown_timeout: float = 5.0,
         retry_budget: float = 600.0,
         on_error: ErrorCallback | None = None,
+        durable: bool = False,
         max_properties: int = 200,
         max_string_length: int = 1024,
         max_event_bytes: int = 32 * 1024,
@@ -467,6 +482,7 @@ class AnalyticsClient:
             shutdown_timeout: Default deadline of `shutdown()`.
             retry_budget: Seconds a failing batch may keep retrying without a spill store.
             on_error: Called with a `ProviderError` for each failed delivery attempt.
+            durable: Journal accepted events in the Redis spill store (see the constructor).
             max_properties: Properties per event.
             max_string_length: Characters per string value.
             max_event_bytes: JSON bytes of one event's properties.
@@ -531,6 +547,7 @@ class AnalyticsClient:
                     shutdown_timeout=shutdown_timeout,
                     retry_budget=retry_budget,
                     on_error=on_error,
+                    durable=durable,
                     max_properties=max_properties,
                     max_string_length=max_string_length,
                     max_event_bytes=max_event_bytes,
@@ -566,6 +583,7 @@ class AnalyticsClient:
             shutdown_timeout=shutdown_timeout,
             retry_budget=retry_budget,
             on_error=on_error,
+            durable=durable,
             max_properties=max_properties,
             max_string_length=max_string_length,
             max_event_bytes=max_event_bytes,

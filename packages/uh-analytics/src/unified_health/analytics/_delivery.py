@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, cast, runtime_checkable
@@ -59,7 +60,7 @@ from unified_health.analytics.providers._base import (
     RoutedProvider,
     SendResult,
 )
-from unified_health.analytics.stores._protocol import SpillStore
+from unified_health.analytics.stores._protocol import JournalingSpillStore, SpillStore
 
 __all__ = ["ErrorCallback", "Interruptible", "Lane"]
 
@@ -72,6 +73,10 @@ _PROBE_AFTER = 5.0
 _ERROR_PAUSE = 0.05
 #: Seconds between two looks at the spill buffer (it is also woken when events arrive).
 _SPILL_TICK = 0.05
+#: Seconds between two looks for journals of dead processes (any client with a journal store).
+_ADOPT_EVERY = 1.0
+#: Seconds after which an idle durable lane renews its lease anyway.
+_LEASE_EVERY = 0.25
 #: A caller finding the spill buffer full waits for the writer at most this many times...
 _SPILL_WAITS = 10
 #: ...of at most this many seconds each (the writer wakes it as soon as there is room).
@@ -120,8 +125,10 @@ class Lane:
         clock: Clock | None = None,
         retry_budget: float = 600.0,
         on_error: ErrorCallback | None = None,
+        durable: bool = False,
     ) -> None:
         self.provider = provider
+        self._durable = durable and isinstance(spill, JournalingSpillStore)
         self._clock: Clock = clock if clock is not None else SystemClock()
         self.name = provider.name
         self.queue = EventQueue(max_events=max_events, max_bytes=max_bytes, policy=policy)
@@ -153,6 +160,16 @@ class Lane:
         self._buffer_lock = threading.Lock()
         self._buffer_room = threading.Condition(self._buffer_lock)
         self._store_ok = True
+        # durable mode: events accepted but not yet journaled, journaled and not yet trimmed,
+        # and the ids of settled events awaiting their trim
+        self._owner = uuid.uuid4().hex
+        self._unwritten: deque[Event] = deque()
+        self._written: deque[Event] = deque()
+        self._done_ids: set[int] = set()
+        self._journal_lock = threading.Lock()
+        self._trim_pending = 0
+        self._journaled_at = float("-inf")
+        self._adopted_at = float("-inf")
         self._spill_wake = threading.Event()
         self._writer: threading.Thread | None = None
         self._handed: list[Event] = []
@@ -184,6 +201,7 @@ class Lane:
         for sender in self._senders:
             sender.start()
         if self._spill is not None:
+            self._adopted_at = float("-inf")
             self._writer = threading.Thread(
                 target=self._spill_loop, name=f"uh-analytics-{self.name}-spill", daemon=True
             )
@@ -202,6 +220,8 @@ class Lane:
         pushed_out = self.queue.put(event)
         if not pushed_out:
             self.ledger.accept()
+            if self._durable:
+                self._unwritten.append(event)
             return True
         lost = self._hold_for_spill(pushed_out) if self._spill is not None else pushed_out
         refused = pushed_out[-1] is event
@@ -210,8 +230,10 @@ class Lane:
             self.ledger.refuse(DropReason.QUEUE_FULL)
         else:
             self.ledger.accept()
+            self._journal_add(event)
         self.ledger.drop_queued(DropReason.QUEUE_FULL, len(lost) - int(event_lost))
         self._metrics.drop(DropReason.QUEUE_FULL, len(lost))
+        self._journal_done(lost)
         return not event_lost
 
     def _hold_for_spill(self, events: list[Event]) -> list[Event]:
@@ -253,6 +275,7 @@ class Lane:
                 self._buffer = deque(e for e in self._buffer if id(e) not in gone)
                 self._buffer_size -= sum(e.size for e in held)
         count = len(removed) + len(held)
+        self._journal_done([*removed, *held])
         self.ledger.drop_queued(DropReason.CONSENT_WITHDRAWN, count)
         self._metrics.drop(DropReason.CONSENT_WITHDRAWN, count)
         return count
@@ -305,6 +328,11 @@ class Lane:
         held = self._drain_buffer()
         self.ledger.take(held, from_queue=False)
         self._give_up([*leftover, *held], DropReason.SHUTDOWN_DEADLINE)
+        if self._durable and not self.ledger.in_flight:  # every event settled: no journal
+            try:
+                cast(JournalingSpillStore, self._spill).close_journal(self.name, self._owner)
+            except StoreUnavailableError:
+                logger.warning("journal_close_failed", provider=self.name, cause="spill_store")
         self._stopped = True
 
     def after_fork_in_child(self) -> None:
@@ -334,6 +362,7 @@ class Lane:
         count, from_queue, size = self.ledger.settle(events, outcome)
         if not count:
             return 0
+        self._journal_done(events)
         self.queue.release(from_queue, size)
         if outcome == SENT:
             with self._count_lock:
@@ -485,11 +514,13 @@ class Lane:
             self.ledger.drop_queued(DropReason.INTERNAL_ERROR, 1)
             self._metrics.drop(DropReason.INTERNAL_ERROR)
             return
+        self._journal_add(event)
         pushed_out = self.queue.put(event)
         if pushed_out:
             lost = self._hold_for_spill(pushed_out)
             self.ledger.drop_queued(DropReason.QUEUE_FULL, len(lost))
             self._metrics.drop(DropReason.QUEUE_FULL, len(lost))
+            self._journal_done(lost)
 
     def _deliver(self, batch: list[Event]) -> None:
         """Check consent, plan the requests and hand them to the senders."""
@@ -548,10 +579,70 @@ class Lane:
                     self.ledger.take(held, from_queue=False)
                 if held:
                     self._give_up(held, DropReason.QUEUE_FULL)
+                self._keep_journal()
+            except StoreUnavailableError as exc:
+                self._store_ok = False
+                self._record(self._store_failure(exc))
+                logger.warning("journal_failed", provider=self.name, cause="spill_store")
             except Exception as exc:  # noqa: BLE001 - the writer must survive; logged, counted
                 self._survive("spill", exc, held)
             if self._stopping and not self._buffer:
                 return
+
+    # -- durable mode: the journal -------------------------------------------------------------
+    def _journal_add(self, event: Event) -> None:
+        if self._durable:
+            self._unwritten.append(event)
+
+    def _journal_done(self, events: Sequence[Event]) -> None:
+        if self._durable and events:
+            with self._journal_lock:
+                self._done_ids.update(id(e) for e in events)
+
+    def _keep_journal(self) -> None:
+        """Journal new events, trim settled ones, renew the lease; adopt dead processes' ones."""
+        store = self._spill
+        if not isinstance(store, JournalingSpillStore):
+            return
+        now = self._clock.monotonic()
+        if now - self._adopted_at >= _ADOPT_EVERY:
+            self._adopted_at = now
+            moved = store.adopt(self.name)
+            if moved:
+                self._spill_pending = True
+                logger.info("journal_adopted", provider=self.name, count=moved)
+        if self._durable:
+            self._write_journal(store, now)
+
+    def _write_journal(self, store: JournalingSpillStore, now: float) -> None:
+        with self._journal_lock:
+            done = self._done_ids
+            fresh: list[Event] = []
+            while self._unwritten:
+                event = self._unwritten.popleft()
+                if id(event) in done:
+                    done.discard(id(event))
+                else:
+                    fresh.append(event)
+            trim = self._trim_pending
+            written = self._written
+            while written and id(written[0]) in done:
+                done.discard(id(written.popleft()))
+                trim += 1
+            self._trim_pending = 0
+        if not fresh and not trim and now - self._journaled_at < _LEASE_EVERY:
+            return
+        try:
+            records = [self._codec.encode(e, remember=False) for e in fresh]
+            store.journal(self.name, self._owner, records, trim)
+        except BaseException:
+            with self._journal_lock:
+                self._unwritten.extendleft(reversed(fresh))
+                self._trim_pending += trim
+            raise
+        self._journaled_at = now
+        with self._journal_lock:
+            self._written.extend(fresh)
 
     def _give_up(self, events: list[Event], reason: str) -> None:
         """Spill ``events`` if there is a spill store, else drop them counting ``reason``."""

@@ -58,12 +58,15 @@ class SpillCodec:
         with self._lock:
             return len(self._subjects)
 
-    def encode(self, event: Event) -> bytes:
-        """The spill store's record of ``event``: pseudonymous ids only (format ``v2``)."""
+    def encode(self, event: Event, *, remember: bool = True) -> bytes:
+        """The spill store's record of ``event``: pseudonymous ids only (format ``v2``).
+
+        With ``remember`` the raw subject is kept for this process's own replay.
+        """
         out = self._to_outbound(event)
         if out is None:
             raise StoreUnavailableError("pseudonymisation failed")
-        if event.user_id is not None or event.anonymous_id is not None:
+        if remember and (event.user_id is not None or event.anonymous_id is not None):
             with self._lock:  # the spill writer and the senders spill at the same time
                 kept = self._subjects
                 while len(kept) >= self._keep:

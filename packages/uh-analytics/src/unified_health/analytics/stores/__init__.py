@@ -7,6 +7,7 @@ from unified_health.analytics.stores._memory import (
 )
 from unified_health.analytics.stores._protocol import (
     ConsentStore,
+    JournalingSpillStore,
     RedisClientProtocol,
     SpillStore,
     SurrogateIdStore,
@@ -22,6 +23,7 @@ __all__ = [
     "InMemoryConsentStore",
     "InMemorySpillStore",
     "InMemorySurrogateIdStore",
+    "JournalingSpillStore",
     "RedisClientProtocol",
     "RedisConsentStore",
     "RedisSpillStore",
