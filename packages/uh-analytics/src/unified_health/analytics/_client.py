@@ -30,7 +30,7 @@ from unified_health.analytics._identity import (
     Pseudonymizer,
     SurrogatePseudonymizer,
 )
-from unified_health.analytics._logging import logger
+from unified_health.analytics._logging import DropLog, logger
 from unified_health.analytics._metrics import Metrics
 from unified_health.analytics._models import (
     ConsentCategory,
@@ -169,8 +169,13 @@ class AnalyticsClient:
         clock: Clock | None = None,
         register_atexit: bool = True,
     ) -> None:
+        if isinstance(providers, Provider) or not isinstance(providers, Sequence):
+            raise InvalidInputError("providers", "must be a list of providers, e.g. [provider]")
         if not providers:
             raise InvalidInputError("providers", "must name at least one provider")
+        for index, provider in enumerate(providers):
+            if not isinstance(provider, Provider):
+                raise InvalidInputError(f"providers[{index}]", "must be a Provider")
         names = [p.name for p in providers]
         if len(set(names)) != len(names):
             raise InvalidInputError("providers", "provider names must be unique")
@@ -231,6 +236,7 @@ class AnalyticsClient:
         self._rng = random.Random(seed) if seed is not None else None  # noqa: S311 - test ids
         self._shutdown_timeout = shutdown_timeout
         self._metrics = Metrics()
+        self._drops = DropLog(self._clock)
         self._spill_store = spill_store
         self._names = NameRules(self._sanitizer)
         self._scrub_into: Callable[[Mapping[str, object], dict[str, int]], dict[str, object]] = (
@@ -716,9 +722,11 @@ class AnalyticsClient:
                 groups, timestamp, previous_id, group_type, group_key,
             )  # fmt: skip
         except InvalidInputError as exc:
-            self._metrics.drop(drop_reason_of(exc))
+            reason = drop_reason_of(exc)
+            self._metrics.drop(reason)
             if self._strict:
                 raise
+            self._drops.note(reason, kind=kind, field=exc.field, rule=exc.rule)
             return False
         except Exception as exc:
             self._metrics.drop(DropReason.INTERNAL_ERROR)
@@ -744,9 +752,14 @@ class AnalyticsClient:
     ) -> bool:
         if self._closed:
             self._metrics.drop(DropReason.CLIENT_CLOSED)
+            self._drops.note(DropReason.CLIENT_CLOSED, kind=kind)
             return False
         if kind == "track":
             self._names.check_event(name)
+        given: object = properties  # callers may pass anything
+        if given is not None and not isinstance(given, Mapping):
+            field = "properties" if kind == "track" else "traits"
+            raise InvalidInputError(field, "must be a mapping of names to values, or None")
         ctx = current_context()
         if user_id is None and ctx is not None:
             user_id = ctx.user_id
@@ -780,6 +793,7 @@ class AnalyticsClient:
         lanes = self._lanes_for[cat]
         if not lanes:
             self._metrics.drop(DropReason.NO_PROVIDER)
+            self._drops.note(DropReason.NO_PROVIDER, kind=kind, category=cat)
             return False
 
         merged: Mapping[Any, Any]

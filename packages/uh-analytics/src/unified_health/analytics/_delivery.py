@@ -673,7 +673,11 @@ class Lane:
         with self._count_lock:
             self.undelivered += lost
         if lost:
-            logger.warning("events_dropped", provider=self.name, count=lost, reason=str(reason))
+            last = None if self._healthy else self.ledger.last_error
+            logger.warning(
+                "events_dropped", provider=self.name, count=lost, reason=str(reason),
+                cause=last.cause if last is not None else None,
+            )  # fmt: skip
 
     def _sleep(self, seconds: float) -> None:
         self.provider.sleep(min(seconds, self._time_left()))

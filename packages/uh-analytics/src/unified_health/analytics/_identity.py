@@ -51,7 +51,8 @@ class HmacPseudonymizer:
     """Keyed HMAC-SHA256 ids with key rotation.
 
     Args:
-        keys: Key id (1-8 lowercase letters or digits) to secret key (at least 16 bytes).
+        keys: Key id (1-8 lowercase letters or digits) to secret key (at least 16 bytes): bytes,
+            or a ``str`` used as its UTF-8 bytes (as `from_env` reads keys).
         active: The key id used for outbound ids; defaults to the last one given.
 
     Raises:
@@ -71,7 +72,10 @@ class HmacPseudonymizer:
         for key_id, secret in keys.items():
             if not _KEY_ID.match(key_id):
                 raise InvalidInputError("keys", "key ids must be 1-8 lowercase letters or digits")
-            material = secret.encode() if isinstance(secret, str) else bytes(secret)
+            given: object = secret  # callers may pass anything
+            if not isinstance(given, str | bytes | bytearray):
+                raise InvalidInputError("keys", "each key must be bytes or a str")
+            material = given.encode() if isinstance(given, str) else bytes(given)
             if len(material) < _MIN_KEY_BYTES:
                 raise InvalidInputError("keys", f"each key must be at least {_MIN_KEY_BYTES} bytes")
             self._keys[key_id] = material
