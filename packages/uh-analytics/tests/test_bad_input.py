@@ -61,8 +61,9 @@ def test_one_provider_instead_of_a_list_is_refused_by_name() -> None:
     ],
 )
 def test_bad_delivery_options_name_their_field(option: str, value: object, field: str) -> None:
+    options: dict[str, Any] = {option: value}
     with pytest.raises(InvalidInputError) as caught:
-        AnalyticsClient([RecordingProvider()], register_atexit=False, **{option: value})
+        AnalyticsClient([RecordingProvider()], register_atexit=False, **options)
     assert caught.value.field == field
 
 
