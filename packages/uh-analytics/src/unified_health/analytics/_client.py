@@ -52,6 +52,7 @@ from unified_health.analytics.providers._base import OutboundEvent, Provider, du
 from unified_health.analytics.stores._memory import InMemoryConsentStore
 from unified_health.analytics.stores._protocol import (
     ConsentStore,
+    ForkAware,
     JournalingSpillStore,
     RedisClientProtocol,
     SpillStore,
@@ -1175,11 +1176,11 @@ class AnalyticsClient:
         self._lock = threading.Lock()
         self._metrics.reset_lock()
         # Locks another thread held at fork time stay held in the child: renew the ones of the
-        # pseudonymiser and stores too (any object may offer ``reset_after_fork()``).
-        for part in (self._pseudonymizer, self._gate.store, self._spill_store):
-            reset = getattr(part, "reset_after_fork", None)
-            if callable(reset):
-                reset()
+        # pseudonymiser and stores too (those declaring `ForkAware`).
+        parts: tuple[object, ...] = (self._pseudonymizer, self._gate.store, self._spill_store)
+        for part in parts:
+            if isinstance(part, ForkAware):
+                part.reset_after_fork()
         for lane in self._lanes:
             lane.after_fork_in_child()
             lane.start()

@@ -24,9 +24,15 @@ from typing import Protocol, runtime_checkable
 
 from unified_health.analytics._errors import InvalidInputError
 from unified_health.analytics.stores._memory import InMemorySurrogateIdStore
-from unified_health.analytics.stores._protocol import SurrogateIdStore
+from unified_health.analytics.stores._protocol import ForkAware, SurrogateIdStore
 
-__all__ = ["HmacPseudonymizer", "Pseudonymizer", "SurrogatePseudonymizer"]
+__all__ = [
+    "HmacPseudonymizer",
+    "KeyedPseudonymizer",
+    "LookupPseudonymizer",
+    "Pseudonymizer",
+    "SurrogatePseudonymizer",
+]
 
 _KEY_ID = re.compile(r"^[a-z0-9]{1,8}$")
 _MIN_KEY_BYTES = 16
@@ -44,6 +50,34 @@ class Pseudonymizer(Protocol):
 
     def pseudonymize(self, raw_id: str, kind: str = "user") -> str:
         """Return the outbound id for ``raw_id``."""
+        ...
+
+
+@runtime_checkable
+class LookupPseudonymizer(Protocol):
+    """A pseudonymiser that can find an existing id without creating one (surrogate ids).
+
+    Examples:
+        >>> isinstance(SurrogatePseudonymizer(), LookupPseudonymizer)
+        True
+    """
+
+    def lookup(self, raw_id: str, kind: str = "user") -> str | None:
+        """Return the id of ``raw_id`` if one exists, creating nothing."""
+        ...
+
+
+@runtime_checkable
+class KeyedPseudonymizer(Protocol):
+    """A pseudonymiser with rotated keys: a raw id may have been sent under older ids.
+
+    Examples:
+        >>> isinstance(HmacPseudonymizer({"k1": b"0" * 32}), KeyedPseudonymizer)
+        True
+    """
+
+    def previous_ids(self, raw_id: str, kind: str = "user") -> list[str]:
+        """Return the ids ``raw_id`` had under the keys that are no longer active."""
         ...
 
 
@@ -172,9 +206,8 @@ class SurrogatePseudonymizer:
     def reset_after_fork(self) -> None:
         """Give a forked child fresh locks (another thread may have held them at fork time)."""
         self._lock = threading.Lock()
-        reset = getattr(self._store, "reset_after_fork", None)
-        if callable(reset):
-            reset()
+        if isinstance(self._store, ForkAware):
+            self._store.reset_after_fork()
 
     def lookup(self, raw_id: str, kind: str = "user") -> str | None:
         """Return the surrogate of ``raw_id`` if one exists, creating nothing.

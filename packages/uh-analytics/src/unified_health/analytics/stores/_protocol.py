@@ -7,6 +7,8 @@ from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
     "ConsentStore",
+    "ForkAware",
+    "InProcessStore",
     "JournalingSpillStore",
     "RedisClientProtocol",
     "SpillStore",
@@ -40,6 +42,40 @@ class ConsentStore(Protocol):
 
     def delete_consent(self, user_id: str) -> None:
         """Forget the user's record (they fall back to the default). Idempotent."""
+        ...
+
+
+@runtime_checkable
+class InProcessStore(Protocol):
+    """A store that answers from this process's memory, without I/O.
+
+    A `ConsentStore` declaring ``in_process = True`` is read by `track()` itself, so an event
+    without consent is refused at once; any other consent store is read by the delivery
+    threads only (consent is then checked right before each delivery attempt).
+
+    Examples:
+        >>> from unified_health.analytics.stores import InMemoryConsentStore
+        >>> isinstance(InMemoryConsentStore(), InProcessStore), InMemoryConsentStore.in_process
+        (True, True)
+    """
+
+    in_process: bool
+
+
+@runtime_checkable
+class ForkAware(Protocol):
+    """A part holding locks or connections that must be renewed in a forked child.
+
+    The client calls `reset_after_fork` on its pseudonymiser and stores that declare it.
+
+    Examples:
+        >>> from unified_health.analytics.stores import InMemoryConsentStore
+        >>> isinstance(InMemoryConsentStore(), ForkAware)
+        True
+    """
+
+    def reset_after_fork(self) -> None:
+        """Renew locks (and connections) in a forked child."""
         ...
 
 
