@@ -58,6 +58,11 @@ def test_one_provider_instead_of_a_list_is_refused_by_name() -> None:
         ("flush_interval", 0.0, "flush_interval"),
         ("retry_budget", -1.0, "retry_budget"),
         ("on_error", "print", "on_error"),
+        ("strict", "yes", "strict"),  # no coercion of "yes" to True
+        ("max_queue_events", 0, "max_queue_events"),
+        ("max_queue_events", True, "max_queue_events"),
+        ("drop_policy", "drop_all", "drop_policy"),
+        ("seed", 1.5, "seed"),
     ],
 )
 def test_bad_delivery_options_name_their_field(option: str, value: object, field: str) -> None:

@@ -42,6 +42,7 @@ from unified_health.analytics._models import (
     ShutdownReport,
 )
 from unified_health.analytics._normalize import SCAN_MARGIN, finish, prepare
+from unified_health.analytics._options import ClientOptions
 from unified_health.analytics._outbound import outbound_ids, to_outbound
 from unified_health.analytics._queue import DropPolicy
 from unified_health.analytics._sanitize import Sanitizer
@@ -180,33 +181,35 @@ class AnalyticsClient:
         names = [p.name for p in providers]
         if len(set(names)) != len(names):
             raise InvalidInputError("providers", "provider names must be unique")
-        for field, value in (
-            ("max_queue_events", max_queue_events),
-            ("max_queue_bytes", max_queue_bytes),
-            ("max_properties", max_properties),
-            ("max_string_length", max_string_length),
-            ("max_event_bytes", max_event_bytes),
-            ("max_in_flight", max_in_flight),
-        ):
-            if value < 1:
-                raise InvalidInputError(field, "must be positive")
+        options = ClientOptions.of(
+            require_schemas=require_schemas,
+            default_category=default_category,
+            max_queue_events=max_queue_events,
+            max_queue_bytes=max_queue_bytes,
+            drop_policy=drop_policy,
+            flush_interval=flush_interval,
+            max_in_flight=max_in_flight,
+            shutdown_timeout=shutdown_timeout,
+            retry_budget=retry_budget,
+            durable=durable,
+            max_properties=max_properties,
+            max_string_length=max_string_length,
+            max_event_bytes=max_event_bytes,
+            strict=strict,
+            debug=debug,
+            seed=seed,
+            register_atexit=register_atexit,
+        )
+        self._options = options
         for provider in providers:
             own = provider.limits.own_properties_per_event
-            if own is not None and max_properties > own:
+            if own is not None and options.max_properties > own:
                 raise InvalidInputError(
                     "max_properties",
                     f"must be at most {own} for provider {provider.name!r} (its vendor takes "
                     f"{provider.limits.max_properties_per_event} properties per event, "
                     f"{provider.limits.added_properties} of them added by the provider)",
                 )
-        if drop_policy not in ("drop_newest", "drop_oldest"):
-            raise InvalidInputError("drop_policy", "must be drop_newest or drop_oldest")
-        if flush_interval <= 0:
-            raise InvalidInputError("flush_interval", "must be positive")
-        if shutdown_timeout < 0:
-            raise InvalidInputError("shutdown_timeout", "must not be negative")
-        if retry_budget < 0:
-            raise InvalidInputError("retry_budget", "must not be negative")
         if on_error is not None and not callable(on_error):
             raise InvalidInputError("on_error", "must be callable")
         if durable and not isinstance(spill_store, JournalingSpillStore):
@@ -220,22 +223,24 @@ class AnalyticsClient:
         self._gate = ConsentGate(consent_store or InMemoryConsentStore(), default_consent, known)
         for index, provider in enumerate(providers):
             self._gate.check(f"providers[{index}].categories", provider.categories)
-        self._default_category = next(iter(self._gate.check("default_category", default_category)))
+        self._default_category = next(
+            iter(self._gate.check("default_category", options.default_category))
+        )
         self._event_categories = dict(event_categories or {})
         for name, category in self._event_categories.items():
             self._gate.check(f"event_categories.{name}", category)
         self._pseudonymizer = pseudonymizer or _default_pseudonymizer()
         self._sanitizer = sanitizer if sanitizer is not None else Sanitizer(clock=self._clock)
         self._schemas = SchemaRegistry(schemas)
-        self._require_schemas = require_schemas
+        self._require_schemas = options.require_schemas
         self._super: dict[str, Any] = {}
-        self._max_properties = max_properties
-        self._max_string_length = max_string_length
-        self._max_event_bytes = max_event_bytes
-        self._strict = strict
-        self._debug = debug
+        self._max_properties = options.max_properties
+        self._max_string_length = options.max_string_length
+        self._max_event_bytes = options.max_event_bytes
+        self._strict = options.strict
+        self._debug = options.debug
         self._rng = random.Random(seed) if seed is not None else None  # noqa: S311 - test ids
-        self._shutdown_timeout = shutdown_timeout
+        self._shutdown_timeout = options.shutdown_timeout
         self._metrics = Metrics()
         self._drops = DropLog(self._clock)
         self._spill_store = spill_store
@@ -252,17 +257,17 @@ class AnalyticsClient:
                 gate=self._gate,
                 to_outbound=self._outbound,
                 metrics=self._metrics,
-                max_events=max_queue_events,
-                max_bytes=max_queue_bytes,
-                policy=drop_policy,
-                flush_interval=flush_interval,
+                max_events=options.max_queue_events,
+                max_bytes=options.max_queue_bytes,
+                policy=options.drop_policy,
+                flush_interval=options.flush_interval,
                 spill=spill_store,
-                debug=debug,
-                max_in_flight=max_in_flight,
+                debug=options.debug,
+                max_in_flight=options.max_in_flight,
                 clock=self._clock,
-                retry_budget=retry_budget,
+                retry_budget=options.retry_budget,
                 on_error=on_error,
-                durable=durable,
+                durable=options.durable,
             )
             for provider in providers
         ]
@@ -276,7 +281,7 @@ class AnalyticsClient:
         self._pid = os.getpid()
         for lane in self._lanes:
             lane.start()
-        self._atexit = register_atexit
+        self._atexit = options.register_atexit
         _lifecycle.register(self)
         logger.info("client_started", providers=names)
 
