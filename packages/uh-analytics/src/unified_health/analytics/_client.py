@@ -19,10 +19,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from unified_health.analytics import _lifecycle
+from unified_health.analytics._builder import Call, EventBuilder, Limits, ScrubInto
 from unified_health.analytics._clock import Clock, SystemClock
 from unified_health.analytics._config import HMAC_KEYS, REDIS_URL, providers_from_env
 from unified_health.analytics._consent import ConsentGate
-from unified_health.analytics._context import current_context
 from unified_health.analytics._delivery import ErrorCallback, Lane
 from unified_health.analytics._errors import InvalidInputError
 from unified_health.analytics._identity import (
@@ -41,7 +41,6 @@ from unified_health.analytics._models import (
     ProviderStatus,
     ShutdownReport,
 )
-from unified_health.analytics._normalize import SCAN_MARGIN, finish, prepare
 from unified_health.analytics._options import ClientOptions
 from unified_health.analytics._outbound import outbound_ids, to_outbound
 from unified_health.analytics._queue import DropPolicy
@@ -49,7 +48,7 @@ from unified_health.analytics._sanitize import Sanitizer
 from unified_health.analytics._schema import SchemaRegistry
 from unified_health.analytics._validation import NameRules, drop_reason_of, nonempty_str
 from unified_health.analytics._withdrawal import withdrawn_record
-from unified_health.analytics.providers._base import OutboundEvent, Provider, dumps
+from unified_health.analytics.providers._base import OutboundEvent, Provider
 from unified_health.analytics.stores._memory import InMemoryConsentStore
 from unified_health.analytics.stores._protocol import (
     ConsentStore,
@@ -70,11 +69,6 @@ __all__ = ["AnalyticsClient"]
 
 
 _BUILTIN_CATEGORIES = frozenset(c.value for c in ConsentCategory)
-
-
-# The version (4) and variant (RFC 4122) bits of a random UUID, as `uuid.uuid4` sets them.
-_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
 class AnalyticsClient:
@@ -223,30 +217,40 @@ class AnalyticsClient:
         self._gate = ConsentGate(consent_store or InMemoryConsentStore(), default_consent, known)
         for index, provider in enumerate(providers):
             self._gate.check(f"providers[{index}].categories", provider.categories)
-        self._default_category = next(
+        default_category_ = next(
             iter(self._gate.check("default_category", options.default_category))
         )
-        self._event_categories = dict(event_categories or {})
-        for name, category in self._event_categories.items():
+        event_categories_ = dict(event_categories or {})
+        for name, category in event_categories_.items():
             self._gate.check(f"event_categories.{name}", category)
         self._pseudonymizer = pseudonymizer or _default_pseudonymizer()
         self._sanitizer = sanitizer if sanitizer is not None else Sanitizer(clock=self._clock)
         self._schemas = SchemaRegistry(schemas)
-        self._require_schemas = options.require_schemas
-        self._super: dict[str, Any] = {}
-        self._max_properties = options.max_properties
-        self._max_string_length = options.max_string_length
-        self._max_event_bytes = options.max_event_bytes
         self._strict = options.strict
         self._debug = options.debug
-        self._rng = random.Random(seed) if seed is not None else None  # noqa: S311 - test ids
         self._shutdown_timeout = options.shutdown_timeout
         self._metrics = Metrics()
         self._drops = DropLog(self._clock)
         self._spill_store = spill_store
-        self._names = NameRules(self._sanitizer)
-        self._scrub_into: Callable[[Mapping[str, object], dict[str, int]], dict[str, object]] = (
+        scrub_into: ScrubInto = (
             getattr(self._sanitizer, "scrub_into", None) or self._scrub_via_result
+        )
+        self._builder = EventBuilder(
+            gate=self._gate,
+            names=NameRules(self._sanitizer),
+            schemas=self._schemas,
+            scrub_into=scrub_into,
+            metrics=self._metrics,
+            clock=self._clock,
+            limits=Limits(
+                options.max_properties, options.max_string_length, options.max_event_bytes
+            ),
+            default_category=default_category_,
+            served=lambda category: bool(self._lanes_for[category]),
+            event_categories=event_categories_,
+            require_schemas=options.require_schemas,
+            strict=options.strict,
+            rng=random.Random(seed) if seed is not None else None,  # noqa: S311 - test ids
         )
         self._closed = False
         self._lock = threading.Lock()
@@ -722,11 +726,10 @@ class AnalyticsClient:
         group_type: str | None = None,
         group_key: str | None = None,
     ) -> bool:
+        call = Call(kind, name, properties, user_id, anonymous_id, category, groups, timestamp,
+                    previous_id, group_type, group_key)  # fmt: skip
         try:
-            return self._build_and_queue(
-                kind, name, properties, user_id, anonymous_id, category,
-                groups, timestamp, previous_id, group_type, group_key,
-            )  # fmt: skip
+            return self._build_and_queue(call)
         except InvalidInputError as exc:
             reason = drop_reason_of(exc)
             self._metrics.drop(reason)
@@ -742,136 +745,31 @@ class AnalyticsClient:
                 raise
             return False
 
-    def _build_and_queue(
-        self,
-        kind: EventKind,
-        name: str,
-        properties: Mapping[str, Any] | None,
-        user_id: str | None,
-        anonymous_id: str | None,
-        category: str | None,
-        groups: Mapping[str, str] | None,
-        timestamp: datetime | None,
-        previous_id: str | None,
-        group_type: str | None,
-        group_key: str | None,
-    ) -> bool:
+    def _build_and_queue(self, call: Call) -> bool:
         if self._closed:
             self._metrics.drop(DropReason.CLIENT_CLOSED)
-            self._drops.note(DropReason.CLIENT_CLOSED, kind=kind)
+            self._drops.note(DropReason.CLIENT_CLOSED, kind=call.kind)
             return False
-        if kind == "track":
-            self._names.check_event(name)
-        given: object = properties  # callers may pass anything
-        if given is not None and not isinstance(given, Mapping):
-            field = "properties" if kind == "track" else "traits"
-            raise InvalidInputError(field, "must be a mapping of names to values, or None")
-        ctx = current_context()
-        if user_id is None and ctx is not None:
-            user_id = ctx.user_id
-            anonymous_id = anonymous_id if anonymous_id is not None else ctx.anonymous_id
-        if user_id is not None and not nonempty_str(user_id):
-            raise InvalidInputError("user_id", "must be a non-empty string")
-        if anonymous_id is not None and not nonempty_str(anonymous_id):
-            raise InvalidInputError("anonymous_id", "must be a non-empty string")
-        if previous_id is not None and not nonempty_str(previous_id):
-            raise InvalidInputError("previous_id", "must be a non-empty string")
-        if group_key is not None and not nonempty_str(group_key):
-            raise InvalidInputError("group_key", "must be a non-empty string")
-        if kind == "group":
-            self._names.check_group_type("group_type", group_type)
-        if groups is not None:
-            if not isinstance(groups, Mapping):
-                raise InvalidInputError("groups", "must map group types to group keys")
-            for group_name, key in groups.items():
-                self._names.check_group_type("groups", group_name)
-                if not nonempty_str(key):
-                    raise InvalidInputError("groups", "group keys must be non-empty strings")
-        cat = category or self._event_categories.get(name, self._default_category)
-        if cat not in self._gate.known:
-            raise InvalidInputError("category", "must be a known consent category")
-        if user_id is None and anonymous_id is None:
-            anonymous_id = f"anon-{self._new_id()}"
-        subject = user_id or anonymous_id
-        if self._gate.allows_now(subject, cat) is False:
-            self._metrics.drop(DropReason.NO_CONSENT)
+        built = self._builder.build(call)
+        if isinstance(built, DropReason):
+            self._metrics.drop(built)
+            if built == DropReason.NO_PROVIDER:
+                self._drops.note(built, kind=call.kind)
             return False
-        lanes = self._lanes_for[cat]
-        if not lanes:
-            self._metrics.drop(DropReason.NO_PROVIDER)
-            self._drops.note(DropReason.NO_PROVIDER, kind=kind, category=cat)
-            return False
+        return self._enqueue(built)
 
-        merged: Mapping[Any, Any]
-        if kind == "track" and (self._super or (ctx is not None and ctx.properties)):
-            merged = {**self._super, **(ctx.properties if ctx is not None else {})}
-            if properties:
-                merged.update(properties)
-        elif type(properties) is dict:
-            merged = properties  # read, never changed, by what follows
-        else:
-            merged = dict(properties) if properties else {}
-        if kind == "track" and name in self._schemas:
-            merged, unknown = self._schemas.apply(name, merged)
-            if unknown:
-                self._metrics.adjusted({"schema_unknown_property": unknown})
-        elif kind == "track" and self._require_schemas:
-            raise InvalidInputError(name, "has no schema and require_schemas is set")
-        clean, adjusted = prepare(
-            merged, self._max_properties, self._max_string_length + SCAN_MARGIN
-        )
-        if adjusted:
-            if self._strict:
-                raise InvalidInputError("properties", f"rejected: {', '.join(sorted(adjusted))}")
-            self._metrics.adjusted(adjusted)
-        redactions: dict[str, int] = {}
-        scrubbed = self._scrub_into(clean, redactions)
-        if redactions:
-            self._metrics.redacted(redactions)
-        raw_ids = [i for i in (user_id, anonymous_id, previous_id, group_key) if i]
-        if groups:
-            raw_ids.extend(groups.values())
-        props, post = finish(scrubbed, tuple(raw_ids), self._max_string_length)
-        if post:
-            own = post.pop("user_id", 0)
-            if own:
-                self._metrics.redacted({"user_id": own})
-            self._metrics.adjusted(post)
-        body = dumps(props)
-        if len(body) > self._max_event_bytes:
-            raise InvalidInputError("properties", f"larger than {self._max_event_bytes} bytes")
-        if timestamp is None:
-            ts = self._now()
-        elif timestamp.tzinfo is None or timestamp.utcoffset() is None:
-            raise InvalidInputError("timestamp", "must be timezone-aware")
-        else:
-            ts = timestamp.timestamp()
-        is_profile = kind in ("identify", "group")
-        record = Event(
-            kind=kind,
-            name=name,
-            properties={} if is_profile else props,
-            user_id=user_id,
-            anonymous_id=anonymous_id,
-            category=cat,
-            timestamp=ts,
-            insert_id=self._new_id(),
-            groups=dict(groups) if groups else None,
-            traits=props if is_profile else None,
-            previous_id=previous_id,
-            group_type=group_type,
-            group_key=group_key,
-            size=len(body) + 160,
-            properties_json=None if is_profile else body,
-        )
+    def _enqueue(self, event: Event) -> bool:
+        """Put ``event`` on the lane of every provider taking its category."""
         queued = False
-        for lane in lanes:
-            queued = lane.put(record) or queued
+        for lane in self._lanes_for[event.category]:
+            queued = lane.put(event) or queued
         if queued:
             self._metrics.enqueue()
             if self._debug:
-                logger.debug("event_enqueued", event_name=name, kind=kind, category=cat,
-                          property_count=len(props), providers=len(lanes))  # fmt: skip
+                logger.debug(
+                    "event_enqueued", event_name=event.name, kind=event.kind,
+                    category=event.category, property_count=len(event.traits or event.properties),
+                )  # fmt: skip
         return queued
 
     def _scrub_via_result(
@@ -881,13 +779,6 @@ class AnalyticsClient:
         result = self._sanitizer.scrub(properties)
         counts.update({str(k): v for k, v in result.redactions.items() if v})
         return dict(result.properties)
-
-    def _new_id(self) -> str:
-        """A random version-4 UUID in hex (vendors such as PostHog require the UUID shape)."""
-        # The module's generator: seeded from the OS, reseeded in forked children, and far
-        # cheaper than os.urandom per event. Insert ids need uniqueness, not secrecy.
-        bits = (self._rng or random).getrandbits(128)
-        return f"{bits & _UUID4_CLEAR | _UUID4_SET:032x}"
 
     def _outbound(self, event: Event) -> OutboundEvent:
         return to_outbound(event, self._pseudonymizer)
@@ -905,7 +796,8 @@ class AnalyticsClient:
             >>> _ = client.shutdown()
         """
         with self._lock:
-            self._super = {**self._super, **properties}
+            builder = self._builder
+            builder.super_properties = {**builder.super_properties, **properties}
 
     def unregister_super_property(self, key: str) -> None:
         """Stop adding ``key`` to events. Idempotent.
@@ -921,12 +813,15 @@ class AnalyticsClient:
             >>> _ = client.shutdown()
         """
         with self._lock:
-            self._super = {k: v for k, v in self._super.items() if k != key}
+            builder = self._builder
+            builder.super_properties = {
+                k: v for k, v in builder.super_properties.items() if k != key
+            }
 
     @property
     def super_properties(self) -> dict[str, Any]:
         """A copy of the current super properties."""
-        return dict(self._super)
+        return dict(self._builder.super_properties)
 
     # -- consent -------------------------------------------------------------------------------
     def set_consent(self, user_id: str, categories: Iterable[str]) -> None:
