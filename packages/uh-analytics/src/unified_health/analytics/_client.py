@@ -42,12 +42,12 @@ from unified_health.analytics._models import (
     ShutdownReport,
 )
 from unified_health.analytics._options import ClientOptions
-from unified_health.analytics._outbound import outbound_ids, to_outbound
+from unified_health.analytics._outbound import to_outbound
+from unified_health.analytics._purger import SpillPurger
 from unified_health.analytics._queue import DropPolicy
 from unified_health.analytics._sanitize import Sanitizer
 from unified_health.analytics._schema import SchemaRegistry
 from unified_health.analytics._validation import NameRules, drop_reason_of, nonempty_str
-from unified_health.analytics._withdrawal import withdrawn_record
 from unified_health.analytics.providers._base import OutboundEvent, Provider
 from unified_health.analytics.stores._memory import InMemoryConsentStore
 from unified_health.analytics.stores._protocol import (
@@ -251,6 +251,17 @@ class AnalyticsClient:
             require_schemas=options.require_schemas,
             strict=options.strict,
             rng=random.Random(seed) if seed is not None else None,  # noqa: S311 - test ids
+        )
+        self._purger = (
+            SpillPurger(
+                spill_store,
+                [p.name for p in providers],
+                gate=self._gate,
+                metrics=self._metrics,
+                pseudonymizer=self._pseudonymizer,
+            )
+            if spill_store is not None
+            else None
         )
         self._closed = False
         self._lock = threading.Lock()
@@ -827,15 +838,15 @@ class AnalyticsClient:
     def set_consent(self, user_id: str, categories: Iterable[str]) -> None:
         """Record a user's consent; withdrawn categories stop delivery at once.
 
-        Queued events of the user in categories no longer consented to are dropped now, and so
-        are their events in the spill store; events already being sent are re-checked before
+        Queued events of the user in categories no longer consented to are dropped now; their
+        events in the spill store are removed by a background thread (`flush` waits for it), so
+        this call never reads the spill store; events already being sent are re-checked before
         every attempt. Raises on failure (consent is a correctness path); calling again after a
         failure is safe.
 
         Raises:
             InvalidInputError: An unknown category or an empty user id.
-            StoreUnavailableError: The consent store could not be written, or the spill store
-                could not be purged (the new consent is already recorded).
+            StoreUnavailableError: The consent store could not be written.
 
         Examples:
             >>> from unified_health.analytics.testing import RecordingProvider
@@ -896,30 +907,12 @@ class AnalyticsClient:
                 event.category not in allowed
             )
 
-        return sum(lane.purge(withdrawn) for lane in self._lanes) + self._purge_spill(
-            subject, allowed
-        )
+        if self._purger is not None:
+            self._purger.submit(subject, allowed, self._now())
+        return sum(lane.purge(withdrawn) for lane in self._lanes)
 
     def _now(self) -> float:
         return self._clock.now().timestamp()
-
-    def _purge_spill(self, subject: str, allowed: frozenset[str]) -> int:
-        """Drop ``subject``'s spilled events in categories not ``allowed``; return how many.
-
-        Events already restored from the spill (they carry only pseudonymous ids) are judged
-        by the gate before their next attempt.
-        """
-        store = self._spill_store
-        if store is None:
-            return 0
-        ids = outbound_ids(self._pseudonymizer, subject)
-        self._gate.note_withdrawal(ids, allowed, self._now())
-        removed = sum(
-            store.remove_if(name, lambda raw: withdrawn_record(raw, subject, ids, allowed))
-            for name in {lane.name for lane in self._lanes}
-        )
-        self._metrics.drop(DropReason.CONSENT_WITHDRAWN, removed)
-        return removed
 
     # -- schemas -------------------------------------------------------------------------------
     def register_schema(self, event: str, model: type[BaseModel]) -> None:
@@ -973,7 +966,9 @@ class AnalyticsClient:
         self._ensure_started()
         monotonic = self._clock.monotonic
         end = monotonic() + timeout
-        return all(lane.flush(max(end - monotonic(), 0.0)) for lane in self._lanes)
+        purged = self._purger is None or self._purger.wait(timeout)
+        drained = all(lane.flush(max(end - monotonic(), 0.0)) for lane in self._lanes)
+        return purged and drained
 
     def shutdown(self, timeout: float | None = None) -> ShutdownReport:
         """Stop accepting events, drain the queues within ``timeout`` and report the rest.
@@ -1000,6 +995,8 @@ class AnalyticsClient:
         before = {
             lane.name: (lane.delivered, lane.undelivered, lane.spilled) for lane in self._lanes
         }
+        if self._purger is not None:
+            self._purger.close(deadline - monotonic())
         for lane in self._lanes:
             lane.begin_shutdown(deadline)
         for lane in self._lanes:
@@ -1081,6 +1078,8 @@ class AnalyticsClient:
         for part in parts:
             if isinstance(part, ForkAware):
                 part.reset_after_fork()
+        if self._purger is not None:
+            self._purger.reset_after_fork()
         for lane in self._lanes:
             lane.after_fork_in_child()
             lane.start()
