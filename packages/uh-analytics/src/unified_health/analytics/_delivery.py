@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, cast, runtime_checkable
@@ -41,6 +40,7 @@ from unified_health.analytics._errors import (
     RateLimitedError,
     StoreUnavailableError,
 )
+from unified_health.analytics._journal import Journal
 from unified_health.analytics._ledger import SENT, SPILLED, Ledger
 from unified_health.analytics._logging import logger
 from unified_health.analytics._metrics import Metrics
@@ -73,10 +73,6 @@ _PROBE_AFTER = 5.0
 _ERROR_PAUSE = 0.05
 #: Seconds between two looks at the spill buffer (it is also woken when events arrive).
 _SPILL_TICK = 0.05
-#: Seconds between two looks for journals of dead processes (any client with a journal store).
-_ADOPT_EVERY = 1.0
-#: Seconds after which an idle durable lane renews its lease anyway.
-_LEASE_EVERY = 0.25
 #: A caller finding the spill buffer full waits for the writer at most this many times...
 _SPILL_WAITS = 10
 #: ...of at most this many seconds each (the writer wakes it as soon as there is room).
@@ -128,7 +124,6 @@ class Lane:
         durable: bool = False,
     ) -> None:
         self.provider = provider
-        self._durable = durable and isinstance(spill, JournalingSpillStore)
         self._clock: Clock = clock if clock is not None else SystemClock()
         self.name = provider.name
         self.queue = EventQueue(max_events=max_events, max_bytes=max_bytes, policy=policy)
@@ -141,6 +136,11 @@ class Lane:
         self._metrics = metrics
         self._spill = spill
         self._codec = SpillCodec(to_outbound)
+        self._journal = (
+            Journal(spill, self.name, self._codec, self._clock, durable=durable)
+            if isinstance(spill, JournalingSpillStore)
+            else None
+        )
         self._debug = debug
         self.max_in_flight = max(1, max_in_flight)
         self._retry_budget = retry_budget
@@ -160,16 +160,6 @@ class Lane:
         self._buffer_lock = threading.Lock()
         self._buffer_room = threading.Condition(self._buffer_lock)
         self._store_ok = True
-        # durable mode: events accepted but not yet journaled, journaled and not yet trimmed,
-        # and the ids of settled events awaiting their trim
-        self._owner = uuid.uuid4().hex
-        self._unwritten: deque[Event] = deque()
-        self._written: deque[Event] = deque()
-        self._done_ids: set[int] = set()
-        self._journal_lock = threading.Lock()
-        self._trim_pending = 0
-        self._journaled_at = float("-inf")
-        self._adopted_at = float("-inf")
         self._spill_wake = threading.Event()
         self._writer: threading.Thread | None = None
         self._handed: list[Event] = []
@@ -201,7 +191,6 @@ class Lane:
         for sender in self._senders:
             sender.start()
         if self._spill is not None:
-            self._adopted_at = float("-inf")
             self._writer = threading.Thread(
                 target=self._spill_loop, name=f"uh-analytics-{self.name}-spill", daemon=True
             )
@@ -220,8 +209,7 @@ class Lane:
         pushed_out = self.queue.put(event)
         if not pushed_out:
             self.ledger.accept()
-            if self._durable:
-                self._unwritten.append(event)
+            self._journal_add(event)
             return True
         lost = self._hold_for_spill(pushed_out) if self._spill is not None else pushed_out
         refused = pushed_out[-1] is event
@@ -328,9 +316,9 @@ class Lane:
         held = self._drain_buffer()
         self.ledger.take(held, from_queue=False)
         self._give_up([*leftover, *held], DropReason.SHUTDOWN_DEADLINE)
-        if self._durable and not self.ledger.in_flight:  # every event settled: no journal
+        if self._journal is not None and not self.ledger.in_flight:  # all settled: no journal
             try:
-                cast(JournalingSpillStore, self._spill).close_journal(self.name, self._owner)
+                self._journal.close()
             except StoreUnavailableError:
                 logger.warning("journal_close_failed", provider=self.name, cause="spill_store")
         self._stopped = True
@@ -340,6 +328,8 @@ class Lane:
         self.queue.reset_after_fork()
         self.ledger.reset_after_fork()
         self._codec.reset_after_fork()
+        if self._journal is not None:
+            self._journal.reset_after_fork()
         self._reset_state()
         self.provider.reset_after_fork()
 
@@ -591,58 +581,16 @@ class Lane:
 
     # -- durable mode: the journal -------------------------------------------------------------
     def _journal_add(self, event: Event) -> None:
-        if self._durable:
-            self._unwritten.append(event)
+        if self._journal is not None:
+            self._journal.add(event)
 
     def _journal_done(self, events: Sequence[Event]) -> None:
-        if self._durable and events:
-            with self._journal_lock:
-                self._done_ids.update(id(e) for e in events)
+        if self._journal is not None:
+            self._journal.done(events)
 
     def _keep_journal(self) -> None:
-        """Journal new events, trim settled ones, renew the lease; adopt dead processes' ones."""
-        store = self._spill
-        if not isinstance(store, JournalingSpillStore):
-            return
-        now = self._clock.monotonic()
-        if now - self._adopted_at >= _ADOPT_EVERY:
-            self._adopted_at = now
-            moved = store.adopt(self.name)
-            if moved:
-                self._spill_pending = True
-                logger.info("journal_adopted", provider=self.name, count=moved)
-        if self._durable:
-            self._write_journal(store, now)
-
-    def _write_journal(self, store: JournalingSpillStore, now: float) -> None:
-        with self._journal_lock:
-            done = self._done_ids
-            fresh: list[Event] = []
-            while self._unwritten:
-                event = self._unwritten.popleft()
-                if id(event) in done:
-                    done.discard(id(event))
-                else:
-                    fresh.append(event)
-            trim = self._trim_pending
-            written = self._written
-            while written and id(written[0]) in done:
-                done.discard(id(written.popleft()))
-                trim += 1
-            self._trim_pending = 0
-        if not fresh and not trim and now - self._journaled_at < _LEASE_EVERY:
-            return
-        try:
-            records = [self._codec.encode(e, remember=False) for e in fresh]
-            store.journal(self.name, self._owner, records, trim)
-        except BaseException:
-            with self._journal_lock:
-                self._unwritten.extendleft(reversed(fresh))
-                self._trim_pending += trim
-            raise
-        self._journaled_at = now
-        with self._journal_lock:
-            self._written.extend(fresh)
+        if self._journal is not None and self._journal.keep():
+            self._spill_pending = True
 
     def _give_up(self, events: list[Event], reason: str) -> None:
         """Spill ``events`` if there is a spill store, else drop them counting ``reason``."""
