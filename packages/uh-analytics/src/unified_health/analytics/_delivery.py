@@ -19,7 +19,9 @@ error's class (never its message), counts it, settles what it held as ``internal
 goes on. Events queued or in flight stay within ``max_events`` and ``max_bytes``; the spill
 buffer holds at most as much again while the writer moves it to the store.
 
-A batch that used up its provider's ``max_retries`` is spilled when there is a spill store.
+A batch that used up its provider's ``max_retries``, or whose next backoff would exceed two
+seconds, is spilled when there is a spill store (so a sender never sits on a slot the next
+batch needs to find out whether the vendor is back).
 Without one it keeps retrying while its queue has room and its ``retry_budget`` (seconds since
 its first failure) lasts, and is dropped (``retries_exhausted``) only then.
 """
@@ -73,6 +75,8 @@ _PROBE_AFTER = 5.0
 _ERROR_PAUSE = 0.05
 #: Seconds between two looks at the spill buffer (it is also woken when events arrive).
 _SPILL_TICK = 0.05
+#: With a spill store, a batch whose next backoff is longer than this is spilled instead.
+_SPILL_RATHER_THAN_WAIT = 2.0
 #: A caller finding the spill buffer full waits for the writer at most this many times...
 _SPILL_WAITS = 10
 #: ...of at most this many seconds each (the writer wakes it as soon as there is room).
@@ -713,9 +717,18 @@ class Lane:
                     )  # fmt: skip
                     self._give_up(events, DropReason.RETRIES_EXHAUSTED)
                     break
+                delay = self.provider.backoff(min(attempt, 30) - 1, result.retry_after)
+                if self._spill is not None and delay > _SPILL_RATHER_THAN_WAIT:
+                    # A sender backing off for long holds a slot the next batch (a probe of
+                    # the vendor) needs: spill instead, replayed once the vendor answers.
+                    logger.info(
+                        "delivery_deferred", provider=self.name, cause=failure.cause,
+                        attempts=attempt, count=len(events),
+                    )  # fmt: skip
+                    self._give_up(events, DropReason.RETRIES_EXHAUSTED)
+                    break
                 self.ledger.retried()
                 self._metrics.retried(self.name)
-                delay = self.provider.backoff(min(attempt, 30) - 1, result.retry_after)
                 logger.info(
                     "delivery_retried", provider=self.name, cause=failure.cause,
                     status_code=result.status_code, error_class=failure.error_class,
