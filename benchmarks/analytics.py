@@ -649,7 +649,11 @@ def bench_soak(fault: str, outage: float, durable: bool) -> dict[str, Any]:
     report = client.shutdown(timeout=10)
     received, duplicates = command("fault none")
     sink.stdin.close()
-    sink.wait(10)
+    try:
+        sink.wait(10)
+    except subprocess.TimeoutExpired:
+        sink.kill()
+        sink.wait(10)
     left = spill.size("posthog")
     for key in redis_client.scan_iter(match=prefix + "*"):
         redis_client.delete(key)
