@@ -11,7 +11,9 @@ Who does what:
   succeed later (jittered exponential backoff, never sooner than Retry-After), re-checking
   consent before every attempt;
 - the spill writer (with a spill store only) writes the spill buffer to the store as soon as
-  events reach it, so a full queue never loses an event while the store answers.
+  events reach it, so a full queue never loses an event while the store answers; with a
+  journaling store it also keeps the `Journal` (durable mode) and adopts the journals of
+  processes that died.
 
 Every accepted event is in exactly one place of the lane's `Ledger` (queued, in flight, sent,
 spilled or dropped by reason). No thread can die: each catches what it did not expect, logs the
