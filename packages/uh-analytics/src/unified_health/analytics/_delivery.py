@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, cast, runtime_checkable
@@ -79,6 +80,8 @@ _ERROR_PAUSE = 0.05
 _SPILL_TICK = 0.05
 #: With a spill store, a batch whose next backoff is longer than this is spilled instead.
 _SPILL_RATHER_THAN_WAIT = 2.0
+#: Events encoded and pushed to the spill store at a time.
+_SPILL_CHUNK = 250
 #: A caller finding the spill buffer full waits for the writer at most this many times...
 _SPILL_WAITS = 10
 #: ...of at most this many seconds each (the writer wakes it as soon as there is room).
@@ -606,24 +609,16 @@ class Lane:
             try:
                 allowed, denied = self._gate.split(events)
                 self._settle(denied, DropReason.CONSENT_WITHDRAWN)
-                records = [self._codec.encode(e) for e in allowed]
-                if records:
-                    self._spill.push(self.name, records)
+                for start in range(0, len(allowed), _SPILL_CHUNK):
+                    self._spill_chunk(self._spill, allowed[start : start + _SPILL_CHUNK])
+                return
             except StoreUnavailableError as exc:
                 self._store_ok = False
                 self._record(self._store_failure(exc))
                 logger.warning(
                     "spill_failed", provider=self.name, count=len(events), cause="spill_store"
                 )
-            else:
-                self._store_ok = True
-                self._spill_pending = True
-                spilled = self._settle(allowed, SPILLED)
-                with self._count_lock:
-                    self.spilled += spilled
-                    self.undelivered += spilled
-                return
-        lost = self._settle(events, reason)
+        lost = self._settle(events, reason)  # what was spilled already is skipped
         with self._count_lock:
             self.undelivered += lost
         if lost:
@@ -632,6 +627,17 @@ class Lane:
                 "events_dropped", provider=self.name, count=lost, reason=str(reason),
                 cause=last.cause if last is not None else None,
             )  # fmt: skip
+
+    def _spill_chunk(self, spill: SpillStore, events: list[Event]) -> None:
+        """Write some events to the spill store, then let the host thread run (the GIL)."""
+        spill.push(self.name, [self._codec.encode(e) for e in events])
+        self._store_ok = True
+        self._spill_pending = True
+        spilled = self._settle(events, SPILLED)
+        with self._count_lock:
+            self.spilled += spilled
+            self.undelivered += spilled
+        time.sleep(0)  # a long spill must not hold the GIL past the host's next track()
 
     def _sleep(self, seconds: float) -> None:
         self.provider.sleep(min(seconds, self._time_left()))
