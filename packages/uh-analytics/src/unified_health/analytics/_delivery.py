@@ -358,10 +358,12 @@ class Lane:
     # -- settling ------------------------------------------------------------------------------
     def _settle(self, events: Sequence[Event], outcome: str) -> int:
         """Record how in-flight ``events`` ended; give back their room; count them."""
-        count, from_queue, size = self.ledger.settle(events, outcome)
+        settled: list[Event] | None = [] if self._journal is not None else None
+        count, from_queue, size = self.ledger.settle(events, outcome, settled)
         if not count:
             return 0
-        self._journal_done(events)
+        if settled:
+            self._journal_done(settled)  # only these: others may be trimmed and gone already
         self.queue.release(from_queue, size)
         if outcome == SENT:
             with self._count_lock:

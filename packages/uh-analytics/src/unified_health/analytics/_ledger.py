@@ -102,11 +102,14 @@ class Ledger:
                 count += 1
             self._queued -= count
 
-    def settle(self, events: Iterable[Event], outcome: str) -> tuple[int, int, int]:
+    def settle(
+        self, events: Iterable[Event], outcome: str, settled: list[Event] | None = None
+    ) -> tuple[int, int, int]:
         """In-flight ``events`` end as ``outcome`` (sent, spilled or a drop reason).
 
         Events already settled are skipped, so a thread that survives an error can settle
-        everything it held without counting anything twice.
+        everything it held without counting anything twice. The events settled by this call
+        are appended to ``settled`` when it is given.
 
         Returns:
             How many were settled, how many of them came from the queue, and their bytes.
@@ -118,6 +121,8 @@ class Ledger:
                 held = flying.pop(id(event), None)
                 if held is None:
                     continue
+                if settled is not None:
+                    settled.append(event)
                 count += 1
                 if held >= 0:
                     queued += 1
