@@ -7,6 +7,7 @@ with a ``note`` instead of a figure. Everything talks to 127.0.0.1 only.
 
     python benchmarks/analytics.py [--quick]
     python benchmarks/analytics.py --soak [--fault 500|429|slow] [--outage 60] [--durable]
+    nox -s bench -- analytics --soak --fault=429 --outage=160     # the same, from nox
 
 ``--soak`` runs a fault soak instead: ``track()`` paced at 2,000 calls/s through a vendor outage
 (every request answered 500, 429 with Retry-After, or held past the client's timeout) with the
@@ -567,7 +568,10 @@ def bench_soak(fault: str, outage: float, durable: bool) -> dict[str, Any]:
     """Paced track() calls through a vendor outage with the Redis spill store."""
     import uuid
 
-    import redis
+    try:
+        import redis
+    except ImportError:
+        return {"name": f"soak_{fault}", "note": "the redis extra is not installed"}
 
     from unified_health.analytics import RedisSpillStore
 
