@@ -83,7 +83,7 @@ _SPILL_RATHER_THAN_WAIT = 2.0
 #: Events encoded and pushed to the spill store at a time.
 _SPILL_CHUNK = 250
 #: A caller finding the spill buffer full waits for the writer at most this many times...
-_SPILL_WAITS = 10
+_SPILL_WAITS = 50
 #: ...of at most this many seconds each (the writer wakes it as soon as there is room).
 _SPILL_WAIT = 0.002
 
