@@ -6,6 +6,15 @@ scrubadub (detection cost). A peer that is not installed, or cannot run offline,
 with a ``note`` instead of a figure. Everything talks to 127.0.0.1 only.
 
     python benchmarks/analytics.py [--quick]
+    python benchmarks/analytics.py --soak [--fault 500|429|slow] [--outage 60] [--durable]
+    nox -s bench -- analytics --soak --fault=429 --outage=160     # the same, from nox
+
+``--soak`` runs a fault soak instead: ``track()`` paced at 2,000 calls/s through a vendor outage
+(every request answered 500, 429 with Retry-After, or held past the client's timeout) with the
+Redis spill store, then the vendor recovers; it reports what was accepted, delivered, spilled
+and dropped, the ``track()`` latency during the outage, the peak RSS and how long the backlog
+took to drain. It needs Redis on ``UH_REDIS_URL`` (``redis://127.0.0.1:6379/15`` by default) and
+talks to 127.0.0.1 only; it is bounded by ``--outage`` plus about 70 s.
 """
 
 from __future__ import annotations
@@ -519,13 +528,184 @@ def bench_shutdown(rounds: int) -> dict[str, Any]:
     }
 
 
+# -- 6. fault soak (opt-in: --soak) ----------------------------------------------------------------
+SOAK_SINK = """
+import sys
+from unified_health.analytics.testing import FakePostHog
+
+class Outage(FakePostHog):
+    fault = None
+
+    def handle(self, path, query, headers, body):
+        if self.fault == "500":
+            return (500, {"type": "server_error"}, {}), []
+        if self.fault == "429":
+            return (429, {"type": "throttled"}, {"Retry-After": "2"}), []
+        if self.fault == "slow":
+            self._stop.wait(3.0)
+            return (503, {"type": "timeout"}, {}), []
+        return super().handle(path, query, headers, body)
+
+vendor = Outage(latency=0.05)
+print(vendor.url, flush=True)
+for line in sys.stdin:
+    command = line.split()
+    if command[0] == "fault":
+        vendor.fault = None if command[1] == "none" else command[1]
+    print(len(vendor.events), vendor.duplicates, flush=True)
+"""
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def bench_soak(fault: str, outage: float, durable: bool) -> dict[str, Any]:
+    """Paced track() calls through a vendor outage with the Redis spill store."""
+    import uuid
+
+    try:
+        import redis
+    except ImportError:
+        return {"name": f"soak_{fault}", "note": "the redis extra is not installed"}
+
+    from unified_health.analytics import RedisSpillStore
+
+    url = os.environ.get("UH_REDIS_URL", "redis://127.0.0.1:6379/15")
+    redis_client = redis.Redis.from_url(url)
+    try:
+        redis_client.ping()
+    except redis.RedisError as exc:
+        return {"name": f"soak_{fault}", "note": f"Redis not reachable ({type(exc).__name__})"}
+    prefix = "{soak-" + uuid.uuid4().hex[:8] + "}"
+    spill = RedisSpillStore(redis_client, prefix=prefix)
+    sink = subprocess.Popen(
+        [sys.executable, "-c", SOAK_SINK], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert sink.stdin is not None
+    assert sink.stdout is not None
+    vendor_url = sink.stdout.readline().strip()
+
+    def command(text: str) -> tuple[int, int]:
+        assert sink.stdin is not None
+        assert sink.stdout is not None
+        sink.stdin.write(text + "\n")
+        sink.stdin.flush()
+        received, duplicates = sink.stdout.readline().split()
+        return int(received), int(duplicates)
+
+    client = client_for(
+        [PostHogProvider("phc_test_key", base_url=vendor_url, timeout=2.0)],
+        spill_store=spill,
+        durable=durable,
+    )
+    events = typical_events(1000)
+    rate = 2000
+    step = 1 / rate
+    during: list[float] = []
+    unbalanced = 0
+    peak_rss = _rss_mb()
+    peak_memory_events = 0
+    i = 0
+
+    def run_for(seconds: float, samples: list[float] | None) -> None:
+        nonlocal i, unbalanced, peak_rss, peak_memory_events
+        clock = time.perf_counter
+        end = clock() + seconds
+        due = clock()
+        while clock() < end:
+            due += step
+            start = time.perf_counter_ns()
+            client.track("appointment_booked", events[i % 1000], user_id=f"user-{i % 500}")
+            took = (time.perf_counter_ns() - start) / 1000
+            if samples is not None:
+                samples.append(took)
+            i += 1
+            if i % 1000 == 0:
+                status = client.delivery_status()["posthog"]
+                unbalanced += int(status.unaccounted != 0)
+                peak_memory_events = max(peak_memory_events, status.queued + status.in_flight)
+                peak_rss = max(peak_rss, _rss_mb())
+            while clock() < due:
+                if due - clock() > 0.001:
+                    time.sleep(0.0005)
+
+    run_for(5.0, None)
+    command(f"fault {fault}")
+    run_for(outage, during)
+    command("fault none")
+    recovered = time.perf_counter()
+    run_for(5.0, None)
+    accepted = client.delivery_status()["posthog"].accepted
+    drained_after = None
+    deadline = time.perf_counter() + 60
+    while time.perf_counter() < deadline:
+        client.flush(1)
+        status = client.delivery_status()["posthog"]
+        if spill.size("posthog") == 0 and not status.queued and not status.in_flight:
+            drained_after = round(time.perf_counter() - recovered, 1)
+            break
+    status = client.delivery_status()["posthog"]
+    report = client.shutdown(timeout=10)
+    received, duplicates = command("fault none")
+    sink.stdin.close()
+    try:
+        sink.wait(10)
+    except subprocess.TimeoutExpired:
+        sink.kill()
+        sink.wait(10)
+    left = spill.size("posthog")
+    for key in redis_client.scan_iter(match=prefix + "*"):
+        redis_client.delete(key)
+    lost = accepted - received - left
+    return {
+        "name": f"soak_{fault}_{int(outage)}s" + ("_durable" if durable else ""),
+        "unit": "us",
+        **summarise(during),
+        "target": {"lost": 0, "queue_full": 0, "drained_within_s": 10, "p99_us": 250},
+        "meets_target": lost == 0
+        and "queue_full" not in status.dropped
+        and drained_after is not None
+        and drained_after <= 10 + 5,
+        "accepted": accepted,
+        "received_by_vendor": received,
+        "duplicates_at_vendor": duplicates,
+        "left_in_spill": left,
+        "lost": lost,
+        "dropped": dict(status.dropped),
+        "spilled": status.spilled,
+        "replayed": status.replayed,
+        "unbalanced_snapshots": unbalanced,
+        "peak_in_memory_events": peak_memory_events,
+        "peak_rss_mb": round(peak_rss, 1),
+        "drained_s_after_recovery": drained_after,
+        "shutdown_lost": report.lost,
+        "note": f"track() at {rate}/s, {outage:.0f} s of {fault} from a loopback PostHog fake "
+        "(50 ms away), Redis spill store; latency figures are track() during the outage; "
+        "drain time counts from recovery (5 s of traffic continue after it)",
+    }
+
+
 def main() -> None:
     # The one JSON object goes to stdout; the library's logs (and the peers') go to stderr.
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a short run (seconds)")
+    parser.add_argument("--soak", action="store_true", help="a vendor-outage soak instead")
+    parser.add_argument("--fault", choices=["500", "429", "slow"], default="500")
+    parser.add_argument("--outage", type=float, default=60.0, help="seconds of outage")
+    parser.add_argument("--durable", action="store_true", help="the client in durable mode")
     args = parser.parse_args()
     quick = args.quick
+    if args.soak:
+        outage = min(args.outage, 5.0) if quick else args.outage
+        row = bench_soak(args.fault, outage, args.durable)
+        print(json.dumps({"package": "uh-analytics", "soak": True, "results": [row]}, indent=2))
+        return
     results = [
         *bench_track(2_000 if quick else 20_000, 1_000 if quick else 10_000),
         bench_detection(300 if quick else 3_000),

@@ -40,6 +40,9 @@ def run(say: Callable[[str], None]) -> None:
     analytics.set_consent("patient-123", {"essential", "analytics"})
     say(f"tracked appointment_booked with {json.dumps(PROPERTIES)}")
     analytics.track("appointment_booked", PROPERTIES, user_id="patient-123")
+    analytics.flush(timeout=5)
+    for name, status in analytics.delivery_status().items():
+        say(f"{name:<9} delivery: {status.state}, accepted {status.accepted}, sent {status.sent}")
     analytics.shutdown(timeout=5)
     for name, transport in transports.items():
         (event,) = transport.events

@@ -1,7 +1,7 @@
 """The error tree: data as attributes, the builtin a caller would catch, no values in messages.
 
-Only the errors the package raises are exported; the provider errors describe a vendor's failure
-inside the best-effort delivery pipeline and never reach a caller.
+Only the errors that reach a user are exported: those the package raises, and the provider
+errors handed to the ``on_error`` callback (tested in test_outage.py).
 """
 
 from __future__ import annotations
@@ -9,8 +9,13 @@ from __future__ import annotations
 import pytest
 
 import unified_health.analytics as analytics
-from unified_health.analytics import AnalyticsError, InvalidInputError, StoreUnavailableError
-from unified_health.analytics._errors import ProviderError, RateLimitedError
+from unified_health.analytics import (
+    AnalyticsError,
+    InvalidInputError,
+    ProviderError,
+    RateLimitedError,
+    StoreUnavailableError,
+)
 
 
 @pytest.mark.parametrize(
@@ -52,10 +57,16 @@ def test_provider_error_carries_status_request_id_and_retry_after() -> None:
     )
 
 
-def test_only_the_errors_the_package_raises_are_exported() -> None:
+def test_only_the_errors_that_reach_a_user_are_exported() -> None:
     exported = {
         name
         for name in analytics.__all__
         if isinstance(value := getattr(analytics, name), type) and issubclass(value, Exception)
     }
-    assert exported == {"AnalyticsError", "InvalidInputError", "StoreUnavailableError"}
+    assert exported == {
+        "AnalyticsError",
+        "InvalidInputError",
+        "ProviderError",
+        "RateLimitedError",
+        "StoreUnavailableError",
+    }

@@ -227,7 +227,7 @@ def test_shutdown_report_counts_only_what_the_shutdown_could_not_deliver(
 ) -> None:
     """Events lost before shutdown() are in metrics(), not in its report."""
     posthog.fail_next(503)
-    client = make_client([posthog.provider(max_retries=0)])
+    client = make_client([posthog.provider(max_retries=0)], retry_budget=0)
     client.track("page_viewed", user_id="user-1")
     assert client.flush(5)
     assert client.metrics().dropped == {"retries_exhausted": 1}
@@ -242,17 +242,18 @@ def test_5xx_retries_with_growing_backoff_then_gives_up(
     make_client: Make, amplitude: FakeAmplitude, clock: FakeClock
 ) -> None:
     amplitude.fail_next(503, times=10)
-    client = make_client([amplitude.provider(sleep=clock.sleep, seed=2, max_retries=3)])
+    client = make_client(
+        [amplitude.provider(sleep=clock.sleep, seed=2, max_retries=3)], retry_budget=0
+    )
     track_many(client, 4)
     assert client.flush(5)
     assert len(clock.sleeps) == 3
     assert clock.sleeps[0] < clock.sleeps[2]
     m = client.metrics()
     assert m.dropped == {"retries_exhausted": 4}
-    err = client._lanes[0].last_error
+    err = client.delivery_status()["amplitude"].last_error
     assert err is not None
-    assert err.status_code == 503
-    assert err.attempts == 4
+    assert (err.status_code, err.attempts, err.cause) == (503, 4, "http_status")
 
 
 def test_401_drops_without_retry(
@@ -357,10 +358,13 @@ def test_connection_refused_is_retried(make_client: Make, clock: FakeClock) -> N
     url = vendor.url
     vendor.stop()
     client = make_client([PostHogProvider("phc_test_key", base_url=url, sleep=clock.sleep,
-                                          max_retries=2)])  # fmt: skip
+                                          max_retries=2)], retry_budget=0)  # fmt: skip
     track_many(client, 2)
     assert client.flush(5)
     assert client.metrics().dropped == {"retries_exhausted": 2}
+    err = client.delivery_status()["posthog"].last_error
+    assert err is not None
+    assert (err.cause, err.error_class, err.status_code) == ("connect", "ConnectError", None)
 
 
 def test_recorded_payload_is_gzip_json() -> None:

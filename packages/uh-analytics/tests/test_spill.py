@@ -147,7 +147,8 @@ def test_clearing_consent_purges_spilled_events_outside_the_default(
         second = make_client(
             [up.provider()], spill_store=spill, default_consent="essential", flush_interval=30
         )
-        second.clear_consent("user-1")
+        second.clear_consent("user-1")  # the spill is purged off the caller's thread
+        assert second.flush(5)
         assert spill.size("posthog") == 0
 
 

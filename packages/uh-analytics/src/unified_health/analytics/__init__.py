@@ -20,6 +20,8 @@ from unified_health.analytics._context import AnalyticsContext, analytics_contex
 from unified_health.analytics._errors import (
     AnalyticsError,
     InvalidInputError,
+    ProviderError,
+    RateLimitedError,
     StoreUnavailableError,
 )
 from unified_health.analytics._identity import (
@@ -29,8 +31,10 @@ from unified_health.analytics._identity import (
 )
 from unified_health.analytics._models import (
     ConsentCategory,
+    DeliveryFailure,
     DropReason,
     MetricsSnapshot,
+    ProviderStatus,
     ShutdownReport,
 )
 from unified_health.analytics._sanitize import RedactionCategory, Sanitizer, ScrubResult
@@ -64,6 +68,7 @@ __all__ = [
     "Clock",
     "ConsentCategory",
     "ConsentStore",
+    "DeliveryFailure",
     "DropReason",
     "FreeText",
     "HmacPseudonymizer",
@@ -75,7 +80,10 @@ __all__ = [
     "MixpanelProvider",
     "PostHogProvider",
     "Provider",
+    "ProviderError",
+    "ProviderStatus",
     "Pseudonymizer",
+    "RateLimitedError",
     "RecordingTransport",
     "RedactionCategory",
     "RedisClientProtocol",

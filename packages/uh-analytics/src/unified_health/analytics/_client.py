@@ -19,18 +19,18 @@ from typing import Any
 from pydantic import BaseModel
 
 from unified_health.analytics import _lifecycle
+from unified_health.analytics._builder import Call, EventBuilder, Limits, ScrubInto
 from unified_health.analytics._clock import Clock, SystemClock
 from unified_health.analytics._config import HMAC_KEYS, REDIS_URL, providers_from_env
 from unified_health.analytics._consent import ConsentGate
-from unified_health.analytics._context import current_context
-from unified_health.analytics._delivery import Lane
+from unified_health.analytics._delivery import ErrorCallback, Lane
 from unified_health.analytics._errors import InvalidInputError
 from unified_health.analytics._identity import (
     HmacPseudonymizer,
     Pseudonymizer,
     SurrogatePseudonymizer,
 )
-from unified_health.analytics._logging import logger
+from unified_health.analytics._logging import DropLog, logger
 from unified_health.analytics._metrics import Metrics
 from unified_health.analytics._models import (
     ConsentCategory,
@@ -38,19 +38,22 @@ from unified_health.analytics._models import (
     Event,
     EventKind,
     MetricsSnapshot,
+    ProviderStatus,
     ShutdownReport,
 )
-from unified_health.analytics._normalize import SCAN_MARGIN, finish, prepare
-from unified_health.analytics._outbound import outbound_ids, to_outbound
+from unified_health.analytics._options import ClientOptions
+from unified_health.analytics._outbound import to_outbound
+from unified_health.analytics._purger import SpillPurger
 from unified_health.analytics._queue import DropPolicy
 from unified_health.analytics._sanitize import Sanitizer
 from unified_health.analytics._schema import SchemaRegistry
 from unified_health.analytics._validation import NameRules, drop_reason_of, nonempty_str
-from unified_health.analytics._withdrawal import withdrawn_record
-from unified_health.analytics.providers._base import OutboundEvent, Provider, dumps
+from unified_health.analytics.providers._base import OutboundEvent, Provider
 from unified_health.analytics.stores._memory import InMemoryConsentStore
 from unified_health.analytics.stores._protocol import (
     ConsentStore,
+    ForkAware,
+    JournalingSpillStore,
     RedisClientProtocol,
     SpillStore,
 )
@@ -66,11 +69,6 @@ __all__ = ["AnalyticsClient"]
 
 
 _BUILTIN_CATEGORIES = frozenset(c.value for c in ConsentCategory)
-
-
-# The version (4) and variant (RFC 4122) bits of a random UUID, as `uuid.uuid4` sets them.
-_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
 class AnalyticsClient:
@@ -99,7 +97,18 @@ class AnalyticsClient:
             the next batch is prepared); each has its own retries.
         shutdown_timeout: Default deadline of `shutdown()` (and of the exit hook).
         spill_store: Durable overflow (`RedisSpillStore`) for at-least-once delivery across
-            restarts: events that cannot be delivered are written there and replayed later.
+            restarts: events that cannot be delivered, and events a full queue has no room
+            for, are written there and replayed as soon as the vendor answers again.
+        retry_budget: Without a spill store, seconds a batch that used up its provider's
+            ``max_retries`` may keep retrying while its queue has room (then it is dropped as
+            ``retries_exhausted``). With a spill store such a batch is spilled instead.
+        on_error: Called (on a delivery thread) with a `ProviderError` (`RateLimitedError` for
+            429) for every failed delivery attempt; it carries the cause, never a payload.
+            Exceptions it raises are logged by class and ignored.
+        durable: Write every accepted event to the spill store's journal within about 0.1 s
+            (needs a `JournalingSpillStore` such as `RedisSpillStore`), so a process killed
+            outright (SIGKILL, OOM) loses at most that window: another process adopts its
+            journal once its lease (`RedisSpillStore` ``lease_ttl``) runs out and delivers it.
         max_properties: Properties per event; extras are removed and counted. Must leave room
             for the properties each provider adds (`ProviderLimits.own_properties_per_event`:
             248 for `MixpanelProvider`).
@@ -144,6 +153,9 @@ class AnalyticsClient:
         max_in_flight: int = 2,
         shutdown_timeout: float = 5.0,
         spill_store: SpillStore | None = None,
+        retry_budget: float = 600.0,
+        on_error: ErrorCallback | None = None,
+        durable: bool = False,
         max_properties: int = 200,
         max_string_length: int = 1024,
         max_event_bytes: int = 32 * 1024,
@@ -153,34 +165,51 @@ class AnalyticsClient:
         clock: Clock | None = None,
         register_atexit: bool = True,
     ) -> None:
+        if isinstance(providers, Provider) or not isinstance(providers, Sequence):
+            raise InvalidInputError("providers", "must be a list of providers, e.g. [provider]")
         if not providers:
             raise InvalidInputError("providers", "must name at least one provider")
+        for index, provider in enumerate(providers):
+            if not isinstance(provider, Provider):
+                raise InvalidInputError(f"providers[{index}]", "must be a Provider")
         names = [p.name for p in providers]
         if len(set(names)) != len(names):
             raise InvalidInputError("providers", "provider names must be unique")
-        for field, value in (
-            ("max_queue_events", max_queue_events),
-            ("max_queue_bytes", max_queue_bytes),
-            ("max_properties", max_properties),
-            ("max_string_length", max_string_length),
-            ("max_event_bytes", max_event_bytes),
-            ("max_in_flight", max_in_flight),
-        ):
-            if value < 1:
-                raise InvalidInputError(field, "must be positive")
+        options = ClientOptions.of(
+            require_schemas=require_schemas,
+            default_category=default_category,
+            max_queue_events=max_queue_events,
+            max_queue_bytes=max_queue_bytes,
+            drop_policy=drop_policy,
+            flush_interval=flush_interval,
+            max_in_flight=max_in_flight,
+            shutdown_timeout=shutdown_timeout,
+            retry_budget=retry_budget,
+            durable=durable,
+            max_properties=max_properties,
+            max_string_length=max_string_length,
+            max_event_bytes=max_event_bytes,
+            strict=strict,
+            debug=debug,
+            seed=seed,
+            register_atexit=register_atexit,
+        )
+        self._options = options
         for provider in providers:
             own = provider.limits.own_properties_per_event
-            if own is not None and max_properties > own:
+            if own is not None and options.max_properties > own:
                 raise InvalidInputError(
                     "max_properties",
                     f"must be at most {own} for provider {provider.name!r} (its vendor takes "
                     f"{provider.limits.max_properties_per_event} properties per event, "
                     f"{provider.limits.added_properties} of them added by the provider)",
                 )
-        if drop_policy not in ("drop_newest", "drop_oldest"):
-            raise InvalidInputError("drop_policy", "must be drop_newest or drop_oldest")
-        if flush_interval <= 0 or shutdown_timeout < 0:
-            raise InvalidInputError("flush_interval", "must be positive")
+        if on_error is not None and not callable(on_error):
+            raise InvalidInputError("on_error", "must be callable")
+        if durable and not isinstance(spill_store, JournalingSpillStore):
+            raise InvalidInputError(
+                "durable", "needs a spill_store that keeps a journal, such as RedisSpillStore"
+            )
         if clock is not None and not isinstance(clock, Clock):
             raise InvalidInputError("clock", "must be a Clock (now() and monotonic())")
         self._clock: Clock = clock if clock is not None else SystemClock()
@@ -188,27 +217,51 @@ class AnalyticsClient:
         self._gate = ConsentGate(consent_store or InMemoryConsentStore(), default_consent, known)
         for index, provider in enumerate(providers):
             self._gate.check(f"providers[{index}].categories", provider.categories)
-        self._default_category = next(iter(self._gate.check("default_category", default_category)))
-        self._event_categories = dict(event_categories or {})
-        for name, category in self._event_categories.items():
+        default_category_ = next(
+            iter(self._gate.check("default_category", options.default_category))
+        )
+        event_categories_ = dict(event_categories or {})
+        for name, category in event_categories_.items():
             self._gate.check(f"event_categories.{name}", category)
         self._pseudonymizer = pseudonymizer or _default_pseudonymizer()
         self._sanitizer = sanitizer if sanitizer is not None else Sanitizer(clock=self._clock)
         self._schemas = SchemaRegistry(schemas)
-        self._require_schemas = require_schemas
-        self._super: dict[str, Any] = {}
-        self._max_properties = max_properties
-        self._max_string_length = max_string_length
-        self._max_event_bytes = max_event_bytes
-        self._strict = strict
-        self._debug = debug
-        self._rng = random.Random(seed) if seed is not None else None  # noqa: S311 - test ids
-        self.shutdown_timeout = shutdown_timeout
+        self._strict = options.strict
+        self._debug = options.debug
+        self._shutdown_timeout = options.shutdown_timeout
         self._metrics = Metrics()
+        self._drops = DropLog(self._clock)
         self._spill_store = spill_store
-        self._names = NameRules(self._sanitizer)
-        self._scrub_into: Callable[[Mapping[str, object], dict[str, int]], dict[str, object]] = (
+        scrub_into: ScrubInto = (
             getattr(self._sanitizer, "scrub_into", None) or self._scrub_via_result
+        )
+        self._builder = EventBuilder(
+            gate=self._gate,
+            names=NameRules(self._sanitizer),
+            schemas=self._schemas,
+            scrub_into=scrub_into,
+            metrics=self._metrics,
+            clock=self._clock,
+            limits=Limits(
+                options.max_properties, options.max_string_length, options.max_event_bytes
+            ),
+            default_category=default_category_,
+            served=lambda category: bool(self._lanes_for[category]),
+            event_categories=event_categories_,
+            require_schemas=options.require_schemas,
+            strict=options.strict,
+            rng=random.Random(seed) if seed is not None else None,  # noqa: S311 - test ids
+        )
+        self._purger = (
+            SpillPurger(
+                spill_store,
+                [p.name for p in providers],
+                gate=self._gate,
+                metrics=self._metrics,
+                pseudonymizer=self._pseudonymizer,
+            )
+            if spill_store is not None
+            else None
         )
         self._closed = False
         self._lock = threading.Lock()
@@ -219,14 +272,17 @@ class AnalyticsClient:
                 gate=self._gate,
                 to_outbound=self._outbound,
                 metrics=self._metrics,
-                max_events=max_queue_events,
-                max_bytes=max_queue_bytes,
-                policy=drop_policy,
-                flush_interval=flush_interval,
+                max_events=options.max_queue_events,
+                max_bytes=options.max_queue_bytes,
+                policy=options.drop_policy,
+                flush_interval=options.flush_interval,
                 spill=spill_store,
-                debug=debug,
-                max_in_flight=max_in_flight,
+                debug=options.debug,
+                max_in_flight=options.max_in_flight,
                 clock=self._clock,
+                retry_budget=options.retry_budget,
+                on_error=on_error,
+                durable=options.durable,
             )
             for provider in providers
         ]
@@ -240,7 +296,7 @@ class AnalyticsClient:
         self._pid = os.getpid()
         for lane in self._lanes:
             lane.start()
-        self._atexit = register_atexit
+        self._atexit = options.register_atexit
         _lifecycle.register(self)
         logger.info("client_started", providers=names)
 
@@ -269,6 +325,9 @@ class AnalyticsClient:
         flush_interval: float = 0.5,
         max_in_flight: int = 2,
         shutdown_timeout: float = 5.0,
+        retry_budget: float = 600.0,
+        on_error: ErrorCallback | None = None,
+        durable: bool = False,
         max_properties: int = 200,
         max_string_length: int = 1024,
         max_event_bytes: int = 32 * 1024,
@@ -307,6 +366,9 @@ class AnalyticsClient:
             flush_interval: Seconds an event may wait for its batch to fill.
             max_in_flight: Requests each provider may have waiting on its vendor at once.
             shutdown_timeout: Default deadline of `shutdown()`.
+            retry_budget: Seconds a failing batch may keep retrying without a spill store.
+            on_error: Called with a `ProviderError` for each failed delivery attempt.
+            durable: Journal accepted events in the Redis spill store (see the constructor).
             max_properties: Properties per event.
             max_string_length: Characters per string value.
             max_event_bytes: JSON bytes of one event's properties.
@@ -356,6 +418,9 @@ class AnalyticsClient:
                 flush_interval=flush_interval,
                 max_in_flight=max_in_flight,
                 shutdown_timeout=shutdown_timeout,
+                retry_budget=retry_budget,
+                on_error=on_error,
+                durable=durable,
                 max_properties=max_properties,
                 max_string_length=max_string_length,
                 max_event_bytes=max_event_bytes,
@@ -396,6 +461,9 @@ class AnalyticsClient:
         flush_interval: float = 0.5,
         max_in_flight: int = 2,
         shutdown_timeout: float = 5.0,
+        retry_budget: float = 600.0,
+        on_error: ErrorCallback | None = None,
+        durable: bool = False,
         max_properties: int = 200,
         max_string_length: int = 1024,
         max_event_bytes: int = 32 * 1024,
@@ -439,6 +507,9 @@ class AnalyticsClient:
             flush_interval: Seconds an event may wait for its batch to fill.
             max_in_flight: Requests each provider may have waiting on its vendor at once.
             shutdown_timeout: Default deadline of `shutdown()`.
+            retry_budget: Seconds a failing batch may keep retrying without a spill store.
+            on_error: Called with a `ProviderError` for each failed delivery attempt.
+            durable: Journal accepted events in the Redis spill store (see the constructor).
             max_properties: Properties per event.
             max_string_length: Characters per string value.
             max_event_bytes: JSON bytes of one event's properties.
@@ -501,6 +572,9 @@ class AnalyticsClient:
                     flush_interval=flush_interval,
                     max_in_flight=max_in_flight,
                     shutdown_timeout=shutdown_timeout,
+                    retry_budget=retry_budget,
+                    on_error=on_error,
+                    durable=durable,
                     max_properties=max_properties,
                     max_string_length=max_string_length,
                     max_event_bytes=max_event_bytes,
@@ -534,6 +608,9 @@ class AnalyticsClient:
             flush_interval=flush_interval,
             max_in_flight=max_in_flight,
             shutdown_timeout=shutdown_timeout,
+            retry_budget=retry_budget,
+            on_error=on_error,
+            durable=durable,
             max_properties=max_properties,
             max_string_length=max_string_length,
             max_event_bytes=max_event_bytes,
@@ -660,15 +737,16 @@ class AnalyticsClient:
         group_type: str | None = None,
         group_key: str | None = None,
     ) -> bool:
+        call = Call(kind, name, properties, user_id, anonymous_id, category, groups, timestamp,
+                    previous_id, group_type, group_key)  # fmt: skip
         try:
-            return self._build_and_queue(
-                kind, name, properties, user_id, anonymous_id, category,
-                groups, timestamp, previous_id, group_type, group_key,
-            )  # fmt: skip
+            return self._build_and_queue(call)
         except InvalidInputError as exc:
-            self._metrics.drop(drop_reason_of(exc))
+            reason = drop_reason_of(exc)
+            self._metrics.drop(reason)
             if self._strict:
                 raise
+            self._drops.note(reason, kind=kind, field=exc.field, rule=exc.rule)
             return False
         except Exception as exc:
             self._metrics.drop(DropReason.INTERNAL_ERROR)
@@ -678,130 +756,31 @@ class AnalyticsClient:
                 raise
             return False
 
-    def _build_and_queue(
-        self,
-        kind: EventKind,
-        name: str,
-        properties: Mapping[str, Any] | None,
-        user_id: str | None,
-        anonymous_id: str | None,
-        category: str | None,
-        groups: Mapping[str, str] | None,
-        timestamp: datetime | None,
-        previous_id: str | None,
-        group_type: str | None,
-        group_key: str | None,
-    ) -> bool:
+    def _build_and_queue(self, call: Call) -> bool:
         if self._closed:
             self._metrics.drop(DropReason.CLIENT_CLOSED)
+            self._drops.note(DropReason.CLIENT_CLOSED, kind=call.kind)
             return False
-        if kind == "track":
-            self._names.check_event(name)
-        ctx = current_context()
-        if user_id is None and ctx is not None:
-            user_id = ctx.user_id
-            anonymous_id = anonymous_id if anonymous_id is not None else ctx.anonymous_id
-        if user_id is not None and not nonempty_str(user_id):
-            raise InvalidInputError("user_id", "must be a non-empty string")
-        if anonymous_id is not None and not nonempty_str(anonymous_id):
-            raise InvalidInputError("anonymous_id", "must be a non-empty string")
-        if previous_id is not None and not nonempty_str(previous_id):
-            raise InvalidInputError("previous_id", "must be a non-empty string")
-        if group_key is not None and not nonempty_str(group_key):
-            raise InvalidInputError("group_key", "must be a non-empty string")
-        if kind == "group":
-            self._names.check_group_type("group_type", group_type)
-        if groups is not None:
-            if not isinstance(groups, Mapping):
-                raise InvalidInputError("groups", "must map group types to group keys")
-            for group_name, key in groups.items():
-                self._names.check_group_type("groups", group_name)
-                if not nonempty_str(key):
-                    raise InvalidInputError("groups", "group keys must be non-empty strings")
-        cat = category or self._event_categories.get(name, self._default_category)
-        if cat not in self._gate.known:
-            raise InvalidInputError("category", "must be a known consent category")
-        if user_id is None and anonymous_id is None:
-            anonymous_id = f"anon-{self._new_id()}"
-        subject = user_id or anonymous_id
-        if self._gate.allows_now(subject, cat) is False:
-            self._metrics.drop(DropReason.NO_CONSENT)
+        built = self._builder.build(call)
+        if isinstance(built, DropReason):
+            self._metrics.drop(built)
+            if built == DropReason.NO_PROVIDER:
+                self._drops.note(built, kind=call.kind)
             return False
-        lanes = self._lanes_for[cat]
-        if not lanes:
-            self._metrics.drop(DropReason.NO_PROVIDER)
-            return False
+        return self._enqueue(built)
 
-        merged: Mapping[Any, Any]
-        if kind == "track" and (self._super or (ctx is not None and ctx.properties)):
-            merged = {**self._super, **(ctx.properties if ctx is not None else {})}
-            if properties:
-                merged.update(properties)
-        elif type(properties) is dict:
-            merged = properties  # read, never changed, by what follows
-        else:
-            merged = dict(properties) if properties else {}
-        if kind == "track" and name in self._schemas:
-            merged, unknown = self._schemas.apply(name, merged)
-            if unknown:
-                self._metrics.adjusted({"schema_unknown_property": unknown})
-        elif kind == "track" and self._require_schemas:
-            raise InvalidInputError(name, "has no schema and require_schemas is set")
-        clean, adjusted = prepare(
-            merged, self._max_properties, self._max_string_length + SCAN_MARGIN
-        )
-        if adjusted:
-            if self._strict:
-                raise InvalidInputError("properties", f"rejected: {', '.join(sorted(adjusted))}")
-            self._metrics.adjusted(adjusted)
-        redactions: dict[str, int] = {}
-        scrubbed = self._scrub_into(clean, redactions)
-        if redactions:
-            self._metrics.redacted(redactions)
-        raw_ids = [i for i in (user_id, anonymous_id, previous_id, group_key) if i]
-        if groups:
-            raw_ids.extend(groups.values())
-        props, post = finish(scrubbed, tuple(raw_ids), self._max_string_length)
-        if post:
-            own = post.pop("user_id", 0)
-            if own:
-                self._metrics.redacted({"user_id": own})
-            self._metrics.adjusted(post)
-        body = dumps(props)
-        if len(body) > self._max_event_bytes:
-            raise InvalidInputError("properties", f"larger than {self._max_event_bytes} bytes")
-        if timestamp is None:
-            ts = self._now()
-        elif timestamp.tzinfo is None or timestamp.utcoffset() is None:
-            raise InvalidInputError("timestamp", "must be timezone-aware")
-        else:
-            ts = timestamp.timestamp()
-        is_profile = kind in ("identify", "group")
-        record = Event(
-            kind=kind,
-            name=name,
-            properties={} if is_profile else props,
-            user_id=user_id,
-            anonymous_id=anonymous_id,
-            category=cat,
-            timestamp=ts,
-            insert_id=self._new_id(),
-            groups=dict(groups) if groups else None,
-            traits=props if is_profile else None,
-            previous_id=previous_id,
-            group_type=group_type,
-            group_key=group_key,
-            size=len(body) + 160,
-            properties_json=None if is_profile else body,
-        )
+    def _enqueue(self, event: Event) -> bool:
+        """Put ``event`` on the lane of every provider taking its category."""
         queued = False
-        for lane in lanes:
-            queued = lane.put(record) or queued
+        for lane in self._lanes_for[event.category]:
+            queued = lane.put(event) or queued
         if queued:
             self._metrics.enqueue()
             if self._debug:
-                logger.debug("event_enqueued", event_name=name, kind=kind, category=cat,
-                          property_count=len(props), providers=len(lanes))  # fmt: skip
+                logger.debug(
+                    "event_enqueued", event_name=event.name, kind=event.kind,
+                    category=event.category, property_count=len(event.traits or event.properties),
+                )  # fmt: skip
         return queued
 
     def _scrub_via_result(
@@ -811,13 +790,6 @@ class AnalyticsClient:
         result = self._sanitizer.scrub(properties)
         counts.update({str(k): v for k, v in result.redactions.items() if v})
         return dict(result.properties)
-
-    def _new_id(self) -> str:
-        """A random version-4 UUID in hex (vendors such as PostHog require the UUID shape)."""
-        # The module's generator: seeded from the OS, reseeded in forked children, and far
-        # cheaper than os.urandom per event. Insert ids need uniqueness, not secrecy.
-        bits = (self._rng or random).getrandbits(128)
-        return f"{bits & _UUID4_CLEAR | _UUID4_SET:032x}"
 
     def _outbound(self, event: Event) -> OutboundEvent:
         return to_outbound(event, self._pseudonymizer)
@@ -835,7 +807,8 @@ class AnalyticsClient:
             >>> _ = client.shutdown()
         """
         with self._lock:
-            self._super = {**self._super, **properties}
+            builder = self._builder
+            builder.super_properties = {**builder.super_properties, **properties}
 
     def unregister_super_property(self, key: str) -> None:
         """Stop adding ``key`` to events. Idempotent.
@@ -851,26 +824,29 @@ class AnalyticsClient:
             >>> _ = client.shutdown()
         """
         with self._lock:
-            self._super = {k: v for k, v in self._super.items() if k != key}
+            builder = self._builder
+            builder.super_properties = {
+                k: v for k, v in builder.super_properties.items() if k != key
+            }
 
     @property
     def super_properties(self) -> dict[str, Any]:
         """A copy of the current super properties."""
-        return dict(self._super)
+        return dict(self._builder.super_properties)
 
     # -- consent -------------------------------------------------------------------------------
     def set_consent(self, user_id: str, categories: Iterable[str]) -> None:
         """Record a user's consent; withdrawn categories stop delivery at once.
 
-        Queued events of the user in categories no longer consented to are dropped now, and so
-        are their events in the spill store; events already being sent are re-checked before
+        Queued events of the user in categories no longer consented to are dropped now; their
+        events in the spill store are removed by a background thread (`flush` waits for it), so
+        this call never reads the spill store; events already being sent are re-checked before
         every attempt. Raises on failure (consent is a correctness path); calling again after a
         failure is safe.
 
         Raises:
             InvalidInputError: An unknown category or an empty user id.
-            StoreUnavailableError: The consent store could not be written, or the spill store
-                could not be purged (the new consent is already recorded).
+            StoreUnavailableError: The consent store could not be written.
 
         Examples:
             >>> from unified_health.analytics.testing import RecordingProvider
@@ -931,30 +907,12 @@ class AnalyticsClient:
                 event.category not in allowed
             )
 
-        return sum(lane.purge(withdrawn) for lane in self._lanes) + self._purge_spill(
-            subject, allowed
-        )
+        if self._purger is not None:
+            self._purger.submit(subject, allowed, self._now())
+        return sum(lane.purge(withdrawn) for lane in self._lanes)
 
     def _now(self) -> float:
         return self._clock.now().timestamp()
-
-    def _purge_spill(self, subject: str, allowed: frozenset[str]) -> int:
-        """Drop ``subject``'s spilled events in categories not ``allowed``; return how many.
-
-        Events already restored from the spill (they carry only pseudonymous ids) are judged
-        by the gate before their next attempt.
-        """
-        store = self._spill_store
-        if store is None:
-            return 0
-        ids = outbound_ids(self._pseudonymizer, subject)
-        self._gate.note_withdrawal(ids, allowed, self._now())
-        removed = sum(
-            store.remove_if(name, lambda raw: withdrawn_record(raw, subject, ids, allowed))
-            for name in {lane.name for lane in self._lanes}
-        )
-        self._metrics.drop(DropReason.CONSENT_WITHDRAWN, removed)
-        return removed
 
     # -- schemas -------------------------------------------------------------------------------
     def register_schema(self, event: str, model: type[BaseModel]) -> None:
@@ -1008,7 +966,9 @@ class AnalyticsClient:
         self._ensure_started()
         monotonic = self._clock.monotonic
         end = monotonic() + timeout
-        return all(lane.flush(max(end - monotonic(), 0.0)) for lane in self._lanes)
+        purged = self._purger is None or self._purger.wait(timeout)
+        drained = all(lane.flush(max(end - monotonic(), 0.0)) for lane in self._lanes)
+        return purged and drained
 
     def shutdown(self, timeout: float | None = None) -> ShutdownReport:
         """Stop accepting events, drain the queues within ``timeout`` and report the rest.
@@ -1029,12 +989,14 @@ class AnalyticsClient:
         self._ensure_started()
         monotonic = self._clock.monotonic
         started = monotonic()
-        budget = self.shutdown_timeout if timeout is None else timeout
+        budget = self._shutdown_timeout if timeout is None else timeout
         deadline = started + budget
         # The report covers this shutdown only: earlier losses are in metrics().
         before = {
             lane.name: (lane.delivered, lane.undelivered, lane.spilled) for lane in self._lanes
         }
+        if self._purger is not None:
+            self._purger.close(deadline - monotonic())
         for lane in self._lanes:
             lane.begin_shutdown(deadline)
         for lane in self._lanes:
@@ -1067,6 +1029,33 @@ class AnalyticsClient:
         )
         return report
 
+    def delivery_status(self) -> dict[str, ProviderStatus]:
+        """Where every accepted event is, per provider, with the lane's state and last error.
+
+        For each provider ``accepted + replayed == sent + queued + in_flight + spilled +
+        dropped``, at any moment. ``last_error`` names the cause of the last failed attempt
+        (``dns``, ``connect``, ``timeout``, ``http_status``, ``rate_limit``...), never a payload.
+
+        Examples:
+            >>> from unified_health.analytics.testing import RecordingProvider
+            >>> client = AnalyticsClient([RecordingProvider()], default_consent="analytics",
+            ...                          register_atexit=False)
+            >>> client.track("page_viewed", user_id="user-1")
+            True
+            >>> client.flush(timeout=5)
+            True
+            >>> status = client.delivery_status()["recording"]
+            >>> (status.state, status.accepted, status.sent, status.unaccounted)
+            ('healthy', 1, 1, 0)
+            >>> _ = client.shutdown()
+        """
+        return {lane.name: lane.status() for lane in self._lanes}
+
+    @property
+    def shutdown_timeout(self) -> float:
+        """The default deadline of `shutdown()`, in seconds (set at construction)."""
+        return self._shutdown_timeout
+
     @property
     def closed(self) -> bool:
         """Whether `shutdown()` was called."""
@@ -1084,11 +1073,13 @@ class AnalyticsClient:
         self._lock = threading.Lock()
         self._metrics.reset_lock()
         # Locks another thread held at fork time stay held in the child: renew the ones of the
-        # pseudonymiser and stores too (any object may offer ``reset_after_fork()``).
-        for part in (self._pseudonymizer, self._gate.store, self._spill_store):
-            reset = getattr(part, "reset_after_fork", None)
-            if callable(reset):
-                reset()
+        # pseudonymiser and stores too (those declaring `ForkAware`).
+        parts: tuple[object, ...] = (self._pseudonymizer, self._gate.store, self._spill_store)
+        for part in parts:
+            if isinstance(part, ForkAware):
+                part.reset_after_fork()
+        if self._purger is not None:
+            self._purger.reset_after_fork()
         for lane in self._lanes:
             lane.after_fork_in_child()
             lane.start()

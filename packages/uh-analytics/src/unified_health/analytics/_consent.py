@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from unified_health.analytics._errors import InvalidInputError
 from unified_health.analytics._models import ConsentCategory, Event
-from unified_health.analytics.stores._protocol import ConsentStore
+from unified_health.analytics.stores._protocol import ConsentStore, InProcessStore
 
 __all__ = ["ConsentGate"]
 
@@ -41,7 +41,7 @@ class ConsentGate:
         self.known = frozenset(known) | {ESSENTIAL}
         self.default = self.check("default_consent", default) | {ESSENTIAL}
         self.store = store
-        self.local = bool(getattr(store, "in_process", False))
+        self.local = isinstance(store, InProcessStore) and store.in_process is True
         self._withdrawn: dict[str, tuple[frozenset[str], float]] = {}
 
     def note_withdrawal(

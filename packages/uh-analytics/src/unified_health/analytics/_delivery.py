@@ -1,39 +1,43 @@
-"""The delivery pipeline: one queue and one sender thread per provider.
+"""The delivery lane of one provider: a bounded queue, a lane thread, senders, a spill writer.
 
-A `Lane` batches its provider's events (by the vendor's count and byte limits; an event over
-the vendor's per-event bytes or properties is dropped as ``oversized``), re-checks
-consent right before every attempt, pseudonymises identifiers, sends, and applies the vendor's
-per-event verdicts: accepted events are counted sent, rejected ones dropped with a reason,
-retryable ones retried with jittered exponential backoff (never sooner than Retry-After) up to the
-provider's ``max_retries``. A batch the vendor finds too large is halved. A `RoutedProvider`
-(Mixpanel: ``/import``, ``/engage``, ``/groups``) gets one request per route, each within that
-route's limits. Events that cannot be
-delivered (retries exhausted, shutdown deadline) go to the spill store when there is one, or are
-dropped and counted.
+Who does what:
 
-The lane's thread prepares batches (consent, pseudonymisation, vendor JSON per event) and hands
-each request to a small pool of sender threads, so up to ``max_in_flight`` requests wait on the
-vendor while the next batch is prepared. The host's ``track()`` shares the GIL with this work, so
-it is kept small (pseudonymised ids built once per event for every provider, vendor JSON appended
-to pre-serialised properties) and the queue's lock is only ever held for O(1) steps. The
-preparation deliberately does not yield the GIL every few events: each voluntary release makes
-the host thread wait again when the sender takes the GIL back, which measured worse than a few
-switch intervals per batch.
+- the caller's thread `Lane.put` s events on the bounded queue (no I/O); what does not fit goes
+  to a bounded spill buffer when there is a spill store, else is dropped as ``queue_full``;
+- the lane thread takes batches, re-checks consent, plans requests with `plan_requests` (a pure
+  function) and hands each request to a sender; between batches it replays the spill store
+  when the vendor is healthy (or, after a quiet spell, to probe it);
+- sender threads (``max_in_flight``) send one request each, retrying what the vendor says may
+  succeed later (jittered exponential backoff, never sooner than Retry-After), re-checking
+  consent before every attempt;
+- the spill writer (with a spill store only) writes the spill buffer to the store as soon as
+  events reach it, so a full queue never loses an event while the store answers; with a
+  journaling store it also keeps the `Journal` (durable mode) and adopts the journals of
+  processes that died.
 
-Spilled events hold pseudonymous ids only (format ``v2``); raw ids never reach the spill store.
-Consent is re-checked just before an event is spilled; an event replayed by the process that
-spilled it is re-checked again, one replayed by another process was checked when it was spilled.
+Every accepted event is in exactly one place of the lane's `Ledger` (queued, in flight, sent,
+spilled or dropped by reason). No thread can die: each catches what it did not expect, logs the
+error's class (never its message), counts it, settles what it held as ``internal_error`` and
+goes on. Events queued or in flight stay within ``max_events`` and ``max_bytes``; the spill
+buffer holds at most as much again while the writer moves it to the store.
+
+A batch that used up its provider's ``max_retries``, or whose next backoff would exceed two
+seconds, is spilled when there is a spill store (so a sender never sits on a slot the next
+batch needs to find out whether the vendor is back).
+Without one it keeps retrying while its queue has room and its ``retry_budget`` (seconds since
+its first failure) lasts, and is dropped (``retries_exhausted``) only then.
 """
 
 from __future__ import annotations
 
-import json
 import queue
 import threading
+import time
 from collections import deque
-from collections.abc import Callable
-from typing import Any, cast
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, cast, runtime_checkable
 
+from unified_health.analytics._batching import Chunk, plan_requests
 from unified_health.analytics._clock import Clock, SystemClock
 from unified_health.analytics._consent import ConsentGate
 from unified_health.analytics._errors import (
@@ -41,42 +45,63 @@ from unified_health.analytics._errors import (
     RateLimitedError,
     StoreUnavailableError,
 )
+from unified_health.analytics._journal import Journal
+from unified_health.analytics._ledger import SENT, SPILLED, Ledger
 from unified_health.analytics._logging import logger
 from unified_health.analytics._metrics import Metrics
-from unified_health.analytics._models import DropReason, Event
+from unified_health.analytics._models import (
+    DeliveryFailure,
+    DeliveryState,
+    DropReason,
+    Event,
+    FailureCause,
+    ProviderStatus,
+)
 from unified_health.analytics._queue import DropPolicy, EventQueue
+from unified_health.analytics._spill import SpillCodec
 from unified_health.analytics.providers._base import (
     OutboundEvent,
     Provider,
-    ProviderLimits,
     RoutedProvider,
     SendResult,
-    dumps,
 )
-from unified_health.analytics.stores._protocol import SpillStore
+from unified_health.analytics.stores._protocol import JournalingSpillStore, SpillStore
 
-__all__ = ["Lane"]
+__all__ = ["ErrorCallback", "Interruptible", "Lane"]
 
 
-_ENVELOPE_MARGIN = 4096
 _JOIN_GRACE = 0.25
 _REQUEST_MARGIN = 0.05
-_SUBJECTS_KEPT = 100_000
+#: Seconds without success after which an idle lane replays one batch to probe the vendor.
+_PROBE_AFTER = 5.0
+#: Seconds a thread pauses after an unexpected error before it goes on.
+_ERROR_PAUSE = 0.05
+#: Seconds between two looks at the spill buffer (it is also woken when events arrive).
+_SPILL_TICK = 0.05
+#: With a spill store, a batch whose next backoff is longer than this is spilled instead.
+_SPILL_RATHER_THAN_WAIT = 2.0
+#: Events encoded and pushed to the spill store at a time.
+_SPILL_CHUNK = 250
+#: A caller finding the spill buffer full waits for the writer at most this many times...
+_SPILL_WAITS = 50
+#: ...of at most this many seconds each (the writer wakes it as soon as there is room).
+_SPILL_WAIT = 0.002
+
+#: Called (on a delivery thread) with each failed delivery attempt.
+ErrorCallback = Callable[[ProviderError], None]
 
 
-def _own_properties(event: OutboundEvent) -> int:
-    """An event's properties plus its group keys (vendors send group keys as properties)."""
-    groups = event.groups
-    return len(event.properties) + (len(groups) if groups else 0)
+@runtime_checkable
+class Interruptible(Protocol):
+    """A provider whose backoff sleep can be cut short at shutdown (`HttpProvider` is one)."""
 
-
-#: One request's worth of events: the route (``None`` for single-endpoint providers), the events
-#: and their encoded parts.
-Chunk = tuple[str | None, list[Event], list[bytes]]
+    def interrupt(self) -> None:
+        """Wake a sleeping `Provider.sleep`."""
+        ...
 
 
 class Lane:
-    """One provider's bounded queue and the thread that delivers it.
+    """One provider's bounded queue and the threads that deliver it.
 
     Examples:
         >>> from unified_health.analytics.testing import RecordingProvider
@@ -84,8 +109,8 @@ class Lane:
         >>> gate = ConsentGate(InMemoryConsentStore(), {"analytics"}, {"analytics"})
         >>> lane = Lane(RecordingProvider(), gate=gate, to_outbound=lambda e: None,
         ...             metrics=Metrics(), max_events=10, max_bytes=10_000)
-        >>> lane.name
-        'recording'
+        >>> lane.name, lane.status().state
+        ('recording', 'healthy')
     """
 
     def __init__(
@@ -103,6 +128,9 @@ class Lane:
         debug: bool = False,
         max_in_flight: int = 2,
         clock: Clock | None = None,
+        retry_budget: float = 600.0,
+        on_error: ErrorCallback | None = None,
+        durable: bool = False,
     ) -> None:
         self.provider = provider
         self._clock: Clock = clock if clock is not None else SystemClock()
@@ -116,84 +144,151 @@ class Lane:
         self._to_outbound = to_outbound
         self._metrics = metrics
         self._spill = spill
+        self._codec = SpillCodec(to_outbound)
+        self._journal = (
+            Journal(spill, self.name, self._codec, self._clock, durable=durable)
+            if isinstance(spill, JournalingSpillStore)
+            else None
+        )
         self._debug = debug
         self.max_in_flight = max(1, max_in_flight)
+        self._retry_budget = retry_budget
+        self._on_error = on_error
+        self._buffer_events = max_events
+        self._buffer_bytes = max_bytes
+        self.ledger = Ledger(self.name)
         self._reset_state()
 
     def _reset_state(self) -> None:
         self._idle = threading.Condition(self.queue.lock)
-        self._count_lock = threading.Lock()
         self._slots = threading.Semaphore(self.max_in_flight)
         self._jobs: queue.SimpleQueue[Chunk | None] = queue.SimpleQueue()
         self._senders: list[threading.Thread] = []
-        # insert id -> (user_id, anonymous_id) of events this process spilled, so that their
-        # replay here re-checks consent with the raw subject the spill store does not hold.
-        self._spilled_subjects: dict[str, tuple[str | None, str | None]] = {}
-        self._handed = 0
-        self._overflow: deque[Event] = deque()
-        self._inflight = 0
+        self._buffer: deque[Event] = deque()  # on its way to the spill store
+        self._buffer_size = 0
+        self._buffer_lock = threading.Lock()
+        self._buffer_room = threading.Condition(self._buffer_lock)
+        self._store_ok = True
+        self._spill_wake = threading.Event()
+        self._writer: threading.Thread | None = None
+        self._handed: list[Event] = []
         self._flush_requested = False
         self._stopping = False
+        self._stopped = False
         self._deadline: float | None = None
         self._spill_pending = self._spill is not None
         self._replaying = self._spill is not None
+        self._healthy = True
+        self._last_failure = float("-inf")
         self._thread: threading.Thread | None = None
         self.delivered = 0
         self.undelivered = 0
         self.spilled = 0
-        self.last_error: ProviderError | None = None
+        self._count_lock = threading.Lock()
 
     # -- the caller's side ---------------------------------------------------------------------
     def start(self) -> None:
-        """Start the lane's thread and its sender threads (idempotent)."""
-        if self._thread is None or not self._thread.is_alive():
-            self._senders = [
-                threading.Thread(
-                    target=self._send_loop, name=f"uh-analytics-{self.name}-send-{i}", daemon=True
-                )
-                for i in range(self.max_in_flight)
-            ]
-            for sender in self._senders:
-                sender.start()
-            self._thread = threading.Thread(
-                target=self._run, name=f"uh-analytics-{self.name}", daemon=True
+        """Start the lane's threads (idempotent; restarts a thread found dead)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._senders = [
+            threading.Thread(
+                target=self._send_loop, name=f"uh-analytics-{self.name}-send-{i}", daemon=True
             )
-            self._thread.start()
+            for i in range(self.max_in_flight)
+        ]
+        for sender in self._senders:
+            sender.start()
+        if self._spill is not None:
+            self._writer = threading.Thread(
+                target=self._spill_loop, name=f"uh-analytics-{self.name}-spill", daemon=True
+            )
+            self._writer.start()
+        self._thread = threading.Thread(
+            target=self._run, name=f"uh-analytics-{self.name}", daemon=True
+        )
+        self._thread.start()
 
     def put(self, event: Event) -> bool:
-        """Queue ``event``; count (or hold for the spill store) what the bounds push out."""
+        """Queue ``event``; hold for the spill store (or count) what the bounds push out."""
         if self._stopping:
+            self.ledger.refuse(DropReason.CLIENT_CLOSED)
             self._metrics.drop(DropReason.CLIENT_CLOSED)
             return False
-        dropped = self.queue.put(event)
-        if not dropped:
+        pushed_out = self.queue.put(event)
+        if not pushed_out:
+            self.ledger.accept()
+            self._journal_add(event)
             return True
-        if self._spill is not None and len(self._overflow) + len(dropped) <= self.queue.max_events:
-            self._overflow.extend(dropped)  # the sender writes them to the spill store
-            return True
-        self._metrics.drop(DropReason.QUEUE_FULL, len(dropped))
-        return dropped[-1] is not event
+        lost = self._hold_for_spill(pushed_out) if self._spill is not None else pushed_out
+        refused = pushed_out[-1] is event
+        event_lost = refused and bool(lost) and lost[-1] is event
+        if event_lost:
+            self.ledger.refuse(DropReason.QUEUE_FULL)
+        else:
+            self.ledger.accept()
+            self._journal_add(event)
+        self.ledger.drop_queued(DropReason.QUEUE_FULL, len(lost) - int(event_lost))
+        self._metrics.drop(DropReason.QUEUE_FULL, len(lost))
+        self._journal_done(lost)
+        return not event_lost
+
+    def _hold_for_spill(self, events: list[Event]) -> list[Event]:
+        """Put ``events`` in the spill buffer; return those it has no room for.
+
+        When the buffer is full while the store answers, the caller waits for the writer, at
+        most ``_SPILL_WAITS`` times ``_SPILL_WAIT`` seconds in all; with the store failing,
+        it does not wait.
+        """
+        left: list[Event] = []
+        waits = 0
+        with self._buffer_room:
+            for event in events:
+                while not self._fits(event) and self._store_ok and waits < _SPILL_WAITS:
+                    waits += 1
+                    self._spill_wake.set()
+                    self._buffer_room.wait(_SPILL_WAIT)
+                if self._fits(event):
+                    self._buffer.append(event)
+                    self._buffer_size += event.size
+                else:
+                    left.append(event)
+        self._spill_wake.set()
+        return left
+
+    def _fits(self, event: Event) -> bool:
+        return (
+            len(self._buffer) < self._buffer_events
+            and self._buffer_size + event.size <= self._buffer_bytes
+        )
 
     def purge(self, predicate: Callable[[Event], bool]) -> int:
         """Drop queued events matching ``predicate`` (consent withdrawn); return how many."""
         removed = self.queue.purge(predicate)
-        overflow = [e for e in list(self._overflow) if predicate(e)]
-        for event in overflow:
-            try:
-                self._overflow.remove(event)
-            except ValueError:  # the worker spilled it meanwhile
-                continue
-        count = len(removed) + len(overflow)
+        with self._buffer_lock:
+            held = [e for e in self._buffer if predicate(e)]
+            if held:
+                gone = {id(e) for e in held}
+                self._buffer = deque(e for e in self._buffer if id(e) not in gone)
+                self._buffer_size -= sum(e.size for e in held)
+        count = len(removed) + len(held)
+        self._journal_done([*removed, *held])
+        self.ledger.drop_queued(DropReason.CONSENT_WITHDRAWN, count)
         self._metrics.drop(DropReason.CONSENT_WITHDRAWN, count)
         return count
 
+    def _busy(self) -> bool:
+        return bool(len(self.queue) or self.ledger.in_flight or self._buffer or self._replaying)
+
     def flush(self, timeout: float) -> bool:
         """Send what is queued now; wait until the lane is idle or ``timeout`` passes."""
+        if not self._stopping:
+            self.start()  # a thread found dead is started again
         end = self._clock.monotonic() + timeout
         with self.queue.lock:
             self._flush_requested = True
             self.queue.ready.notify_all()
-            while len(self.queue) or self._inflight or self._overflow or self._replaying:
+            while self._busy():
                 remaining = end - self._clock.monotonic()
                 if remaining <= 0 or self._thread is None or not self._thread.is_alive():
                     return False
@@ -206,36 +301,97 @@ class Lane:
             self._stopping = True
             self._deadline = deadline
             self.queue.ready.notify_all()
-        interrupt = getattr(self.provider, "interrupt", None)
-        if callable(interrupt):
-            interrupt()
+        self._spill_wake.set()
+        if isinstance(self.provider, Interruptible):
+            self.provider.interrupt()
 
     def finish(self, timeout: float) -> None:
-        """Wait for the thread, then give up on whatever is still queued."""
+        """Wait for the threads, then give up on whatever is still queued."""
         if self._thread is not None:
             end = self._clock.monotonic() + max(timeout, 0.0) + _JOIN_GRACE
-            for thread in (self._thread, *self._senders):
+            threads = [self._thread, *self._senders]
+            if self._writer is not None:
+                threads.append(self._writer)
+            for thread in threads:
                 thread.join(max(end - self._clock.monotonic(), 0.0))
-            if self._thread.is_alive() or self._inflight:  # stuck past the deadline: lost
-                self.undelivered += self._inflight
-                logger.warning("sender_abandoned", provider=self.name, count=self._inflight)
+            stuck = self.ledger.in_flight
+            if self._thread.is_alive() or stuck:  # stuck past the deadline
+                with self._count_lock:
+                    self.undelivered += stuck
+                logger.warning("sender_abandoned", provider=self.name, count=stuck)
         with self.queue.lock:
             leftover = self.queue.take_locked(len(self.queue))
-        leftover.extend(self._drain_overflow())
-        if leftover:
-            self._give_up(leftover, DropReason.SHUTDOWN_DEADLINE)
+        self.ledger.take(leftover)
+        held = self._drain_buffer()
+        self.ledger.take(held, from_queue=False)
+        self._give_up([*leftover, *held], DropReason.SHUTDOWN_DEADLINE)
+        if self._journal is not None and not self.ledger.in_flight:  # all settled: no journal
+            try:
+                self._journal.close()
+            except StoreUnavailableError:
+                logger.warning("journal_close_failed", provider=self.name, cause="spill_store")
+        self._stopped = True
 
     def after_fork_in_child(self) -> None:
         """Start over in a forked child: new locks, no inherited events, no thread yet."""
         self.queue.reset_after_fork()
+        self.ledger.reset_after_fork()
+        self._codec.reset_after_fork()
+        if self._journal is not None:
+            self._journal.reset_after_fork()
         self._reset_state()
         self.provider.reset_after_fork()
 
     def depth(self) -> int:
-        """Events waiting (queued plus held for the spill store)."""
-        return len(self.queue) + len(self._overflow)
+        """Events waiting in memory (queued plus held for the spill store)."""
+        return len(self.queue) + len(self._buffer)
 
-    # -- the worker's side ---------------------------------------------------------------------
+    def status(self) -> ProviderStatus:
+        """Where every event of this lane is, the lane's state and its last failure."""
+        state: DeliveryState = (
+            "stopped" if self._stopped else "healthy" if self._healthy else "retrying"
+        )
+        return self.ledger.status(
+            state, spill_pending=self._spill is not None and self._spill_pending
+        )
+
+    # -- settling ------------------------------------------------------------------------------
+    def _settle(self, events: Sequence[Event], outcome: str) -> int:
+        """Record how in-flight ``events`` ended; give back their room; count them."""
+        settled: list[Event] | None = [] if self._journal is not None else None
+        count, from_queue, size = self.ledger.settle(events, outcome, settled)
+        if not count:
+            return 0
+        if settled:
+            self._journal_done(settled)  # only these: others may be trimmed and gone already
+        self.queue.release(from_queue, size)
+        if outcome == SENT:
+            with self._count_lock:
+                self.delivered += count
+            self._metrics.sent(self.name, count)
+        elif outcome == SPILLED:
+            self._metrics.spilled(count)
+        else:
+            self._metrics.drop(outcome, count)
+        if not self.ledger.in_flight:
+            with self.queue.lock:
+                self._idle.notify_all()
+        return count
+
+    def _survive(self, where: str, exc: Exception, held: Sequence[Event]) -> None:
+        """A thread met an unexpected error: log its class, count it, settle what it held."""
+        self.ledger.error()
+        lost = self._settle(held, DropReason.INTERNAL_ERROR)
+        logger.error(
+            "delivery_crashed",
+            provider=self.name,
+            thread=where,
+            count=lost,
+            error_class=type(exc).__name__,
+        )
+        threading.Event().wait(_ERROR_PAUSE)  # no hot loop if the error repeats
+
+    # -- the lane thread -----------------------------------------------------------------------
     def _expired(self) -> bool:
         return self._deadline is not None and self._clock.monotonic() >= self._deadline
 
@@ -247,41 +403,25 @@ class Lane:
     def _run(self) -> None:
         try:
             self._replay_spill()
-        except StoreUnavailableError:
-            logger.warning("spill_replay_failed", provider=self.name)
-        finally:
-            with self.queue.lock:
-                self._replaying = False
+        except Exception as exc:  # noqa: BLE001 - the lane must survive; logged, counted
+            self._survive("lane", exc, [])
         while True:
-            self._housekeeping()
-            batch = self._next_batch()
-            if batch is None:
-                break
-            if not batch:
-                continue
-            self._handed = 0
+            batch: list[Event] = []
+            self._handed = []
             try:
-                self._deliver(batch)
-            except Exception as exc:  # noqa: BLE001 - a sender must survive; logged, counted
-                logger.error(
-                    "delivery_crashed",
-                    provider=self.name,
-                    count=len(batch),
-                    error_class=type(exc).__name__,
-                )
-                self._metrics.drop(DropReason.INTERNAL_ERROR, len(batch) - self._handed)
-            finally:
-                self._done(len(batch) - self._handed)
+                self._housekeeping()
+                taken = self._next_batch()
+                if taken is None:
+                    break
+                batch = taken
+                if batch:
+                    self._deliver(batch)
+            except Exception as exc:  # noqa: BLE001 - the lane must survive; logged, counted
+                handed = {id(e) for e in self._handed}
+                self._survive("lane", exc, [e for e in batch if id(e) not in handed])
         self._stop_senders()
         with self.queue.lock:
             self._idle.notify_all()
-
-    def _done(self, count: int) -> None:
-        """``count`` taken events are settled (sent, dropped or spilled)."""
-        with self.queue.lock:
-            self._inflight -= count
-            if not self._inflight and not len(self.queue):
-                self._idle.notify_all()
 
     def _stop_senders(self) -> None:
         """Wait (until the deadline) for requests in flight, then let the sender threads end."""
@@ -293,26 +433,6 @@ class Lane:
             self._jobs.put(None)
         for _ in range(held):
             self._slots.release()
-
-    def _send_loop(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            route, events, parts = job
-            try:
-                self._send(route, events, parts)
-            except Exception as exc:  # noqa: BLE001 - a sender must survive; logged, counted
-                logger.error(
-                    "delivery_crashed",
-                    provider=self.name,
-                    count=len(events),
-                    error_class=type(exc).__name__,
-                )
-                self._metrics.drop(DropReason.INTERNAL_ERROR, len(events))
-            finally:
-                self._slots.release()
-                self._done(len(events))
 
     def _next_batch(self) -> list[Event] | None:
         queue = self.queue
@@ -338,32 +458,21 @@ class Lane:
 
     def _take(self, count: int) -> list[Event]:
         batch = self.queue.take_locked(min(count, self.batch_size))
-        self._inflight += len(batch)
+        self.ledger.take(batch)
         return batch
 
-    def _drain_overflow(self) -> list[Event]:
-        out: list[Event] = []
-        while self._overflow:
-            try:
-                out.append(self._overflow.popleft())
-            except IndexError:
-                break
-        return out
-
     def _housekeeping(self) -> None:
-        with self.queue.lock:
-            overflow = self._drain_overflow()
-            self._inflight += len(overflow)  # flush() waits until they are in the spill store
-        if overflow:
-            try:
-                self._give_up(overflow, DropReason.QUEUE_FULL)
-            finally:
-                self._done(len(overflow))
-        if self._spill_pending and not self._stopping and len(self.queue) < self.batch_size:
-            try:
-                self._replay_spill()
-            except StoreUnavailableError:
-                logger.warning("spill_replay_failed", provider=self.name)
+        if self._wants_replay():
+            self._replay_spill()
+
+    def _wants_replay(self) -> bool:
+        """Replay when the vendor is healthy, or idle long enough after a failure to probe it."""
+        if not self._spill_pending or self._stopping or len(self.queue) >= self.batch_size:
+            return False
+        if self._healthy:
+            return True
+        quiet = self._clock.monotonic() - self._last_failure >= _PROBE_AFTER
+        return quiet and not self.ledger.in_flight
 
     def _replay_spill(self) -> None:
         if self._spill is None:
@@ -371,27 +480,24 @@ class Lane:
         with self.queue.lock:
             self._replaying = True  # flush() waits: popped events are briefly in no queue
         try:
-            self._replay_spill_locked_out()
+            self._replay_into_room(self._spill)
+        except StoreUnavailableError:
+            logger.warning("spill_replay_failed", provider=self.name, cause="spill_store")
         finally:
             with self.queue.lock:
                 self._replaying = False
                 self._idle.notify_all()
 
-    def _replay_spill_locked_out(self) -> None:
-        assert self._spill is not None
-        room = self.queue.max_events - len(self.queue)
+    def _replay_into_room(self, spill: SpillStore) -> None:
+        room = self.queue.max_events - len(self.queue) - self.queue.held
+        if not self._healthy:
+            room = min(room, self.batch_size)  # a probe: one batch
         replayed = 0
         while room > 0:
             wanted = min(room, self.batch_size)
-            raws = self._spill.pop(self.name, wanted)
+            raws = spill.pop(self.name, wanted)
             for raw in raws:
-                try:
-                    event = self._restore(raw)
-                except (ValueError, KeyError, TypeError):
-                    self._metrics.drop(DropReason.INTERNAL_ERROR)
-                    continue
-                for dropped in self.queue.put(event):
-                    self._give_up([dropped], DropReason.QUEUE_FULL)
+                self._requeue(raw)
             replayed += len(raws)
             room -= len(raws)
             if len(raws) < wanted:
@@ -400,221 +506,156 @@ class Lane:
         if replayed:
             logger.info("spill_replayed", provider=self.name, count=replayed)
 
+    def _requeue(self, raw: bytes) -> None:
+        """Queue one event taken from the spill store (held for it again if there is no room)."""
+        self.ledger.replay(1)
+        try:
+            event = self._codec.decode(raw)
+        except (ValueError, KeyError, TypeError):
+            self.ledger.drop_queued(DropReason.INTERNAL_ERROR, 1)
+            self._metrics.drop(DropReason.INTERNAL_ERROR)
+            return
+        self._journal_add(event)
+        pushed_out = self.queue.put(event)
+        if pushed_out:
+            lost = self._hold_for_spill(pushed_out)
+            self.ledger.drop_queued(DropReason.QUEUE_FULL, len(lost))
+            self._metrics.drop(DropReason.QUEUE_FULL, len(lost))
+            self._journal_done(lost)
+
+    def _deliver(self, batch: list[Event]) -> None:
+        """Check consent, plan the requests and hand them to the senders."""
+        allowed = self._allowed_for_delivery(batch)
+        if allowed is None:
+            return
+        plan = plan_requests(allowed, self.provider, self._to_outbound)
+        self._settle(plan.unsupported, DropReason.UNSUPPORTED_BY_PROVIDER)
+        self._settle(plan.oversized, DropReason.OVERSIZED)
+        for index, chunk in enumerate(plan.chunks):
+            while not self._slots.acquire(timeout=min(self._time_left(), 0.5)):
+                if self._expired():
+                    rest = [e for c in plan.chunks[index:] for e in c.events]
+                    self._give_up(rest, DropReason.SHUTDOWN_DEADLINE)
+                    return
+            self._handed.extend(chunk.events)
+            self._jobs.put(chunk)
+
+    def _allowed_for_delivery(self, batch: list[Event]) -> list[Event] | None:
+        """The batch's consented events (``None``: given up while the store was down)."""
+        attempt = 0
+        while True:
+            if self._expired():
+                self._give_up(batch, DropReason.SHUTDOWN_DEADLINE)
+                return None
+            try:
+                allowed, denied = self._gate.split(batch)
+            except StoreUnavailableError:
+                attempt += 1
+                if attempt > self.provider.max_retries:
+                    self._give_up(batch, DropReason.RETRIES_EXHAUSTED)
+                    return None
+                logger.warning("store_call_failed", provider=self.name, attempt=attempt)
+                self._sleep(self.provider.backoff(attempt - 1, None))
+                continue
+            self._settle(denied, DropReason.NO_CONSENT)
+            return allowed
+
+    # -- the spill writer ----------------------------------------------------------------------
+    def _drain_buffer(self) -> list[Event]:
+        with self._buffer_room:
+            out = list(self._buffer)
+            self._buffer.clear()
+            self._buffer_size = 0
+            self._buffer_room.notify_all()
+        return out
+
+    def _spill_loop(self) -> None:
+        while True:
+            self._spill_wake.wait(_SPILL_TICK)
+            self._spill_wake.clear()
+            held: list[Event] = []
+            try:
+                with self.queue.lock:  # flush() sees them either buffered or in flight
+                    held = self._drain_buffer()
+                    self.ledger.take(held, from_queue=False)
+                if held:
+                    self._give_up(held, DropReason.QUEUE_FULL)
+                self._keep_journal()
+            except StoreUnavailableError as exc:
+                self._store_ok = False
+                self._record(self._store_failure(exc))
+                logger.warning("journal_failed", provider=self.name, cause="spill_store")
+            except Exception as exc:  # noqa: BLE001 - the writer must survive; logged, counted
+                self._survive("spill", exc, held)
+            if self._stopping and not self._buffer:
+                return
+
+    # -- durable mode: the journal -------------------------------------------------------------
+    def _journal_add(self, event: Event) -> None:
+        if self._journal is not None:
+            self._journal.add(event)
+
+    def _journal_done(self, events: Sequence[Event]) -> None:
+        if self._journal is not None:
+            self._journal.done(events)
+
+    def _keep_journal(self) -> None:
+        if self._journal is not None and self._journal.keep():
+            self._spill_pending = True
+
     def _give_up(self, events: list[Event], reason: str) -> None:
         """Spill ``events`` if there is a spill store, else drop them counting ``reason``."""
         if not events:
             return
         if self._spill is not None:
             try:
-                events = self._consented(events)
-                records = [self._spill_record(e) for e in events]
-                if records:
-                    self._spill.push(self.name, records)
-            except StoreUnavailableError:
-                logger.warning("spill_failed", provider=self.name, count=len(events))
-            else:
-                with self._count_lock:
-                    self.undelivered += len(events)
-                    self.spilled += len(events)
-                self._metrics.spilled(len(events))
+                allowed, denied = self._gate.split(events)
+                self._settle(denied, DropReason.CONSENT_WITHDRAWN)
+                for start in range(0, len(allowed), _SPILL_CHUNK):
+                    self._spill_chunk(self._spill, allowed[start : start + _SPILL_CHUNK])
                 return
+            except StoreUnavailableError as exc:
+                self._store_ok = False
+                self._record(self._store_failure(exc))
+                logger.warning(
+                    "spill_failed", provider=self.name, count=len(events), cause="spill_store"
+                )
+        lost = self._settle(events, reason)  # what was spilled already is skipped
         with self._count_lock:
-            self.undelivered += len(events)
-        self._metrics.drop(reason, len(events))
-        logger.warning("events_dropped", provider=self.name, count=len(events), reason=str(reason))
+            self.undelivered += lost
+        if lost:
+            last = None if self._healthy else self.ledger.last_error
+            logger.warning(
+                "events_dropped", provider=self.name, count=lost, reason=str(reason),
+                cause=last.cause if last is not None else None,
+            )  # fmt: skip
 
-    def _consented(self, events: list[Event]) -> list[Event]:
-        """Drop (counting ``consent_withdrawn``) the events whose consent is gone."""
-        allowed, denied = self._gate.split(events)
-        self._metrics.drop(DropReason.CONSENT_WITHDRAWN, len(denied))
-        return allowed
-
-    def _spill_record(self, event: Event) -> bytes:
-        """The spill store's record of ``event``: pseudonymous ids only (format ``v2``)."""
-        out = self._to_outbound(event)
-        if out is None:
-            raise StoreUnavailableError("pseudonymisation failed")
-        if event.user_id is not None or event.anonymous_id is not None:
-            kept = self._spilled_subjects
-            if len(kept) >= _SUBJECTS_KEPT:
-                kept.pop(next(iter(kept)))
-            kept[event.insert_id] = (event.user_id, event.anonymous_id)
-        return dumps(
-            {
-                "v": 2,
-                "kind": event.kind,
-                "name": event.name,
-                "properties": event.properties,
-                "category": event.category,
-                "timestamp": event.timestamp,
-                "insert_id": event.insert_id,
-                "traits": event.traits,
-                "group_type": event.group_type,
-                "ids": {
-                    "distinct_id": out.distinct_id,
-                    "user_id": out.user_id,
-                    "device_id": out.device_id,
-                    "groups": out.groups,
-                    "previous_id": out.previous_id,
-                    "group_key": out.group_key,
-                },
-            }
-        )
-
-    def _restore(self, raw: bytes) -> Event:
-        """Rebuild a spilled event (``v1`` records, written by older versions, hold raw ids)."""
-        data = json.loads(raw)
-        if data.get("v") == 1:
-            return Event.from_json(raw)
-        ids = data["ids"]
-        props = data["properties"]
-        is_profile = data["kind"] in ("identify", "group")
-        body = None if is_profile else dumps(props)
-        user_id, anonymous_id = self._spilled_subjects.pop(data["insert_id"], (None, None))
-        return Event(
-            kind=data["kind"],
-            name=data["name"],
-            properties=props,
-            user_id=user_id,
-            anonymous_id=anonymous_id,
-            category=data["category"],
-            timestamp=float(data["timestamp"]),
-            insert_id=data["insert_id"],
-            traits=data.get("traits"),
-            group_type=data.get("group_type"),
-            size=len(raw),
-            properties_json=body,
-            outbound=OutboundEvent(
-                kind=data["kind"],
-                name=data["name"],
-                properties=props,
-                properties_json=body,
-                distinct_id=ids["distinct_id"],
-                user_id=ids.get("user_id"),
-                device_id=ids.get("device_id"),
-                timestamp=float(data["timestamp"]),
-                insert_id=data["insert_id"],
-                groups=ids.get("groups"),
-                traits=data.get("traits"),
-                previous_id=ids.get("previous_id"),
-                group_type=data.get("group_type"),
-                group_key=ids.get("group_key"),
-            ),
-        )
-
-    def _deliver(self, batch: list[Event]) -> None:
-        """Prepare ``batch`` and hand its requests to the senders (counted in ``_handed``)."""
-        attempt = 0
-        while True:
-            if self._expired():
-                self._give_up(batch, DropReason.SHUTDOWN_DEADLINE)
-                return
-            try:
-                allowed, denied = self._gate.split(batch)
-                chunks = self._encode(allowed)
-            except StoreUnavailableError:
-                attempt += 1
-                if attempt > self.provider.max_retries:
-                    self._give_up(batch, DropReason.RETRIES_EXHAUSTED)
-                    return
-                logger.warning("store_call_failed", provider=self.name, attempt=attempt)
-                self._sleep(self.provider.backoff(attempt - 1, None))
-                continue
-            break
-        self._metrics.drop(DropReason.NO_CONSENT, len(denied))
-        for index, chunk in enumerate(chunks):
-            while not self._slots.acquire(timeout=min(self._time_left(), 0.5)):
-                if self._expired():
-                    rest = [e for _, pending, _ in chunks[index:] for e in pending]
-                    self._give_up(rest, DropReason.SHUTDOWN_DEADLINE)
-                    return
-            self._jobs.put(chunk)
-            self._handed += len(chunk[1])
-
-    def _encode(self, events: list[Event]) -> list[Chunk]:
-        """Encode events into request-sized chunks (one route per chunk for routed providers)."""
-        provider = self.provider
-        if self._routed:
-            return self._encode_routed(cast(RoutedProvider, provider), events)
-        limits = provider.limits
-        limit = limits.max_event_bytes
-        own = limits.own_properties_per_event
-        max_count = limits.max_events_per_request
-        max_bytes = limits.max_request_bytes - _ENVELOPE_MARGIN
-        to_outbound = self._to_outbound
-        encode = provider.encode
-        chunks: list[Chunk] = []
-        chunk_events: list[Event] = []
-        parts: list[bytes] = []
-        size = 0
-        unsupported = oversized = 0
-        for event in events:
-            outbound = to_outbound(event)
-            part = encode(outbound) if outbound is not None else None
-            if part is None:
-                unsupported += 1
-                continue
-            if len(part) > limit or (
-                own is not None and _own_properties(cast(OutboundEvent, outbound)) > own
-            ):
-                oversized += 1
-                continue
-            if parts and (len(parts) >= max_count or size + len(part) + 1 > max_bytes):
-                chunks.append((None, chunk_events, parts))
-                chunk_events, parts, size = [], [], 0
-            chunk_events.append(event)
-            parts.append(part)
-            size += len(part) + 1
-        if parts:
-            chunks.append((None, chunk_events, parts))
-        self._metrics.drop(DropReason.UNSUPPORTED_BY_PROVIDER, unsupported)
-        self._metrics.drop(DropReason.OVERSIZED, oversized)
-        return chunks
-
-    def _encode_routed(self, provider: RoutedProvider, events: list[Event]) -> list[Chunk]:
-        """Like `_encode`, keeping one open chunk per route within that route's limits."""
-        to_outbound = self._to_outbound
-        encode = provider.encode_routed
-        limits: dict[str, ProviderLimits] = {}
-        open_chunks: dict[str, tuple[list[Event], list[bytes], list[int]]] = {}
-        chunks: list[Chunk] = []
-        unsupported = oversized = 0
-        for event in events:
-            outbound = to_outbound(event)
-            routed = encode(outbound) if outbound is not None else None
-            if routed is None:
-                unsupported += 1
-                continue
-            route, part = routed
-            lim = limits.get(route)
-            if lim is None:
-                lim = limits[route] = provider.limits_for(route)
-            own = lim.own_properties_per_event
-            if len(part) > lim.max_event_bytes or (
-                own is not None and _own_properties(cast(OutboundEvent, outbound)) > own
-            ):
-                oversized += 1
-                continue
-            current = open_chunks.get(route)
-            if current is not None:
-                _, parts, size = current
-                if len(parts) >= lim.max_events_per_request or (
-                    size[0] + len(part) + 1 > lim.max_request_bytes - _ENVELOPE_MARGIN
-                ):
-                    chunks.append((route, current[0], parts))
-                    current = None
-            if current is None:
-                current = open_chunks[route] = ([], [], [0])
-            current[0].append(event)
-            current[1].append(part)
-            current[2][0] += len(part) + 1
-        chunks.extend((route, held, parts) for route, (held, parts, _) in open_chunks.items())
-        self._metrics.drop(DropReason.UNSUPPORTED_BY_PROVIDER, unsupported)
-        self._metrics.drop(DropReason.OVERSIZED, oversized)
-        return chunks
+    def _spill_chunk(self, spill: SpillStore, events: list[Event]) -> None:
+        """Write some events to the spill store, then let the host thread run (the GIL)."""
+        spill.push(self.name, [self._codec.encode(e) for e in events])
+        self._store_ok = True
+        self._spill_pending = True
+        spilled = self._settle(events, SPILLED)
+        with self._count_lock:
+            self.spilled += spilled
+            self.undelivered += spilled
+        time.sleep(0)  # a long spill must not hold the GIL past the host's next track()
 
     def _sleep(self, seconds: float) -> None:
         self.provider.sleep(min(seconds, self._time_left()))
+
+    # -- the senders ---------------------------------------------------------------------------
+    def _send_loop(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            try:
+                self._send(job)
+            except Exception as exc:  # noqa: BLE001 - a sender must survive; logged, counted
+                self._survive("sender", exc, job.events)
+            finally:
+                self._slots.release()
 
     def _wait_before_retry(self, delay: float) -> bool:
         """Wait ``delay`` before a retry; ``False`` when the shutdown deadline comes first.
@@ -634,12 +675,20 @@ class Lane:
                 self._sleep(rest)
         return True
 
-    def _send(self, route: str | None, events: list[Event], parts: list[bytes]) -> None:
-        routed = self._routed and route is not None
-        work: list[tuple[list[Event], list[bytes]]] = [(events, parts)]
+    def _attempt(self, route: str | None, parts: list[bytes]) -> SendResult:
+        timeout = max(self._time_left() - _REQUEST_MARGIN, 0.01)
+        if self._routed and route is not None:
+            provider = cast(RoutedProvider, self.provider)
+            return provider.deliver(parts, timeout=timeout, route=route)
+        return self.provider.deliver(parts, timeout=timeout)
+
+    def _send(self, chunk: Chunk) -> None:
+        """Send one request; split, retry or give up on its events as the vendor answers."""
+        work: list[tuple[list[Event], list[bytes]]] = [(chunk.events, chunk.parts)]
         while work:
             events, parts = work.pop()
             attempt = 0
+            first_failure: float | None = None
             while events:
                 if self._expired():
                     self._give_up(events, DropReason.SHUTDOWN_DEADLINE)
@@ -649,55 +698,62 @@ class Lane:
                 events, parts = self._still_allowed(events, parts)
                 if not events:
                     break
-                timeout = max(self._time_left() - _REQUEST_MARGIN, 0.01)
-                result = (
-                    cast(RoutedProvider, self.provider).deliver(parts, timeout=timeout, route=route)
-                    if routed
-                    else self.provider.deliver(parts, timeout=timeout)
-                )
-                self._account(result, len(parts))
+                result = self._attempt(chunk.route, parts)
+                self._account(result, events)
                 if result.split:
                     if len(events) > 1:
                         mid = len(events) // 2
                         work.append((events[mid:], parts[mid:]))
                         work.append((events[:mid], parts[:mid]))
                     else:
-                        self._metrics.drop(DropReason.REJECTED_BY_VENDOR, len(events))
+                        self._settle(events, DropReason.REJECTED_BY_VENDOR)
                     break
                 again = sorted(set(result.retry) | set(result.resend))
-                if not again:
-                    break
                 events = [events[i] for i in again]
                 parts = [parts[i] for i in again]
-                if not result.retry:
+                if not events or not result.retry:
                     continue
                 attempt += 1
-                self.last_error = self._error(result, attempt)
-                if attempt > self.provider.max_retries:
+                now = self._clock.monotonic()
+                first_failure = now if first_failure is None else first_failure
+                failure = self._failure(result, attempt)
+                self._record(failure)
+                if attempt > self.provider.max_retries and self._stop_retrying(first_failure):
                     logger.warning(
-                        "delivery_failed",
-                        provider=self.name,
-                        route=route,
-                        status_code=result.status_code,
-                        request_id=result.request_id,
-                        attempts=attempt,
-                        count=len(events),
-                    )
+                        "delivery_failed", provider=self.name, route=chunk.route,
+                        cause=failure.cause, status_code=result.status_code,
+                        error_class=failure.error_class, request_id=result.request_id,
+                        attempts=attempt, count=len(events),
+                    )  # fmt: skip
                     self._give_up(events, DropReason.RETRIES_EXHAUSTED)
                     break
+                delay = self.provider.backoff(min(attempt, 30) - 1, result.retry_after)
+                if self._spill is not None and delay > _SPILL_RATHER_THAN_WAIT:
+                    # A sender backing off for long holds a slot the next batch (a probe of
+                    # the vendor) needs: spill instead, replayed once the vendor answers.
+                    logger.info(
+                        "delivery_deferred", provider=self.name, cause=failure.cause,
+                        attempts=attempt, count=len(events),
+                    )  # fmt: skip
+                    self._give_up(events, DropReason.RETRIES_EXHAUSTED)
+                    break
+                self.ledger.retried()
                 self._metrics.retried(self.name)
-                delay = self.provider.backoff(attempt - 1, result.retry_after)
                 logger.info(
-                    "delivery_retried",
-                    provider=self.name,
-                    status_code=result.status_code,
-                    attempt=attempt,
-                    delay=round(delay, 3),
-                    count=len(events),
-                )
+                    "delivery_retried", provider=self.name, cause=failure.cause,
+                    status_code=result.status_code, error_class=failure.error_class,
+                    attempt=attempt, delay=round(delay, 3), count=len(events),
+                )  # fmt: skip
                 if not self._wait_before_retry(delay):
                     self._give_up(events, DropReason.SHUTDOWN_DEADLINE)
                     break
+
+    def _stop_retrying(self, first_failure: float) -> bool:
+        """After ``max_retries``: spill now; without a spill store, keep on while there is room."""
+        if self._spill is not None:
+            return True
+        spent = self._clock.monotonic() - first_failure
+        return spent >= self._retry_budget or not self.queue.has_room()
 
     def _still_allowed(
         self, events: list[Event], parts: list[bytes]
@@ -710,46 +766,87 @@ class Lane:
         if not denied:
             return events, parts
         gone = {id(e) for e in denied}
-        self._metrics.drop(DropReason.CONSENT_WITHDRAWN, len(denied))
+        self._settle(denied, DropReason.CONSENT_WITHDRAWN)
         kept = [(e, p) for e, p in zip(events, parts, strict=True) if id(e) not in gone]
         return [e for e, _ in kept], [p for _, p in kept]
 
-    def _account(self, result: SendResult, count: int) -> None:
-        accepted = len(result.accepted)
-        if accepted:
-            with self._count_lock:
-                self.delivered += accepted
-            self._metrics.sent(self.name, accepted)
+    def _account(self, result: SendResult, events: list[Event]) -> None:
+        """Settle what the vendor accepted or rejected; note whether it is healthy."""
+        if result.accepted:
+            self._settle([events[i] for i in result.accepted], SENT)
         if result.rejected:
-            by_reason: dict[str, int] = {}
-            for reason in result.rejected.values():
-                by_reason[reason] = by_reason.get(reason, 0) + 1
-            for reason, n in by_reason.items():
-                self._metrics.drop(reason, n)
+            by_reason: dict[str, list[Event]] = {}
+            for index, reason in result.rejected.items():
+                by_reason.setdefault(reason, []).append(events[index])
+            for reason, rejected in by_reason.items():
+                self._settle(rejected, reason)
             logger.warning(
-                "events_rejected",
-                provider=self.name,
-                status_code=result.status_code,
-                request_id=result.request_id,
-                count=len(result.rejected),
-            )
+                "events_rejected", provider=self.name, status_code=result.status_code,
+                request_id=result.request_id, count=len(result.rejected),
+            )  # fmt: skip
+        if result.retry:
+            self._healthy = False
+            self._last_failure = self._clock.monotonic()
+        elif result.accepted:
+            self._healthy = True
         if self._debug:
             logger.debug(
-                "batch_delivered",
-                provider=self.name,
-                status_code=result.status_code,
-                count=count,
-                accepted=accepted,
-            )
+                "batch_delivered", provider=self.name, status_code=result.status_code,
+                count=len(events), accepted=len(result.accepted),
+            )  # fmt: skip
 
-    def _error(self, result: SendResult, attempt: int) -> ProviderError:
-        kwargs: dict[str, Any] = {
-            "status_code": result.status_code,
-            "request_id": result.request_id,
-            "retry_after": result.retry_after,
-            "attempts": attempt,
-        }
-        message = f"{self.name}: {result.error or 'delivery failed'}"
-        if result.status_code == 429:
-            return RateLimitedError(message, **kwargs)
-        return ProviderError(message, **kwargs)
+    # -- failures ------------------------------------------------------------------------------
+    def _failure(self, result: SendResult, attempt: int) -> DeliveryFailure:
+        cause: FailureCause
+        if result.status_code is None:
+            cause = cast(FailureCause, result.cause or "transport")
+            error_class = result.error or "TransportError"
+        elif result.status_code == 429:
+            cause, error_class = "rate_limit", RateLimitedError.__name__
+        else:
+            cause, error_class = "http_status", ProviderError.__name__
+        return DeliveryFailure(
+            cause=cause,
+            error_class=error_class,
+            status_code=result.status_code,
+            retry_after=result.retry_after,
+            attempts=attempt,
+            request_id=result.request_id,
+            at=self._clock.now().timestamp(),
+        )
+
+    def _store_failure(self, exc: StoreUnavailableError) -> DeliveryFailure:
+        return DeliveryFailure(
+            cause="spill_store",
+            error_class=type(exc).__name__,
+            at=self._clock.now().timestamp(),
+        )
+
+    def _record(self, failure: DeliveryFailure) -> None:
+        """Keep ``failure`` as the last error and tell the error callback, if any."""
+        self.ledger.last_error = failure
+        callback = self._on_error
+        if callback is None:
+            return
+        try:
+            callback(provider_error(self.name, failure))
+        except Exception as exc:  # noqa: BLE001 - a user's callback must not stop delivery
+            logger.warning("error_callback_failed", provider=self.name,
+                           error_class=type(exc).__name__)  # fmt: skip
+
+
+def provider_error(provider: str, failure: DeliveryFailure) -> ProviderError:
+    """The `ProviderError` (`RateLimitedError` for 429) describing ``failure``."""
+    kwargs: dict[str, Any] = {
+        "status_code": failure.status_code,
+        "request_id": failure.request_id,
+        "retry_after": failure.retry_after,
+        "attempts": failure.attempts,
+        "provider": provider,
+        "cause": failure.cause,
+    }
+    status = f" (status {failure.status_code})" if failure.status_code is not None else ""
+    message = f"{provider}: delivery failed, cause {failure.cause}{status}"
+    if failure.cause == "rate_limit":
+        return RateLimitedError(message, **kwargs)
+    return ProviderError(message, **kwargs)

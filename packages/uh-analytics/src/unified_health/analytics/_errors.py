@@ -8,10 +8,9 @@ Every error this package raises derives from `AnalyticsError`::
     └── ProviderError                               a vendor answered with an error
         └── RateLimitedError                        the vendor said 429; see `retry_after`
 
-Only `AnalyticsError`, `InvalidInputError` and `StoreUnavailableError` reach callers, and only
-they are exported. Delivery is best-effort and never raises into the host: the sender describes
-a vendor's failure with a `ProviderError` (or `RateLimitedError`) internally, logs it and counts
-the events, so those two stay private.
+Delivery is best-effort and never raises into the host: a vendor's failure is described by a
+`ProviderError` (`RateLimitedError` for 429) handed to the client's ``on_error`` callback, and
+by the `DeliveryFailure` in `AnalyticsClient.delivery_status()`.
 
 Messages carry ids, field names and rules, never the values a user sent: a value may be patient
 data. Errors raised because of another exception are always chained (`raise ... from exc`).
@@ -76,12 +75,16 @@ class ProviderError(AnalyticsError):
         status_code: The HTTP status, or ``None`` when no response arrived.
         request_id: The vendor's request id, when it sent one.
         retry_after: Seconds the vendor asked us to wait, when it said so.
-        attempts: How many attempts were made before giving up.
+        attempts: How many attempts the batch has had so far.
+        provider: The provider's name.
+        cause: ``dns``, ``connect``, ``timeout``, ``transport``, ``http_status``,
+            ``rate_limit`` or ``spill_store``.
 
     Examples:
-        >>> err = ProviderError("vendor answered 503", status_code=503, attempts=3)
-        >>> (err.status_code, err.attempts)
-        (503, 3)
+        >>> err = ProviderError("vendor answered 503", status_code=503, attempts=3,
+        ...                     cause="http_status")
+        >>> (err.status_code, err.attempts, err.cause)
+        (503, 3, 'http_status')
     """
 
     def __init__(
@@ -92,8 +95,12 @@ class ProviderError(AnalyticsError):
         request_id: str | None = None,
         retry_after: float | None = None,
         attempts: int = 1,
+        provider: str | None = None,
+        cause: str | None = None,
     ) -> None:
         self.status_code = status_code
+        self.provider = provider
+        self.cause = cause
         self.request_id = request_id
         self.retry_after = retry_after
         self.attempts = attempts

@@ -24,9 +24,15 @@ from typing import Protocol, runtime_checkable
 
 from unified_health.analytics._errors import InvalidInputError
 from unified_health.analytics.stores._memory import InMemorySurrogateIdStore
-from unified_health.analytics.stores._protocol import SurrogateIdStore
+from unified_health.analytics.stores._protocol import ForkAware, SurrogateIdStore
 
-__all__ = ["HmacPseudonymizer", "Pseudonymizer", "SurrogatePseudonymizer"]
+__all__ = [
+    "HmacPseudonymizer",
+    "KeyedPseudonymizer",
+    "LookupPseudonymizer",
+    "Pseudonymizer",
+    "SurrogatePseudonymizer",
+]
 
 _KEY_ID = re.compile(r"^[a-z0-9]{1,8}$")
 _MIN_KEY_BYTES = 16
@@ -47,11 +53,40 @@ class Pseudonymizer(Protocol):
         ...
 
 
+@runtime_checkable
+class LookupPseudonymizer(Protocol):
+    """A pseudonymiser that can find an existing id without creating one (surrogate ids).
+
+    Examples:
+        >>> isinstance(SurrogatePseudonymizer(), LookupPseudonymizer)
+        True
+    """
+
+    def lookup(self, raw_id: str, kind: str = "user") -> str | None:
+        """Return the id of ``raw_id`` if one exists, creating nothing."""
+        ...
+
+
+@runtime_checkable
+class KeyedPseudonymizer(Protocol):
+    """A pseudonymiser with rotated keys: a raw id may have been sent under older ids.
+
+    Examples:
+        >>> isinstance(HmacPseudonymizer({"k1": b"0" * 32}), KeyedPseudonymizer)
+        True
+    """
+
+    def previous_ids(self, raw_id: str, kind: str = "user") -> list[str]:
+        """Return the ids ``raw_id`` had under the keys that are no longer active."""
+        ...
+
+
 class HmacPseudonymizer:
     """Keyed HMAC-SHA256 ids with key rotation.
 
     Args:
-        keys: Key id (1-8 lowercase letters or digits) to secret key (at least 16 bytes).
+        keys: Key id (1-8 lowercase letters or digits) to secret key (at least 16 bytes): bytes,
+            or a ``str`` used as its UTF-8 bytes (as `from_env` reads keys).
         active: The key id used for outbound ids; defaults to the last one given.
 
     Raises:
@@ -71,7 +106,10 @@ class HmacPseudonymizer:
         for key_id, secret in keys.items():
             if not _KEY_ID.match(key_id):
                 raise InvalidInputError("keys", "key ids must be 1-8 lowercase letters or digits")
-            material = secret.encode() if isinstance(secret, str) else bytes(secret)
+            given: object = secret  # callers may pass anything
+            if not isinstance(given, str | bytes | bytearray):
+                raise InvalidInputError("keys", "each key must be bytes or a str")
+            material = given.encode() if isinstance(given, str) else bytes(given)
             if len(material) < _MIN_KEY_BYTES:
                 raise InvalidInputError("keys", f"each key must be at least {_MIN_KEY_BYTES} bytes")
             self._keys[key_id] = material
@@ -168,9 +206,8 @@ class SurrogatePseudonymizer:
     def reset_after_fork(self) -> None:
         """Give a forked child fresh locks (another thread may have held them at fork time)."""
         self._lock = threading.Lock()
-        reset = getattr(self._store, "reset_after_fork", None)
-        if callable(reset):
-            reset()
+        if isinstance(self._store, ForkAware):
+            self._store.reset_after_fork()
 
     def lookup(self, raw_id: str, kind: str = "user") -> str | None:
         """Return the surrogate of ``raw_id`` if one exists, creating nothing.

@@ -19,12 +19,15 @@ this logger, formatted ``event key=value ...``, with the fields also on the reco
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
 
-__all__ = ["LOGGER_NAME", "logger"]
+from unified_health.analytics._clock import Clock
+
+__all__ = ["LOGGER_NAME", "DropLog", "logger"]
 
 LOGGER_NAME = "unified_health.analytics"
 
@@ -54,3 +57,36 @@ logger: structlog.stdlib.BoundLogger = structlog.wrap_logger(
     cache_logger_on_first_use=True,
 )
 """The package's structured logger (a structlog `BoundLogger` over the standard logger)."""
+
+
+class DropLog:
+    """Logs a dropped event once per reason per ``interval`` seconds, with how many it skipped.
+
+    Examples:
+        >>> from unified_health.analytics.testing import FakeClock, capture_logs
+        >>> drops = DropLog(FakeClock(), interval=60)
+        >>> with capture_logs() as logs:
+        ...     for _ in range(3):
+        ...         drops.note("invalid_name", field="event")
+        >>> [(e["event"], e["reason"], e["skipped"]) for e in logs]
+        [('event_dropped', 'invalid_name', 0)]
+    """
+
+    def __init__(self, clock: Clock, *, interval: float = 60.0) -> None:
+        self._clock = clock
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._last: dict[str, float] = {}
+        self._skipped: dict[str, int] = {}
+
+    def note(self, reason: str, **fields: object) -> None:
+        """Count a drop for ``reason``; log it unless one was logged within the interval."""
+        now = self._clock.monotonic()
+        with self._lock:
+            last = self._last.get(reason)
+            if last is not None and now - last < self._interval:
+                self._skipped[reason] = self._skipped.get(reason, 0) + 1
+                return
+            self._last[reason] = now
+            skipped = self._skipped.pop(reason, 0)
+        logger.warning("event_dropped", reason=str(reason), skipped=skipped, **fields)

@@ -18,10 +18,14 @@ from pydantic import BaseModel, ConfigDict
 
 __all__ = [
     "ConsentCategory",
+    "DeliveryFailure",
+    "DeliveryState",
     "DropReason",
     "Event",
     "EventKind",
+    "FailureCause",
     "MetricsSnapshot",
+    "ProviderStatus",
     "ShutdownReport",
 ]
 
@@ -215,3 +219,97 @@ class ShutdownReport(BaseModel):
     def lost(self) -> int:
         """Events neither delivered nor spilled."""
         return sum(self.undelivered.values()) - self.spilled
+
+
+#: Why a delivery attempt failed: the network step that broke, or the vendor's answer.
+FailureCause = Literal[
+    "dns", "connect", "timeout", "transport", "http_status", "rate_limit", "spill_store"
+]
+
+#: ``healthy``: the last attempt succeeded (or none failed yet); ``retrying``: the vendor is
+#: failing and events wait (queued, in flight or spilled); ``stopped``: the client shut down.
+DeliveryState = Literal["healthy", "retrying", "stopped"]
+
+
+class DeliveryFailure(BaseModel):
+    """The last failed delivery attempt of one provider: its cause, never a payload.
+
+    Attributes:
+        cause: ``dns``, ``connect``, ``timeout`` or ``transport`` (no answer arrived),
+            ``http_status`` (the vendor answered with an error), ``rate_limit`` (429) or
+            ``spill_store`` (the spill store could not be written).
+        error_class: The exception class (``ConnectError``, ``ReadTimeout``) or, for an answer,
+            the `ProviderError` class raised for it (``RateLimitedError`` for 429).
+        status_code: The HTTP status, or ``None`` when no answer arrived.
+        retry_after: Seconds the vendor asked to wait, when it said so.
+        attempts: Attempts made for the batch so far.
+        request_id: The vendor's request id, when it sent one.
+        at: Unix time of the failure (the client's clock).
+
+    Examples:
+        >>> DeliveryFailure(cause="rate_limit", error_class="RateLimitedError",
+        ...                 status_code=429, retry_after=2.0, attempts=1, at=0.0).cause
+        'rate_limit'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    cause: FailureCause
+    error_class: str
+    status_code: int | None = None
+    retry_after: float | None = None
+    attempts: int = 1
+    request_id: str | None = None
+    at: float = 0.0
+
+
+class ProviderStatus(BaseModel):
+    """Delivery to one provider at one moment: where every accepted event is.
+
+    Every event the provider's lane accepted, or took back from the spill store, is in exactly
+    one place: ``accepted + replayed == sent + queued + in_flight + spilled + dropped total``,
+    at every moment (`unaccounted` is always 0).
+
+    Attributes:
+        provider: The provider's name.
+        state: ``healthy``, ``retrying`` or ``stopped``.
+        accepted: Events handed to this provider by `track()` and friends.
+        replayed: Events taken back from the spill store for delivery.
+        sent: Events the vendor accepted.
+        queued: Events waiting in memory (the queue, and overflow on its way to the spill store).
+        in_flight: Events taken for delivery and not yet settled (being sent or backing off).
+        spilled: Events written to the spill store.
+        dropped: Events given up, by reason (`DropReason` values).
+        retried: Attempts repeated after a retryable failure.
+        lane_errors: Unexpected errors the delivery threads caught and survived.
+        spill_pending: Whether this process believes its spill store lane holds events.
+        last_error: The last failed attempt, or ``None``.
+
+    Examples:
+        >>> status = ProviderStatus(provider="posthog", state="healthy", accepted=3, sent=2,
+        ...                         queued=1)
+        >>> status.unaccounted
+        0
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    provider: str
+    state: DeliveryState
+    accepted: int = 0
+    replayed: int = 0
+    sent: int = 0
+    queued: int = 0
+    in_flight: int = 0
+    spilled: int = 0
+    dropped: Mapping[str, int] = {}
+    retried: int = 0
+    lane_errors: int = 0
+    spill_pending: bool = False
+    last_error: DeliveryFailure | None = None
+
+    @property
+    def unaccounted(self) -> int:
+        """Accepted events found in no counter (always 0; a bug otherwise)."""
+        settled = self.sent + self.queued + self.in_flight + self.spilled
+        return self.accepted + self.replayed - settled - sum(self.dropped.values())

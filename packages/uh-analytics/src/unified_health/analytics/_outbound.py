@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from unified_health.analytics._identity import Pseudonymizer
+from unified_health.analytics._identity import (
+    KeyedPseudonymizer,
+    LookupPseudonymizer,
+    Pseudonymizer,
+)
 from unified_health.analytics._models import Event
 from unified_health.analytics.providers._base import OutboundEvent
 
@@ -68,8 +72,12 @@ def outbound_ids(pseudonymizer: Pseudonymizer, subject: str) -> frozenset[str]:
         2
     """
     found: set[str] = set()
-    lookup: Callable[[str, str], str | None] | None = getattr(pseudonymizer, "lookup", None)
-    previous: Callable[[str, str], list[str]] | None = getattr(pseudonymizer, "previous_ids", None)
+    lookup: Callable[[str, str], str | None] | None = (
+        pseudonymizer.lookup if isinstance(pseudonymizer, LookupPseudonymizer) else None
+    )
+    previous: Callable[[str, str], list[str]] | None = (
+        pseudonymizer.previous_ids if isinstance(pseudonymizer, KeyedPseudonymizer) else None
+    )
     for kind in ("user", "device"):
         if lookup is not None:
             existing = lookup(subject, kind)

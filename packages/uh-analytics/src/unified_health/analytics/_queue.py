@@ -22,7 +22,8 @@ class EventQueue:
 
     When full, ``drop_newest`` refuses the incoming event and ``drop_oldest`` evicts the oldest
     ones until the new event fits; either way `put` returns what was dropped so it can be
-    counted (or spilled).
+    counted (or spilled). Events taken out for delivery stay inside the bounds until they are
+    released (sent, spilled or dropped), so the bounds cover in-flight batches too.
 
     Examples:
         >>> q = EventQueue(max_events=1, max_bytes=1_000)
@@ -39,6 +40,8 @@ class EventQueue:
         self.policy = policy
         self._items: deque[Event] = deque()
         self._bytes = 0
+        self._held_events = 0
+        self._held_bytes = 0
         self.lock = threading.Lock()
         self.ready = threading.Condition(self.lock)
         self.notify_at = 1
@@ -47,6 +50,8 @@ class EventQueue:
         """Fresh lock and condition for a forked child; inherited events are left to the parent."""
         self._items = deque()
         self._bytes = 0
+        self._held_events = 0
+        self._held_bytes = 0
         self.lock = threading.Lock()
         self.ready = threading.Condition(self.lock)
 
@@ -58,21 +63,44 @@ class EventQueue:
         """Bytes currently held (the sum of the events' serialised sizes)."""
         return self._bytes
 
+    @property
+    def held(self) -> int:
+        """Events taken out for delivery and not yet released."""
+        return self._held_events
+
+    def has_room(self) -> bool:
+        """Whether one more average-sized event would fit (in-flight events count)."""
+        with self.lock:
+            count = len(self._items) + self._held_events
+            size = self._bytes + self._held_bytes
+            return count < self.max_events and size < self.max_bytes
+
+    def release(self, count: int, size: int) -> None:
+        """Give back the room of ``count`` taken events (``size`` bytes) that are now settled."""
+        if count:
+            with self.lock:
+                self._held_events -= count
+                self._held_bytes -= size
+
+    def _over(self, size: int) -> bool:
+        count = len(self._items) + self._held_events
+        return count >= self.max_events or self._bytes + self._held_bytes + size > self.max_bytes
+
     def put(self, event: Event) -> list[Event]:
         """Append ``event``; return the events dropped to respect the bounds (maybe ``event``)."""
         size = event.size
         with self.lock:
             items = self._items
-            if len(items) >= self.max_events or self._bytes + size > self.max_bytes:
+            if self._over(size):
                 if self.policy == "drop_newest" or size > self.max_bytes:
                     return [event]
                 evicted: list[Event] = []
-                while items and (
-                    len(items) >= self.max_events or self._bytes + size > self.max_bytes
-                ):
+                while items and self._over(size):
                     old = items.popleft()
                     self._bytes -= old.size
                     evicted.append(old)
+                if self._over(size):  # in-flight events alone fill the bounds
+                    return [*evicted, event]
                 items.append(event)
                 self._bytes += size
                 return evicted
@@ -91,10 +119,15 @@ class EventQueue:
         items = self._items
         if len(items) <= max_events:  # the common case: take the whole deque in O(1)
             self._items = deque()
+            self._held_events += len(items)
+            self._held_bytes += self._bytes
             self._bytes = 0
             return list(items)
         out = [items.popleft() for _ in range(max_events)]
-        self._bytes -= sum(e.size for e in out)
+        size = sum(e.size for e in out)
+        self._bytes -= size
+        self._held_events += len(out)
+        self._held_bytes += size
         return out
 
     def take_locked(self, max_events: int) -> list[Event]:

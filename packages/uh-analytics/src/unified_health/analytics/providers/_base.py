@@ -13,6 +13,7 @@ import email.utils
 import gzip
 import json
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -138,7 +139,8 @@ class SendResult:
     ``accepted`` were ingested; ``retry`` may succeed later (backoff, at least ``retry_after``);
     ``resend`` were not ingested only because of their neighbours and go again at once;
     ``rejected`` will never be accepted (index -> drop reason); ``split`` asks for the batch to be
-    halved (413, or a whole-batch 400 that names no event).
+    halved (413, or a whole-batch 400 that names no event). When no answer arrived, ``error`` is
+    the exception's class and ``cause`` one of ``dns``, ``connect``, ``timeout``, ``transport``.
 
     Examples:
         >>> SendResult(200, accepted=[0, 1]).ok
@@ -154,6 +156,7 @@ class SendResult:
     retry_after: float | None = None
     request_id: str | None = None
     error: str | None = None
+    cause: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -280,6 +283,29 @@ def parse_retry_after(value: str | None, clock: Clock) -> float | None:
             return None
         seconds = when.timestamp() - clock.now().timestamp()
     return min(max(seconds, 0.0), _MAX_RETRY_AFTER)
+
+
+def transport_cause(exc: BaseException) -> str:
+    """Which network step failed: ``dns``, ``connect``, ``timeout`` or ``transport``.
+
+    Examples:
+        >>> transport_cause(httpx.ConnectTimeout("timed out"))
+        'timeout'
+        >>> transport_cause(httpx.ConnectError("connection refused"))
+        'connect'
+    """
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    seen: BaseException | None = exc
+    for _ in range(8):  # the chain from httpx down to the socket error
+        if seen is None:
+            break
+        if isinstance(seen, socket.gaierror):
+            return "dns"
+        seen = seen.__cause__ or seen.__context__
+    if isinstance(exc, httpx.ConnectError):
+        return "connect"
+    return "transport"
 
 
 def check_categories(categories: Iterable[str]) -> frozenset[str]:
@@ -418,7 +444,10 @@ class HttpProvider(abc.ABC):
                 timeout=max(min(timeout, self.timeout), 0.01),
             )
         except httpx.TransportError as exc:  # timeouts included
-            return SendResult(None, retry=list(range(count)), error=type(exc).__name__)
+            return SendResult(
+                None, retry=list(range(count)), error=type(exc).__name__,
+                cause=transport_cause(exc),
+            )  # fmt: skip
         return self._interpret(response, count, success=success)
 
     def _interpret(

@@ -7,6 +7,9 @@ from unified_health.analytics.stores._memory import (
 )
 from unified_health.analytics.stores._protocol import (
     ConsentStore,
+    ForkAware,
+    InProcessStore,
+    JournalingSpillStore,
     RedisClientProtocol,
     SpillStore,
     SurrogateIdStore,
@@ -19,9 +22,12 @@ from unified_health.analytics.stores._redis import (
 
 __all__ = [
     "ConsentStore",
+    "ForkAware",
     "InMemoryConsentStore",
     "InMemorySpillStore",
     "InMemorySurrogateIdStore",
+    "InProcessStore",
+    "JournalingSpillStore",
     "RedisClientProtocol",
     "RedisConsentStore",
     "RedisSpillStore",

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["ConsentStore", "RedisClientProtocol", "SpillStore", "SurrogateIdStore"]
+__all__ = [
+    "ConsentStore",
+    "ForkAware",
+    "InProcessStore",
+    "JournalingSpillStore",
+    "RedisClientProtocol",
+    "SpillStore",
+    "SurrogateIdStore",
+]
 
 
 @runtime_checkable
@@ -34,6 +42,40 @@ class ConsentStore(Protocol):
 
     def delete_consent(self, user_id: str) -> None:
         """Forget the user's record (they fall back to the default). Idempotent."""
+        ...
+
+
+@runtime_checkable
+class InProcessStore(Protocol):
+    """A store that answers from this process's memory, without I/O.
+
+    A `ConsentStore` declaring ``in_process = True`` is read by `track()` itself, so an event
+    without consent is refused at once; any other consent store is read by the delivery
+    threads only (consent is then checked right before each delivery attempt).
+
+    Examples:
+        >>> from unified_health.analytics.stores import InMemoryConsentStore
+        >>> isinstance(InMemoryConsentStore(), InProcessStore), InMemoryConsentStore.in_process
+        (True, True)
+    """
+
+    in_process: bool
+
+
+@runtime_checkable
+class ForkAware(Protocol):
+    """A part holding locks or connections that must be renewed in a forked child.
+
+    The client calls `reset_after_fork` on its pseudonymiser and stores that declare it.
+
+    Examples:
+        >>> from unified_health.analytics.stores import InMemoryConsentStore
+        >>> isinstance(InMemoryConsentStore(), ForkAware)
+        True
+    """
+
+    def reset_after_fork(self) -> None:
+        """Renew locks (and connections) in a forked child."""
         ...
 
 
@@ -91,6 +133,34 @@ class SpillStore(Protocol):
 
 
 @runtime_checkable
+class JournalingSpillStore(SpillStore, Protocol):
+    """A spill store that also keeps each process's journal of accepted events (durable mode).
+
+    A process appends every event it accepts to its own journal and trims what it has settled;
+    its lease is renewed with every append. When a process dies without a clean shutdown, its
+    lease runs out and `adopt` moves its journal into the lane, where any process replays it.
+
+    Examples:
+        >>> from unified_health.analytics.stores import RedisSpillStore
+        >>> import redis
+        >>> isinstance(RedisSpillStore(redis.Redis()), JournalingSpillStore)
+        True
+    """
+
+    def journal(self, lane: str, owner: str, items: Sequence[bytes], trim: int) -> None:
+        """Append ``items`` to ``owner``'s journal, drop its ``trim`` oldest, renew its lease."""
+        ...
+
+    def adopt(self, lane: str) -> int:
+        """Move the journals of owners whose lease ran out into the lane; return how many."""
+        ...
+
+    def close_journal(self, lane: str, owner: str) -> None:
+        """Forget ``owner``'s journal and lease (its events are all settled)."""
+        ...
+
+
+@runtime_checkable
 class RedisClientProtocol(Protocol):
     """The Redis commands the Redis stores use; ``redis.Redis`` satisfies it.
 
@@ -136,6 +206,10 @@ class RedisClientProtocol(Protocol):
 
     def pipeline(self, transaction: bool = ...) -> Any:
         """A pipeline (commands sent in one round trip)."""
+        ...
+
+    def eval(self, script: str, numkeys: int, *keys_and_args: Any) -> Any:
+        """EVAL (the spill store's journal runs as Lua scripts)."""
         ...
 
     def close(self) -> None:

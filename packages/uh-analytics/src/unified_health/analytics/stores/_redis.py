@@ -38,6 +38,38 @@ __all__ = [
 
 DEFAULT_PREFIX = "uh:analytics"
 _REMOVE_CHUNK = 1_000
+_JOURNAL_CHUNK = 1_000
+
+# KEYS: journal, owners, lease. ARGV: owner, lease ms, trim, items...
+_JOURNAL = """
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[1])
+if #ARGV > 3 then redis.call('RPUSH', KEYS[1], unpack(ARGV, 4)) end
+local trim = tonumber(ARGV[3])
+if trim > 0 then redis.call('LTRIM', KEYS[1], trim, -1) end
+return 1
+"""
+
+# KEYS: owners, lane. ARGV: journal key prefix, lease key prefix. The keys it builds share the
+# store's hash tag, so they live in the same slot as KEYS.
+_ADOPT = """
+local moved = 0
+for _, owner in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', ARGV[2] .. owner) == 0 then
+    local journal = ARGV[1] .. owner
+    while true do
+      local items = redis.call('LRANGE', journal, 0, 499)
+      if #items == 0 then break end
+      redis.call('RPUSH', KEYS[2], unpack(items))
+      redis.call('LTRIM', journal, #items, -1)
+      moved = moved + #items
+    end
+    redis.call('DEL', journal)
+    redis.call('SREM', KEYS[1], owner)
+  end
+end
+return moved
+"""
 _T = TypeVar("_T")
 
 
@@ -287,14 +319,22 @@ class RedisSurrogateIdStore(_RedisStore):
 class RedisSpillStore(_RedisStore):
     """Spilled events in Redis lists, one per provider lane.
 
+    The store also keeps, for clients in durable mode, one journal per process and lane
+    (`JournalingSpillStore`): a process's lease lasts ``lease_ttl`` seconds after its last
+    append (appends happen every few hundredths of a second while it lives), after which any
+    process may `adopt` its journal.
+
     Args:
         client: Your Redis client (``redis.Redis()`` or any client satisfying
             `RedisClientProtocol`). The store never closes a client it was given; for a URL use
             `from_url`, which makes a client the store owns and closes.
         prefix: Key prefix; wrapped in a hash tag (``{...}``) unless it already holds one.
+        lease_ttl: Seconds (at least 1) a durable-mode process's journal stays its own after
+            its last write.
 
     Raises:
-        InvalidInputError: ``client`` is not a Redis client, or the prefix is empty.
+        InvalidInputError: ``client`` is not a Redis client, the prefix is empty, or
+            ``lease_ttl`` is not positive.
 
     Examples:
         >>> with RedisSpillStore.from_url("redis://127.0.0.1:6379/0") as spill:
@@ -302,8 +342,78 @@ class RedisSpillStore(_RedisStore):
         '{uh:analytics}'
     """
 
+    def __init__(
+        self, client: RedisClientProtocol, *, prefix: str = DEFAULT_PREFIX, lease_ttl: float = 10.0
+    ) -> None:
+        super().__init__(client, prefix=prefix)
+        given: object = lease_ttl  # callers may pass anything
+        if isinstance(given, bool) or not isinstance(given, int | float) or given < 1:
+            raise InvalidInputError("lease_ttl", "must be at least 1 second")
+        self.lease_ttl = float(lease_ttl)
+
     def _key(self, lane: str) -> str:
         return f"{self._prefix}:spill:v1:{lane}"
+
+    def _journal_key(self, lane: str, owner: str) -> str:
+        return f"{self._prefix}:journal:v1:{lane}:{owner}"
+
+    def _owners_key(self, lane: str) -> str:
+        return f"{self._prefix}:journals:v1:{lane}"
+
+    def _lease_key(self, owner: str) -> str:
+        return f"{self._prefix}:lease:v1:{owner}"
+
+    def journal(self, lane: str, owner: str, items: Sequence[bytes], trim: int) -> None:
+        """Append to ``owner``'s journal, drop its ``trim`` oldest records, renew its lease.
+
+        Raises:
+            StoreUnavailableError: Redis failed.
+        """
+        keys = (self._journal_key(lane, owner), self._owners_key(lane), self._lease_key(owner))
+        lease = max(int(self.lease_ttl * 1000), 1)
+        chunks: list[Sequence[bytes]] = [
+            items[i : i + _JOURNAL_CHUNK] for i in range(0, len(items), _JOURNAL_CHUNK)
+        ] or [()]
+        for index, chunk in enumerate(chunks):
+            trimmed = trim if index == len(chunks) - 1 else 0
+            self._journal_once(keys, owner, lease, trimmed, chunk)
+
+    def _journal_once(
+        self, keys: tuple[str, ...], owner: str, lease: int, trim: int, chunk: Sequence[bytes]
+    ) -> None:
+        _call("eval", lambda: self._client.eval(_JOURNAL, 3, *keys, owner, lease, trim, *chunk))
+
+    def adopt(self, lane: str) -> int:
+        """Move the journals of processes whose lease ran out into the lane; return how many.
+
+        Raises:
+            StoreUnavailableError: Redis failed.
+        """
+        journals = f"{self._prefix}:journal:v1:{lane}:"
+        leases = f"{self._prefix}:lease:v1:"
+        moved = _call(
+            "eval",
+            lambda: self._client.eval(
+                _ADOPT, 2, self._owners_key(lane), self._key(lane), journals, leases
+            ),
+        )
+        return int(moved or 0)
+
+    def close_journal(self, lane: str, owner: str) -> None:
+        """Delete ``owner``'s journal and lease.
+
+        Raises:
+            StoreUnavailableError: Redis failed.
+        """
+
+        def close() -> None:
+            with self._client.pipeline(transaction=False) as pipe:
+                pipe.delete(self._journal_key(lane, owner))
+                pipe.srem(self._owners_key(lane), owner)
+                pipe.delete(self._lease_key(owner))
+                pipe.execute()
+
+        _call("del", close)
 
     def push(self, lane: str, items: Sequence[bytes]) -> None:
         """Append events to a lane."""
