@@ -1,0 +1,58 @@
+"""The word lists the detectors use, kept as data files in ``words/`` (one entry a line).
+
+Every list is general vocabulary (given names, honorifics, street suffixes, top-level domains),
+sorted, unique and lower case; ``tests/test_word_lists.py`` checks that. Lists are read once, at
+import time, into frozensets.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+__all__ = [
+    "BUSINESS_OBJECTS",
+    "EMAIL_TLDS",
+    "FILE_EXTENSIONS",
+    "GIVEN_NAMES",
+    "HONORIFICS",
+    "MONTHS",
+    "PERSON_NAME_QUALIFIERS",
+    "PERSON_ROLES",
+    "SENSITIVE_KEYS",
+    "STOP_WORDS",
+    "STREET_SUFFIXES",
+    "read_lines",
+]
+
+
+def read_lines(name: str) -> list[str]:
+    """The lines of the word list ``name`` (a file in ``words/``), in file order.
+
+    Examples:
+        >>> read_lines("honorifics.txt")[:3]
+        ['dame', 'dr', 'fr']
+    """
+    text = resources.files(__package__).joinpath("words", name).read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line]
+
+
+def _words(name: str) -> frozenset[str]:
+    return frozenset(read_lines(name))
+
+
+BUSINESS_OBJECTS = _words("business_objects.txt")
+EMAIL_TLDS = _words("email_tlds.txt")
+#: File name extensions: ``logo@2x.png`` is a file, not an address.
+FILE_EXTENSIONS = _words("file_extensions.txt")
+GIVEN_NAMES = _words("given_names.txt")
+HONORIFICS = _words("honorifics.txt")
+#: Month names and their usual abbreviations in the languages of the family's users.
+MONTHS = _words("months.txt")
+PERSON_NAME_QUALIFIERS = _words("person_name_qualifiers.txt")
+PERSON_ROLES = _words("person_roles.txt")
+STOP_WORDS = _words("stop_words.txt")
+STREET_SUFFIXES = _words("street_suffixes.txt")
+#: Key word -> the category a value under such a key holds whole.
+SENSITIVE_KEYS: dict[str, str] = dict(
+    line.split("\t", 1) for line in read_lines("sensitive_keys.tsv")
+)
