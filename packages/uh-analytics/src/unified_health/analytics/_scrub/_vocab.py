@@ -2,8 +2,8 @@
 
 A name is 1 to 128 characters: a letter (or ``$`` for a vendor's own keys), then letters, digits
 and the separators ``_ . : / -`` and space; at most 12 words; no run of 5 or more digits. A name
-that follows the grammar is then read by the detectors as declared free text (the strictest
-reading): a given name, an e-mail, a date, a phone number in a name is personal data.
+that follows the grammar is then split into words, lower-cased and read by the detectors: a given
+name, an e-mail, a date, a phone number in a name is personal data.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ class NameCheck:
             or len(folded.split()) > _MAX_WORDS
         ):
             return "naming grammar"
-        spaced = _SPLIT.sub(" ", folded)
-        if self._registry.find(ScanView(spaced, free_text=True)):
+        spaced = _SPLIT.sub(" ", folded).lower()  # "patientFirstName" is no "Patient First Name"
+        if self._registry.find(ScanView(spaced)):
             return "personal data"
         if folded == name and len(self._passed) < _KEPT:
             self._passed.add(name)

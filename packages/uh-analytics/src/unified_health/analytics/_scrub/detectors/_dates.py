@@ -35,7 +35,7 @@ _NUMERIC = re.compile(
 _SHORT = re.compile(r"(?<![\d/.])(?:0?[1-9]|1[0-2])/(?:[0-2]?\d|3[01])(?![\d/])")
 _WORDED = re.compile(
     rf"\b(?:{MONTH}[\s-]*{_DAY}\b(?:,?[\s-]*{_YEAR})?"  # March 14, 1950
-    rf"|{_DAY}\.?[\s./-]*(?:of\s+)?{MONTH}(?![a-z])(?:,?[\s./-]*{_YEAR})?"  # 02-Feb-2014
+    rf"|{_DAY}\.?[\s./-]*(?:(?:of|de)\s+)?{MONTH}(?![a-z])(?:,?[\s./-]*(?:de\s+)?{_YEAR})?"
     rf"|{MONTH}(?![a-z]),?\s*(?:\d{{4}}|'\d{{2}}))",  # March 1950, Mar '58
     re.IGNORECASE,
 )

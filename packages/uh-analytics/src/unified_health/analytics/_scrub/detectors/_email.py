@@ -23,7 +23,7 @@ _AT_FORMS = (r"@", r"%40", r"&#0*64;", r"&commat;", r"\\u0040", r"\bat\b")
 _AT = rf"(?:\s*(?:@|%40|&#0*64;|&commat;|\\u0040)\s*|\s*{_OPEN}\s*(?:at|@)\s*{_CLOSE}\s*|\s+at\s+)"
 _DOT = rf"(?:\s*\.\s*|\s*{_OPEN}\s*(?:dot|\.)\s*{_CLOSE}\s*|\s+dot\s+)"
 _LOCAL_WORD = r"[a-z0-9!#$%&'*+=?^_`{|}~-]+"
-_LOCAL = rf"{_LOCAL_WORD}(?:(?:\.|\s+dot\s+|\s*{_OPEN}\s*dot\s*{_CLOSE}\s*){_LOCAL_WORD})*"
+_LOCAL = rf"{_LOCAL_WORD}(?:(?:\s*\.\s*|\s+dot\s+|\s*{_OPEN}\s*dot\s*{_CLOSE}\s*){_LOCAL_WORD})*"
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _EMAIL = re.compile(
     rf"(?<![\w.+-]){_LOCAL}{_AT}(?:{_LABEL}{_DOT}){{1,6}}(?P<tld>[a-z]{{2,24}})(?![\w-])",
@@ -52,7 +52,12 @@ class EmailDetector:
 
     def find(self, view: ScanView) -> Iterator[Finding]:
         """Every address, its whole span."""
-        for match in _EMAIL.finditer(view.text):
+        text = view.text
+        position = 0
+        while (match := _EMAIL.search(text, position)) is not None:
             tld = match["tld"].lower()
             if tld in EMAIL_TLDS or (_PLAIN.fullmatch(match.group()) and tld not in FILE_EXTENSIONS):
                 yield Finding(match.start(), match.end(), self.category)
+                position = match.end()
+            else:  # "me at ana.lima" is not an address, but one may start inside it
+                position = match.start() + 1

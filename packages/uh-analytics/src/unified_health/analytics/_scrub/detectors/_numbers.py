@@ -20,7 +20,7 @@ __all__ = ["NumberDetector", "number_category"]
 
 _SEP = r"(?:\s{0,2}[-.]\s{0,2}|\s{1,3}|\s?\(\s?|\s?\)\s?)"
 # Not after "Name/": that is a version in a product token ("Gecko/20100101").
-_CHAIN = re.compile(rf"(?<![A-Za-z]/)\+?\d+(?:{_SEP}\d+)*")
+_CHAIN = re.compile(rf"(?<![A-Za-z]/)\+?\(?\d+(?:{_SEP}\d+)*")
 _GROUP = re.compile(r"\d+")
 LABEL_DIGITS = 7
 FREE_TEXT_DIGITS = 5
@@ -92,3 +92,4 @@ class NumberDetector:
             if len(digits) < least or _quantity(chain, groups):
                 continue
             yield Finding(match.start(), match.end(), number_category(digits, chain[0] == "+"))
+
