@@ -24,7 +24,11 @@ SANITIZER = Sanitizer(clock=FakeClock())
 
 
 def scrub(props: dict[str, object], sanitizer: Sanitizer = SANITIZER) -> dict[str, object]:
-    return SANITIZER.scrub(props).properties if sanitizer is SANITIZER else sanitizer.scrub(props).properties
+    return (
+        SANITIZER.scrub(props).properties
+        if sanitizer is SANITIZER
+        else sanitizer.scrub(props).properties
+    )
 
 
 def sent(rec: RecordingProvider, client: AnalyticsClient) -> list[dict[str, object]]:
@@ -57,13 +61,18 @@ def test_short_labels_pass(label: str) -> None:
 
 
 def test_a_user_agent_is_not_prose() -> None:
-    ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+    ua = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/131.0.0.0 Safari/537.36"
+    )
     assert scrub({"user_agent": ua}) == {"user_agent": ua}
 
 
 def test_free_text_keys_declare_a_field_per_sanitizer() -> None:
     sanitizer = Sanitizer(free_text_keys=["comment"], clock=FakeClock())
-    result = sanitizer.scrub({"comment": "call me on 802 232 8775 after lunch please", "other": "a b c d e f"})
+    result = sanitizer.scrub(
+        {"comment": "call me on 802 232 8775 after lunch please", "other": "a b c d e f"}
+    )
     assert result.properties == {
         "comment": "call me on [REDACTED:phone] after lunch please",
         "other": "[REDACTED:free_text]",
@@ -82,11 +91,14 @@ def test_a_schema_free_text_field_is_scrubbed_not_replaced(make_client: Make) ->
     assert client.track("feedback_sent", {"comment": text, "rating": 5}, user_id="u-1")
     assert client.track("other_event", {"comment": text}, user_id="u-1")
     first, second = sent(rec, client)
-    assert first == {"comment": "the nurse was kind, reach me at [REDACTED:email] about it", "rating": 5}
+    assert first == {
+        "comment": "the nurse was kind, reach me at [REDACTED:email] about it",
+        "rating": 5,
+    }
     assert second == {"comment": "[REDACTED:free_text]"}
 
 
-# -- keyed values ------------------------------------------------------------------------------------
+# -- keyed values ----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [
@@ -100,7 +112,9 @@ def test_a_schema_free_text_field_is_scrubbed_not_replaced(make_client: Make) ->
         ("birth_year", "1930", "[REDACTED:age_over_89]"),
     ],
 )
-def test_a_key_that_names_personal_data_replaces_its_value(key: str, value: object, expected: str) -> None:
+def test_a_key_that_names_personal_data_replaces_its_value(
+    key: str, value: object, expected: str
+) -> None:
     assert scrub({key: value}) == {key: expected}
 
 
@@ -127,9 +141,16 @@ def test_a_placeholder_under_a_sensitive_key_is_kept() -> None:
     assert scrub({"email": "***", "phone": ""}) == {"email": "***", "phone": ""}
 
 
-# -- names and keys as vocabulary ----------------------------------------------------------------------
+# -- names and keys as vocabulary --------------------------------------------------------------
 @pytest.mark.parametrize(
-    "key", ["ana.lima@example.org", "note for olivia brennan", "call 8022328775", "seen 03/14/2026", "9lives"]
+    "key",
+    [
+        "ana.lima@example.org",
+        "note for olivia brennan",
+        "call 8022328775",
+        "seen 03/14/2026",
+        "9lives",
+    ],
 )
 def test_a_key_holding_personal_data_rejects_the_event(key: str) -> None:
     result = SANITIZER.scrub({key: 1, "plan": "gold"})
@@ -160,8 +181,8 @@ def test_the_client_drops_and_counts_an_event_whose_key_holds_a_name(make_client
 
 
 @pytest.mark.parametrize(
-    "name", ["Patient Olivia Brennan diagnosed with HIV", "viewed_olivia_brennan_chart", "call 8022328775",
-             "sent to ana.lima@example.org"],
+    "name", ["Patient Olivia Brennan diagnosed with HIV", "viewed_olivia_brennan_chart",
+             "call 8022328775", "sent to ana.lima@example.org"],
 )  # fmt: skip
 def test_an_event_name_holding_personal_data_is_never_sent(make_client: Make, name: str) -> None:
     rec = RecordingProvider()
@@ -175,7 +196,9 @@ def test_an_event_name_holding_personal_data_is_never_sent(make_client: Make, na
     assert client.metrics().dropped == {"invalid_name": 1}
 
 
-@pytest.mark.parametrize("name", ["appointment_booked", "Signed Up", "checkout.completed", "q4_2026_promo"])
+@pytest.mark.parametrize(
+    "name", ["appointment_booked", "Signed Up", "checkout.completed", "q4_2026_promo"]
+)
 def test_ordinary_event_names_pass(make_client: Make, name: str) -> None:
     rec = RecordingProvider()
     client = make_client([rec])

@@ -35,6 +35,8 @@ from unified_health.analytics._models import (
 )
 from unified_health.analytics._sanitize import RedactionCategory, Sanitizer, ScrubResult
 from unified_health.analytics._schema import FreeText
+from unified_health.analytics._scrub._detector import Detector
+from unified_health.analytics._scrub._view import Finding, ScanView
 from unified_health.analytics._version import __version__
 from unified_health.analytics.providers import (
     AmplitudeProvider,
@@ -64,7 +66,9 @@ __all__ = [
     "Clock",
     "ConsentCategory",
     "ConsentStore",
+    "Detector",
     "DropReason",
+    "Finding",
     "FreeText",
     "HmacPseudonymizer",
     "InMemoryConsentStore",
@@ -83,6 +87,7 @@ __all__ = [
     "RedisSpillStore",
     "RedisSurrogateIdStore",
     "Sanitizer",
+    "ScanView",
     "ScrubResult",
     "ShutdownReport",
     "SpillStore",

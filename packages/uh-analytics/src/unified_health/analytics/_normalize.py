@@ -112,8 +112,11 @@ class _Budget:
 
 
 def _text(value: str, cap: int) -> str:
-    """A plain ``str`` copy of at most ``cap`` characters (a declared free-text value keeps its
-    type; other ``str`` subclasses become ``str`` without calling their methods)."""
+    """A plain ``str`` copy of at most ``cap`` characters.
+
+    A declared free-text value keeps its type; other ``str`` subclasses become ``str`` without
+    calling their methods.
+    """
     if type(value) is str:
         return value if len(value) <= cap else value[:cap]
     plain = str.__getitem__(value, slice(0, cap))
@@ -252,8 +255,9 @@ def prepare(
 
 
 def to_json(properties: Mapping[Any, Any], max_chars: int) -> tuple[dict[str, Any], dict[str, int]]:
-    """The value rules of `prepare` alone (no reserved names, no property limit): the public
-    `Sanitizer` applies them, so it gives the client's output for the same input.
+    """The value rules of `prepare` alone (no reserved names, no property limit).
+
+    The public `Sanitizer` applies them, so it gives the client's output for the same input.
 
     Examples:
         >>> import math

@@ -30,7 +30,7 @@ from unified_health.analytics._scrub._categories import RedactionCategory, marke
 from unified_health.analytics._scrub._declared import DeclaredText
 from unified_health.analytics._scrub._detector import Detector, DetectorRegistry
 from unified_health.analytics._scrub._fold import fold
-from unified_health.analytics._scrub._walk import Rejected, Walker
+from unified_health.analytics._scrub._walk import RejectedError, Walker
 from unified_health.analytics._scrub.detectors import PatternDetector, default_detectors
 
 __all__ = [
@@ -190,7 +190,7 @@ class Sanitizer:
                 raise TypeError
             clean, adjusted = to_json(properties, MAX_TEXT)
             cleaned = self._walker.mapping(clean, counts)
-        except Rejected as exc:
+        except RejectedError as exc:
             if self._strict:
                 raise InvalidInputError("properties", exc.rule) from None
             return ScrubResult({}, _EMPTY, exc.rule)
@@ -203,8 +203,9 @@ class Sanitizer:
     def scrub_into(
         self, properties: Mapping[str, object], counts: dict[str, int]
     ) -> dict[str, object]:
-        """Like `scrub` for JSON-ready properties (the client's hot path, after its own checks),
-        adding the counts to ``counts``.
+        """Like `scrub`, adding the counts to ``counts`` (the client's hot path).
+
+        The properties must be JSON-ready (the client's own checks made them so).
 
         Raises:
             InvalidInputError: A key breaks the naming grammar or holds personal data: the
@@ -217,7 +218,7 @@ class Sanitizer:
         """
         try:
             return self._walker.mapping(dict(properties), counts)
-        except Rejected as exc:
+        except RejectedError as exc:
             raise InvalidInputError("properties", exc.rule) from None
 
     def scrub_value(self, value: str, *, key: str | None = None) -> tuple[str, Mapping[str, int]]:
@@ -240,26 +241,31 @@ class Sanitizer:
         """Scrub one string as declared free text: the detectors read it, prose is kept.
 
         Examples:
-            >>> Sanitizer().scrub_free_text("Seen on 3/14, call back at 802 232 8775")
-            ('Seen on [REDACTED:personal_date], call back at [REDACTED:phone]', {'personal_date': 1, 'phone': 1})
+            >>> text, counts = Sanitizer().scrub_free_text("Seen 3/14, call 802 232 8775")
+            >>> text
+            'Seen [REDACTED:personal_date], call [REDACTED:phone]'
+            >>> counts
+            {'personal_date': 1, 'phone': 1}
         """
         result = self.scrub({"text": DeclaredText(value)})
         cleaned = next(iter(result.properties.values()), marker(RedactionCategory.UNSUPPORTED_TYPE))
         return str(cleaned), dict(result.redactions)
 
     def check_name(self, field: str, name: object) -> None:
-        """Raise unless ``name`` (an event name, a group type) follows the naming grammar and
-        holds no personal data.
+        """Raise unless ``name`` (an event name, a group type) is vocabulary.
+
+        Vocabulary follows the naming grammar and holds no personal data.
 
         Raises:
             InvalidInputError: Naming ``field`` and the rule broken, never the name.
 
         Examples:
             >>> Sanitizer().check_name("event", "appointment_booked")
-            >>> Sanitizer().check_name("event", "Patient Jane Doe diagnosed")
-            Traceback (most recent call last):
-            ...
-            unified_health.analytics._errors.InvalidInputError: event: must not contain personal data
+            >>> try:
+            ...     Sanitizer().check_name("event", "viewed_jane_doe_chart")
+            ... except InvalidInputError as exc:
+            ...     print(exc)
+            event: must not contain personal data
         """
         problem = self._walker.names.problem(name)
         if problem == "personal data":

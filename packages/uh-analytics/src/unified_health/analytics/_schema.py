@@ -153,7 +153,8 @@ class SchemaRegistry:
             >>> from typing import Annotated
             >>> class Feedback(BaseModel):
             ...     comment: Annotated[str, FreeText()]
-            >>> sorted(SchemaRegistry({"feedback_sent": Feedback}).free_text_fields("feedback_sent"))
+            >>> registry = SchemaRegistry({"feedback_sent": Feedback})
+            >>> sorted(registry.free_text_fields("feedback_sent"))
             ['comment']
         """
         return self._declared.get(name, frozenset())

@@ -79,8 +79,10 @@ class NameRules:
             self._events.add(name)
 
     def _check(self, field: str, name: str) -> None:
-        """The sanitiser's naming check (grammar and detectors), or, for a sanitiser that has
-        none, its scrub of the name as a label."""
+        """The sanitiser's naming check (grammar and detectors).
+
+        A sanitiser without one has the name scrubbed as a label instead.
+        """
         check = getattr(self._sanitizer, "check_name", None)
         if check is not None:
             check(field, name)

@@ -108,9 +108,7 @@ class CorpusScore:
             "identifiers": sum(self.total.values()),
             "false_positive_rate": round(self.false_positive_rate, 4),
             "benign": self.benign,
-            "recall_by_category": {
-                c: round(r, 4) for c, r in self.recall_by_category().items()
-            },
+            "recall_by_category": {c: round(r, 4) for c, r in self.recall_by_category().items()},
         }
 
 

@@ -6,8 +6,10 @@ __all__ = ["DeclaredText"]
 
 
 class DeclaredText(str):
-    """A value whose field is declared free text (a schema's `FreeText`, or
-    ``Sanitizer(free_text_keys=...)``): the detectors read it instead of it being replaced.
+    """A value whose field is declared free text.
+
+    Declared by a schema's `FreeText` or ``Sanitizer(free_text_keys=...)``: the detectors read
+    the value instead of it being replaced.
 
     Examples:
         >>> DeclaredText("hello") == "hello"

@@ -18,7 +18,7 @@ __all__ = ["Detector", "DetectorRegistry"]
 
 @runtime_checkable
 class Detector(Protocol):
-    """What a detector offers; implement it to add one (e.g. a named-entity model).
+    r"""What a detector offers; implement it to add one (e.g. a named-entity model).
 
     Attributes:
         category: The category its findings are counted under by default.
@@ -35,7 +35,7 @@ class Detector(Protocol):
         ...         return "TCK" in view.text
         ...     def find(self, view: ScanView) -> list[Finding]:
         ...         return [Finding(*m.span(), self.category)
-        ...                 for m in re.finditer(r"TCK\\d+", view.text)]
+        ...                 for m in re.finditer(r"TCK\d+", view.text)]
         >>> Sanitizer(detectors=[Ticket()]).scrub({"ref": "TCK42"}).properties
         {'ref': '[REDACTED:ticket]'}
     """
@@ -76,9 +76,12 @@ class DetectorRegistry:
         found: list[tuple[int, int, int, str]] = []
         for detector in self._all if view.free_text else self._labels:
             if detector.applies(view):
-                for f in detector.find(view):
-                    if f.end > f.start:
-                        found.append((f.start, f.end, detector.precedence, f.category))
+                rank = detector.precedence
+                found.extend(
+                    (f.start, f.end, rank, f.category)
+                    for f in detector.find(view)
+                    if f.end > f.start
+                )
         return _merge(found)
 
     def redact(self, view: ScanView, counts: dict[str, int]) -> str:

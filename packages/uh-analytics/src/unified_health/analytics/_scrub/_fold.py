@@ -2,9 +2,10 @@
 
 `fold` applies Unicode NFKC (full-width and mathematical letters become plain ones), removes
 invisible and formatting characters (zero-width spaces and joiners, soft hyphens, bidirectional
-controls: Unicode category ``Cf``) and stray combining marks, turns other control characters into
-spaces, folds look-alike letters from other scripts (Cyrillic ``а``, Greek ``ο``) and digits from
-other scripts to their ASCII forms, and unifies dashes. ASCII text without control characters is
+controls: Unicode category ``Cf``) and combining marks left on ASCII characters, turns other
+control characters into spaces, folds look-alike letters from other scripts (Cyrillic and Greek
+letters shaped like Latin ones) and digits from other scripts to their ASCII forms, and unifies
+dashes. ASCII text without control characters is
 returned as it is, at the cost of one check.
 """
 
@@ -17,70 +18,70 @@ __all__ = ["fold"]
 # Letters that look like Latin ones (the common Cyrillic and Greek confusables), and dashes.
 _CONFUSABLES = str.maketrans(
     {
-        "\u0430": "a",  # а
-        "\u0435": "e",  # е
-        "\u043e": "o",  # о
-        "\u0440": "p",  # р
-        "\u0441": "c",  # с
-        "\u0443": "y",  # у
-        "\u0445": "x",  # х
-        "\u0456": "i",  # і
-        "\u0458": "j",  # ј
-        "\u0455": "s",  # ѕ
-        "\u0501": "d",  # ԁ
-        "\u051b": "q",  # ԛ
-        "\u051d": "w",  # ԝ
-        "\u0432": "b",  # в
-        "\u043a": "k",  # к
-        "\u043c": "m",  # м
-        "\u043d": "h",  # н
-        "\u0442": "t",  # т
-        "\u0410": "A",  # А
-        "\u0415": "E",  # Е
-        "\u041e": "O",  # О
-        "\u0420": "P",  # Р
-        "\u0421": "C",  # С
-        "\u0423": "Y",  # У
-        "\u0425": "X",  # Х
-        "\u0406": "I",  # І
-        "\u0408": "J",  # Ј
-        "\u0405": "S",  # Ѕ
-        "\u0412": "B",  # В
-        "\u041a": "K",  # К
-        "\u041c": "M",  # М
-        "\u041d": "H",  # Н
-        "\u0422": "T",  # Т
-        "\u0391": "A",  # Α
-        "\u0392": "B",  # Β
-        "\u0395": "E",  # Ε
-        "\u0396": "Z",  # Ζ
-        "\u0397": "H",  # Η
-        "\u0399": "I",  # Ι
-        "\u039a": "K",  # Κ
-        "\u039c": "M",  # Μ
-        "\u039d": "N",  # Ν
-        "\u039f": "O",  # Ο
-        "\u03a1": "P",  # Ρ
-        "\u03a4": "T",  # Τ
-        "\u03a5": "Y",  # Υ
-        "\u03a7": "X",  # Χ
-        "\u03b1": "a",  # α
-        "\u03bf": "o",  # ο
-        "\u03b9": "i",  # ι
-        "\u03c1": "p",  # ρ
-        "\u03bd": "v",  # ν
-        "\u03c5": "u",  # υ
-        "\u03ba": "k",  # κ
-        "\u2010": "-",  # ‐
-        "\u2011": "-",  # ‑
-        "\u2012": "-",  # ‒
-        "\u2013": "-",  # –
-        "\u2014": "-",  # —
-        "\u2015": "-",  # ―
-        "\u2212": "-",  # −
-        "\ufe58": "-",  # ﹘
-        "\ufe63": "-",  # ﹣
-        "\uff0d": "-",  # －
+        "\u0430": "a",
+        "\u0435": "e",
+        "\u043e": "o",
+        "\u0440": "p",
+        "\u0441": "c",
+        "\u0443": "y",
+        "\u0445": "x",
+        "\u0456": "i",
+        "\u0458": "j",
+        "\u0455": "s",
+        "\u0501": "d",
+        "\u051b": "q",
+        "\u051d": "w",
+        "\u0432": "b",
+        "\u043a": "k",
+        "\u043c": "m",
+        "\u043d": "h",
+        "\u0442": "t",
+        "\u0410": "A",
+        "\u0415": "E",
+        "\u041e": "O",
+        "\u0420": "P",
+        "\u0421": "C",
+        "\u0423": "Y",
+        "\u0425": "X",
+        "\u0406": "I",
+        "\u0408": "J",
+        "\u0405": "S",
+        "\u0412": "B",
+        "\u041a": "K",
+        "\u041c": "M",
+        "\u041d": "H",
+        "\u0422": "T",
+        "\u0391": "A",
+        "\u0392": "B",
+        "\u0395": "E",
+        "\u0396": "Z",
+        "\u0397": "H",
+        "\u0399": "I",
+        "\u039a": "K",
+        "\u039c": "M",
+        "\u039d": "N",
+        "\u039f": "O",
+        "\u03a1": "P",
+        "\u03a4": "T",
+        "\u03a5": "Y",
+        "\u03a7": "X",
+        "\u03b1": "a",
+        "\u03bf": "o",
+        "\u03b9": "i",
+        "\u03c1": "p",
+        "\u03bd": "v",
+        "\u03c5": "u",
+        "\u03ba": "k",
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\ufe58": "-",
+        "\ufe63": "-",
+        "\uff0d": "-",
     }
 )
 _KEEP_CONTROLS = frozenset("\t\n")
@@ -88,7 +89,7 @@ _KEEP_CONTROLS = frozenset("\t\n")
 
 def _fold_char(char: str) -> str:
     category = unicodedata.category(char)
-    if category == "Cf" or category == "Mn":
+    if category == "Cf":
         return ""
     if category == "Cc":
         return char if char in _KEEP_CONTROLS else " "
@@ -100,7 +101,7 @@ def _fold_char(char: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Return ``text`` normalised for detection (and for sending: the output is folded too).
+    r"""Return ``text`` normalised for detection (and for sending: the output is folded too).
 
     Args:
         text: Any string.
@@ -109,20 +110,26 @@ def fold(text: str) -> str:
         The folded string; the same object when nothing needed folding.
 
     Examples:
-        >>> fold("123\\u200b-45-6789")
+        >>> fold("123\u200b-45-6789")
         '123-45-6789'
-        >>> fold("ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ")
+        >>> fold("\uff4a\uff41\uff4e\uff45\uff20example.com")  # full-width letters
         'jane@example.com'
-        >>> fold("pаypal")  # a Cyrillic "а"
+        >>> fold("p\u0430ypal")  # a Cyrillic a
         'paypal'
     """
     if text.isascii() and (text.isprintable() or not _has_controls(text)):
         return text
     text = unicodedata.normalize("NFKC", text).translate(_CONFUSABLES)
-    return "".join(
-        char if char.isascii() and (char.isprintable() or char in _KEEP_CONTROLS) else _fold_char(char)
-        for char in text
-    )
+    out: list[str] = []
+    for char in text:
+        if char.isascii() and (char.isprintable() or char in _KEEP_CONTROLS):
+            out.append(char)
+        elif unicodedata.category(char) == "Mn":
+            if not (out and out[-1].isascii()):  # marks of other scripts are part of the word
+                out.append(char)
+        else:
+            out.append(_fold_char(char))
+    return "".join(out)
 
 
 def _has_controls(text: str) -> bool:

@@ -1,5 +1,4 @@
-"""Property keys: what a key says about its value, and the naming grammar keys and event names
-follow.
+"""Property keys: what a key says about its value.
 
 Keys are split into lower-case tokens (``patientFirstName`` -> ``patient first name``). A key
 whose tokens name personal data (``words/sensitive_keys.tsv``; ``name`` with a person qualifier
@@ -43,8 +42,11 @@ _PERSON_ID = {
     "tax": "ssn",
     "national": "ssn",
 }
-_TIME_WORDS = frozenset({"at", "ts", "time", "timestamp", "date", "datetime", "created",
-                         "updated", "sent", "received", "modified", "expires", "epoch"})  # fmt: skip
+_TIME_WORDS = frozenset(
+    {"at", "ts", "time", "timestamp", "date", "datetime", "created", "updated", "sent",
+     "received", "modified", "expires", "epoch"}
+)  # fmt: skip
+_NAME = "name"
 _VERSION_WORDS = frozenset({"version", "ver", "build", "release", "vsn"})
 _DATE_OF_PERSON = frozenset({"date_of_birth", "personal_date"})
 
@@ -97,7 +99,7 @@ def _person_category(tokens: list[str]) -> str | None:
         category = SENSITIVE_KEYS.get(token)
         if category is not None:
             return category
-        if token == "name" and (
+        if token == _NAME and (
             len(tokens) == 1 or any(t in PERSON_NAME_QUALIFIERS for t in tokens[:index])
         ):
             return "name"

@@ -1,5 +1,4 @@
-"""The default policy for one string value: what passes whole, what is read by the detectors,
-what is replaced whole.
+"""The default policy for one string value: what passes, is read, or is replaced whole.
 
 *Prose* is a value of five or more words (a word being a whitespace-separated token holding a
 letter), unless it is a user agent (``Product/1.2 (...)``). Prose is replaced by

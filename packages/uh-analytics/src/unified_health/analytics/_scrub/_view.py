@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 __all__ = ["Finding", "ScanView"]
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+_WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?")
 _DIGIT_RUN = re.compile(r"\d+")
 
 
@@ -45,8 +45,10 @@ class ScanView:
         self.text = text
         lower = text.lower()
         # A few characters change length in lower case ("İ"); keep the indexes aligned.
-        self.lower = lower if len(lower) == len(text) else "".join(
-            c.lower() if len(c.lower()) == 1 else c for c in text
+        self.lower = (
+            lower
+            if len(lower) == len(text)
+            else "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
         )
         self.free_text = free_text
         self.digits = sum(c.isdigit() for c in text) if not text.isalpha() else 0

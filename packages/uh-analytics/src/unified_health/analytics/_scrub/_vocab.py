@@ -1,7 +1,10 @@
 """The naming grammar event names and property keys follow: they are vocabulary, not data.
 
 A name is 1 to 128 characters: a letter (or ``$`` for a vendor's own keys), then letters, digits
-and the separators ``_ . : / -`` and space; at most 12 words; no run of 5 or more digits. A name
+and the separators ``_ . : / -`` and space; at most 12 words; no run of 5 or more digits; and
+consistently cased: lower case, Title Case, sentence case or camelCase, so a capitalised word
+among lower-case ones (a proper noun: ``viewed li Okafor chart``) breaks the grammar. Acronyms
+(``CTA``) are neutral. A name
 that follows the grammar is then split into words, lower-cased and read by the detectors: a given
 name, an e-mail, a date, a phone number in a name is personal data.
 """
@@ -21,6 +24,30 @@ _LONG_DIGITS = re.compile(r"\d{5}")
 _SPLIT = re.compile(r"(?<=[a-z])(?=[A-Z])|[_.:/-]")
 _MAX_WORDS = 12
 _KEPT = 8_192
+
+
+_SEPARATED_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _mixed_case(name: str) -> bool:
+    """A capitalised word after the first while another is lower case (acronyms aside).
+
+    Examples:
+        >>> _mixed_case("viewed li Okafor chart"), _mixed_case("Signed up")
+        (True, False)
+    """
+    words = _SEPARATED_WORD.findall(name)[1:]
+    if len(words) < 2 or not any(c in name for c in " _.:/-"):
+        return False
+    capitalised = lower = False
+    for word in words:
+        if word.isupper():
+            continue
+        if word[0].isupper():
+            capitalised = True
+        elif len(word) > 3:
+            lower = True
+    return capitalised and lower
 
 
 class NameCheck:
@@ -54,6 +81,7 @@ class NameCheck:
             not GRAMMAR.fullmatch(folded)
             or _LONG_DIGITS.search(folded)
             or len(folded.split()) > _MAX_WORDS
+            or _mixed_case(folded)
         ):
             return "naming grammar"
         spaced = _SPLIT.sub(" ", folded).lower()  # "patientFirstName" is no "Patient First Name"

@@ -3,7 +3,7 @@
 The walker receives JSON-ready data (`unified_health.analytics._normalize.to_json` made it so)
 and never recurses deeper than that normaliser allows, so its work is linear in the input.
 Keys at every depth are vocabulary (`NameCheck`); a key that breaks the naming grammar or holds
-personal data raises `Rejected`, and the caller drops the whole event.
+personal data raises `RejectedError`, and the caller drops the whole event.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from unified_health.analytics._scrub._view import ScanView
 from unified_health.analytics._scrub._vocab import NameCheck
 from unified_health.analytics._scrub.detectors._numbers import number_category
 
-__all__ = ["DeclaredText", "Rejected", "Walker"]
+__all__ = ["DeclaredText", "RejectedError", "Walker"]
 
 _FREE_TEXT = "free_text"
 _PLACEHOLDER = re.compile(r"\s*(?:\*+|x{3,}|-+|n/?a|none|null|\[REDACTED:[a-z0-9_]+\])\s*", re.I)
@@ -32,7 +32,7 @@ _CACHED_LENGTH = 64
 _EPOCH_RANGES = ((10**9, 2 * 10**9), (10**12, 2 * 10**12))
 
 
-class Rejected(Exception):
+class RejectedError(Exception):
     """A key broke the naming grammar or holds personal data; the event must not be sent."""
 
     def __init__(self, rule: str) -> None:
@@ -43,7 +43,16 @@ class Rejected(Exception):
 class Walker:
     """Applies the policy; holds the per-sanitiser configuration and a cache of clean labels."""
 
-    __slots__ = ("_allow", "_cache", "_clock", "_extra", "_free_keys", "_keys", "_names", "_registry")
+    __slots__ = (
+        "_allow",
+        "_cache",
+        "_clock",
+        "_extra",
+        "_free_keys",
+        "_keys",
+        "_names",
+        "_registry",
+    )
 
     def __init__(
         self,
@@ -78,9 +87,9 @@ class Walker:
             return found
         problem = self._names.problem(key)
         if problem == "personal data":
-            raise Rejected("property names must not contain personal data")
+            raise RejectedError("property names must not contain personal data")
         if problem is not None:
-            raise Rejected("property names must follow the naming grammar")
+            raise RejectedError("property names must follow the naming grammar")
         if key in self._allow:
             found = PLAIN
         elif key in self._extra:
@@ -91,7 +100,9 @@ class Walker:
             self._keys[key] = found
         return found
 
-    def _mapping(self, data: dict[str, object], inherited: KeyClass, counts: dict[str, int]) -> dict[str, object]:
+    def _mapping(
+        self, data: dict[str, object], inherited: KeyClass, counts: dict[str, int]
+    ) -> dict[str, object]:
         out: dict[str, object] = {}
         for key, value in data.items():
             own = self._key(key)

@@ -39,7 +39,9 @@ class AddressDetector:
         """Whether there is a number and a street suffix or a box."""
         if view.digits == 0:
             return False
-        return "box" in view.lower or any(view.word(i) in STREET_SUFFIXES for i in range(len(view.words)))
+        return "box" in view.lower or any(
+            view.word(i) in STREET_SUFFIXES for i in range(len(view.words))
+        )
 
     def find(self, view: ScanView) -> Iterator[Finding]:
         """Every address span."""

@@ -1,4 +1,4 @@
-"""A host's own pattern as a detector: ``Sanitizer(custom_patterns={"clinic_mrn": r"CL-\\d{6}"})``."""
+r"""A host's own pattern as a detector: ``Sanitizer(custom_patterns={"mrn": r"CL-\d{6}"})``."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ __all__ = ["PatternDetector"]
 
 
 class PatternDetector:
-    """Every match of one regular expression, reported under one category.
+    r"""Every match of one regular expression, reported under one category.
 
     Examples:
-        >>> from unified_health.analytics._scrub._view import ScanView
-        >>> list(PatternDetector("clinic_mrn", re.compile(r"CL-\\d{6}")).find(ScanView("CL-123456")))
+        >>> detector = PatternDetector("clinic_mrn", re.compile(r"CL-\d{6}"))
+        >>> list(detector.find(ScanView("CL-123456")))
         [Finding(start=0, end=9, category='clinic_mrn')]
     """
 

@@ -1,6 +1,8 @@
-"""Dates more precise than a year, with or without a cue: ``03/14/1950``, ``1950-03-14``,
-``14.3.50``, ``3/14/'50``, ``March 14``, ``14th of March 2026``, ``02-Feb-2014``, ``21. März
-1961``, ``Mar '58``, ``2026-03``. Month names come from ``words/months.txt``.
+"""Dates more precise than a year, with or without a cue.
+
+``03/14/1950``, ``1950-03-14``, ``14.3.50``, ``3/14/'50``, ``March 14``, ``14th of March 2026``,
+``02-Feb-2014``, ``21. März 1961``, ``Mar '58``, ``2026-03``. Month names come from
+``words/months.txt``.
 
 A year alone is not an identifier (HIPAA Safe Harbor keeps years), so ``1950`` and ``'58`` pass.
 In a short label a day and month need a year or a month name (``9/10`` is a score); in declared

@@ -1,5 +1,7 @@
-"""E-mail addresses, plain or obfuscated: ``jane(at)example(dot)com``, ``jane at example dot org``,
-``jane [at] example [dot] com``, ``jane%40example.com``, ``jane\\u0040example.com``.
+r"""E-mail addresses, plain or obfuscated.
+
+``jane(at)example(dot)com``, ``jane at example dot org``, ``jane [at] example [dot] com``,
+``jane%40example.com``, ``jane\u0040example.com``.
 
 A spelled-out or spaced form counts only when it ends in a known top-level domain
 (``words/email_tlds.txt``), so "meet at noon" is not an address; a plain ``local@domain.tld``
@@ -38,8 +40,8 @@ class EmailDetector:
 
     Examples:
         >>> from unified_health.analytics import Sanitizer
-        >>> Sanitizer().scrub_value("jane [at] example [dot] com")[0]
-        '[REDACTED:email]'
+        >>> Sanitizer().scrub_free_text("write jane [at] example [dot] com")[0]
+        'write [REDACTED:email]'
     """
 
     category = "email"
@@ -56,7 +58,9 @@ class EmailDetector:
         position = 0
         while (match := _EMAIL.search(text, position)) is not None:
             tld = match["tld"].lower()
-            if tld in EMAIL_TLDS or (_PLAIN.fullmatch(match.group()) and tld not in FILE_EXTENSIONS):
+            if tld in EMAIL_TLDS or (
+                _PLAIN.fullmatch(match.group()) and tld not in FILE_EXTENSIONS
+            ):
                 yield Finding(match.start(), match.end(), self.category)
                 position = match.end()
             else:  # "me at ana.lima" is not an address, but one may start inside it

@@ -69,20 +69,28 @@ class NameDetector:
     def _given(self, view: ScanView, index: int) -> Finding:
         start, end = view.words[index]
         after = index + 1
-        if after < len(view.words) and self._joined(view, index, after, _JOINERS):
-            if view.word(after) not in STOP_WORDS:
-                end = view.words[after][1]
+        if (
+            after < len(view.words)
+            and self._joined(view, index, after, _JOINERS)
+            and view.word(after) not in STOP_WORDS
+        ):
+            end = view.words[after][1]
         before = index - 1
-        if before >= 0 and view.text[view.words[before][1] : start] == ", ":
-            if self._capitalised(view, before):
-                start = view.words[before][0]
+        if (
+            before >= 0
+            and view.text[view.words[before][1] : start] == ", "
+            and self._capitalised(view, before)
+        ):
+            start = view.words[before][0]
         return Finding(start, end, self.category)
 
     def _after_cue(self, view: ScanView, index: int, need: int) -> Finding | None:
         names: list[int] = []
         last = index
         for after in range(index + 1, min(index + 4, len(view.words))):
-            if not self._joined(view, last, after, _CUE_JOINERS) or not self._capitalised(view, after):
+            if not self._joined(view, last, after, _CUE_JOINERS) or not self._capitalised(
+                view, after
+            ):
                 break
             names.append(after)
             last = after

@@ -92,4 +92,3 @@ class NumberDetector:
             if len(digits) < least or _quantity(chain, groups):
                 continue
             yield Finding(match.start(), match.end(), number_category(digits, chain[0] == "+"))
-

@@ -1,4 +1,6 @@
-"""Key-value pairs inside a value: JSON members (``"lastName":"Patel"``), form and query pairs
+"""Key-value pairs inside a value.
+
+JSON members (``"lastName":"Patel"``), form and query pairs
 (``zip=60614&radius=10``) and labelled fields (``Postal code: M5V 3L9``, ``Age at consent: 91``).
 
 The embedded key is read like a property key (`unified_health.analytics._scrub._keys`): a key
@@ -16,13 +18,15 @@ from unified_health.analytics._scrub._view import Finding, ScanView
 
 __all__ = ["PairDetector"]
 
-_JSON = re.compile(r'"([A-Za-z_][\w .-]{0,40})"\s*:\s*("(?:[^"\\]|\\.){0,512}"|-?\d[\d.eE+-]{0,30})')
+_JSON = re.compile(
+    r'"([A-Za-z_][\w .-]{0,40})"\s*:\s*("(?:[^"\\]|\\.){0,512}"|-?\d[\d.eE+-]{0,30})'
+)
 _FORM = re.compile(r"(?<![\w%])([A-Za-z_][\w.\[\]-]{0,40})=([^&;\s#\"]{1,512})")
 _LABELLED = re.compile(
     r"(?<![\w])([A-Za-z][A-Za-z_.-]*(?: [A-Za-z][A-Za-z_.-]*){0,3})\s?[:=#]\s*"
     r"([^,;|&\n\"]{1,80})"
 )
-_GATE = re.compile(r'[:=]')
+_GATE = re.compile(r"[:=]")
 
 
 class PairDetector:

@@ -1,12 +1,13 @@
-"""Opaque identifier tokens: letters and digits mixed in one token, the shape of record, member,
-licence, vehicle and device numbers (``5RQ3DU3DT51``, ``2T1BURHE9JC074512``, ``24-CH-009817``,
-``ab12cd34ef56ab78``).
+"""Opaque identifier tokens: letters and digits mixed in one token.
+
+The shape of record, member, licence, vehicle and device numbers (``5RQ3DU3DT51``,
+``2T1BURHE9JC074512``, ``24-CH-009817``, ``ab12cd34ef56ab78``).
 
 A token is a run of letters and digits, possibly joined by ``-``. It is an identifier when it
 mixes letters and digits, has at least 9 characters of which 3 are digits and 2 letters (in
 declared free text: 6 characters), and no hyphen-joined piece is a word of five or more letters.
-Product words (``iPhone15``, ``Win64``), sizes (``1920x1080``) and slugs (``release-2026-11-hotfix``)
-pass.
+Product words (``iPhone15``, ``Win64``), sizes (``1920x1080``) and slugs
+(``release-2026-11-hotfix``) pass.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-"""Identifiers in URLs and paths: every path segment shaped like an id, whatever resource name
-precedes it, the values of query parameters shaped like ids or named like personal data, and
-user information before the host.
+"""Identifiers in URLs and paths.
+
+Every path segment shaped like an id, whatever resource name precedes it, the values of query
+parameters shaped like ids or named like personal data, and user information before the host.
 
 A segment (or query value) is id-shaped when it is all digits, holds a run of three or more
-digits, is a UUID, starts with ``~`` or ``@`` (a user's page), or has a piece (between ``. _ ~ -``)
-of eight or more letters and digits mixing both (opaque tokens, signed tokens, handles).
+digits, is a UUID, starts with ``~`` or ``@`` (a user's page), or has a piece (between ``. _ ~
+-``) of eight or more letters and digits mixing both (opaque tokens, signed tokens, handles).
 """
 
 from __future__ import annotations
@@ -36,10 +37,7 @@ def id_shaped(segment: str) -> bool:
     core = _EXTENSION.sub("", segment) or segment
     if core.isdigit() or _DIGITS3.search(core) or _UUID.search(core) or core[:1] in "~@":
         return bool(core)
-    for piece in _PIECE.findall(core):
-        if not piece.isalpha() and not piece.isdigit():
-            return True
-    return False
+    return any(not p.isalpha() and not p.isdigit() for p in _PIECE.findall(core))
 
 
 class UrlDetector:
