@@ -144,7 +144,7 @@ def test_addresses_and_points(text: str, category: str) -> None:
     assert label(f"from {text}") == f"from [REDACTED:{category}]"
 
 
-@pytest.mark.parametrize("text", ["127.0.0.1", "Chrome/131.0.0.0", "14:03:11", "lat 43.6"])
+@pytest.mark.parametrize("text", ["127.0.0.1", "Chrome/131.0.0.0", "14:03:11", "43.6, -79.3"])
 def test_loopback_versions_times_and_coarse_points_pass(text: str) -> None:
     assert label(text) == text
 

@@ -20,18 +20,18 @@ DATA = Path(__file__).parent / "data" / "regression"
 # Measured floors (recall) per corpus; benign traffic has no identifiers.
 RECALL_FLOORS = {
     "pii_corpus.jsonl": 0.98,
-    "pii_holdout.jsonl": 0.97,
-    "pii_holdout_blind.jsonl": 0.94,
+    "pii_holdout.jsonl": 0.98,
+    "pii_holdout_blind.jsonl": 0.95,
     "pii_holdout_blind2.jsonl": 0.96,
-    "pii_holdout_blind3.jsonl": 0.97,
-    "pii_holdout_blind4.jsonl": 0.95,
-    "pii_holdout_blind5.jsonl": 0.95,
-    "pii_holdout_blind6.jsonl": 0.93,
+    "pii_holdout_blind3.jsonl": 0.98,
+    "pii_holdout_blind4.jsonl": 0.97,
+    "pii_holdout_blind5.jsonl": 0.96,
+    "pii_holdout_blind6.jsonl": 0.94,
     "pii_holdout_blind7.jsonl": 0.94,
     "pii_holdout_blind8.jsonl": 0.96,
     "pii_holdout_blind9.jsonl": 0.94,
     "pii_holdout_blind10.jsonl": 0.84,
-    "pii_holdout_blind11.jsonl": 0.91,
+    "pii_holdout_blind11.jsonl": 0.92,
 }
 
 
@@ -50,7 +50,17 @@ def test_benign_traffic_changes(capsys: pytest.CaptureFixture[str]) -> None:
     with capsys.disabled():
         print(f"\nbenign_traffic.jsonl: {score.summary()}")  # noqa: T201
     assert score.benign == 1187
-    assert score.false_positive_rate <= 0.21
+    assert score.false_positive_rate <= 0.22
+
+
+@pytest.mark.parametrize("name", [*sorted(RECALL_FLOORS), "benign_traffic.jsonl"])
+def test_no_sample_fails_closed(name: str) -> None:
+    """The sanitiser fails closed on internal errors; a corpus sample that trips one would be
+    counted as caught. None may."""
+    sanitizer = Sanitizer(clock=FakeClock())
+    for sample in load_corpus(DATA / name):
+        result = sanitizer.scrub({sample.key: sample.value})
+        assert "unsupported_type" not in result.redactions, sample.key
 
 
 def test_corpus_files_are_all_scored() -> None:

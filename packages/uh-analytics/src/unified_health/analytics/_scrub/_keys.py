@@ -5,6 +5,7 @@ whose tokens name personal data (``words/sensitive_keys.tsv``; ``name`` with a p
 from ``words/person_name_qualifiers.txt``; ``patient_id``, ``member_number``) holds that data
 whole: its value is replaced. A few keys change how a value is read:
 
+* a key that ends in a person role (``caregiver``, ``emergency_contact``) holds a name;
 * ``*_year`` (``birth_year``): a bare year passes, unless it makes the person older than 89;
 * ``zip3`` / ``zip_prefix``: a three-digit ZIP prefix passes;
 * ``age``: a number of 90 or more is replaced (``age_over_89``);
@@ -16,12 +17,14 @@ whole: its value is replaced. A few keys change how a value is read:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 from unified_health.analytics._scrub._words import (
     BUSINESS_OBJECTS,
     PERSON_NAME_QUALIFIERS,
+    PERSON_ROLES,
     SENSITIVE_KEYS,
 )
 
@@ -47,6 +50,9 @@ _TIME_WORDS = frozenset(
      "received", "modified", "expires", "epoch"}
 )  # fmt: skip
 _NAME = "name"
+# Key words (besides the person roles) whose value is a person.
+_PERSON_KEYS = frozenset({"kin", "physician", "doctor", "attending", "caller",
+                          "referrer", "signer", "signatory", "assignee"})  # fmt: skip
 _VERSION_WORDS = frozenset({"version", "ver", "build", "release", "vsn"})
 _DATE_OF_PERSON = frozenset({"date_of_birth", "personal_date"})
 
@@ -109,6 +115,7 @@ def _person_category(tokens: list[str]) -> str | None:
     return SENSITIVE_KEYS.get(joined)
 
 
+@functools.lru_cache(maxsize=4096)
 def classify(key: str) -> KeyClass:
     """How the value under ``key`` is read.
 
@@ -128,6 +135,8 @@ def classify(key: str) -> KeyClass:
     if "age" in tokens and tokens[-1] in ("age", "years"):
         return KeyClass(age=True)
     category = _person_category(tokens)
+    if category is None and tokens[-1] in PERSON_ROLES | _PERSON_KEYS:
+        category = "name"  # "caregiver", "emergency_contact": the value is a person
     if category is not None:
         return KeyClass(category=category)
     if tokens[-1] in _ID_WORDS and len(tokens) > 1 and tokens[-2] in BUSINESS_OBJECTS:

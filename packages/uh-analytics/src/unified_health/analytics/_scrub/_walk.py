@@ -196,7 +196,20 @@ class Walker:
             return text
         if key.date_of_person and not any(c.isdigit() for c in text):
             return self._registry.redact(ScanView(text), counts)
-        return _redact(str(key.category), counts)
+        if key.date_of_person:
+            return _redact(str(key.category), counts)
+        return _redact(self._whole_category(text, str(key.category)), counts)
+
+    def _whole_category(self, text: str, category: str) -> str:
+        """The key's category, or a detector's when one finding is the whole value.
+
+        An e-mail address under ``contact`` is counted as ``email``.
+        """
+        findings = self._registry.find(ScanView(text))
+        stripped = text.strip()
+        if len(findings) == 1 and findings[0].end - findings[0].start == len(stripped):
+            return findings[0].category
+        return category
 
 
 def _redact(category: str, counts: dict[str, int]) -> str:

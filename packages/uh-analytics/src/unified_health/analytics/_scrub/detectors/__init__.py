@@ -4,7 +4,6 @@
 module                category               precedence  finds
 ====================  =====================  ==========  ==========================================
 ``_urls``             ``url_identifier``     5           id-shaped path segments and query values
-``_pairs``            (the key's category)   8           values under embedded sensitive keys
 ``_email``            ``email``              10          addresses in any obfuscation
 ``_network``          ``ip_address``         15          IPv4/IPv6, MAC (``device_id``), points
                                                          (``location``)
@@ -14,6 +13,7 @@ module                category               precedence  finds
 ``_names``            ``name``               40          names by given name, honorific, role cue
 ``_numbers``          ``ssn``/``phone``/...  60          digit runs of identifier length
 ``_tokens``           ``id_number``          65          opaque letter-and-digit tokens
+``_pairs``            (the key's category)   70          values under embedded sensitive keys
 ====================  =====================  ==========  ==========================================
 """
 
@@ -40,11 +40,10 @@ def default_detectors() -> list[Detector]:
 
     Examples:
         >>> [d.category for d in default_detectors()][:3]
-        ['url_identifier', 'custom', 'email']
+        ['url_identifier', 'email', 'ip_address']
     """
     return [
         UrlDetector(),
-        PairDetector(),
         EmailDetector(),
         NetworkDetector(),
         DateDetector(),
@@ -53,4 +52,5 @@ def default_detectors() -> list[Detector]:
         NameDetector(),
         NumberDetector(),
         TokenDetector(),
+        PairDetector(),
     ]

@@ -77,5 +77,6 @@ class DateDetector:
         if view.free_text:
             for match in _SHORT.finditer(text):
                 yield Finding(match.start(), match.end(), self.category)
-        for match in _WORDED.finditer(text):
-            yield Finding(match.start(), match.end(), self.category)
+        if any(view.lower[start:end] in MONTHS for start, end in view.words):
+            for match in _WORDED.finditer(text):
+                yield Finding(match.start(), match.end(), self.category)

@@ -1,7 +1,8 @@
 """Key-value pairs inside a value.
 
 JSON members (``"lastName":"Patel"``), form and query pairs
-(``zip=60614&radius=10``) and labelled fields (``Postal code: M5V 3L9``, ``Age at consent: 91``).
+(``zip=60614&radius=10``), labelled fields (``Postal code: M5V 3L9``, ``Age at consent: 91``)
+and a key word right before a value holding a digit (``MRN 12345``, ``zip 02139``).
 
 The embedded key is read like a property key (`unified_health.analytics._scrub._keys`): a key
 that names personal data has its value replaced; an age key with a value of 90 or more is
@@ -26,7 +27,9 @@ _LABELLED = re.compile(
     r"(?<![\w])([A-Za-z][A-Za-z_.-]*(?: [A-Za-z][A-Za-z_.-]*){0,3})\s?[:=#]\s*"
     r"([^,;|&\n\"]{1,80})"
 )
-_GATE = re.compile(r"[:=]")
+# A key word right before a value with a digit: "MRN 12345", "phone 555 0100", "zip 02139".
+_CUED = re.compile(r"(?<![\w-])([A-Za-z]{2,12})\.?\s{1,2}(#?\s?[A-Za-z0-9][\w.-]*\d[\w-]*)")
+_GATE = re.compile(r"[:=]|[A-Za-z]\.?\s{1,2}#?\s?\w*\d")
 
 
 class PairDetector:
@@ -39,7 +42,7 @@ class PairDetector:
     """
 
     category = "custom"
-    precedence = 8
+    precedence = 70  # a catch-all: where a specific detector finds the same span, it names it
     free_text_only = False
 
     def applies(self, view: ScanView) -> bool:
@@ -49,7 +52,7 @@ class PairDetector:
     def find(self, view: ScanView) -> Iterator[Finding]:
         """Every value under a sensitive embedded key."""
         text = view.text
-        for pattern in (_JSON, _FORM, _LABELLED):
+        for pattern in (_JSON, _FORM, _LABELLED, _CUED):
             for match in pattern.finditer(text):
                 found = self._pair(match.group(1), match.group(2), match.start(2))
                 if found is not None:
@@ -67,6 +70,6 @@ class PairDetector:
             if digits is not None and int(digits.group()) >= 90:
                 return Finding(offset, offset + digits.end(), "age_over_89")
             return None
-        if kind.category is None:
+        if kind.category is None or (kind.date_of_person and len(stripped) < 4):
             return None
         return Finding(offset, end, kind.category)

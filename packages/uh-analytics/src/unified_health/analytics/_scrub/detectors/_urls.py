@@ -18,7 +18,11 @@ from unified_health.analytics._scrub._view import Finding, ScanView
 
 __all__ = ["UrlDetector", "id_shaped"]
 
-_URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|(?<![\w.~-])/)[^\s<>\"'`]*", re.IGNORECASE)
+_URL = re.compile(
+    r"(?:[a-z][a-z0-9+.-]*://|(?<![\w.~-])/)[^\s<>\"'`]*"
+    r"|(?<![\w./])[a-z][\w.~-]*(?:/[\w.~%@+-]+){2,}/?",  # a relative path: api/patients/12345
+    re.IGNORECASE,
+)
 _USERINFO = re.compile(r"^[a-z][a-z0-9+.-]*://([^/@\s]+)@", re.IGNORECASE)
 _PARTS = re.compile(r"[^/?#&;=]+")
 _UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.I)
