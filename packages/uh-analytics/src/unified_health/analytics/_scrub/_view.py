@@ -51,7 +51,8 @@ class ScanView:
             else "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
         )
         self.free_text = free_text
-        self.digits = sum(c.isdigit() for c in text) if not text.isalpha() else 0
+        # Folded text holds ASCII digits only.
+        self.digits = 0 if text.isalpha() else sum(text.count(d) for d in "0123456789")
         self._words: list[tuple[int, int]] | None = None
         self._digit_runs: list[tuple[int, int]] | None = None
 
