@@ -14,13 +14,14 @@ from unified_health.analytics import Sanitizer
 from unified_health.analytics.evaluation import evaluate, load_corpus
 
 HOLDOUT = Path(__file__).parent / "data" / "holdout" / "holdout-2026-12-06.jsonl"
-# First contact, 2026-12-06: the figures below, measured once through Sanitizer().scrub.
-FIRST_CONTACT_RECALL = 0.8595  # 159 of 185 identifiers
-FIRST_CONTACT_FALSE_POSITIVE_RATE = 0.1556  # 21 of 135 benign values changed
+# First contact, 2026-12-06, measured once through Sanitizer().scrub: caught / total.
+FIRST_CONTACT_CAUGHT = 159
+FIRST_CONTACT_FALSE_POSITIVES = 21
 FIRST_CONTACT_BY_CATEGORY = {
-    "account": 1.0, "address": 0.8125, "age": 0.2727, "date": 0.8889, "device": 1.0,
-    "email": 1.0, "ip": 1.0, "licence": 1.0, "mrn": 1.0, "name": 0.875, "other_id": 1.0,
-    "phone": 1.0, "ssn": 0.9167, "url": 1.0, "vehicle": 0.6667, "zip": 0.375,
+    "account": (4, 4), "address": (13, 16), "age": (3, 11), "date": (24, 27), "device": (5, 5),
+    "email": (18, 18), "ip": (4, 4), "licence": (3, 3), "mrn": (5, 5), "name": (35, 40),
+    "other_id": (5, 5), "phone": (22, 22), "ssn": (11, 12), "url": (2, 2), "vehicle": (2, 3),
+    "zip": (3, 8),
 }  # fmt: skip
 
 
@@ -30,11 +31,13 @@ def test_holdout_recall_and_false_positives(capsys: pytest.CaptureFixture[str]) 
         print(f"\nholdout {HOLDOUT.name}: {result.summary()}")  # noqa: T201  (the figures)
     assert sum(result.total.values()) == 185
     assert result.benign == 135
-    assert result.recall >= FIRST_CONTACT_RECALL
-    assert result.false_positive_rate <= FIRST_CONTACT_FALSE_POSITIVE_RATE
+    assert sum(result.caught.values()) >= FIRST_CONTACT_CAUGHT  # recall 0.8595
+    assert result.false_positives <= FIRST_CONTACT_FALSE_POSITIVES  # rate 0.1556
 
 
 @pytest.mark.parametrize("category", sorted(FIRST_CONTACT_BY_CATEGORY))
 def test_holdout_recall_per_category(category: str) -> None:
     result = evaluate(Sanitizer(), load_corpus(HOLDOUT))
-    assert result.recall_by_category()[category] >= FIRST_CONTACT_BY_CATEGORY[category]
+    caught, total = FIRST_CONTACT_BY_CATEGORY[category]
+    assert result.total[category] == total
+    assert result.caught.get(category, 0) >= caught
