@@ -220,3 +220,36 @@ def test_values_under_embedded_sensitive_keys(text: str, expected: str) -> None:
 def test_custom_pattern_detector() -> None:
     sanitizer = Sanitizer(custom_patterns={"clinic_mrn": r"CL-\d{6}"})
     assert sanitizer.scrub_value("chart CL-123456")[0] == "chart [REDACTED:clinic_mrn]"
+
+
+# -- gates never hide a pattern ------------------------------------------------------------------
+GATE_SAMPLES = [
+    "jane@example.org", "ana at example dot org", "123-45-6789", "(802) 232-8775",
+    "203.0.113.7", "00:1a:2b:3c:4d:5e", "43.6532, -79.3832", "03/14/1950", "March 14",
+    "93-year-old", "ninety-three years", "42 Elm Street", "Hauptstraße 12a", "10115 Berlin",
+    "ul. Marszałkowska 84/92", "PO Box 771", "Dr. Okafor", "olivia brennan", "J. R. Lind",
+    "2T1BURHE9JC074512", "/rooms/88231", '{"lastName":"Okafor"}', "MRN 12345",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", GATE_SAMPLES)
+def test_every_detector_that_finds_something_passes_its_own_gate(text: str) -> None:
+    from unified_health.analytics import ScanView
+    from unified_health.analytics._scrub.detectors import default_detectors
+
+    for free_text in (False, True):
+        view = ScanView(text, free_text=free_text)
+        for detector in default_detectors():
+            if list(detector.find(view)):
+                assert detector.applies(view), (type(detector).__name__, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("Hauptstraße 12a", "street_address"), ("10115 Berlin", "street_address"),
+     ("Via Roma 3", "street_address"), ("91 Jahre", "age_over_89"),
+     ("noventa y cuatro años", "age_over_89"), ("Hi Conceição", "name"),
+     ("J. R. Hollingsworth", "name"), ("17 września 1962", "personal_date")],
+)  # fmt: skip
+def test_forms_in_other_languages(text: str, category: str) -> None:
+    assert category in categories(f"note: {text}")

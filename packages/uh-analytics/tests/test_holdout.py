@@ -6,12 +6,13 @@ improve on it. When a fresh holdout replaces it, this one joins the regression s
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
 
 from unified_health.analytics import Sanitizer
-from unified_health.analytics.evaluation import evaluate, load_corpus
+from unified_health.analytics.evaluation import CorpusScore, evaluate, load_corpus
 
 HOLDOUT = Path(__file__).parent / "data" / "holdout" / "holdout-2026-12-06.jsonl"
 # First contact, 2026-12-06, measured once through Sanitizer().scrub: caught / total.
@@ -25,8 +26,13 @@ FIRST_CONTACT_BY_CATEGORY = {
 }  # fmt: skip
 
 
+@functools.cache
+def holdout_score() -> CorpusScore:
+    return evaluate(Sanitizer(), load_corpus(HOLDOUT))
+
+
 def test_holdout_recall_and_false_positives(capsys: pytest.CaptureFixture[str]) -> None:
-    result = evaluate(Sanitizer(), load_corpus(HOLDOUT))
+    result = holdout_score()
     with capsys.disabled():
         print(f"\nholdout {HOLDOUT.name}: {result.summary()}")  # noqa: T201  (the figures)
     assert sum(result.total.values()) == 185
@@ -37,7 +43,7 @@ def test_holdout_recall_and_false_positives(capsys: pytest.CaptureFixture[str]) 
 
 @pytest.mark.parametrize("category", sorted(FIRST_CONTACT_BY_CATEGORY))
 def test_holdout_recall_per_category(category: str) -> None:
-    result = evaluate(Sanitizer(), load_corpus(HOLDOUT))
+    result = holdout_score()
     caught, total = FIRST_CONTACT_BY_CATEGORY[category]
     assert result.total[category] == total
     assert result.caught.get(category, 0) >= caught

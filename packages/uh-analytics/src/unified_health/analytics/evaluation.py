@@ -77,6 +77,8 @@ class CorpusScore:
         false_positives: Benign samples that were changed.
         missed: (category, sample index) of each identifier that reached the output.
         changed: Indexes of the benign samples that were changed.
+        failed_closed: Samples whose result came from the fail-closed path (an internal error
+            or unreadable input): counted as caught, but a sign of a defect.
     """
 
     caught: dict[str, int] = field(default_factory=dict)
@@ -85,6 +87,7 @@ class CorpusScore:
     false_positives: int = 0
     missed: list[tuple[str, int]] = field(default_factory=list)
     changed: list[int] = field(default_factory=list)
+    failed_closed: int = 0
 
     @property
     def recall(self) -> float:
@@ -131,6 +134,8 @@ def evaluate(sanitizer: Sanitizer, samples: Iterable[Sample]) -> CorpusScore:
     score = CorpusScore()
     for index, sample in enumerate(samples):
         result = sanitizer.scrub({sample.key: sample.value})
+        if not result.properties and "unsupported_type" in result.redactions:
+            score.failed_closed += 1
         outbound = "\n".join(_strings(result.properties))
         for category, text in sample.identifiers:
             score.total[category] = score.total.get(category, 0) + 1

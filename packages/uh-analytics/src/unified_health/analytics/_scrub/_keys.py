@@ -12,7 +12,11 @@ whole: its value is replaced. A few keys change how a value is read:
 * ``<business object>_id`` (``order_id``, ``session_id``; ``words/business_objects.txt``): one
   token of letters, digits and ``-_.:`` passes whole (it names an object, not a person);
 * ``*_at``, ``ts``, ``time``...: a date or timestamp passes (it is when the event happened);
-* ``*_version``, ``build``: a version number (``v2.7.15``, ``22.3.1 (41102)``) passes.
+* ``*_version``, ``build``: a version number (``v2.7.15``, ``22.3.1 (41102)``) passes;
+* ``*_ms``, ``*_bytes``, ``count``...: a number passes whole (``words/quantity_keys.txt``);
+* ``q``, ``search_query``: what a person typed is read as strictly as declared free text;
+* an object word (``insurance``, ``account``, ``card``) names personal data only as the key's
+  last word or before an id or date word: ``insurance_id`` does, ``insurance_carrier`` does not.
 """
 
 from __future__ import annotations
@@ -22,9 +26,12 @@ import re
 from dataclasses import dataclass
 
 from unified_health.analytics._scrub._words import (
+    AGE_KEYS,
     BUSINESS_OBJECTS,
     PERSON_NAME_QUALIFIERS,
     PERSON_ROLES,
+    QUANTITY_KEYS,
+    SEARCH_KEYS,
     SENSITIVE_KEYS,
 )
 
@@ -50,9 +57,16 @@ _TIME_WORDS = frozenset(
      "received", "modified", "expires", "epoch"}
 )  # fmt: skip
 _NAME = "name"
+_DATE_WORDS = frozenset({"date", "day", "dt", "time", "at", "on"})
 # Key words (besides the person roles) whose value is a person.
 _PERSON_KEYS = frozenset({"kin", "physician", "doctor", "attending", "caller",
-                          "referrer", "signer", "signatory", "assignee"})  # fmt: skip
+                          "signer", "signatory", "assignee"})  # fmt: skip
+# Words that name an object with a number, not the number: only as the key's last word or
+# before an id word ("insurance_id", "account"), never in "insurance_carrier", "card_type".
+_OBJECT_WORDS = frozenset({"insurance", "policy", "subscriber", "medicare", "medicaid",
+                           "beneficiary", "account", "acct", "card", "license", "licence",
+                           "passport", "plate", "serial", "chart", "visit", "appointment",
+                           "appt", "encounter", "surgery", "admission", "discharge"})  # fmt: skip
 _VERSION_WORDS = frozenset({"version", "ver", "build", "release", "vsn"})
 _DATE_OF_PERSON = frozenset({"date_of_birth", "personal_date"})
 
@@ -70,6 +84,8 @@ class KeyClass:
         business_id: The key holds the id of a business object.
         event_time: The key holds when the event happened.
         version: The key holds a version number.
+        search: The key holds what a person typed to search (read as strictly as free text).
+        quantity: The key holds a quantity (``duration_ms``): a number passes whole.
     """
 
     category: str | None = None
@@ -80,6 +96,8 @@ class KeyClass:
     business_id: bool = False
     event_time: bool = False
     version: bool = False
+    search: bool = False
+    quantity: bool = False
 
     @property
     def date_of_person(self) -> bool:
@@ -101,9 +119,14 @@ def key_tokens(key: str) -> list[str]:
 
 
 def _person_category(tokens: list[str]) -> str | None:
+    last = len(tokens) - 1
     for index, token in enumerate(tokens):
         category = SENSITIVE_KEYS.get(token)
-        if category is not None:
+        if category is not None and (
+            token not in _OBJECT_WORDS
+            or index == last
+            or tokens[index + 1] in _ID_WORDS | _DATE_WORDS
+        ):
             return category
         if token == _NAME and (
             len(tokens) == 1 or any(t in PERSON_NAME_QUALIFIERS for t in tokens[:index])
@@ -132,7 +155,7 @@ def classify(key: str) -> KeyClass:
         return KeyClass(year=True, birth=any(t in ("birth", "born", "dob") for t in tokens))
     if tokens[0] == "zip" and (tokens[1:2] == ["3"] or "prefix" in tokens):
         return KeyClass(zip3=True)
-    if "age" in tokens and tokens[-1] in ("age", "years"):
+    if tokens[-1] in AGE_KEYS or ("age" in tokens and tokens[-1] == "years"):
         return KeyClass(age=True)
     category = _person_category(tokens)
     if category is None and tokens[-1] in PERSON_ROLES | _PERSON_KEYS:
@@ -143,6 +166,10 @@ def classify(key: str) -> KeyClass:
         return KeyClass(business_id=True)
     if tokens[-1] in _VERSION_WORDS:
         return KeyClass(version=True)
+    if tokens[-1] in SEARCH_KEYS:
+        return KeyClass(search=True)
+    if tokens[-1] in QUANTITY_KEYS:
+        return KeyClass(quantity=True)
     if tokens[-1] in _TIME_WORDS or tokens[0] in _TIME_WORDS:
         return KeyClass(event_time=True)
     return PLAIN

@@ -9,7 +9,8 @@ the detectors read it and replace what they find. Whole values that pass as they
   and a date with a time of day under any key that is not a person's date;
 * ten- or thirteen-digit epoch times under such a key;
 * a single id token under a business id key (``order_id``);
-* a version number under a version key (``app_version``).
+* a version number under a version key (``app_version``);
+* a number under a quantity key (``duration_ms``, ``file_size_bytes``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ _TIMESTAMP = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?\s*(?:Z|[+-]\d{2}:?\d{2}|UTC)?)?"
     r"|(?:[A-Z][a-z]{2}, )?\d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}(?: GMT| [+-]\d{4})?"
     r"|[A-Z][a-z]{2} \d{1,2}, \d{4},? \d{1,2}:\d{2}(?::\d{2})?(?: [AP]M)?"
+    r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4},?[ T]\d{1,2}:\d{2}(?::\d{2})?(?: ?[AP]M)?"
 )
+_QUANTITY = re.compile(r"-?\d{1,18}(?:[.,]\d{1,9})?")
 _TIME_OF_DAY = re.compile(r"\d:\d{2}")
 _EPOCH = re.compile(r"1\d{9}(?:\d{3})?(?:\.\d+)?")
 _ID_TOKEN = re.compile(r"[\w.:-]{1,128}")
@@ -62,6 +65,8 @@ def passes_whole(text: str, key: KeyClass) -> bool:
     if key.date_of_person:
         return False
     if key.version and _VERSION.fullmatch(text):
+        return True
+    if key.quantity and _QUANTITY.fullmatch(text):
         return True
     if key.business_id:
         return "@" not in text and _ID_TOKEN.fullmatch(text) is not None

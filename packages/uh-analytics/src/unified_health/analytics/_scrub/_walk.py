@@ -19,6 +19,7 @@ from unified_health.analytics._scrub._keys import PLAIN, KeyClass, classify
 from unified_health.analytics._scrub._policy import is_prose, passes_whole
 from unified_health.analytics._scrub._view import ScanView
 from unified_health.analytics._scrub._vocab import NameCheck
+from unified_health.analytics._scrub._words import RESTRICTED_ZIP3
 from unified_health.analytics._scrub.detectors._numbers import number_category
 
 __all__ = ["DeclaredText", "RejectedError", "Walker"]
@@ -27,6 +28,8 @@ _FREE_TEXT = "free_text"
 _PLACEHOLDER = re.compile(r"\s*(?:\*+|x{3,}|-+|n/?a|none|null|\[REDACTED:[a-z0-9_]+\])\s*", re.I)
 _YEAR = re.compile(r"(?:19|20)\d{2}")
 _ZIP3 = re.compile(r"\d{3}")
+# A record pasted into a value (CSV, HL7, pipes): fields are read as strictly as free text.
+_RECORD = re.compile(r"(?:[^,|^;\t\s]*[,|^;\t]){3}")
 _CACHE_LIMIT = 4_096
 _CACHED_LENGTH = 64
 _EPOCH_RANGES = ((10**9, 2 * 10**9), (10**12, 2 * 10**12))
@@ -136,10 +139,12 @@ class Walker:
             return _redact(key.category, counts)
         if key.age and value >= 90:
             return _redact("age_over_89", counts)
+        if key.zip3 and f"{value:03d}" in RESTRICTED_ZIP3:
+            return _redact("zip_code", counts)
         if key.year:
             problem = self._year_problem(str(value), key)
             return value if problem is None else _redact(problem, counts)
-        if key.business_id or abs(value) < 100_000_000:
+        if key.business_id or key.quantity or abs(value) < 100_000_000:
             return value
         if any(low <= value < high for low, high in _EPOCH_RANGES):
             return value
@@ -170,7 +175,8 @@ class Walker:
         if passes_whole(text, key):
             found = text
         else:
-            found = self._registry.redact(ScanView(text), counts)
+            strict = key.search or _RECORD.search(text) is not None
+            found = self._registry.redact(ScanView(text, free_text=strict), counts)
             if found is not text:
                 return found
         if len(raw) <= _CACHED_LENGTH:
@@ -184,7 +190,7 @@ class Walker:
             problem = self._year_problem(text.strip(), key)
             return text if problem is None else _redact(problem, counts)
         if key.zip3:
-            if _ZIP3.fullmatch(text.strip()):
+            if _ZIP3.fullmatch(text.strip()) and text.strip() not in RESTRICTED_ZIP3:
                 return text
             return _redact("zip_code", counts)
         if key.age:

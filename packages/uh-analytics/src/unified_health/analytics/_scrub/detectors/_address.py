@@ -1,6 +1,9 @@
-"""Street addresses (a house number, up to four words, a street suffix, a unit) and P.O. boxes.
+"""Street addresses and P.O. boxes.
 
-The suffixes are general vocabulary in ``words/street_suffixes.txt``.
+A house number, up to four words, a street suffix and a unit (``42 Elm Street, Apt 4``); a
+compound street name and a number (``Hauptstraße 12a``); a street word, a name and a number
+(``ul. Marszałkowska 84/92``, ``Via Roma 3``); a postcode before a place name (``10115 Berlin``,
+``1016 GV Amsterdam``). The street words are general vocabulary in ``words/street_*.txt``.
 """
 
 from __future__ import annotations
@@ -9,7 +12,11 @@ import re
 from collections.abc import Iterator
 
 from unified_health.analytics._scrub._view import Finding, ScanView
-from unified_health.analytics._scrub._words import STREET_SUFFIXES
+from unified_health.analytics._scrub._words import (
+    STREET_COMPOUNDS,
+    STREET_PREFIXES,
+    STREET_SUFFIXES,
+)
 
 __all__ = ["AddressDetector"]
 
@@ -20,6 +27,17 @@ _STREET = re.compile(
     re.IGNORECASE,
 )
 _PO_BOX = re.compile(r"\bp\.?\s?o\.?\s*box\s*#?\s*\d+", re.IGNORECASE)
+_COMPOUND = "|".join(sorted(STREET_COMPOUNDS, key=len, reverse=True))
+_PREFIX = "|".join(sorted(STREET_PREFIXES, key=len, reverse=True))
+# "Hauptstraße 12a", "Prinsengracht 263-1": a compound street name and a number.
+_EUROPEAN = re.compile(
+    rf"\b[^\W\d_]+(?:{_COMPOUND})\.?\s+\d{{1,5}}[a-z]?(?:[-/]\d{{1,5}})?\b"
+    # "ul. Marszałkowska 84/92", "rue de la Paix 12", "Via Roma 3"
+    rf"|\b(?:{_PREFIX})\.?\s+(?:[^\W\d_][\w'.-]*\s+){{1,4}}\d{{1,5}}[a-z]?(?:[-/]\d{{1,5}})?\b",
+    re.IGNORECASE,
+)
+# A postcode before a capitalised place name: "10115 Berlin", "1016 GV Amsterdam", "00-514 W".
+_POSTCODE = re.compile(r"\b(?:\d{5}|\d{4}\s?[A-Z]{2}|\d{2}-\d{3})\s+[A-Z][^\W\d_]+")
 
 
 class AddressDetector:
@@ -36,15 +54,11 @@ class AddressDetector:
     free_text_only = False
 
     def applies(self, view: ScanView) -> bool:
-        """Whether there is a number and a street suffix or a box."""
-        if view.digits == 0:
-            return False
-        return "box" in view.lower or any(
-            view.word(i) in STREET_SUFFIXES for i in range(len(view.words))
-        )
+        """Whether there is a number and a word (every form has both)."""
+        return view.digits > 0 and bool(view.words)
 
     def find(self, view: ScanView) -> Iterator[Finding]:
         """Every address span."""
-        for pattern in (_STREET, _PO_BOX):
+        for pattern in (_STREET, _PO_BOX, _EUROPEAN, _POSTCODE):
             for match in pattern.finditer(view.text):
                 yield Finding(match.start(), match.end(), self.category)

@@ -3,7 +3,8 @@
 * a common given name (``words/given_names.txt``), in any case, with the word after it when that
   word is not a function word (``jane doe``, ``Omar Haddad``), and the capitalised word before it
   when a comma joins them (``Haddad, Omar``);
-* a capitalised word after an honorific (``Dr. Okafor``, ``Mrs Lind``);
+* a capitalised word after an honorific or a greeting (``Dr. Okafor``, ``Mrs Lind``,
+  ``Hi Ana``; ``words/greetings.txt``), and a surname after initials (``J. R. Lind``);
 * two capitalised words after a person role (``Patient Firstname Lastname``,
   ``daughter: Ana Lima``).
 
@@ -13,11 +14,13 @@ free text (see `unified_health.analytics.presidio`); undeclared prose is never s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from unified_health.analytics._scrub._view import Finding, ScanView
 from unified_health.analytics._scrub._words import (
     GIVEN_NAMES,
+    GREETINGS,
     HONORIFICS,
     PERSON_ROLES,
     STOP_WORDS,
@@ -27,6 +30,8 @@ __all__ = ["NameDetector"]
 
 _JOINERS = frozenset({" ", "-", "_", ".", "+", ". ", ", "})
 _CUE_JOINERS = frozenset({" ", ". ", ": ", ", ", ".", ":", " - ", "-"})
+# Initials before a surname: "J. R. Hollingsworth", "A.B. Okafor".
+_INITIALS = re.compile(r"(?<![\w.])(?:[A-Z]\.\s?){1,3}[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?")
 
 
 class NameDetector:
@@ -53,10 +58,13 @@ class NameDetector:
             word = view.word(index)
             if word in GIVEN_NAMES:
                 yield self._given(view, index)
-            elif word in HONORIFICS or word in PERSON_ROLES:
-                found = self._after_cue(view, index, need=1 if word in HONORIFICS else 2)
+            elif word in HONORIFICS or word in GREETINGS or word in PERSON_ROLES:
+                need = 2 if word in PERSON_ROLES else 1
+                found = self._after_cue(view, index, need=need)
                 if found is not None:
                     yield found
+        for match in _INITIALS.finditer(view.text):
+            yield Finding(match.start(), match.end(), self.category)
 
     def _joined(self, view: ScanView, left: int, right: int, joiners: frozenset[str]) -> bool:
         gap = view.text[view.words[left][1] : view.words[right][0]]
@@ -78,7 +86,7 @@ class NameDetector:
         before = index - 1
         if (
             before >= 0
-            and view.text[view.words[before][1] : start] == ", "
+            and view.text[view.words[before][1] : start] in (", ", ",")
             and self._capitalised(view, before)
         ):
             start = view.words[before][0]

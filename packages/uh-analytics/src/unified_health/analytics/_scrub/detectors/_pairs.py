@@ -54,7 +54,10 @@ class PairDetector:
         text = view.text
         for pattern in (_JSON, _FORM, _LABELLED, _CUED):
             for match in pattern.finditer(text):
-                found = self._pair(match.group(1), match.group(2), match.start(2))
+                key = match.group(1)
+                if pattern is _CUED:  # a word in text, not a key: "iPhone 15" is no phone
+                    key = key.lower()
+                found = self._pair(key, match.group(2), match.start(2))
                 if found is not None:
                     yield found
 

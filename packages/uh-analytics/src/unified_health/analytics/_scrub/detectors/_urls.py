@@ -3,9 +3,11 @@
 Every path segment shaped like an id, whatever resource name precedes it, the values of query
 parameters shaped like ids or named like personal data, and user information before the host.
 
-A segment (or query value) is id-shaped when it is all digits, holds a run of three or more
-digits, is a UUID, starts with ``~`` or ``@`` (a user's page), or has a piece (between ``. _ ~
--``) of eight or more letters and digits mixing both (opaque tokens, signed tokens, handles).
+A segment (or query value) is id-shaped when it holds a run of three or more digits (in a query
+value, one that is not a year: ``?campaign=flu_2026`` and ``?page=2`` pass), is a UUID, starts
+with ``~`` or ``@`` (a user's
+page), or has a piece (between ``. _ ~ -``) of eight or more letters and digits mixing both
+(opaque tokens, signed tokens, handles).
 """
 
 from __future__ import annotations
@@ -26,21 +28,28 @@ _URL = re.compile(
 _USERINFO = re.compile(r"^[a-z][a-z0-9+.-]*://([^/@\s]+)@", re.IGNORECASE)
 _PARTS = re.compile(r"[^/?#&;=]+")
 _UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.I)
-_DIGITS3 = re.compile(r"\d{3}")
+_DIGITS3 = re.compile(r"\d{3,}")
+_YEAR = re.compile(r"(?:19|20)\d{2}")
 _PIECE = re.compile(r"[A-Za-z0-9]{8,}")
 _EXTENSION = re.compile(r"\.[a-z0-9]{1,5}$", re.IGNORECASE)
 
 
-def id_shaped(segment: str) -> bool:
+def id_shaped(segment: str, *, query: bool = False) -> bool:
     """Whether a path segment or query value looks like a record identifier.
 
     Examples:
-        >>> [id_shaped(s) for s in ("4471", "A-88231", "settings", "v2", "3f9c2e7a81b4")]
-        [True, True, False, False, True]
+        >>> [id_shaped(s) for s in ("4471", "A-88231", "settings", "v2", "2", "flu_2026")]
+        [True, True, False, False, False, True]
+        >>> id_shaped("flu_2026", query=True)
+        False
     """
     core = _EXTENSION.sub("", segment) or segment
-    if core.isdigit() or _DIGITS3.search(core) or _UUID.search(core) or core[:1] in "~@":
+    if _UUID.search(core) or core[:1] in "~@":
         return bool(core)
+    if core.isdigit():
+        return len(core) >= 3 and not (query and _YEAR.fullmatch(core))
+    if any(not (query and _YEAR.fullmatch(run)) for run in _DIGITS3.findall(core)):
+        return True
     return any(not p.isalpha() and not p.isdigit() for p in _PIECE.findall(core))
 
 
@@ -49,7 +58,7 @@ class UrlDetector:
 
     Examples:
         >>> from unified_health.analytics import Sanitizer
-        >>> Sanitizer().scrub_value("/clinics/7/rooms/88231/notes")[0]
+        >>> Sanitizer().scrub_value("/clinics/715/rooms/88231/notes")[0]
         '/clinics/[REDACTED:url_identifier]/rooms/[REDACTED:url_identifier]/notes'
     """
 
@@ -89,6 +98,6 @@ class UrlDetector:
             if not value:
                 continue
             sensitive = key_category(pair.group(1)) is not None
-            if sensitive or id_shaped(value):
+            if sensitive or id_shaped(value, query=True):
                 begin = offset + start + pair.start(2)
                 yield Finding(begin, begin + len(value), self.category)
