@@ -71,9 +71,9 @@ _VERSION_WORDS = frozenset({"version", "ver", "build", "release", "vsn"})
 _DATE_OF_PERSON = frozenset({"date_of_birth", "personal_date"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class KeyClass:
-    """How the value under a key is read.
+    """How the value under a key is read (compared by identity: it keys the walker's cache).
 
     Attributes:
         category: The category the whole value is replaced under, or ``None``.

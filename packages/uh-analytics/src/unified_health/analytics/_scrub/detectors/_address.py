@@ -40,6 +40,15 @@ _EUROPEAN = re.compile(
 _POSTCODE = re.compile(r"\b(?:\d{5}|\d{4}\s?[A-Z]{2}|\d{2}-\d{3})\s+[A-Z][^\W\d_]+")
 
 
+_NUMBER_CAPITAL = re.compile(r"\d\s+[A-Z]")
+_COMPOUND_ENDINGS = tuple(STREET_COMPOUNDS)
+
+
+def _street_word(word: str) -> bool:
+    """A street suffix or prefix, or a word ending like a compound street name."""
+    return word in STREET_SUFFIXES or word in STREET_PREFIXES or word.endswith(_COMPOUND_ENDINGS)
+
+
 class AddressDetector:
     """Finds street addresses and post office boxes.
 
@@ -54,8 +63,12 @@ class AddressDetector:
     free_text_only = False
 
     def applies(self, view: ScanView) -> bool:
-        """Whether there is a number and a word (every form has both)."""
-        return view.digits > 0 and bool(view.words)
+        """Whether there is a number and a street word, a box, or a number before a capital."""
+        if view.digits == 0:
+            return False
+        if "box" in view.lower or _NUMBER_CAPITAL.search(view.text):
+            return True
+        return any(_street_word(view.lower[start:end]) for start, end in view.words)
 
     def find(self, view: ScanView) -> Iterator[Finding]:
         """Every address span."""

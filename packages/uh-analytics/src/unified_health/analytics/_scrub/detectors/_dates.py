@@ -43,6 +43,9 @@ _WORDED = re.compile(
 )
 
 
+_DIGIT_SEPARATOR = re.compile(r"\d[-/.]\d")
+
+
 def _valid(text: str) -> bool:
     numbers = [int(n) for n in re.findall(r"\d+", text)[:3]]
     if len(numbers) < 3 or len(str(numbers[0])) == 4 or text[:4].isdigit():
@@ -71,9 +74,10 @@ class DateDetector:
     def find(self, view: ScanView) -> Iterator[Finding]:
         """Every date, numeric or with a month name."""
         text = view.text
-        for match in _NUMERIC.finditer(text):
-            if _valid(match.group()):
-                yield Finding(match.start(), match.end(), self.category)
+        if _DIGIT_SEPARATOR.search(text):  # every numeric form joins digits with - / or .
+            for match in _NUMERIC.finditer(text):
+                if _valid(match.group()):
+                    yield Finding(match.start(), match.end(), self.category)
         if view.free_text:
             for match in _SHORT.finditer(text):
                 yield Finding(match.start(), match.end(), self.category)
