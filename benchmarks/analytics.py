@@ -408,6 +408,67 @@ RESTRICTED = {"036", "059", "063", "102", "203", "556", "692", "790", "821", "82
               "878", "879", "884", "890", "893"}  # fmt: skip
 
 
+def bench_fuzz(n: int) -> dict[str, Any]:
+    """A seeded fuzz of identifier forms through the client to all three vendors (recorded, not
+    sent): how many identifiers appear in any outbound payload."""
+    import random
+
+    from unified_health.analytics import RecordingTransport
+
+    rng = random.Random(20261206)
+    transports = [RecordingTransport() for _ in range(3)]
+    client = AnalyticsClient(
+        [
+            MixpanelProvider("42", "secret", transport=transports[0]),
+            AmplitudeProvider("key", transport=transports[1]),
+            PostHogProvider("phc", transport=transports[2]),
+        ],
+        default_consent="analytics",
+        pseudonymizer=HmacPseudonymizer(KEY),
+        register_atexit=False,
+        max_queue_events=n + 100,
+    )
+    secrets: set[str] = set()
+    for i in range(n):
+        first = rng.choice(["olivia", "marcus", "priya", "jane", "omar", "sofia"])
+        surname = rng.choice(["Brennan", "Okafor", "Lindqvist", "Haddad"])
+        email = f"{first}.{rng.randrange(10**5)}@example.org"
+        ssn = f"{rng.randrange(100, 899)}-{rng.randrange(10, 99)}-{rng.randrange(1000, 9999)}"
+        phone = " ".join(str(rng.randrange(10, 99)) for _ in range(5))
+        day = f"{rng.randrange(1, 12)}/{rng.randrange(10, 28)}/'{rng.randrange(40, 99)}"
+        record = str(rng.randrange(10**8, 10**9))
+        secrets.update({email.split("@")[0], ssn, phone, day, record, surname})
+        local, domain = email.split("@")
+        props = rng.choice(
+            [
+                {"note": f"Patient {first.title()} {surname} said it hurts since {day}"},
+                {"contact": f"{local} at {domain.replace('.', ' dot ')}"},
+                {"ref": "\u200b".join(ssn)},
+                {"phone_alt": phone},
+                {"page": f"/api/v2/clinics/{rng.randrange(9)}/rooms/x/records/{record}/notes"},
+                {"caption": f"Patient {first.title()} {surname}"},
+                {"seen": f"seen {day}"},
+            ]
+        )
+        name = "page_viewed" if rng.random() < 0.95 else f"viewed {first} {surname} chart"
+        client.track(name, {"n": i, **props}, user_id=f"u-{i}")
+    client.shutdown(timeout=30)
+    payload = json.dumps([r.payload for t in transports for r in t.requests], ensure_ascii=False)
+    leaked = sum(1 for secret in secrets if secret in payload)
+    return {
+        "name": "fuzz_identifiers_in_outbound_payloads",
+        "unit": "count",
+        "median": leaked,
+        "n": n,
+        "identifiers": len(secrets),
+        "target": 0,
+        "meets_target": leaked == 0,
+        "note": "seeded events holding names after a role word, obfuscated e-mails, SSNs with "
+        "invisible characters, phones in pairs, deep REST ids, dates with 'yy years, names in "
+        "event names; sent to Mixpanel, Amplitude and PostHog over recording transports",
+    }
+
+
 def ordinary_values(n: int) -> list[tuple[str, Any]]:
     """Seeded ordinary analytics values: timestamps, event and order ids, versions, prices,
     specialties, states, countries, ZIP3, years, durations and user agents."""
@@ -653,6 +714,7 @@ def main() -> None:
         bench_worst_case(4_096 if quick else 65_536),
         bench_holdout(),
         bench_false_positives(2_000 if quick else 20_000),
+        bench_fuzz(500 if quick else 2_000),
         bench_pseudonymize(2_000 if quick else 20_000),
         *bench_throughput(3_000 if quick else 40_000),
         bench_shutdown(1 if quick else 5),
