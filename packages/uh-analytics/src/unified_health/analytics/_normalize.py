@@ -123,6 +123,9 @@ def _text(value: str, cap: int) -> str:
     return DeclaredText(plain) if isinstance(value, DeclaredText) else plain
 
 
+_SKIP: tuple[bool, Any] = (False, None)
+
+
 def _value(
     value: Any, depth: int, counts: dict[str, int], cap: int, budget: _Budget
 ) -> tuple[bool, Any]:
@@ -130,52 +133,59 @@ def _value(
     budget.left -= 1
     if budget.left < 0:
         _bump(counts, "too_large")
-        return False, None
+        return _SKIP
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, Mapping | list | tuple | set | frozenset):
+        return _container(value, depth, counts, cap, budget)
+    return _scalar(value, counts, cap)
+
+
+def _scalar(value: Any, counts: dict[str, int], cap: int) -> tuple[bool, Any]:
+    """A JSON scalar for ``value``, or (False, None) with the reason counted."""
     if value is None or isinstance(value, bool):
         return True, value
     if isinstance(value, int):
         return True, int(value)
     if isinstance(value, str):
         return True, _text(value, cap)
-    if isinstance(value, float):
+    if isinstance(value, float | Decimal):
         if math.isfinite(value):
-            return True, value
+            return True, float(value)
         _bump(counts, "unserialisable")
-        return False, None
-    if isinstance(value, enum.Enum):
-        return _value(value.value, depth, counts, cap, budget)
+        return _SKIP
     if isinstance(value, dt.datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             _bump(counts, "naive_datetime")
-            return False, None
+            return _SKIP
         return True, value.astimezone(dt.UTC).isoformat()
     if isinstance(value, dt.date | dt.time):
         return True, value.isoformat()
-    if isinstance(value, Decimal):
-        if value.is_finite():
-            return True, float(value)
-        _bump(counts, "unserialisable")
-        return False, None
     if isinstance(value, uuid.UUID):
         return True, str(value)
-    if isinstance(value, Mapping | list | tuple | set | frozenset):
-        if depth >= _MAX_DEPTH:
-            _bump(counts, "too_deep")
-            return False, None
-        if isinstance(value, Mapping):
-            return True, _mapping(value, depth + 1, counts, None, cap, budget)
-        items = _items(value)
-        if len(items) > _MAX_LIST:
-            _bump(counts, "list_truncated")
-            items = items[:_MAX_LIST]
-        out = []
-        for item in items:
-            keep, clean = _value(item, depth + 1, counts, cap, budget)
-            if keep:
-                out.append(clean)
-        return True, out
     _bump(counts, "unserialisable")
-    return False, None
+    return _SKIP
+
+
+def _container(
+    value: Any, depth: int, counts: dict[str, int], cap: int, budget: _Budget
+) -> tuple[bool, Any]:
+    """A JSON object or array for a mapping or collection, within the depth and length limits."""
+    if depth >= _MAX_DEPTH:
+        _bump(counts, "too_deep")
+        return _SKIP
+    if isinstance(value, Mapping):
+        return True, _mapping(value, depth + 1, counts, None, cap, budget)
+    items = _items(value)
+    if len(items) > _MAX_LIST:
+        _bump(counts, "list_truncated")
+        items = items[:_MAX_LIST]
+    out = []
+    for item in items:
+        keep, clean = _value(item, depth + 1, counts, cap, budget)
+        if keep:
+            out.append(clean)
+    return True, out
 
 
 def _items(value: Any) -> list[Any]:
