@@ -14,6 +14,7 @@ from unified_health.analytics import (
     InvalidInputError,
     MixpanelProvider,
     PostHogProvider,
+    Sanitizer,
     analytics_context,
 )
 from unified_health.analytics.testing import RecordingProvider, capture_logs
@@ -228,7 +229,8 @@ def test_long_strings_truncated_and_too_many_properties_cut(make_client: Make) -
 
 def test_an_identifier_across_the_cut_is_redacted_whole(make_client: Make) -> None:
     rec = RecordingProvider()
-    client = make_client([rec], max_string_length=100)
+    # The note is declared free text: prose that is not declared is replaced whole.
+    client = make_client([rec], max_string_length=100, sanitizer=Sanitizer(free_text_keys=["note"]))
     note = "x " * 45 + "call 555-201-4477 now " + "y" * 10_000  # the phone straddles char 100
     client.track("thing_done", {"note": note}, user_id="u-1")
     [event] = delivered(rec, client)
@@ -242,7 +244,8 @@ def test_an_identifier_across_the_cut_is_redacted_whole(make_client: Make) -> No
 
 def test_oversized_event_is_dropped(make_client: Make) -> None:
     rec = RecordingProvider()
-    client = make_client([rec], max_event_bytes=200, max_string_length=10_000)
+    client = make_client([rec], max_event_bytes=200, max_string_length=10_000,
+                         sanitizer=Sanitizer(free_text_keys=["a"]))  # fmt: skip
     assert not client.track("thing_done", {"a": "word " * 100}, user_id="u-1")
     assert client.metrics().dropped == {"oversized": 1}
 

@@ -9,7 +9,7 @@ import unified_health.analytics.testing as testing
 def test_all_is_sorted_and_complete() -> None:
     assert analytics.__all__ == sorted(analytics.__all__)
     public = {n for n in dir(analytics) if not n.startswith("_")} - {
-        "providers", "stores", "testing",
+        "evaluation", "presidio", "providers", "stores", "testing",
     }  # fmt: skip
     assert public <= set(analytics.__all__)
     for name in analytics.__all__:

@@ -39,6 +39,8 @@ from unified_health.analytics._models import (
 )
 from unified_health.analytics._sanitize import RedactionCategory, Sanitizer, ScrubResult
 from unified_health.analytics._schema import FreeText
+from unified_health.analytics._scrub._detector import Detector
+from unified_health.analytics._scrub._view import Finding, ScanView
 from unified_health.analytics._version import __version__
 from unified_health.analytics.providers import (
     AmplitudeProvider,
@@ -69,7 +71,9 @@ __all__ = [
     "ConsentCategory",
     "ConsentStore",
     "DeliveryFailure",
+    "Detector",
     "DropReason",
+    "Finding",
     "FreeText",
     "HmacPseudonymizer",
     "InMemoryConsentStore",
@@ -91,6 +95,7 @@ __all__ = [
     "RedisSpillStore",
     "RedisSurrogateIdStore",
     "Sanitizer",
+    "ScanView",
     "ScrubResult",
     "ShutdownReport",
     "SpillStore",

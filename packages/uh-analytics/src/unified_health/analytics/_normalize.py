@@ -37,7 +37,19 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["EVENT_NAME", "GROUP_TYPE", "RESERVED_KEYS", "SCAN_MARGIN", "finish", "prepare"]
+from unified_health.analytics._scrub._declared import DeclaredText
+
+__all__ = [
+    "EVENT_NAME",
+    "GROUP_TYPE",
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "RESERVED_KEYS",
+    "SCAN_MARGIN",
+    "finish",
+    "prepare",
+    "to_json",
+]
 
 #: Event names: a letter, then letters, digits, ``_ . : / -`` or spaces; at most 128 characters.
 EVENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.:/ \-]{0,127}$")
@@ -64,7 +76,11 @@ RESERVED_KEYS = frozenset(
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _MAX_KEY = 255
 _MAX_DEPTH = 3
+#: Containers nest at most this deep (deeper ones are removed, ``too_deep``).
+MAX_DEPTH = _MAX_DEPTH
 _MAX_LIST = 255
+#: Values per event; past it the rest are removed (``too_large``), so work stays linear.
+MAX_NODES = 5_000
 _PRESCRUB_CAP = 65_536
 #: Characters scanned past ``max_string_length``: longer than any identifier the sanitiser finds.
 SCAN_MARGIN = 256
@@ -88,61 +104,112 @@ def _key_problem(key: object) -> str | None:
     return None
 
 
-def _value(value: Any, depth: int, counts: dict[str, int], cap: int) -> tuple[bool, Any]:
+class _Budget:
+    __slots__ = ("left",)
+
+    def __init__(self) -> None:
+        self.left = MAX_NODES
+
+
+def _text(value: str, cap: int) -> str:
+    """A plain ``str`` copy of at most ``cap`` characters.
+
+    A declared free-text value keeps its type; other ``str`` subclasses become ``str`` without
+    calling their methods.
+    """
+    if type(value) is str:
+        return value if len(value) <= cap else value[:cap]
+    plain = str.__getitem__(value, slice(0, cap))
+    return DeclaredText(plain) if isinstance(value, DeclaredText) else plain
+
+
+_SKIP: tuple[bool, Any] = (False, None)
+
+
+def _value(
+    value: Any, depth: int, counts: dict[str, int], cap: int, budget: _Budget
+) -> tuple[bool, Any]:
     """Return (keep, json_value)."""
-    if value is None or isinstance(value, bool | int):
-        return True, value
-    if isinstance(value, str):
-        if len(value) > cap:
-            return True, value[:cap]
-        return True, value
-    if isinstance(value, float):
-        if math.isfinite(value):
-            return True, value
-        _bump(counts, "unserialisable")
-        return False, None
+    budget.left -= 1
+    if budget.left < 0:
+        _bump(counts, "too_large")
+        return _SKIP
     if isinstance(value, enum.Enum):
-        return _value(value.value, depth, counts, cap)
+        value = value.value
+    if isinstance(value, Mapping | list | tuple | set | frozenset):
+        return _container(value, depth, counts, cap, budget)
+    return _scalar(value, counts, cap)
+
+
+def _scalar(value: Any, counts: dict[str, int], cap: int) -> tuple[bool, Any]:
+    """A JSON scalar for ``value``, or (False, None) with the reason counted."""
+    if value is None or isinstance(value, bool):
+        return True, value
+    if isinstance(value, int):
+        return True, int(value)
+    if isinstance(value, str):
+        return True, _text(value, cap)
+    if isinstance(value, float | Decimal):
+        if math.isfinite(value):
+            return True, float(value)
+        _bump(counts, "unserialisable")
+        return _SKIP
     if isinstance(value, dt.datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             _bump(counts, "naive_datetime")
-            return False, None
+            return _SKIP
         return True, value.astimezone(dt.UTC).isoformat()
     if isinstance(value, dt.date | dt.time):
         return True, value.isoformat()
-    if isinstance(value, Decimal):
-        if value.is_finite():
-            return True, float(value)
-        _bump(counts, "unserialisable")
-        return False, None
     if isinstance(value, uuid.UUID):
         return True, str(value)
-    if isinstance(value, Mapping | list | tuple | set | frozenset):
-        if depth >= _MAX_DEPTH:
-            _bump(counts, "too_deep")
-            return False, None
-        if isinstance(value, Mapping):
-            return True, _mapping(value, depth + 1, counts, None, cap)
-        items = sorted(value, key=repr) if isinstance(value, set | frozenset) else list(value)
-        if len(items) > _MAX_LIST:
-            _bump(counts, "list_truncated")
-            items = items[:_MAX_LIST]
-        out = []
-        for item in items:
-            keep, clean = _value(item, depth + 1, counts, cap)
-            if keep:
-                out.append(clean)
-        return True, out
     _bump(counts, "unserialisable")
-    return False, None
+    return _SKIP
+
+
+def _container(
+    value: Any, depth: int, counts: dict[str, int], cap: int, budget: _Budget
+) -> tuple[bool, Any]:
+    """A JSON object or array for a mapping or collection, within the depth and length limits."""
+    if depth >= _MAX_DEPTH:
+        _bump(counts, "too_deep")
+        return _SKIP
+    if isinstance(value, Mapping):
+        return True, _mapping(value, depth + 1, counts, None, cap, budget)
+    items = _items(value)
+    if len(items) > _MAX_LIST:
+        _bump(counts, "list_truncated")
+        items = items[:_MAX_LIST]
+    out = []
+    for item in items:
+        keep, clean = _value(item, depth + 1, counts, cap, budget)
+        if keep:
+            out.append(clean)
+    return True, out
+
+
+def _items(value: Any) -> list[Any]:
+    """A list or tuple as it is; a set in a stable order (by type, then repr)."""
+    if not isinstance(value, set | frozenset):
+        return list(value)
+    try:
+        return sorted(value, key=lambda item: (type(item).__name__, repr(item)))
+    except Exception:  # noqa: BLE001  (a hostile __repr__ or __lt__: keep the set's own order)
+        return list(value)
 
 
 def _mapping(
-    data: Mapping[Any, Any], depth: int, counts: dict[str, int], limit: int | None, cap: int
+    data: Mapping[Any, Any],
+    depth: int,
+    counts: dict[str, int],
+    limit: int | None,
+    cap: int,
+    budget: _Budget,
+    top_rules: bool = True,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
-        if depth == 0:
+        if depth == 0 and top_rules:
             if type(key) is not str or key not in _VALID_KEYS:
                 problem = _key_problem(key)
                 if problem:
@@ -150,19 +217,27 @@ def _mapping(
                     continue
                 if type(key) is str and len(_VALID_KEYS) < _VALID_KEYS_LIMIT:
                     _VALID_KEYS.add(key)
-        elif not isinstance(key, str) or not key:
-            _bump(counts, "invalid_property_name")
-            continue
+        elif type(key) is not str or not key:
+            if isinstance(key, str) and key:
+                key = str.__getitem__(key, slice(None))
+            else:
+                _bump(counts, "invalid_property_name")
+                continue
         if limit is not None and len(out) >= limit:
             _bump(counts, "too_many_properties")
             continue
+        if budget.left <= 0:
+            _bump(counts, "too_large")
+            continue
         kind = type(value)
         if kind is str:  # the common cases first, without the general dispatch
+            budget.left -= 1
             out[key] = value if len(value) <= cap else value[:cap]
         elif kind is int or kind is bool or value is None:
+            budget.left -= 1
             out[key] = value
         else:
-            keep, clean = _value(value, depth, counts, cap)
+            keep, clean = _value(value, depth, counts, cap, budget)
             if keep:
                 out[key] = clean
     return out
@@ -186,7 +261,21 @@ def prepare(
         ['invalid_property_name', 'reserved_property_name', 'unserialisable']
     """
     counts: dict[str, int] = {}
-    return _mapping(properties, 0, counts, max_properties, max_chars), counts
+    return _mapping(properties, 0, counts, max_properties, max_chars, _Budget()), counts
+
+
+def to_json(properties: Mapping[Any, Any], max_chars: int) -> tuple[dict[str, Any], dict[str, int]]:
+    """The value rules of `prepare` alone (no reserved names, no property limit).
+
+    The public `Sanitizer` applies them, so it gives the client's output for the same input.
+
+    Examples:
+        >>> import math
+        >>> to_json({"ok": 1, "nan": math.nan, "ip": "1.2.3.4"}, 100)
+        ({'ok': 1, 'ip': '1.2.3.4'}, {'unserialisable': 1})
+    """
+    counts: dict[str, int] = {}
+    return _mapping(properties, 0, counts, None, max_chars, _Budget(), top_rules=False), counts
 
 
 def _finish_value(value: Any, ids: tuple[str, ...], max_len: int, counts: dict[str, int]) -> Any:

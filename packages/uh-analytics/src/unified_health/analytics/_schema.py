@@ -7,7 +7,9 @@ Registered with `AnalyticsClient(schemas={"appointment_booked": AppointmentBooke
   (``schema_violation``) or, in strict mode, raises `InvalidInputError`;
 * free text is refused: a ``str`` field must be a ``Literal``/``Enum``, carry a ``pattern``, or opt
   in with ``Annotated[str, FreeText()]``. A model that breaks this rule is refused at registration.
-  Opted-in free text still goes through the sanitiser like every other value.
+* a top-level field declared ``FreeText`` is *declared free text* for the sanitiser: its prose
+  is scrubbed by the detectors (and any named-entity detector the host adds) instead of being
+  replaced by ``[REDACTED:free_text]`` as undeclared prose is.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from unified_health.analytics._errors import InvalidInputError
+from unified_health.analytics._scrub._declared import DeclaredText
 
 __all__ = ["FreeText", "SchemaRegistry"]
 
@@ -46,6 +49,16 @@ def _has_opt_in(metadata: Any) -> bool:
             return True
         inner = getattr(item, "metadata", None)  # a Field(...) inside Annotated
         if isinstance(inner, list) and _has_opt_in(inner):
+            return True
+    return False
+
+
+def _declares_free_text(metadata: Any) -> bool:
+    for item in metadata:
+        if isinstance(item, FreeText):
+            return True
+        inner = getattr(item, "metadata", None)
+        if isinstance(inner, list) and _declares_free_text(inner):
             return True
     return False
 
@@ -95,6 +108,7 @@ class SchemaRegistry:
     def __init__(self, schemas: Mapping[str, type[BaseModel]] | None = None) -> None:
         self._models: dict[str, type[BaseModel]] = {}
         self._fields: dict[str, frozenset[str]] = {}
+        self._declared: dict[str, frozenset[str]] = {}
         for name, model in (schemas or {}).items():
             self.register(name, model)
 
@@ -126,12 +140,31 @@ class SchemaRegistry:
         self._fields[name] = frozenset(
             info.alias or field_name for field_name, info in model.model_fields.items()
         )
+        self._declared[name] = frozenset(
+            info.alias or field_name
+            for field_name, info in model.model_fields.items()
+            if _declares_free_text(info.metadata)
+        )
+
+    def free_text_fields(self, name: str) -> frozenset[str]:
+        """The properties of event ``name`` declared free text (``FreeText``).
+
+        Examples:
+            >>> from typing import Annotated
+            >>> class Feedback(BaseModel):
+            ...     comment: Annotated[str, FreeText()]
+            >>> registry = SchemaRegistry({"feedback_sent": Feedback})
+            >>> sorted(registry.free_text_fields("feedback_sent"))
+            ['comment']
+        """
+        return self._declared.get(name, frozenset())
 
     def apply(self, name: str, properties: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
         """Validate ``properties`` against the schema of ``name``.
 
         Returns:
-            The validated properties (JSON-ready) and how many unknown ones were dropped.
+            The validated properties (JSON-ready; declared free-text values marked so for the
+            sanitiser) and how many unknown ones were dropped.
 
         Raises:
             InvalidInputError: A declared property is missing or invalid (names the field and
@@ -150,6 +183,9 @@ class SchemaRegistry:
             where = str(loc[0]) if loc else "properties"
             # Not chained on purpose: pydantic's message quotes the input, which may be PHI.
             raise InvalidInputError(f"{name}.{where}", str(first.get("type", "invalid"))) from None
-        return instance.model_dump(mode="json", exclude_unset=True, by_alias=True), len(
-            properties
-        ) - len(known)
+        dumped = instance.model_dump(mode="json", exclude_unset=True, by_alias=True)
+        for field_name in self._declared[name]:
+            value = dumped.get(field_name)
+            if type(value) is str:
+                dumped[field_name] = DeclaredText(value)
+        return dumped, len(properties) - len(known)

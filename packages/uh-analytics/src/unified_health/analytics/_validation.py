@@ -34,7 +34,7 @@ def drop_reason_of(exc: InvalidInputError) -> str:
         >>> str(drop_reason_of(InvalidInputError("event", "must not contain personal data")))
         'invalid_name'
     """
-    if exc.field == "event":
+    if exc.field == "event" or exc.rule.startswith("property names"):
         return DropReason.INVALID_NAME
     if "schema" in exc.rule:
         return DropReason.MISSING_SCHEMA
@@ -74,11 +74,22 @@ class NameRules:
             return
         if not nonempty_str(name) or not EVENT_NAME.match(name):
             raise InvalidInputError("event", "must be a letter then letters, digits, _.:/- ")
-        cleaned, found = self._sanitizer.scrub_value(name)
-        if found or cleaned != name:
-            raise InvalidInputError("event", "must not contain personal data")
+        self._check("event", name)
         if len(self._events) < _NAMES_KEPT:
             self._events.add(name)
+
+    def _check(self, field: str, name: str) -> None:
+        """The sanitiser's naming check (grammar and detectors).
+
+        A sanitiser without one has the name scrubbed as a label instead.
+        """
+        check = getattr(self._sanitizer, "check_name", None)
+        if check is not None:
+            check(field, name)
+            return
+        cleaned, found = self._sanitizer.scrub_value(name)
+        if found or cleaned != name:
+            raise InvalidInputError(field, "must not contain personal data")
 
     def check_group_type(self, field: str, group_type: object) -> None:
         """Raise unless ``group_type`` is an identifier without personal data.
@@ -92,8 +103,6 @@ class NameRules:
             raise InvalidInputError(field, "group types must be a letter then letters, digits, _-")
         if group_type.lower() in RESERVED_KEYS:
             raise InvalidInputError(field, "group types must not be reserved property names")
-        cleaned, found = self._sanitizer.scrub_value(group_type)
-        if found or cleaned != group_type:
-            raise InvalidInputError(field, "group types must not contain personal data")
+        self._check(field, group_type)
         if len(self._group_types) < _GROUP_TYPES_KEPT:
             self._group_types.add(group_type)

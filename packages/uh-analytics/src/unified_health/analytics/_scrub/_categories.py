@@ -10,8 +10,9 @@ __all__ = ["RedactionCategory", "marker"]
 class RedactionCategory(StrEnum):
     """What kind of identifier was redacted; the key of `ScrubResult.redactions`.
 
-    The first group are the HIPAA Safe Harbor identifiers a pattern or a key name can catch. The
-    last three are not identifiers but the reasons a value was dropped without being inspected.
+    The first group are the HIPAA Safe Harbor identifiers a detector or a key name can catch;
+    ``free_text`` is undeclared prose, replaced whole by the default policy. The last three are
+    not identifiers but the reasons a value was dropped without being inspected.
 
     Examples:
         >>> RedactionCategory.EMAIL.marker
@@ -40,7 +41,9 @@ class RedactionCategory(StrEnum):
     DEVICE_ID = "device_id"
     URL_IDENTIFIER = "url_identifier"
     VEHICLE_ID = "vehicle_id"
+    ID_NUMBER = "id_number"
     CUSTOM = "custom"
+    FREE_TEXT = "free_text"
     UNSUPPORTED_TYPE = "unsupported_type"
     TOO_DEEP = "too_deep"
     TOO_LARGE = "too_large"
