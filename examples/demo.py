@@ -34,6 +34,7 @@ def load_step(dist: str) -> ModuleType | None:
     if spec is None or spec.loader is None:
         return None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # so pydantic models in the step can resolve their types
     spec.loader.exec_module(module)
     return module
 

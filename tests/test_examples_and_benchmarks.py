@@ -41,6 +41,7 @@ def test_the_demo_shows_a_walkthrough_step_of_every_package() -> None:
     shown = len(WALKTHROUGH)
     assert f"\n{shown} packages shown, 0 failed\n" in result.stdout
     assert "not installed" not in result.stdout
+    assert "internal_error" not in result.stdout
     assert "video-visits is on for 5 of 5 users" in result.stdout
     assert "[REDACTED:email]" in result.stdout
     assert 'jane.doe@example.org"' not in result.stdout.split("received", 1)[1]
