@@ -79,9 +79,11 @@ def test_the_client_constructor_does_not_block_on_a_hung_server(silent_server: s
 
 
 def test_admin_calls_on_a_hung_server_fail_with_store_unavailable(silent_server: str) -> None:
-    with FeatureFlagAdmin.from_url(silent_server, prefix="hung") as admin:
-        with pytest.raises(StoreUnavailableError):
-            admin.list_flags()
+    with (
+        FeatureFlagAdmin.from_url(silent_server, prefix="hung") as admin,
+        pytest.raises(StoreUnavailableError),
+    ):
+        admin.list_flags()
 
 
 def test_admin_calls_with_nobody_listening_fail_with_store_unavailable() -> None:
@@ -89,9 +91,11 @@ def test_admin_calls_with_nobody_listening_fail_with_store_unavailable() -> None
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()  # nothing listens here now
-    with FeatureFlagAdmin.from_url(f"redis://127.0.0.1:{port}/0", prefix="dead") as admin:
-        with pytest.raises(StoreUnavailableError):
-            admin.list_flags()
+    with (
+        FeatureFlagAdmin.from_url(f"redis://127.0.0.1:{port}/0", prefix="dead") as admin,
+        pytest.raises(StoreUnavailableError),
+    ):
+        admin.list_flags()
 
 
 def _quick_start() -> str:

@@ -938,7 +938,9 @@ class ImpersonationService:
                 carried a token that did not validate; audited as a scope violation.
 
         Examples:
-            >>> ImpersonationService().require_not_impersonating(None, action="change_password")
+            >>> service = ImpersonationService()
+            >>> service.require_not_impersonating(None, action="change_password") is None
+            True
         """
         name = self._action(action)
         if validation is None:
@@ -961,7 +963,8 @@ class ImpersonationService:
                 reason when it was not valid.
 
         Examples:
-            >>> ImpersonationService().require_scope(None, "messages:send")
+            >>> ImpersonationService().require_scope(None, "messages:send") is None
+            True
         """
         name = self._action(scope)
         if validation is None:

@@ -207,6 +207,8 @@ class KnowledgeBaseService:
 
         Examples:
             >>> kb = KnowledgeBaseService.from_url("redis://127.0.0.1:6379/0", prefix="demo:kb")
+            >>> isinstance(kb, KnowledgeBaseService)
+            True
             >>> kb.close()
         """
         options = {
@@ -267,7 +269,8 @@ class KnowledgeBaseService:
         """Close the stores and cache the service made itself (`from_url`); yours stay open.
 
         Examples:
-            >>> KnowledgeBaseService().close()
+            >>> KnowledgeBaseService().close() is None
+            True
         """
         for owned in self._owned:
             owned.close()
@@ -337,7 +340,8 @@ class KnowledgeBaseService:
             StoreUnavailableError: The store did not answer.
 
         Examples:
-            >>> KnowledgeBaseService().refresh()
+            >>> KnowledgeBaseService().refresh() is None
+            True
         """
         with self._lock:
             self._load()
@@ -1060,7 +1064,8 @@ class KnowledgeBaseService:
         """Feed views of the last ``days`` days and helpful votes into the popularity boost.
 
         Examples:
-            >>> KnowledgeBaseService(popularity_boost=0.2).set_popularity_from_activity()
+            >>> KnowledgeBaseService(popularity_boost=0.2).set_popularity_from_activity() is None
+            True
         """
         _check_int(days, "days", 1, 400)
         self._ensure_loaded()

@@ -230,7 +230,8 @@ class SearchIndex:
 
         Examples:
             >>> index = SearchIndex("en")
-            >>> index.add_synonyms(["covid jab", "covid vaccine"])
+            >>> index.add_synonyms(["covid jab", "covid vaccine"]) is None
+            True
         """
         if isinstance(group, str) or not all(isinstance(item, str) for item in group):
             raise InvalidInputError("synonyms", "each group must be a list of str")
@@ -367,7 +368,8 @@ class SearchIndex:
         document to the same footing. Building with `upsert_many` does it once at the end.
 
         Examples:
-            >>> SearchIndex("en").rescore()
+            >>> SearchIndex("en").rescore() is None
+            True
         """
         with self._lock:
             averages = self._averages()
@@ -419,7 +421,8 @@ class SearchIndex:
         """Set the popularity (views plus helpful votes) of a document already indexed.
 
         Examples:
-            >>> SearchIndex("en").set_popularity("missing", 3.0)
+            >>> SearchIndex("en").set_popularity("missing", 3.0) is None
+            True
         """
         with self._lock:
             number = self._ids.get(key)
