@@ -9,6 +9,7 @@ Examples:
     1
 """
 
+from unified_health.support._calendar import BusinessCalendar, CalendarHours
 from unified_health.support._clock import Clock, SystemClock
 from unified_health.support._errors import (
     ConflictError,
@@ -17,6 +18,18 @@ from unified_health.support._errors import (
     SupportError,
 )
 from unified_health.support._models import Record
+from unified_health.support._sla import (
+    METRICS,
+    PRIORITIES,
+    STATUSES,
+    SlaEvent,
+    SlaExplanation,
+    SlaInstance,
+    SlaPolicy,
+    SlaStatus,
+    SlaTarget,
+    SlaTimeline,
+)
 from unified_health.support._version import __version__
 from unified_health.support.stores import (
     InMemoryRecordStore,
@@ -26,14 +39,26 @@ from unified_health.support.stores import (
 )
 
 __all__ = [
+    "BusinessCalendar",
+    "CalendarHours",
     "Clock",
     "ConflictError",
     "InMemoryRecordStore",
     "InvalidInputError",
+    "METRICS",
+    "PRIORITIES",
     "Record",
     "RecordStore",
     "RedisClientProtocol",
     "RedisRecordStore",
+    "STATUSES",
+    "SlaEvent",
+    "SlaExplanation",
+    "SlaInstance",
+    "SlaPolicy",
+    "SlaStatus",
+    "SlaTarget",
+    "SlaTimeline",
     "StoreUnavailableError",
     "SupportError",
     "SystemClock",
