@@ -182,9 +182,11 @@ class SlaTarget:
     business_hours: bool = True
 
     def __post_init__(self) -> None:
-        if not isinstance(self.duration, timedelta) or self.duration < timedelta(seconds=1):
+        duration: object = self.duration
+        if not isinstance(duration, timedelta) or duration < timedelta(seconds=1):
             raise InvalidInputError("duration", "must be a timedelta of at least one second")
-        if not isinstance(self.business_hours, bool):
+        business_hours: object = self.business_hours
+        if not isinstance(business_hours, bool):
             raise InvalidInputError("business_hours", "must be a bool")
 
 

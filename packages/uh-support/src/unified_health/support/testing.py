@@ -18,9 +18,9 @@ from typing import Any
 
 from unified_health.support._errors import InvalidInputError
 from unified_health.support._logging import LOGGER_NAME
-from unified_health.support.stores._memory import InMemoryRecordStore
+from unified_health.support.stores._memory import InMemoryTicketStore
 
-__all__ = ["FakeClock", "InMemoryRecordStore", "capture_logs"]
+__all__ = ["FakeClock", "InMemoryTicketStore", "capture_logs"]
 
 _DEFAULT_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
