@@ -18,8 +18,8 @@ from unified_health.support import (
 NINE_TO_FIVE = {"mon-fri": [("09:00", "17:00")]}
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_new_york_spring_forward_weekend_then_monday() -> None:

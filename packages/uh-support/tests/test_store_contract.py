@@ -1,4 +1,4 @@
-"""The `TicketStore` contract, run against every implementation: memory, real Redis, real PostgreSQL."""
+"""The `TicketStore` contract, run against memory, real Redis and real PostgreSQL."""
 
 from __future__ import annotations
 

@@ -45,10 +45,7 @@ def timeline_of(ticket: Ticket) -> SlaTimeline:
     first_priority = next(
         (entry.value for entry in ticket.history if entry.kind == "priority"), ticket.priority
     )
-    events = [
-        SlaEvent(entry.at, entry.kind, entry.value, entry.public)  # type: ignore[arg-type]
-        for entry in ticket.history
-    ]
+    events = [SlaEvent(entry.at, entry.kind, entry.value, entry.public) for entry in ticket.history]
     return SlaTimeline(ticket.created_at, first_priority, "new", events)
 
 
@@ -269,7 +266,7 @@ class SupportClient:
         _text(subject, "subject", 250)
         _text(description, "description", MAX_BODY)
         _text(requester, "requester", 256)
-        if not isinstance(priority, str) or priority not in PRIORITIES:
+        if priority not in PRIORITIES:
             raise InvalidInputError("priority", f"must be one of: {', '.join(PRIORITIES)}")
         if isinstance(tags, str) or not isinstance(tags, Iterable):
             raise InvalidInputError("tags", "must be a collection of str")
@@ -472,7 +469,7 @@ class SupportClient:
             >>> support.set_priority(support.create_ticket("s", "d", "r").id, "urgent").priority
             'urgent'
         """
-        if not isinstance(priority, str) or priority not in PRIORITIES:
+        if priority not in PRIORITIES:
             raise InvalidInputError("priority", f"must be one of: {', '.join(PRIORITIES)}")
 
         def change(ticket: Ticket, now: datetime) -> dict[str, Any]:
@@ -604,7 +601,8 @@ class SupportClient:
             >>> [(w.metric, w.breached) for w in support.scan_breaches(timedelta(minutes=15))]
             [('first_reply', False)]
         """
-        if not isinstance(within, timedelta) or within < timedelta(0):
+        given: object = within
+        if not isinstance(given, timedelta) or given < timedelta(0):
             raise InvalidInputError("within", "must be a timedelta >= 0")
         if self.policy is None:
             raise InvalidInputError("policy", "the client needs an SlaPolicy for breach scans")
@@ -664,7 +662,8 @@ class SupportClient:
         """
         levels = sorted(set(thresholds), reverse=True)
         for level in levels:
-            if not isinstance(level, timedelta) or level < timedelta(0):
+            checked: object = level
+            if not isinstance(checked, timedelta) or checked < timedelta(0):
                 raise InvalidInputError("thresholds", "must be timedeltas >= 0")
         if not levels:
             return 0

@@ -436,6 +436,7 @@ class SlaPolicy:
                 row[metric] = (int(target.duration.total_seconds()), basis)
             table[priority] = row
         self._targets = table
+        self._tracked = tuple(m for m in METRICS if any(m in row for row in table.values()))
         self._pauses = dict(_DEFAULT_PAUSES)
         for metric, statuses in (pauses or {}).items():
             _choice(metric, METRICS, "pauses")
@@ -558,7 +559,7 @@ class SlaPolicy:
                 ends[metric] = [lifetime_end]
         out: list[SlaInstance] = []
         targets = self._targets
-        for metric in METRICS:
+        for metric in self._tracked:
             metric_starts = starts.get(metric)
             if not metric_starts:
                 continue
@@ -586,7 +587,7 @@ class SlaPolicy:
         stop = now if end is None else end
         acc = 0
         breached: int | None = None
-        runs: list[tuple[int, int, int]] = []  # counted pieces: (from, to, counted before)
+        runs: list[tuple[int, int, int, int]] = []  # counted pieces: (from, to, before, counted)
         pieces: list[tuple[int, int, str | None]] = []
         basis: BusinessCalendar | CalendarHours = _ALWAYS
         target: int | None = None
@@ -620,7 +621,7 @@ class SlaPolicy:
                 due = basis.add_seconds(low, target - acc)
                 if due < high:
                     breached = due
-            runs.append((low, high, acc))
+            runs.append((low, high, acc, counted))
             if high > low:
                 pieces.append((low, high, None))
             acc += counted
@@ -646,15 +647,14 @@ class SlaPolicy:
     @staticmethod
     def _crossing(
         basis: BusinessCalendar | CalendarHours,
-        runs: list[tuple[int, int, int]],
+        runs: list[tuple[int, int, int, int]],
         target: int,
         start: int,
     ) -> int:
         """The instant at which the counted time reached ``target`` (it already has)."""
         if target <= 0:
             return start
-        for low, high, before in runs:
-            counted = basis.elapsed_seconds(low, high)
+        for low, _, before, counted in runs:
             if before + counted >= target:
                 return basis.add_seconds(low, target - before)
         return start
