@@ -17,6 +17,8 @@ from unified_health.support._errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
+    ProviderError,
+    RateLimitedError,
     StoreUnavailableError,
     SupportError,
 )
@@ -36,6 +38,11 @@ from unified_health.support._sla import (
     SlaTimeline,
 )
 from unified_health.support._version import __version__
+from unified_health.support.providers import (
+    ZENDESK_PRIORITIES,
+    ZENDESK_STATUSES,
+    ZendeskProvider,
+)
 from unified_health.support.stores import (
     InMemoryTicketStore,
     PostgresTicketStore,
@@ -59,6 +66,8 @@ __all__ = [
     "NotFoundError",
     "PRIORITIES",
     "PostgresTicketStore",
+    "ProviderError",
+    "RateLimitedError",
     "RedisClientProtocol",
     "RedisTicketStore",
     "STATUSES",
@@ -77,6 +86,9 @@ __all__ = [
     "TRANSITIONS",
     "Ticket",
     "TicketStore",
+    "ZENDESK_PRIORITIES",
+    "ZENDESK_STATUSES",
+    "ZendeskProvider",
     "__version__",
     "check_transition",
     "timeline_of",

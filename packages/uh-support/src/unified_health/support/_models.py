@@ -200,6 +200,7 @@ class Ticket(FrozenModel):
     version: int = Field(default=1, ge=1)
     sla_due_at: datetime | None = None
     sla_due_metric: str | None = None
+    vendor_stamp: str | None = None
 
     @field_validator("created_at", "updated_at", "sla_due_at")
     @classmethod
