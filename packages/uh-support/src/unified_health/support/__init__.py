@@ -25,6 +25,12 @@ from unified_health.support._errors import (
 from unified_health.support._lifecycle import TRANSITIONS, check_transition
 from unified_health.support._models import Comment, HistoryEntry, Ticket
 from unified_health.support._provider import InternalProvider, SupportProvider
+from unified_health.support._redaction import (
+    DEFAULT_DETECTORS,
+    PatternRedactor,
+    Redaction,
+    Redactor,
+)
 from unified_health.support._sla import (
     METRICS,
     PRIORITIES,
@@ -58,6 +64,7 @@ __all__ = [
     "Clock",
     "Comment",
     "ConflictError",
+    "DEFAULT_DETECTORS",
     "HistoryEntry",
     "InMemoryTicketStore",
     "InternalProvider",
@@ -65,9 +72,12 @@ __all__ = [
     "METRICS",
     "NotFoundError",
     "PRIORITIES",
+    "PatternRedactor",
     "PostgresTicketStore",
     "ProviderError",
     "RateLimitedError",
+    "Redaction",
+    "Redactor",
     "RedisClientProtocol",
     "RedisTicketStore",
     "STATUSES",

@@ -8,6 +8,8 @@
 - 429 answers are retried after ``Retry-After`` while the caller's wait budget allows; past it,
   `RateLimitedError` carries ``retry_after``. 5xx and timeouts are retried only for idempotent
   calls (GET, PUT with safe_update, POST with an idempotency key).
+- Subject, comments and string custom fields pass the redactor before they are sent; the
+  provider counts which detectors fired (``redactions``), never what they matched.
 - Status and priority map through data tables (`ZENDESK_STATUSES`, `ZENDESK_PRIORITIES`) that a
   caller may override; the vendor's own status word is kept in ``raw_status``.
 """
@@ -32,6 +34,7 @@ from unified_health.support._errors import (
 )
 from unified_health.support._logging import logger
 from unified_health.support._models import Comment, HistoryEntry, Ticket
+from unified_health.support._redaction import PatternRedactor, Redactor
 
 __all__ = ["ZENDESK_PRIORITIES", "ZENDESK_STATUSES", "ZendeskProvider"]
 
@@ -77,6 +80,8 @@ class ZendeskProvider:
         priorities: Override of `ZENDESK_PRIORITIES`.
         clock: The time source.
         seed: Seed of the retry jitter.
+        redactor: Redacts subject, comments and string custom fields before they are sent
+            (`PatternRedactor` by default; pass your own to change the detectors).
 
     Raises:
         InvalidInputError: A missing subdomain, e-mail or token, or a bad option.
@@ -105,6 +110,7 @@ class ZendeskProvider:
         priorities: Mapping[str, str] | None = None,
         clock: Clock | None = None,
         seed: int | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         for field, value in (("subdomain", subdomain), ("email", email), ("api_token", api_token)):
             given: object = value
@@ -125,6 +131,10 @@ class ZendeskProvider:
         self._budget = float(retry_budget)
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._sleep = sleep if sleep is not None else _real_sleep
+        if redactor is not None and not isinstance(redactor, Redactor):
+            raise InvalidInputError("redactor", "must implement Redactor")
+        self.redactor: Redactor = redactor if redactor is not None else PatternRedactor()
+        self.redactions: dict[str, int] = {}
         self._random = random.Random(seed)  # noqa: S311 - retry jitter, not a secret
         self.statuses = dict(statuses if statuses is not None else ZENDESK_STATUSES)
         self.priorities = dict(priorities if priorities is not None else ZENDESK_PRIORITIES)
@@ -261,9 +271,21 @@ class ZendeskProvider:
             vendor_stamp=str(data.get("updated_at")),
         )
 
-    def _payload(self, ticket: Ticket) -> dict[str, Any]:
+    def _clean(self, text: str, fired: set[str]) -> str:
+        result = self.redactor.redact(text)
+        fired.update(result.detectors)
+        return result.text
+
+    def _note(self, ticket_id: str, fired: set[str]) -> None:
+        if not fired:
+            return
+        for name in fired:
+            self.redactions[name] = self.redactions.get(name, 0) + 1
+        logger.info("ticket_redacted", ticket_id=ticket_id, detectors=",".join(sorted(fired)))
+
+    def _payload(self, ticket: Ticket, fired: set[str]) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "subject": ticket.subject,
+            "subject": self._clean(ticket.subject, fired),
             "status": self.statuses[ticket.status],
             "priority": self.priorities[ticket.priority],
             "tags": list(ticket.tags),
@@ -271,7 +293,10 @@ class ZendeskProvider:
         }
         if ticket.custom_fields:
             body["custom_fields"] = [
-                {"id": int(key) if key.isdigit() else key, "value": value}
+                {
+                    "id": int(key) if key.isdigit() else key,
+                    "value": self._clean(value, fired) if isinstance(value, str) else value,
+                }
                 for key, value in sorted(ticket.custom_fields.items())
             ]
         if ticket.assignee is not None and ticket.assignee.isdigit():
@@ -290,8 +315,9 @@ class ZendeskProvider:
             RateLimitedError: Rate limited past the wait budget.
             ProviderError: Zendesk failed or could not be reached.
         """
-        body = self._payload(ticket)
-        body["comment"] = {"body": ticket.description, "public": True}
+        fired: set[str] = set()
+        body = self._payload(ticket, fired)
+        body["comment"] = {"body": self._clean(ticket.description, fired), "public": True}
         if "@" in ticket.requester:
             body["requester"] = {"email": ticket.requester, "name": ticket.requester}
         response = self._call(
@@ -302,6 +328,7 @@ class ZendeskProvider:
             retryable=True,
         )
         self._fail(response, "create")
+        self._note(ticket.id, fired)
         replayed = response.headers.get("x-idempotency-lookup") == "hit"
         created = self.to_common(response.json()["ticket"])
         logger.info("zendesk_ticket_created", ticket_id=created.id, replayed=replayed)
@@ -347,18 +374,20 @@ class ZendeskProvider:
         Raises:
             ConflictError: Zendesk saw a newer update (409).
         """
-        body = self._payload(ticket)
+        fired: set[str] = set()
+        body = self._payload(ticket, fired)
         body["safe_update"] = True
         if ticket.vendor_stamp:
             body["updated_stamp"] = ticket.vendor_stamp
         current_comments = ticket.comments
         new = [c for c in current_comments if not c.id.isdigit()]
         if new:
-            body["comment"] = {"body": new[-1].body, "public": new[-1].public}
+            body["comment"] = {"body": self._clean(new[-1].body, fired), "public": new[-1].public}
         response = self._call(
             "PUT", f"/api/v2/tickets/{ticket.id}.json", json_body={"ticket": body}, retryable=True
         )
         self._fail(response, "update", ticket.id)
+        self._note(ticket.id, fired)
         return self.to_common(response.json()["ticket"], list(current_comments))
 
     def list_tickets(self) -> Iterator[Ticket]:
