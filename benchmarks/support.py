@@ -237,10 +237,14 @@ def recorded_pages(count: int) -> list[dict[str, Any]]:
         support = SupportClient(provider)
         for n in range(count):
             support.create_ticket(
-                f"Subject {n}", "Body text", f"user{n}@example.test", priority="high",
-                tags=["portal", "billing"], custom_fields={"360001": "gold"},
+                f"Subject {n}",
+                "Body text",
+                f"user{n}@example.test",
+                priority="high",
+                tags=["portal", "billing"],
+                custom_fields={"360001": "gold"},
                 idempotency_key=f"k{n}",
-            )  # fmt: skip
+            )
         pages = []
         url: str | None = f"{fake.url}/api/v2/tickets.json?page[size]=100"
         with httpx.Client(headers=provider._headers) as http:

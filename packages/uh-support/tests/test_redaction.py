@@ -50,9 +50,12 @@ def test_nothing_detected_reaches_zendesk_and_logs_name_detectors_only() -> None
     clock = FakeClock()
     with FakeZendesk(email="a@clinic.test", api_token="t") as zendesk:
         provider = ZendeskProvider(
-            subdomain="c", email="a@clinic.test", api_token="t", base_url=zendesk.url,
+            subdomain="c",
+            email="a@clinic.test",
+            api_token="t",
+            base_url=zendesk.url,
             sleep=clock.sleep,
-        )  # fmt: skip
+        )
         support = SupportClient(provider, clock=clock)
         with capture_logs() as events:
             ticket = support.create_ticket(

@@ -46,9 +46,14 @@ def provider(zendesk: FakeZendesk, clock: FakeClock, **options: object) -> Zende
 def test_create_show_comment_and_update_round_trip(zendesk: FakeZendesk, clock: FakeClock) -> None:
     support = SupportClient(provider(zendesk, clock), clock=clock)
     ticket = support.create_ticket(
-        "Login", "Cannot sign in", "pat@example.test", priority="high", tags=["portal"],
-        custom_fields={"360001": "gold"}, idempotency_key="req-1",
-    )  # fmt: skip
+        "Login",
+        "Cannot sign in",
+        "pat@example.test",
+        priority="high",
+        tags=["portal"],
+        custom_fields={"360001": "gold"},
+        idempotency_key="req-1",
+    )
     assert (ticket.status, ticket.priority, ticket.tags) == ("new", "high", ("portal",))
     support.add_comment(ticket.id, "Internal check", public=False)
     support.set_status(ticket.id, "on_hold")
@@ -112,8 +117,13 @@ def test_errors_map_to_the_family_tree(zendesk: FakeZendesk, clock: FakeClock) -
     with pytest.raises(ProviderError) as info:
         zd.get_ticket("1")
     assert info.value.status_code == 503
-    bad = ZendeskProvider(subdomain="c", email="agent@clinic.test", api_token="wrong",
-                          base_url=zendesk.url, sleep=clock.sleep)  # fmt: skip
+    bad = ZendeskProvider(
+        subdomain="c",
+        email="agent@clinic.test",
+        api_token="wrong",
+        base_url=zendesk.url,
+        sleep=clock.sleep,
+    )
     with pytest.raises(ProviderError) as info:
         bad.get_ticket("1")
     assert info.value.status_code == 401
@@ -131,8 +141,9 @@ def test_cursor_pagination_and_incremental_export(zendesk: FakeZendesk, clock: F
 
 def test_a_stalled_export_cursor_raises_instead_of_looping(clock: FakeClock) -> None:
     def stalled(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json={"tickets": [], "after_cursor": "c1",
-                                         "end_of_stream": False})  # fmt: skip
+        return httpx.Response(
+            200, json={"tickets": [], "after_cursor": "c1", "end_of_stream": False}
+        )
 
     http = httpx.Client(transport=httpx.MockTransport(stalled))
     zd = ZendeskProvider(

@@ -44,6 +44,7 @@ from unified_health.support._sla import (
     SlaTimeline,
 )
 from unified_health.support._version import __version__
+from unified_health.support._webhooks import WebhookEvent, WebhookReceiver
 from unified_health.support.providers import (
     ZENDESK_PRIORITIES,
     ZENDESK_STATUSES,
@@ -96,6 +97,8 @@ __all__ = [
     "TRANSITIONS",
     "Ticket",
     "TicketStore",
+    "WebhookEvent",
+    "WebhookReceiver",
     "ZENDESK_PRIORITIES",
     "ZENDESK_STATUSES",
     "ZendeskProvider",

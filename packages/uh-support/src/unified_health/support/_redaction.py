@@ -69,17 +69,18 @@ class PatternRedactor:
     """
 
     def __init__(self, detectors: Mapping[str, str] | None = None) -> None:
-        given = DEFAULT_DETECTORS if detectors is None else detectors
+        given: object = DEFAULT_DETECTORS if detectors is None else detectors
         if not isinstance(given, Mapping) or not given:
             raise InvalidInputError("detectors", "must map names to patterns")
         compiled: list[tuple[str, re.Pattern[str]]] = []
         for name, pattern in given.items():
-            if not isinstance(name, str) or not re.fullmatch(r"[a-z_]+", name):
+            label: object = name
+            if not isinstance(label, str) or not re.fullmatch(r"[a-z_]+", label):
                 raise InvalidInputError("detectors", "names must match [a-z_]+")
             try:
-                compiled.append((name, re.compile(pattern)))
+                compiled.append((label, re.compile(pattern)))
             except (re.error, TypeError):
-                raise InvalidInputError(f"detectors.{name}", "must be a valid pattern") from None
+                raise InvalidInputError(f"detectors.{label}", "must be a valid pattern") from None
         self._detectors = compiled
 
     def redact(self, text: str) -> Redaction:

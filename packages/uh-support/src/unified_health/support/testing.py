@@ -173,8 +173,9 @@ class FakeZendesk:
         self._tick = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._server = make_server("127.0.0.1", 0, self._app, server_class=_Server,
-                                   handler_class=_Quiet)  # fmt: skip
+        self._server = make_server(
+            "127.0.0.1", 0, self._app, server_class=_Server, handler_class=_Quiet
+        )
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -215,11 +216,20 @@ class FakeZendesk:
         chunk = items[after : after + size]
         more = after + size < len(items)
         following = f"{self.url}{path}?page[size]={size}&page[after]={after + size}"
-        return {key: chunk, "meta": {"has_more": more, "after_cursor": str(after + size)},
-                "links": {"next": following if more else None}}  # fmt: skip
+        return {
+            key: chunk,
+            "meta": {"has_more": more, "after_cursor": str(after + size)},
+            "links": {"next": following if more else None},
+        }
 
-    def _route(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str],
-               body: Any) -> tuple[int, Any, dict[str, str]]:  # fmt: skip
+    def _route(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        body: Any,
+    ) -> tuple[int, Any, dict[str, str]]:
         expected = base64.b64encode(f"{self.email}/token:{self.api_token}".encode()).decode()
         if headers.get("authorization") != f"Basic {expected}":
             return 401, {"error": "Couldn't authenticate you"}, {}
@@ -227,31 +237,55 @@ class FakeZendesk:
         if method == "POST" and path == "/api/v2/tickets.json":
             ticket = body.get("ticket") if isinstance(body, dict) else None
             if not isinstance(ticket, dict) or not (ticket.get("comment") or {}).get("body"):
-                return 422, {"error": "RecordInvalid", "details": {"base": [
-                    {"description": "Description: cannot be blank"}]}}, {}  # fmt: skip
+                return (
+                    422,
+                    {
+                        "error": "RecordInvalid",
+                        "details": {"base": [{"description": "Description: cannot be blank"}]},
+                    },
+                    {},
+                )
             key = headers.get("idempotency-key")
             canonical = json.dumps(ticket, sort_keys=True)
             if key and key in self._keys:
                 seen, ticket_id = self._keys[key]
                 if seen != canonical:
-                    return 400, {"error": "IdempotentRequestError",
-                                 "description": "key reused with another payload"}, {}  # fmt: skip
+                    return (
+                        400,
+                        {
+                            "error": "IdempotentRequestError",
+                            "description": "key reused with another payload",
+                        },
+                        {},
+                    )
                 return 201, {"ticket": self.tickets[ticket_id]}, {"x-idempotency-lookup": "hit"}
             ticket_id = self._next_id
             self._next_id += 1
             stamp = self._stamp()
             stored = {
-                "id": ticket_id, "subject": ticket.get("subject"),
-                "description": ticket["comment"]["body"], "status": ticket.get("status", "new"),
-                "priority": ticket.get("priority"), "requester_id": 1000 + ticket_id,
-                "assignee_id": ticket.get("assignee_id"), "tags": ticket.get("tags", []),
+                "id": ticket_id,
+                "subject": ticket.get("subject"),
+                "description": ticket["comment"]["body"],
+                "status": ticket.get("status", "new"),
+                "priority": ticket.get("priority"),
+                "requester_id": 1000 + ticket_id,
+                "assignee_id": ticket.get("assignee_id"),
+                "tags": ticket.get("tags", []),
                 "custom_fields": ticket.get("custom_fields", []),
-                "external_id": ticket.get("external_id"), "created_at": stamp, "updated_at": stamp,
-            }  # fmt: skip
+                "external_id": ticket.get("external_id"),
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
             self.tickets[ticket_id] = stored
-            self.comments[ticket_id] = [{"id": 1, "author_id": 1000 + ticket_id, "public": True,
-                                         "body": ticket["comment"]["body"],
-                                         "created_at": stamp}]  # fmt: skip
+            self.comments[ticket_id] = [
+                {
+                    "id": 1,
+                    "author_id": 1000 + ticket_id,
+                    "public": True,
+                    "body": ticket["comment"]["body"],
+                    "created_at": stamp,
+                }
+            ]
             if key:
                 self._keys[key] = (canonical, ticket_id)
             return 201, {"ticket": stored}, {"x-idempotency-lookup": "miss"}
@@ -271,8 +305,7 @@ class FakeZendesk:
                 return 404, {"error": "RecordNotFound", "description": "Not found"}, {}
             stored = found
             if method == "GET" and len(parts) == 5 and parts[4] == "comments.json":
-                return 200, self._page(self.comments[ticket_id], "comments", query,
-                                       path), {}  # fmt: skip
+                return 200, self._page(self.comments[ticket_id], "comments", query, path), {}
             if method == "GET":
                 return 200, {"ticket": stored}, {}
             if method == "PUT":
@@ -286,25 +319,39 @@ class FakeZendesk:
                     and change.get("updated_stamp") != stored["updated_at"]
                 ):
                     return 409, {"error": "UpdateConflict", "description": "stale"}, {}
-                for name in ("subject", "status", "priority", "tags", "assignee_id",
-                             "custom_fields"):  # fmt: skip
+                for name in (
+                    "subject",
+                    "status",
+                    "priority",
+                    "tags",
+                    "assignee_id",
+                    "custom_fields",
+                ):
                     if name in change:
                         stored[name] = change[name]
                 stored["updated_at"] = self._stamp()
                 comment = change.get("comment")
                 if isinstance(comment, dict) and comment.get("body"):
-                    self.comments[ticket_id].append({
-                        "id": len(self.comments[ticket_id]) + 1, "author_id": 1,
-                        "public": comment.get("public", True), "body": comment["body"],
-                        "created_at": stored["updated_at"]})  # fmt: skip
+                    self.comments[ticket_id].append(
+                        {
+                            "id": len(self.comments[ticket_id]) + 1,
+                            "author_id": 1,
+                            "public": comment.get("public", True),
+                            "body": comment["body"],
+                            "created_at": stored["updated_at"],
+                        }
+                    )
                 return 200, {"ticket": stored}, {}
         return 404, {"error": "InvalidEndpoint"}, {}
 
     def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""
-        headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items()
-                   if key.startswith("HTTP_")}  # fmt: skip
+        headers = {
+            key[5:].replace("_", "-").lower(): value
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
         try:
             body: Any = json.loads(raw) if raw else None
@@ -319,13 +366,19 @@ class FakeZendesk:
                 payload: Any = {"error": "APIRateLimitExceeded" if status == 429 else "Error"}
                 extra = {} if retry_after is None else {"Retry-After": str(retry_after)}
             else:
-                status, payload, extra = self._route(method, path, parse_qs(
-                    environ.get("QUERY_STRING", "")), headers, body)  # fmt: skip
+                status, payload, extra = self._route(
+                    method, path, parse_qs(environ.get("QUERY_STRING", "")), headers, body
+                )
         if lose is not None:
             self._stop.wait(lose)
         out = json.dumps(payload).encode()
-        start_response(f"{status} Fake", [("Content-Type", "application/json"),
-                       ("Content-Length", str(len(out))),
-                       ("X-Zendesk-Request-Id", f"req-{len(self.requests)}"),
-                       *extra.items()])  # fmt: skip
+        start_response(
+            f"{status} Fake",
+            [
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(out))),
+                ("X-Zendesk-Request-Id", f"req-{len(self.requests)}"),
+                *extra.items(),
+            ],
+        )
         return iter([out])
