@@ -13,6 +13,7 @@ Examples:
 from unified_health.support._calendar import BusinessCalendar, CalendarHours
 from unified_health.support._client import BreachWarning, SupportClient, timeline_of
 from unified_health.support._clock import Clock, SystemClock
+from unified_health.support._csat import CsatScore
 from unified_health.support._errors import (
     ConflictError,
     InvalidInputError,
@@ -23,7 +24,7 @@ from unified_health.support._errors import (
     SupportError,
 )
 from unified_health.support._lifecycle import TRANSITIONS, check_transition
-from unified_health.support._models import Comment, HistoryEntry, Ticket
+from unified_health.support._models import Comment, CsatRating, HistoryEntry, Ticket
 from unified_health.support._provider import InternalProvider, SupportProvider
 from unified_health.support._redaction import (
     DEFAULT_DETECTORS,
@@ -65,6 +66,8 @@ __all__ = [
     "Clock",
     "Comment",
     "ConflictError",
+    "CsatRating",
+    "CsatScore",
     "DEFAULT_DETECTORS",
     "HistoryEntry",
     "InMemoryTicketStore",

@@ -16,14 +16,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from unified_health.support._calendar import to_datetime, to_epoch
 from unified_health.support._clock import Clock, SystemClock
+from unified_health.support._csat import CsatScore, sign_survey, verify_survey
 from unified_health.support._errors import InvalidInputError
 from unified_health.support._lifecycle import check_transition
 from unified_health.support._logging import logger
-from unified_health.support._models import MAX_BODY, Comment, HistoryEntry, Ticket
+from unified_health.support._models import MAX_BODY, Comment, CsatRating, HistoryEntry, Ticket
 from unified_health.support._provider import InternalProvider, SupportProvider
 from unified_health.support._sla import PRIORITIES, SlaEvent, SlaPolicy, SlaStatus, SlaTimeline
 from unified_health.support.stores._protocol import TicketStore
@@ -47,6 +48,10 @@ def timeline_of(ticket: Ticket) -> SlaTimeline:
     )
     events = [SlaEvent(entry.at, entry.kind, entry.value, entry.public) for entry in ticket.history]
     return SlaTimeline(ticket.created_at, first_priority, "new", events)
+
+
+def _cycle(ticket: Ticket) -> int:
+    return sum(1 for e in ticket.history if e.kind == "status" and e.value == "solved") or 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +88,8 @@ class SupportClient:
         policy: The SLA policy; without one, `sla_status` reports no targets.
         clock: The time source (`SystemClock` by default).
         id_factory: Makes new ticket ids (random UUIDs by default).
+        csat_secret: Signs CSAT survey tokens; needed for `offer_survey` and `record_rating`.
+        survey_ttl: How long a survey token stays valid (14 days by default).
 
     Raises:
         InvalidInputError: A provider, policy or clock of the wrong type.
@@ -101,7 +108,17 @@ class SupportClient:
         policy: SlaPolicy | None = None,
         clock: Clock | None = None,
         id_factory: Callable[[], str] | None = None,
+        csat_secret: str | bytes | None = None,
+        survey_ttl: timedelta = timedelta(days=14),
     ) -> None:
+        secret: object = csat_secret
+        if secret is not None and (not isinstance(secret, str | bytes) or not secret):
+            raise InvalidInputError("csat_secret", "must be a non-empty str or bytes")
+        ttl: object = survey_ttl
+        if not isinstance(ttl, timedelta) or ttl <= timedelta(0):
+            raise InvalidInputError("survey_ttl", "must be a positive timedelta")
+        self._csat_secret = csat_secret.encode() if isinstance(csat_secret, str) else csat_secret
+        self._survey_ttl = survey_ttl
         if provider is not None and not isinstance(provider, SupportProvider):
             raise InvalidInputError("provider", "must implement SupportProvider")
         if policy is not None and not isinstance(policy, SlaPolicy):
@@ -334,10 +351,14 @@ class SupportClient:
         return self.provider.get_ticket(ticket_id)
 
     def _change(
-        self, ticket_id: str, change: Callable[[Ticket, datetime], dict[str, Any]]
+        self,
+        ticket_id: str,
+        change: Callable[[Ticket, datetime], dict[str, Any]],
+        *,
+        allow_closed: bool = False,
     ) -> Ticket:
         current = self.provider.get_ticket(ticket_id)
-        if current.status == "closed":
+        if current.status == "closed" and not allow_closed:
             check_transition("closed", "closed")
         now = self._clock.now()
         fields = change(current, now)
@@ -547,6 +568,118 @@ class SupportClient:
         if created.follow_up_of == ticket_id:
             return created
         return self._change(created.id, lambda ticket, now: {"follow_up_of": ticket_id})
+
+    # -- CSAT -----------------------------------------------------------------------------------
+
+    def _secret(self) -> bytes:
+        if self._csat_secret is None:
+            raise InvalidInputError("csat_secret", "the client needs a csat_secret for surveys")
+        return self._csat_secret
+
+    def offer_survey(self, ticket_id: str) -> str | None:
+        """Return a signed survey token for the ticket's current solve cycle, once.
+
+        Returns ``None`` when this cycle's survey was already offered (claimed through the
+        store, so once across processes).
+
+        Raises:
+            InvalidInputError: No ``csat_secret``, or the ticket is not solved or closed.
+
+        Examples:
+            >>> support = SupportClient(csat_secret="k")
+            >>> t = support.solve(support.create_ticket("s", "d", "r").id)
+            >>> token = support.offer_survey(t.id)
+            >>> (token is not None, support.offer_survey(t.id))
+            (True, None)
+        """
+        secret = self._secret()
+        ticket = self.provider.get_ticket(ticket_id)
+        if ticket.status not in ("solved", "closed"):
+            raise InvalidInputError("ticket_id", "a survey is offered once the ticket is solved")
+        cycle = _cycle(ticket)
+        if not self._store().claim_once(ticket.id, f"csat-offer/{cycle}"):
+            return None
+        expires = self._clock.now() + self._survey_ttl
+        logger.info("csat_offered", ticket_id=ticket.id, cycle=cycle)
+        return sign_survey(secret, ticket.id, cycle, expires)
+
+    def record_rating(self, token: str, rating: str | int, *, comment: str | None = None) -> Ticket:
+        """Record a rating (``"good"``/``"bad"`` or 1 to 5) against the token's solve cycle.
+
+        A second rating for the same cycle replaces the first (the requester changed their mind).
+
+        Raises:
+            InvalidInputError: A forged or expired token, or a rating outside the scales.
+
+        Examples:
+            >>> support = SupportClient(csat_secret="k")
+            >>> t = support.solve(support.create_ticket("s", "d", "r").id)
+            >>> rated = support.record_rating(support.offer_survey(t.id), "good")
+            >>> [(r.cycle, r.score, r.good) for r in rated.csat]
+            [(1, 5, True)]
+        """
+        survey = verify_survey(self._secret(), token, self._clock.now())
+        scale: Literal["good_bad", "five_point"]
+        if rating in ("good", "bad"):
+            score, scale = (5 if rating == "good" else 1), "good_bad"
+        elif isinstance(rating, int) and not isinstance(rating, bool) and 1 <= rating <= 5:
+            score, scale = rating, "five_point"
+        else:
+            raise InvalidInputError("rating", "must be 'good', 'bad' or an int from 1 to 5")
+        if comment is not None:
+            _text(comment, "comment", MAX_BODY)
+
+        def change(ticket: Ticket, now: datetime) -> dict[str, Any]:
+            entry = CsatRating(
+                cycle=survey.cycle, score=score, scale=scale, comment=comment, rated_at=now
+            )
+            kept = tuple(r for r in ticket.csat if r.cycle != survey.cycle)
+            return {"csat": tuple(sorted((*kept, entry), key=lambda r: r.cycle))}
+
+        return self._change(survey.ticket_id, change, allow_closed=True)
+
+    def csat_scores(
+        self,
+        *,
+        by: str = "agent",
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[CsatScore]:
+        """CSAT per agent, priority or month, over ratings given in ``[since, until)``.
+
+        Args:
+            by: ``"agent"``, ``"priority"`` or ``"month"`` (``YYYY-MM`` of the rating, UTC).
+            since: First instant counted (aware), if any.
+            until: End of the period (exclusive, aware), if any.
+
+        Examples:
+            >>> support = SupportClient(csat_secret="k")
+            >>> t = support.create_ticket("s", "d", "r", assignee="agent-7")
+            >>> t = support.solve(t.id)
+            >>> _ = support.record_rating(support.offer_survey(t.id), 4)
+            >>> [(s.key, s.rated, s.score) for s in support.csat_scores(by="agent")]
+            [('agent-7', 1, 1.0)]
+        """
+        if by not in ("agent", "priority", "month"):
+            raise InvalidInputError("by", "must be one of: agent, priority, month")
+        low = None if since is None else to_epoch(since, "since")
+        high = None if until is None else to_epoch(until, "until")
+        groups: dict[str, list[int]] = {}
+        for ticket in self.provider.list_tickets():
+            for rating in ticket.csat:
+                at = to_epoch(rating.rated_at, "rated_at")
+                if (low is not None and at < low) or (high is not None and at >= high):
+                    continue
+                if by == "agent":
+                    key = ticket.assignee or "unassigned"
+                elif by == "priority":
+                    key = ticket.priority
+                else:
+                    key = rating.rated_at.strftime("%Y-%m")
+                counts = groups.setdefault(key, [0, 0])
+                counts[0] += 1
+                counts[1] += 1 if rating.good else 0
+        return [CsatScore(key, rated, good) for key, (rated, good) in sorted(groups.items())]
 
     # -- SLAs -----------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from unified_health.support._errors import InvalidInputError
 
 __all__ = [
     "Comment",
+    "CsatRating",
     "FrozenModel",
     "HistoryEntry",
     "Record",
@@ -166,6 +167,34 @@ class HistoryEntry(FrozenModel):
         return _aware(value, "at")
 
 
+class CsatRating(FrozenModel):
+    """A satisfaction rating, recorded against the solve cycle its survey was offered in.
+
+    ``score`` is 1 to 5; a good/bad rating is stored as 5 or 1 with ``scale="good_bad"``.
+
+    Examples:
+        >>> at = datetime(2026, 1, 5, 9, tzinfo=UTC)
+        >>> CsatRating(cycle=1, score=5, scale="good_bad", rated_at=at).good
+        True
+    """
+
+    cycle: int = Field(ge=1)
+    score: int = Field(ge=1, le=5)
+    scale: Literal["good_bad", "five_point"]
+    comment: str | None = Field(default=None, max_length=MAX_BODY)
+    rated_at: datetime
+
+    @field_validator("rated_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return _aware(value, "rated_at")
+
+    @property
+    def good(self) -> bool:
+        """Whether the rating counts as satisfied (good, 4 or 5)."""
+        return self.score >= 4
+
+
 class Ticket(FrozenModel):
     """A support ticket in the common model, whatever provider holds it.
 
@@ -201,6 +230,7 @@ class Ticket(FrozenModel):
     sla_due_at: datetime | None = None
     sla_due_metric: str | None = None
     vendor_stamp: str | None = None
+    csat: tuple[CsatRating, ...] = ()
 
     @field_validator("created_at", "updated_at", "sla_due_at")
     @classmethod
@@ -239,6 +269,10 @@ class Ticket(FrozenModel):
         data["comments"] = tuple(
             Comment(**{**item, "created_at": datetime.fromisoformat(item["created_at"])})
             for item in data.get("comments", ())
+        )
+        data["csat"] = tuple(
+            CsatRating(**{**item, "rated_at": datetime.fromisoformat(item["rated_at"])})
+            for item in data.get("csat", ())
         )
         data["history"] = tuple(
             HistoryEntry(**{**item, "at": datetime.fromisoformat(item["at"])})
