@@ -59,7 +59,7 @@ def test_forged_expired_and_bad_ratings_are_refused(
         other.record_rating(token, "good")
     for rating in (0, 6, "great", True):
         with pytest.raises(InvalidInputError) as info:
-            support.record_rating(token, rating)  # type: ignore[arg-type]
+            support.record_rating(token, rating)
         assert info.value.field == "rating"
     clock.advance(timedelta(days=15).total_seconds())
     with pytest.raises(InvalidInputError, match="expired"):
@@ -73,7 +73,11 @@ def test_no_survey_before_the_ticket_is_solved(support: SupportClient) -> None:
 
 
 def test_scores_by_agent_priority_and_month(support: SupportClient, clock: FakeClock) -> None:
-    plan = [("agent-1", "high", "good"), ("agent-1", "high", 2), ("agent-2", "low", 5)]
+    plan: list[tuple[str, str, str | int]] = [
+        ("agent-1", "high", "good"),
+        ("agent-1", "high", 2),
+        ("agent-2", "low", 5),
+    ]
     for n, (agent, priority, rating) in enumerate(plan):
         ticket = support.create_ticket(f"s{n}", "d", f"r{n}", assignee=agent, priority=priority)
         support.solve(ticket.id)
