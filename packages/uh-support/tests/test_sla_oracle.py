@@ -268,3 +268,35 @@ def test_lifetime_metrics_match_the_minute_oracle(
     assert instance.breached_ts == breached
     if instance.fulfilled_ts is None:
         assert instance.due_ts == due
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cal=calendars(),
+    anchor=st.sampled_from(ANCHORS),
+    ticket=tickets(),
+    later=st.integers(1, 2000),
+)
+def test_breach_is_sticky_and_counted_time_never_shrinks(
+    cal: tuple[str, dict[str, list[tuple[str, str]]], list[date]],
+    anchor: datetime,
+    ticket: tuple[list[tuple[int, str, str]], int],
+    later: int,
+) -> None:
+    zone, hours, holidays = cal
+    policy = SlaPolicy(
+        {p: {"resolution": timedelta(minutes=m)} for p, m in TARGETS.items()},
+        calendar=BusinessCalendar(zone, hours=hours, holidays=holidays),
+    )
+    changes, now_minute = ticket
+    events = [SlaEvent(anchor + timedelta(minutes=m), k, v) for m, k, v in changes]  # type: ignore[arg-type]
+    timeline = SlaTimeline(anchor, priority="normal", events=events)
+    early = policy.evaluate(timeline, anchor + timedelta(minutes=now_minute)).current("resolution")
+    late = policy.evaluate(timeline, anchor + timedelta(minutes=now_minute + later)).current(
+        "resolution"
+    )
+    assert early is not None
+    assert late is not None
+    assert late.elapsed_seconds >= early.elapsed_seconds
+    if early.breached_ts is not None:
+        assert late.breached_ts == early.breached_ts
