@@ -162,3 +162,22 @@ def test_an_invalid_transition_raises_before_any_write(
     with pytest.raises(InvalidInputError):
         support.reopen(ticket.id)
     assert [method for method, _ in zendesk.requests[before:]] == ["GET", "GET"]  # reads only
+
+
+def test_the_fake_enforces_a_per_minute_limit_and_the_provider_waits_it_out() -> None:
+    clock = FakeClock()
+    with FakeZendesk(email="a@x.test", api_token="t", requests_per_minute=2, clock=clock) as fake:
+        zd = ZendeskProvider(
+            subdomain="c",
+            email="a@x.test",
+            api_token="t",
+            base_url=fake.url,
+            sleep=clock.sleep,
+            retry_budget=120.0,
+        )
+        support = SupportClient(zd, clock=clock)
+        for n in range(3):
+            support.create_ticket(f"s{n}", "d", "r", idempotency_key=f"k{n}")
+        assert len(fake.tickets) == 3
+        assert len(clock.sleeps) == 1
+        assert 0 < clock.sleeps[0] <= 60

@@ -153,6 +153,9 @@ class FakeZendesk:
     Args:
         email: The accepted agent e-mail.
         api_token: The accepted API token.
+        requests_per_minute: Zendesk's rate limit; past it, 429 with ``Retry-After`` until the
+            minute (read from ``clock``) is over. ``None``: no limit.
+        clock: The fake's time source for the rate limit (a `FakeClock` in tests).
 
     Examples:
         >>> with FakeZendesk() as zendesk:
@@ -160,7 +163,17 @@ class FakeZendesk:
         True
     """
 
-    def __init__(self, *, email: str = "agent@example.test", api_token: str = "token") -> None:
+    def __init__(
+        self,
+        *,
+        email: str = "agent@example.test",
+        api_token: str = "token",
+        requests_per_minute: int | None = None,
+        clock: FakeClock | None = None,
+    ) -> None:
+        self.requests_per_minute = requests_per_minute
+        self._clock = clock if clock is not None else FakeClock()
+        self._window: tuple[int, int] = (-1, 0)
         self.email = email
         self.api_token = api_token
         self.tickets: dict[int, dict[str, Any]] = {}
@@ -204,6 +217,18 @@ class FakeZendesk:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def _limited(self) -> float | None:
+        if self.requests_per_minute is None:
+            return None
+        now = self._clock.now().timestamp()
+        minute = int(now // 60)
+        start, count = self._window
+        count = count + 1 if start == minute else 1
+        self._window = (minute, count)
+        if count > self.requests_per_minute:
+            return float(60 - int(now % 60))
+        return None
 
     def _stamp(self) -> str:
         self._tick += 1
@@ -361,6 +386,9 @@ class FakeZendesk:
             self.requests.append((method, path))
             failure = self._failures.pop(0) if self._failures else None
             lose = self._lose.pop(0) if self._lose else None
+            limited = self._limited()
+            if failure is None and limited is not None:
+                failure = (429, limited)
             if failure is not None:
                 status, retry_after = failure
                 payload: Any = {"error": "APIRateLimitExceeded" if status == 429 else "Error"}
