@@ -94,19 +94,16 @@ def figure_due_times(quick: bool) -> dict[str, Any]:
         for start, duration in batch:
             cal.add_business_time(start, duration)
         batches.append((time.perf_counter_ns() - began) / len(batch) / 1000)
-    singles = []
-    for start, duration in cases[:2_000]:
-        began = time.perf_counter_ns()
-        cal.add_business_time(start, duration)
-        singles.append((time.perf_counter_ns() - began) / 1000)
     median_us = statistics.median(batches)
     per_second = 1_000_000 / median_us
+    throughputs = [1_000_000 / us for us in batches]
     return {
         "name": "sla_due_time_public_api",
         "unit": "ops/s",
         "median": round(per_second),
-        "p95": round(1_000_000 / _percentile(singles, 0.95)),
-        "p99": round(1_000_000 / _percentile(singles, 0.99)),
+        # ops/s: p95 and p99 are the batch throughputs that 95 % and 99 % of batches beat
+        "p95": round(_percentile(throughputs, 0.05)),
+        "p99": round(_percentile(throughputs, 0.01)),
         "n": count,
         "median_us_per_call": round(median_us, 3),
         "peers": {},
