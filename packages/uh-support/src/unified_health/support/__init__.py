@@ -47,8 +47,11 @@ from unified_health.support._sla import (
 from unified_health.support._version import __version__
 from unified_health.support._webhooks import WebhookEvent, WebhookReceiver
 from unified_health.support.providers import (
+    INTERCOM_HOSTS,
+    INTERCOM_STATES,
     ZENDESK_PRIORITIES,
     ZENDESK_STATUSES,
+    IntercomProvider,
     ZendeskProvider,
 )
 from unified_health.support.stores import (
@@ -70,7 +73,10 @@ __all__ = [
     "CsatScore",
     "DEFAULT_DETECTORS",
     "HistoryEntry",
+    "INTERCOM_HOSTS",
+    "INTERCOM_STATES",
     "InMemoryTicketStore",
+    "IntercomProvider",
     "InternalProvider",
     "InvalidInputError",
     "METRICS",
