@@ -232,3 +232,18 @@ def test_from_url_and_from_env(redis_url: str) -> None:
     with pytest.raises(InvalidInputError) as info:
         SupportClient.from_url("ftp://example")
     assert info.value.field == "url"
+
+
+def test_a_customer_reply_to_a_solved_ticket_reopens_it_and_arms_next_reply(
+    clock: FakeClock,
+) -> None:
+    policy = SlaPolicy({"normal": {"next_reply": timedelta(hours=1)}})
+    support = SupportClient(policy=policy, clock=clock)
+    ticket = support.create_ticket("s", "d", "r")
+    support.add_comment(ticket.id, "Try again now")
+    support.solve(ticket.id)
+    clock.advance(600)
+    support.add_comment(ticket.id, "Still broken", author="customer")
+    reply = support.sla_status(ticket.id).current("next_reply")
+    assert reply is not None
+    assert (reply.started_at, reply.state) == (clock.now(), "running")

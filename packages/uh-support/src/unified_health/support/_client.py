@@ -464,10 +464,7 @@ class SupportClient:
                 public=public,
                 created_at=now,
             )
-            history = [
-                *ticket.history,
-                HistoryEntry(at=now, kind="comment", value=author, public=public),
-            ]
+            history = list(ticket.history)
             status = ticket.status
             if public and author == "agent" and status == "new":
                 status = "open"
@@ -475,8 +472,10 @@ class SupportClient:
                 status = "open"
             fields: dict[str, Any] = {"comments": (*ticket.comments, comment)}
             if status != ticket.status:
+                # the reopening comes first, so a customer reply to a solved ticket arms next_reply
                 history.append(HistoryEntry(at=now, kind="status", value=status))
                 fields.update(status=status, raw_status=status)
+            history.append(HistoryEntry(at=now, kind="comment", value=author, public=public))
             fields["history"] = tuple(history)
             return fields
 
