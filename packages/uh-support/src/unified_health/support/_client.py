@@ -80,6 +80,164 @@ def _text(value: object, field: str, limit: int) -> str:
     return value
 
 
+def with_due(policy: SlaPolicy | None, ticket: Ticket, now: int) -> Ticket:
+    """Return ``ticket`` with its next SLA due time (and metric) as of ``now``."""
+    due_at: datetime | None = None
+    metric: str | None = None
+    if policy is not None:
+        status = policy.evaluate_at(timeline_of(ticket), now)
+        best: int | None = None
+        for instance in status.instances:
+            if (
+                instance.due_ts is not None
+                and instance.fulfilled_ts is None
+                and not instance.paused
+                and (best is None or instance.due_ts < best)
+            ):
+                best, metric = instance.due_ts, instance.metric
+        due_at = None if best is None else to_datetime(best)
+    if due_at == ticket.sla_due_at and metric == ticket.sla_due_metric:
+        return ticket
+    return ticket.model_copy(update={"sla_due_at": due_at, "sla_due_metric": metric})
+
+
+def new_ticket(
+    subject: str,
+    description: str,
+    requester: str,
+    *,
+    priority: str,
+    tags: Iterable[str],
+    custom_fields: Mapping[str, str | int | bool | None] | None,
+    assignee: str | None,
+    idempotency_key: str | None,
+    ticket_id: str,
+    now: datetime,
+) -> tuple[Ticket, str, str]:
+    """Validate a create request; return the new ticket, its idempotency key and fingerprint."""
+    _text(subject, "subject", 250)
+    _text(description, "description", MAX_BODY)
+    _text(requester, "requester", 256)
+    if priority not in PRIORITIES:
+        raise InvalidInputError("priority", f"must be one of: {', '.join(PRIORITIES)}")
+    if isinstance(tags, str) or not isinstance(tags, Iterable):
+        raise InvalidInputError("tags", "must be a collection of str")
+    tag_list = sorted(set(tags))
+    fields = dict(custom_fields or {})
+    if idempotency_key is not None:
+        _text(idempotency_key, "idempotency_key", 200)
+    payload = {
+        "subject": subject,
+        "description": description,
+        "requester": requester,
+        "priority": priority,
+        "tags": tag_list,
+        "custom_fields": fields,
+        "assignee": assignee,
+    }
+    try:
+        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):
+        raise InvalidInputError("custom_fields", "values must be str, int, bool or None") from None
+    fingerprint = hashlib.sha256(canonical.encode()).hexdigest()
+    key = idempotency_key if idempotency_key is not None else f"derived:{fingerprint}"
+    ticket = Ticket(
+        id=ticket_id,
+        subject=subject,
+        description=description,
+        requester=requester,
+        priority=priority,  # type: ignore[arg-type]
+        assignee=assignee,
+        tags=tuple(tag_list),
+        custom_fields=fields,
+        history=(
+            HistoryEntry(at=now, kind="priority", value=priority),
+            HistoryEntry(at=now, kind="status", value="new"),
+        ),
+        created_at=now,
+        updated_at=now,
+    )
+    return ticket, key, fingerprint
+
+
+def apply_change(
+    policy: SlaPolicy | None,
+    current: Ticket,
+    change: Callable[[Ticket, datetime], dict[str, Any]],
+    now: datetime,
+) -> Ticket:
+    """Apply a change to a ticket locally (validated, SLA due refreshed); nothing is written."""
+    fields = change(current, now)
+    fields["updated_at"] = now
+    changed = Ticket(**{**current.model_dump(), **fields})
+    return with_due(policy, changed, to_epoch(now, "now"))
+
+
+def status_change(status: str) -> Callable[[Ticket, datetime], dict[str, Any]]:
+    """The change that moves a ticket to ``status`` (the lifecycle is checked on apply)."""
+
+    def change(ticket: Ticket, now: datetime) -> dict[str, Any]:
+        check_transition(ticket.status, status)
+        if status == ticket.status:
+            return {}
+        entry = HistoryEntry(at=now, kind="status", value=status)
+        return {"status": status, "raw_status": status, "history": (*ticket.history, entry)}
+
+    return change
+
+
+def comment_change(
+    body: str, author: str, public: bool
+) -> Callable[[Ticket, datetime], dict[str, Any]]:
+    """Validate a comment; return the change that adds it (and moves the status)."""
+    _text(body, "body", MAX_BODY)
+    if author not in ("agent", "customer"):
+        raise InvalidInputError("author", "must be one of: agent, customer")
+    if not isinstance(public, bool):
+        raise InvalidInputError("public", "must be a bool")
+    if author == "customer" and not public:
+        raise InvalidInputError("public", "a customer comment is always public")
+
+    def change(ticket: Ticket, now: datetime) -> dict[str, Any]:
+        comment = Comment(
+            id=f"{ticket.id}-c{len(ticket.comments) + 1}",
+            author=author,  # type: ignore[arg-type]
+            body=body,
+            public=public,
+            created_at=now,
+        )
+        history = list(ticket.history)
+        status = ticket.status
+        if public and author == "agent" and status == "new":
+            status = "open"
+        if author == "customer" and status in ("pending", "solved"):
+            status = "open"
+        fields: dict[str, Any] = {"comments": (*ticket.comments, comment)}
+        if status != ticket.status:
+            # the reopening comes first, so a customer reply to a solved ticket arms next_reply
+            history.append(HistoryEntry(at=now, kind="status", value=status))
+            fields.update(status=status, raw_status=status)
+        history.append(HistoryEntry(at=now, kind="comment", value=author, public=public))
+        fields["history"] = tuple(history)
+        return fields
+
+    return change
+
+
+def priority_change(priority: str) -> Callable[[Ticket, datetime], dict[str, Any]]:
+    """Validate a priority; return the change that sets it."""
+    if priority not in PRIORITIES:
+        raise InvalidInputError("priority", f"must be one of: {', '.join(PRIORITIES)}")
+
+    def change(ticket: Ticket, now: datetime) -> dict[str, Any]:
+        if priority == ticket.priority:
+            return {}
+        entry = HistoryEntry(at=now, kind="priority", value=priority)
+        return {"priority": priority, "history": (*ticket.history, entry)}
+
+    return change
+
+
 class SupportClient:
     """Tickets, lifecycle and SLAs over one `SupportProvider`.
 
@@ -218,23 +376,7 @@ class SupportClient:
     # -- SLA bookkeeping ------------------------------------------------------------------------
 
     def _with_due(self, ticket: Ticket, now: int) -> Ticket:
-        due_at: datetime | None = None
-        metric: str | None = None
-        if self.policy is not None:
-            status = self.policy.evaluate_at(timeline_of(ticket), now)
-            best: int | None = None
-            for instance in status.instances:
-                if (
-                    instance.due_ts is not None
-                    and instance.fulfilled_ts is None
-                    and not instance.paused
-                    and (best is None or instance.due_ts < best)
-                ):
-                    best, metric = instance.due_ts, instance.metric
-            due_at = None if best is None else to_datetime(best)
-        if due_at == ticket.sla_due_at and metric == ticket.sla_due_metric:
-            return ticket
-        return ticket.model_copy(update={"sla_due_at": due_at, "sla_due_metric": metric})
+        return with_due(self.policy, ticket, now)
 
     # -- tickets --------------------------------------------------------------------------------
 
@@ -280,51 +422,19 @@ class SupportClient:
             >>> a.id == b.id
             True
         """
-        _text(subject, "subject", 250)
-        _text(description, "description", MAX_BODY)
-        _text(requester, "requester", 256)
-        if priority not in PRIORITIES:
-            raise InvalidInputError("priority", f"must be one of: {', '.join(PRIORITIES)}")
-        if isinstance(tags, str) or not isinstance(tags, Iterable):
-            raise InvalidInputError("tags", "must be a collection of str")
-        tag_list = sorted(set(tags))
-        fields = dict(custom_fields or {})
-        if idempotency_key is not None:
-            _text(idempotency_key, "idempotency_key", 200)
-        payload = {
-            "subject": subject,
-            "description": description,
-            "requester": requester,
-            "priority": priority,
-            "tags": tag_list,
-            "custom_fields": fields,
-            "assignee": assignee,
-        }
-        try:
-            canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-        except (TypeError, ValueError):
-            raise InvalidInputError(
-                "custom_fields", "values must be str, int, bool or None"
-            ) from None
-        fingerprint = hashlib.sha256(canonical.encode()).hexdigest()
-        key = idempotency_key if idempotency_key is not None else f"derived:{fingerprint}"
-        now = self._clock.now()
-        ticket = Ticket(
-            id=self._new_id(),
-            subject=subject,
-            description=description,
-            requester=requester,
-            priority=priority,  # type: ignore[arg-type]
+        ticket, key, fingerprint = new_ticket(
+            subject,
+            description,
+            requester,
+            priority=priority,
+            tags=tags,
+            custom_fields=custom_fields,
             assignee=assignee,
-            tags=tuple(tag_list),
-            custom_fields=fields,
-            history=(
-                HistoryEntry(at=now, kind="priority", value=priority),
-                HistoryEntry(at=now, kind="status", value="new"),
-            ),
-            created_at=now,
-            updated_at=now,
+            idempotency_key=idempotency_key,
+            ticket_id=self._new_id(),
+            now=self._clock.now(),
         )
+        now = ticket.created_at
         ticket = self._with_due(ticket, to_epoch(now, "now"))
         stored, created = self.provider.create_ticket(
             ticket, idempotency_key=key, fingerprint=fingerprint
@@ -361,13 +471,7 @@ class SupportClient:
         if current.status == "closed" and not allow_closed:
             check_transition("closed", "closed")
         now = self._clock.now()
-        fields = change(current, now)
-        fields["updated_at"] = now
-        try:
-            changed = Ticket(**{**current.model_dump(), **fields})
-        except InvalidInputError:
-            raise
-        changed = self._with_due(changed, to_epoch(now, "now"))
+        changed = apply_change(self.policy, current, change, now)
         written = self.provider.update_ticket(changed, expected_version=current.version)
         logger.info("ticket_updated", ticket_id=ticket_id, version=written.version)
         return written
@@ -386,14 +490,7 @@ class SupportClient:
             >>> support.set_status(t.id, "pending").status
             'pending'
         """
-
-        def change(ticket: Ticket, now: datetime) -> dict[str, Any]:
-            check_transition(ticket.status, status)
-            if status == ticket.status:
-                return {}
-            entry = HistoryEntry(at=now, kind="status", value=status)
-            return {"status": status, "raw_status": status, "history": (*ticket.history, entry)}
-
+        change = status_change(status)
         return self._change(ticket_id, change)
 
     def solve(self, ticket_id: str) -> Ticket:
@@ -448,37 +545,7 @@ class SupportClient:
             >>> (t.status, len(t.comments))
             ('open', 1)
         """
-        _text(body, "body", MAX_BODY)
-        if author not in ("agent", "customer"):
-            raise InvalidInputError("author", "must be one of: agent, customer")
-        if not isinstance(public, bool):
-            raise InvalidInputError("public", "must be a bool")
-        if author == "customer" and not public:
-            raise InvalidInputError("public", "a customer comment is always public")
-
-        def change(ticket: Ticket, now: datetime) -> dict[str, Any]:
-            comment = Comment(
-                id=f"{ticket.id}-c{len(ticket.comments) + 1}",
-                author=author,  # type: ignore[arg-type]
-                body=body,
-                public=public,
-                created_at=now,
-            )
-            history = list(ticket.history)
-            status = ticket.status
-            if public and author == "agent" and status == "new":
-                status = "open"
-            if author == "customer" and status in ("pending", "solved"):
-                status = "open"
-            fields: dict[str, Any] = {"comments": (*ticket.comments, comment)}
-            if status != ticket.status:
-                # the reopening comes first, so a customer reply to a solved ticket arms next_reply
-                history.append(HistoryEntry(at=now, kind="status", value=status))
-                fields.update(status=status, raw_status=status)
-            history.append(HistoryEntry(at=now, kind="comment", value=author, public=public))
-            fields["history"] = tuple(history)
-            return fields
-
+        change = comment_change(body, author, public)
         return self._change(ticket_id, change)
 
     def set_priority(self, ticket_id: str, priority: str) -> Ticket:
@@ -489,15 +556,7 @@ class SupportClient:
             >>> support.set_priority(support.create_ticket("s", "d", "r").id, "urgent").priority
             'urgent'
         """
-        if priority not in PRIORITIES:
-            raise InvalidInputError("priority", f"must be one of: {', '.join(PRIORITIES)}")
-
-        def change(ticket: Ticket, now: datetime) -> dict[str, Any]:
-            if priority == ticket.priority:
-                return {}
-            entry = HistoryEntry(at=now, kind="priority", value=priority)
-            return {"priority": priority, "history": (*ticket.history, entry)}
-
+        change = priority_change(priority)
         return self._change(ticket_id, change)
 
     def assign(self, ticket_id: str, assignee: str | None) -> Ticket:
