@@ -354,7 +354,14 @@ class SupportClient:
         assignee: str | None = None,
         idempotency_key: str | None = None,
     ) -> Ticket:
-        """Create a ticket once per idempotency key (see the sync client)."""
+        """Create a ticket once per idempotency key (see the sync client).
+
+        Examples:
+            >>> import asyncio
+            >>> support = SupportClient()
+            >>> asyncio.run(support.create_ticket("s", "d", "r", priority="high")).priority
+            'high'
+        """
         ticket, key, fingerprint = new_ticket(
             subject,
             description,
@@ -379,7 +386,15 @@ class SupportClient:
         return stored
 
     async def get_ticket(self, ticket_id: str) -> Ticket:
-        """Return the ticket (`NotFoundError` if there is none)."""
+        """Return the ticket (`NotFoundError` if there is none).
+
+        Examples:
+            >>> import asyncio
+            >>> support = SupportClient()
+            >>> t = asyncio.run(support.create_ticket("s", "d", "r"))
+            >>> asyncio.run(support.get_ticket(t.id)).subject
+            's'
+        """
         return await self.provider.get_ticket(ticket_id)
 
     async def _change(
@@ -394,15 +409,40 @@ class SupportClient:
         return written
 
     async def set_status(self, ticket_id: str, status: str) -> Ticket:
-        """Move the ticket to ``status`` if the lifecycle allows it (checked before any write)."""
+        """Move the ticket to ``status`` if the lifecycle allows it (checked before any write).
+
+        Examples:
+            >>> import asyncio
+            >>> support = SupportClient()
+            >>> t = asyncio.run(support.create_ticket("s", "d", "r"))
+            >>> asyncio.run(support.set_status(t.id, "on_hold")).status
+            'on_hold'
+        """
         return await self._change(ticket_id, status_change(status))
 
     async def solve(self, ticket_id: str) -> Ticket:
-        """Mark the ticket solved."""
+        """Mark the ticket solved.
+
+        Examples:
+            >>> import asyncio
+            >>> support = SupportClient()
+            >>> t = asyncio.run(support.create_ticket("s", "d", "r"))
+            >>> asyncio.run(support.solve(t.id)).status
+            'solved'
+        """
         return await self.set_status(ticket_id, "solved")
 
     async def reopen(self, ticket_id: str) -> Ticket:
-        """Reopen a solved ticket (`InvalidInputError` otherwise)."""
+        """Reopen a solved ticket (`InvalidInputError` otherwise).
+
+        Examples:
+            >>> import asyncio
+            >>> support = SupportClient()
+            >>> t = asyncio.run(support.create_ticket("s", "d", "r"))
+            >>> _ = asyncio.run(support.solve(t.id))
+            >>> asyncio.run(support.reopen(t.id)).status
+            'open'
+        """
         ticket = await self.provider.get_ticket(ticket_id)
         if ticket.status != "solved":
             check_transition(ticket.status, "closed" if ticket.status == "closed" else "solved")
@@ -412,19 +452,53 @@ class SupportClient:
     async def add_comment(
         self, ticket_id: str, body: str, *, author: str = "agent", public: bool = True
     ) -> Ticket:
-        """Add a comment (the status moves as in the sync client)."""
+        """Add a comment (the status moves as in the sync client).
+
+        Examples:
+            >>> import asyncio
+            >>> support = SupportClient()
+            >>> t = asyncio.run(support.create_ticket("s", "d", "r"))
+            >>> len(asyncio.run(support.add_comment(t.id, "note", public=False)).comments)
+            1
+        """
         return await self._change(ticket_id, comment_change(body, author, public))
 
     async def set_priority(self, ticket_id: str, priority: str) -> Ticket:
-        """Change the priority (SLA targets re-target from the original start)."""
+        """Change the priority (SLA targets re-target from the original start).
+
+        Examples:
+            >>> import asyncio
+            >>> support = SupportClient()
+            >>> t = asyncio.run(support.create_ticket("s", "d", "r"))
+            >>> asyncio.run(support.set_priority(t.id, "urgent")).priority
+            'urgent'
+        """
         return await self._change(ticket_id, priority_change(priority))
 
     async def assign(self, ticket_id: str, assignee: str | None) -> Ticket:
-        """Assign the ticket to an agent (``None`` unassigns)."""
+        """Assign the ticket to an agent (``None`` unassigns).
+
+        Examples:
+            >>> import asyncio
+            >>> support = SupportClient()
+            >>> t = asyncio.run(support.create_ticket("s", "d", "r"))
+            >>> asyncio.run(support.assign(t.id, "agent-7")).assignee
+            'agent-7'
+        """
         return await self._change(ticket_id, lambda ticket, now: {"assignee": assignee})
 
     async def sla_status(self, ticket_id: str) -> SlaStatus:
-        """Return every SLA instance of the ticket now (the client needs a policy)."""
+        """Return every SLA instance of the ticket now (the client needs a policy).
+
+        Examples:
+            >>> import asyncio
+            >>> from datetime import timedelta
+            >>> policy = SlaPolicy({"normal": {"resolution": timedelta(days=1)}})
+            >>> support = SupportClient(policy=policy)
+            >>> t = asyncio.run(support.create_ticket("s", "d", "r"))
+            >>> asyncio.run(support.sla_status(t.id)).current("resolution").state
+            'running'
+        """
         if self.policy is None:
             raise InvalidInputError("policy", "the client needs an SlaPolicy for SLA status")
         ticket = await self.provider.get_ticket(ticket_id)
