@@ -181,3 +181,20 @@ def test_the_fake_enforces_a_per_minute_limit_and_the_provider_waits_it_out() ->
         assert len(fake.tickets) == 3
         assert len(clock.sleeps) == 1
         assert 0 < clock.sleeps[0] <= 60
+
+
+def test_sla_status_reads_replies_from_zendesk_comments(
+    zendesk: FakeZendesk, clock: FakeClock
+) -> None:
+    from datetime import timedelta
+
+    from unified_health.support import SlaPolicy
+
+    policy = SlaPolicy({"normal": {"first_reply": timedelta(days=365 * 20)}})
+    support = SupportClient(provider(zendesk, clock), policy=policy, clock=clock)
+    ticket = support.create_ticket("s", "d", "r")
+    support.add_comment(ticket.id, "Hello")
+    clock.advance(60)  # the fake's clock runs a few seconds ahead of the host's
+    first = support.sla_status(ticket.id).current("first_reply")
+    assert first is not None
+    assert first.state == "met"

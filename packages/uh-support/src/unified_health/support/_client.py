@@ -46,7 +46,11 @@ def timeline_of(ticket: Ticket) -> SlaTimeline:
     first_priority = next(
         (entry.value for entry in ticket.history if entry.kind == "priority"), ticket.priority
     )
-    events = [SlaEvent(entry.at, entry.kind, entry.value, entry.public) for entry in ticket.history]
+    # a vendor's clock may run ahead of the host's: nothing happens before creation
+    events = [
+        SlaEvent(max(entry.at, ticket.created_at), entry.kind, entry.value, entry.public)
+        for entry in ticket.history
+    ]
     return SlaTimeline(ticket.created_at, first_priority, "new", events)
 
 

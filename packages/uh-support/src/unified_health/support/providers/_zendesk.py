@@ -262,10 +262,7 @@ class ZendeskProvider:
             tags=tuple(sorted(str(tag) for tag in data.get("tags") or [])),
             custom_fields={k: v for k, v in fields.items() if isinstance(v, str | int | bool)},
             comments=tuple(comments or ()),
-            history=(
-                HistoryEntry(at=created, kind="priority", value=priority),
-                HistoryEntry(at=created, kind="status", value="new"),
-            ),
+            history=self._history(created, priority, status, data, comments or []),
             created_at=created,
             updated_at=_parse_time(data.get("updated_at")),
             vendor_stamp=str(data.get("updated_at")),
@@ -282,6 +279,33 @@ class ZendeskProvider:
         for name in fired:
             self.redactions[name] = self.redactions.get(name, 0) + 1
         logger.info("ticket_redacted", ticket_id=ticket_id, detectors=",".join(sorted(fired)))
+
+    @staticmethod
+    def _history(
+        created: datetime,
+        priority: str,
+        status: str,
+        data: Mapping[str, Any],
+        comments: list[Comment],
+    ) -> tuple[HistoryEntry, ...]:
+        """What the SLA engine can know without audits: creation, comments, current status.
+
+        The current status is dated at the ticket's ``updated_at`` (Zendesk's ticket object
+        does not say when the status changed).
+        """
+        entries = [
+            HistoryEntry(at=created, kind="priority", value=priority),
+            HistoryEntry(at=created, kind="status", value="new"),
+        ]
+        entries += [
+            HistoryEntry(at=c.created_at, kind="comment", value=c.author, public=c.public)
+            for c in comments
+        ]
+        if status != "new":
+            entries.append(
+                HistoryEntry(at=_parse_time(data.get("updated_at")), kind="status", value=status)
+            )
+        return tuple(sorted(entries, key=lambda entry: entry.at))
 
     def _payload(self, ticket: Ticket, fired: set[str]) -> dict[str, Any]:
         body: dict[str, Any] = {
