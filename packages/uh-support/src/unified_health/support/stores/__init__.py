@@ -1,7 +1,14 @@
-"""Record stores: the `RecordStore` Protocol and its in-memory and Redis implementations."""
+"""Ticket stores: the `TicketStore` Protocol; in-memory, Redis and PostgreSQL implementations."""
 
-from unified_health.support.stores._memory import InMemoryRecordStore
-from unified_health.support.stores._protocol import RecordStore, RedisClientProtocol
-from unified_health.support.stores._redis import RedisRecordStore
+from unified_health.support.stores._memory import InMemoryTicketStore
+from unified_health.support.stores._postgres import PostgresTicketStore
+from unified_health.support.stores._protocol import RedisClientProtocol, TicketStore
+from unified_health.support.stores._redis import RedisTicketStore
 
-__all__ = ["InMemoryRecordStore", "RecordStore", "RedisClientProtocol", "RedisRecordStore"]
+__all__ = [
+    "InMemoryTicketStore",
+    "PostgresTicketStore",
+    "RedisClientProtocol",
+    "RedisTicketStore",
+    "TicketStore",
+]

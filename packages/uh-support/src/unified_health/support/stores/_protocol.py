@@ -1,52 +1,64 @@
-"""What a record store must do, and the Redis commands the Redis store uses.
+"""What a ticket store must do, and the Redis commands the Redis store uses.
 
-The contract (held by one test suite run against every implementation):
+The contract (held by one test suite run against memory, Redis and PostgreSQL):
 
-- ``put`` with ``expected_version=None`` writes unconditionally; ``0`` writes only a new key;
-  ``n`` writes only over version ``n``. Anything else raises `ConflictError` and changes nothing.
-  Every successful write returns the record with its version one higher than before.
-- ``delete`` is idempotent and honours ``expected_version`` the same way.
-- ``list_records`` yields every record once, in no particular order, paging lazily.
+- ``create`` is idempotent by key: the first call stores the ticket; a later call with the same
+  key and the same payload fingerprint returns the stored ticket (``created`` is ``False``); the
+  same key with another fingerprint raises `ConflictError` and changes nothing.
+- ``update`` writes only over ``expected_version`` and returns the ticket one version higher;
+  a stale version raises `ConflictError` and leaves the stored ticket as it was.
+- ``due_before`` returns the ids of tickets whose ``sla_due_at`` is at or before an instant,
+  earliest first (the index behind breach scans).
+- ``claim_once`` is true exactly once per ``(ticket_id, marker)``, across every process sharing
+  the store (escalations fire once).
 - A store that cannot reach its backend raises `StoreUnavailableError`, never a driver error.
-- Invalid keys or data raise `InvalidInputError` before anything is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from unified_health.support._models import Record
+from unified_health.support._models import Ticket
 
-__all__ = ["RecordStore", "RedisClientProtocol"]
+__all__ = ["RedisClientProtocol", "TicketStore"]
 
 
 @runtime_checkable
-class RecordStore(Protocol):
-    """Versioned JSON records by key, with optimistic concurrency.
+class TicketStore(Protocol):
+    """Tickets by id, with idempotent creation, optimistic updates and an SLA due index.
 
     Examples:
-        >>> from unified_health.support import InMemoryRecordStore
-        >>> isinstance(InMemoryRecordStore(), RecordStore)
+        >>> from unified_health.support import InMemoryTicketStore
+        >>> isinstance(InMemoryTicketStore(), TicketStore)
         True
     """
 
-    def get(self, key: str) -> Record | None:
-        """Return the record stored under ``key``, or ``None``."""
+    def create(
+        self, ticket: Ticket, *, idempotency_key: str, fingerprint: str
+    ) -> tuple[Ticket, bool]:
+        """Store ``ticket`` once per key; return the stored ticket and whether it is new."""
         ...
 
-    def put(
-        self, key: str, data: Mapping[str, Any], *, expected_version: int | None = None
-    ) -> Record:
-        """Write ``data`` under ``key`` if the version check passes; return the new record."""
+    def get(self, ticket_id: str) -> Ticket | None:
+        """Return the ticket, or ``None``."""
         ...
 
-    def delete(self, key: str, *, expected_version: int | None = None) -> bool:
-        """Delete ``key``; ``True`` if it existed."""
+    def update(self, ticket: Ticket, *, expected_version: int) -> Ticket:
+        """Replace the ticket if it is still at ``expected_version``; return the new version."""
         ...
 
-    def list_records(self) -> Iterator[Record]:
-        """Yield every record once."""
+    def list_tickets(self) -> Iterator[Ticket]:
+        """Yield every ticket once."""
+        ...
+
+    def due_before(self, instant: datetime) -> list[str]:
+        """Return ids whose ``sla_due_at`` is at or before ``instant``, earliest first."""
+        ...
+
+    def claim_once(self, ticket_id: str, marker: str) -> bool:
+        """Return ``True`` the first time ``(ticket_id, marker)`` is claimed, else ``False``."""
         ...
 
     def close(self) -> None:
@@ -74,6 +86,14 @@ class RedisClientProtocol(Protocol):
 
     def hscan(self, name: str, cursor: int = 0, match: Any = None, count: int | None = None) -> Any:
         """Page through a hash."""
+        ...
+
+    def zrangebyscore(self, name: str, min: Any, max: Any) -> Any:
+        """Members of a sorted set by score."""
+        ...
+
+    def hsetnx(self, name: str, key: str, value: Any) -> Any:
+        """Set a hash field only if it does not exist."""
         ...
 
     def close(self) -> None:

@@ -1,50 +1,61 @@
-"""The Redis `RecordStore`.
+"""The Redis `TicketStore`: atomic Lua scripts over hashes and a sorted set under one hash tag.
 
-Keys (the prefix is wrapped in a hash tag, so every key of the store sits in one cluster slot)::
-
-    {uh:support}:v1:records    HASH  record key -> JSON {"v": version, "d": data}
-
-Writes are one Lua script each (check the version, write), so they are atomic on a standalone
-server and on Redis Cluster alike.
+Keys (all inside one hash tag, so every script stays in one cluster slot):
+``{prefix}:v1:tickets`` (hash id -> JSON), ``{prefix}:v1:versions`` (hash id -> version),
+``{prefix}:v1:keys`` (hash idempotency key -> fingerprint|id), ``{prefix}:v1:due`` (sorted set
+id -> SLA due epoch seconds) and ``{prefix}:v1:claims`` (hash of escalations already fired).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from datetime import datetime
 from types import TracebackType
-from typing import Any
 
+from unified_health.support._calendar import to_epoch
 from unified_health.support._errors import InvalidInputError, StoreUnavailableError
 from unified_health.support._logging import logger
-from unified_health.support._models import Record
-from unified_health.support.stores._codec import (
-    check_expected_version,
-    check_key,
-    conflict,
-    decode,
-    encode_data,
+from unified_health.support._models import Ticket
+from unified_health.support.stores._common import (
+    check_create,
+    check_id,
+    check_update,
+    due_score,
+    key_conflict,
+    stale,
 )
 from unified_health.support.stores._protocol import RedisClientProtocol
 
-__all__ = ["DEFAULT_PREFIX", "RedisRecordStore", "hash_tagged"]
+__all__ = ["DEFAULT_PREFIX", "RedisTicketStore", "hash_tagged"]
 
 DEFAULT_PREFIX = "uh:support"
 
-# KEYS[1] records hash; ARGV: key, expected version (-1: any), JSON data or "" to delete.
-# Returns {status, version}: status 1 written/deleted, 0 nothing to delete, -1 version conflict.
-_WRITE = """
-local stored = redis.call('HGET', KEYS[1], ARGV[1])
-local current = 0
-if stored then current = cjson.decode(stored)['v'] end
-local expected = tonumber(ARGV[2])
-if expected >= 0 and expected ~= current then return {-1, current} end
-if ARGV[3] == '' then
-  if not stored then return {0, 0} end
-  redis.call('HDEL', KEYS[1], ARGV[1])
-  return {1, current}
+_CREATE = """
+local found = redis.call('HGET', KEYS[2], ARGV[1])
+if found then
+  local sep = string.find(found, '|', 1, true)
+  local id = string.sub(found, sep + 1)
+  if string.sub(found, 1, sep - 1) ~= ARGV[2] then return {-1, id} end
+  return {0, id}
 end
-redis.call('HSET', KEYS[1], ARGV[1], '{"v":' .. (current + 1) .. ',"d":' .. ARGV[3] .. '}')
+if redis.call('HEXISTS', KEYS[1], ARGV[3]) == 1 then return {-2, ARGV[3]} end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. '|' .. ARGV[3])
+redis.call('HSET', KEYS[1], ARGV[3], ARGV[4])
+redis.call('HSET', KEYS[3], ARGV[3], 1)
+if ARGV[5] ~= '' then redis.call('ZADD', KEYS[4], ARGV[5], ARGV[3]) end
+return {1, ARGV[3]}
+"""
+
+_UPDATE = """
+local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if current ~= tonumber(ARGV[2]) then return {-1, current} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[1], current + 1)
+if ARGV[4] == '' then
+  redis.call('ZREM', KEYS[3], ARGV[1])
+else
+  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+end
 return {1, current + 1}
 """
 
@@ -84,12 +95,12 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
     return (redis.RedisError, OSError)
 
 
-class RedisRecordStore:
-    """A `RecordStore` on Redis, standalone or cluster.
+class RedisTicketStore:
+    """A `TicketStore` on Redis, standalone or cluster.
 
     Args:
-        client: Your Redis client (``redis.Redis(decode_responses=False)`` or compatible). The
-            store never closes a client it was given.
+        client: Your Redis client (``redis.Redis()`` or compatible). The store never closes a
+            client it was given.
         prefix: Key prefix; wrapped in a hash tag (``{...}``) unless it already holds one.
 
     Raises:
@@ -97,19 +108,24 @@ class RedisRecordStore:
 
     Examples:
         >>> import redis
-        >>> store = RedisRecordStore(redis.Redis(), prefix="myapp:support")
-        >>> store.records_key
-        '{myapp:support}:v1:records'
+        >>> store = RedisTicketStore(redis.Redis(), prefix="myapp:support")
+        >>> store.tickets_key
+        '{myapp:support}:v1:tickets'
     """
 
     def __init__(self, client: RedisClientProtocol, *, prefix: str = DEFAULT_PREFIX) -> None:
         if isinstance(client, str | bytes) or not isinstance(client, RedisClientProtocol):
             raise InvalidInputError(
-                "client", "must be a Redis client; for a URL use RedisRecordStore.from_url(url)"
+                "client", "must be a Redis client; for a URL use RedisTicketStore.from_url(url)"
             )
         self._client = client
         self._owns_client = False
-        self.records_key = f"{hash_tagged(prefix)}:v1:records"
+        base = f"{hash_tagged(prefix)}:v1"
+        self.tickets_key = f"{base}:tickets"
+        self._versions_key = f"{base}:versions"
+        self._keys_key = f"{base}:keys"
+        self._due_key = f"{base}:due"
+        self._claims_key = f"{base}:claims"
         self._errors = _driver_errors()
 
     @classmethod
@@ -120,7 +136,7 @@ class RedisRecordStore:
         prefix: str = DEFAULT_PREFIX,
         socket_timeout: float = 2.0,
         socket_connect_timeout: float = 1.0,
-    ) -> RedisRecordStore:
+    ) -> RedisTicketStore:
         """Create a store on a new client that it owns and closes in `close`.
 
         No connection is made until the first call, so this never blocks on a dead server;
@@ -139,9 +155,9 @@ class RedisRecordStore:
             InvalidInputError: The URL or a timeout is invalid.
 
         Examples:
-            >>> store = RedisRecordStore.from_url("redis://127.0.0.1:6379/0")
-            >>> store.records_key
-            '{uh:support}:v1:records'
+            >>> store = RedisTicketStore.from_url("redis://127.0.0.1:6379/0")
+            >>> store.tickets_key
+            '{uh:support}:v1:tickets'
             >>> store.close()
         """
         import redis
@@ -170,64 +186,86 @@ class RedisRecordStore:
         logger.warning("store_call_failed", operation=operation, error_class=type(exc).__name__)
         return StoreUnavailableError(f"redis {operation} failed ({type(exc).__name__})")
 
-    def get(self, key: str) -> Record | None:
-        """Return the record under ``key``, or ``None``.
-
-        Raises:
-            StoreUnavailableError: Redis did not answer.
-        """
-        check_key(key)
+    def _load(self, ticket_id: str) -> Ticket | None:
         try:
-            stored = self._client.hget(self.records_key, key)
+            stored = self._client.hget(self.tickets_key, ticket_id)
         except self._errors as exc:
             raise self._unavailable("get", exc) from exc
-        if stored is None:
-            return None
-        envelope = json.loads(stored)
-        return Record(key=key, version=envelope["v"], data=envelope["d"])
+        return None if stored is None else Ticket.from_json(stored)
 
-    def _write(self, key: str, expected: int | None, payload: str) -> tuple[int, int]:
-        try:
-            status, version = self._client.eval(
-                _WRITE, 1, self.records_key, key, -1 if expected is None else expected, payload
-            )
-        except self._errors as exc:
-            raise self._unavailable("write", exc) from exc
-        if status == -1:
-            raise conflict(key, expected if expected is not None else -1, int(version))
-        return int(status), int(version)
-
-    def put(
-        self, key: str, data: Mapping[str, Any], *, expected_version: int | None = None
-    ) -> Record:
-        """Write ``data`` under ``key`` if the version check passes (atomic).
+    def create(
+        self, ticket: Ticket, *, idempotency_key: str, fingerprint: str
+    ) -> tuple[Ticket, bool]:
+        """Store ``ticket`` once per key, atomically (see `TicketStore`).
 
         Raises:
-            ConflictError: ``expected_version`` is not the current version (0: the key exists).
-            InvalidInputError: The key, the data or ``expected_version`` broke a rule.
-            StoreUnavailableError: Redis did not answer; nothing was written, or the write
-                landed and the answer was lost (read it back to know).
-        """
-        check_key(key)
-        expected = check_expected_version(expected_version)
-        payload = encode_data(data)
-        _, version = self._write(key, expected, payload)
-        return decode(key, version, payload)
-
-    def delete(self, key: str, *, expected_version: int | None = None) -> bool:
-        """Delete ``key``; ``True`` if it existed. Idempotent.
-
-        Raises:
-            ConflictError: ``expected_version`` is not the current version.
+            ConflictError: The key was used with another fingerprint, or the id exists.
             StoreUnavailableError: Redis did not answer.
         """
-        check_key(key)
-        expected = check_expected_version(expected_version)
-        status, _ = self._write(key, expected, "")
-        return status == 1
+        ticket = check_create(ticket, idempotency_key, fingerprint)
+        score = due_score(ticket)
+        keys = (self.tickets_key, self._keys_key, self._versions_key, self._due_key)
+        try:
+            status, stored_id = self._client.eval(
+                _CREATE,
+                len(keys),
+                *keys,
+                idempotency_key,
+                fingerprint,
+                ticket.id,
+                ticket.to_json(),
+                "" if score is None else score,
+            )
+        except self._errors as exc:
+            raise self._unavailable("create", exc) from exc
+        if status == -1:
+            raise key_conflict(idempotency_key)
+        if status == -2:
+            raise stale(ticket.id, 0, 1)
+        if status == 1:
+            return ticket, True
+        found_id = stored_id.decode() if isinstance(stored_id, bytes) else str(stored_id)
+        found = self._load(found_id)
+        if found is None:  # pragma: no cover - the script writes both or neither
+            raise StoreUnavailableError("redis lost a ticket between two calls")
+        return found, False
 
-    def list_records(self) -> Iterator[Record]:
-        """Yield every record once, paging through Redis with ``HSCAN``.
+    def get(self, ticket_id: str) -> Ticket | None:
+        """Return the ticket, or ``None``.
+
+        Raises:
+            StoreUnavailableError: Redis did not answer.
+        """
+        return self._load(check_id(ticket_id, "ticket_id"))
+
+    def update(self, ticket: Ticket, *, expected_version: int) -> Ticket:
+        """Replace the ticket if it is at ``expected_version`` (atomic).
+
+        Raises:
+            ConflictError: The stored version differs (or the ticket does not exist).
+            StoreUnavailableError: Redis did not answer.
+        """
+        updated, expected = check_update(ticket, expected_version)
+        score = due_score(updated)
+        keys = (self.tickets_key, self._versions_key, self._due_key)
+        try:
+            status, current = self._client.eval(
+                _UPDATE,
+                len(keys),
+                *keys,
+                updated.id,
+                expected,
+                updated.to_json(),
+                "" if score is None else score,
+            )
+        except self._errors as exc:
+            raise self._unavailable("update", exc) from exc
+        if status == -1:
+            raise stale(updated.id, expected, int(current))
+        return updated
+
+    def list_tickets(self) -> Iterator[Ticket]:
+        """Yield every ticket once, paging through Redis with ``HSCAN``.
 
         Raises:
             StoreUnavailableError: Redis did not answer.
@@ -236,25 +274,49 @@ class RedisRecordStore:
         seen: set[str] = set()
         while True:
             try:
-                cursor, page = self._client.hscan(self.records_key, cursor, count=500)
+                cursor, page = self._client.hscan(self.tickets_key, cursor, count=500)
             except self._errors as exc:
                 raise self._unavailable("list", exc) from exc
-            for raw_key, stored in page.items():
-                key = raw_key.decode() if isinstance(raw_key, bytes) else str(raw_key)
-                if key in seen:  # HSCAN may repeat a field while the hash is rehashed
+            for raw_id, stored in page.items():
+                ticket_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
+                if ticket_id in seen:  # HSCAN may repeat a field while the hash is rehashed
                     continue
-                seen.add(key)
-                envelope = json.loads(stored)
-                yield Record(key=key, version=envelope["v"], data=envelope["d"])
+                seen.add(ticket_id)
+                yield Ticket.from_json(stored)
             if int(cursor) == 0:
                 return
+
+    def due_before(self, instant: datetime) -> list[str]:
+        """Return ids whose SLA due time is at or before ``instant``, earliest first.
+
+        Raises:
+            StoreUnavailableError: Redis did not answer.
+        """
+        limit = to_epoch(instant, "instant")
+        try:
+            found = self._client.zrangebyscore(self._due_key, "-inf", limit)
+        except self._errors as exc:
+            raise self._unavailable("due_before", exc) from exc
+        return [item.decode() if isinstance(item, bytes) else str(item) for item in found]
+
+    def claim_once(self, ticket_id: str, marker: str) -> bool:
+        """Return ``True`` the first time ``(ticket_id, marker)`` is claimed (``HSETNX``).
+
+        Raises:
+            StoreUnavailableError: Redis did not answer.
+        """
+        field = f"{check_id(ticket_id, 'ticket_id')}|{check_id(marker, 'marker')}"
+        try:
+            return bool(self._client.hsetnx(self._claims_key, field, 1))
+        except self._errors as exc:
+            raise self._unavailable("claim", exc) from exc
 
     def close(self) -> None:
         """Close the client if the store created it (`from_url`); an injected one stays open."""
         if self._owns_client:
             self._client.close()
 
-    def __enter__(self) -> RedisRecordStore:
+    def __enter__(self) -> RedisTicketStore:
         return self
 
     def __exit__(
