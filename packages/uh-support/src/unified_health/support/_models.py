@@ -76,6 +76,9 @@ class FrozenModel(BaseModel):
         except ValidationError as exc:
             raise invalid_input(exc) from None
 
+    # Tell pydantic this __init__ only wraps its own, so model_validate does not run it again.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Self:
         """Validate a mapping (for example decoded JSON) into the model.
