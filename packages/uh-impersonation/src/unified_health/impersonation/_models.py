@@ -118,7 +118,7 @@ class FrozenModel(BaseModel):
 class Principal(FrozenModel):
     """A person as the host knows them now: their id, their role, their login session.
 
-    Args:
+    Attributes:
         user_id: The host's id for the person (an id, never a name or e-mail).
         role: The name of a configured role.
         login_session_id: The id of the person's own login session; required of an actor, whose

@@ -105,7 +105,7 @@ class DenialReason(StrEnum):
 class Role(FrozenModel):
     """A role: its rank, its permissions, and who may impersonate people holding it.
 
-    Args:
+    Attributes:
         name: The role's name, e.g. ``"support_agent"``.
         rank: Higher outranks lower; an actor impersonates only strictly lower ranks.
         permissions: What holders may do, e.g. ``{"impersonate"}``.
