@@ -215,12 +215,16 @@ def test_threads_never_see_half_a_change_set(store: FeatureFlagStore) -> None:
     admin = FeatureFlagAdmin(store)
     admin.apply_change_set(_generation(KEYS, 0), actor="ops", reason="g0")
     done = threading.Event()
+    started = threading.Barrier(4)  # three readers and the writer
     torn: list[int] = []
     seen: list[set[str]] = []
 
     def reader() -> None:
         mine: set[str] = set()
         with FeatureFlagClient(store, poll_interval=0.05) as client:
+            client.refresh()
+            mine.add(client.evaluate_all({"user_id": "u"})[KEYS[0]].value)  # generation 0
+            started.wait(30)
             while True:
                 finished = done.is_set()
                 if finished:
@@ -237,6 +241,7 @@ def test_threads_never_see_half_a_change_set(store: FeatureFlagStore) -> None:
     readers = [threading.Thread(target=reader) for _ in range(3)]
     for thread in readers:
         thread.start()
+    started.wait(30)
     for generation in range(1, GENERATIONS + 1):
         admin.apply_change_set(_generation(KEYS, generation), actor="ops", reason="next")
     done.set()
@@ -254,6 +259,9 @@ def _process_reader(url: str, prefix: str, ready: Any, queue: Any) -> None:
     seen: set[str] = set()
     client = FeatureFlagClient.from_url(url, prefix=prefix, poll_interval=0.05)
     try:
+        client.wait_ready(30)
+        client.refresh()
+        seen.add(client.evaluate_all({"user_id": "u"})[KEYS[0]].value)  # generation 0
         ready.set()
         final = f"g{GENERATIONS}"
         for _ in range(2_000_000):
