@@ -182,8 +182,6 @@ def test_bad_input_names_the_field_and_writes_nothing(
 
 
 def test_concurrent_creates_of_one_article_have_one_winner(store: ArticleStore) -> None:
-    if isinstance(store, PostgresArticleStore):
-        pytest.skip("one shared psycopg connection serialises callers; see the pool test")
     outcomes: list[str] = []
     barrier = threading.Barrier(12)
 

@@ -41,11 +41,11 @@ class FakeSlackWebhook:
 
     Examples:
         >>> with FakeSlackWebhook() as slack:
-        ...     slack.url.endswith("/services/T000/B000/XXXX")
+        ...     slack.url.endswith("/services/T000/B000/fake-webhook-secret")
         True
     """
 
-    path = "/services/T000/B000/XXXX"
+    path = "/services/T000/B000/fake-webhook-secret"
 
     def __init__(self, *, clock: Clock | None = None) -> None:
         self._clock = clock or SystemClock()

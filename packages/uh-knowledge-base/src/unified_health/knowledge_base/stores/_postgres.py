@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
@@ -119,6 +120,8 @@ class PostgresArticleStore:
             raise InvalidInputError("table_prefix", "must be lower-case letters, digits and _")
         self._target = connection
         self._is_pool = is_pool and not is_connection
+        # One connection is one session: threads sharing it take turns, a pool lends each its own.
+        self._connection_lock = threading.Lock()
         self.articles_table = f"{table_prefix}articles"
         self.categories_table = f"{table_prefix}categories"
         self._errors = _driver_errors()
@@ -131,7 +134,11 @@ class PostgresArticleStore:
                 with self._target.connection() as conn, conn.transaction(), conn.cursor() as cur:
                     yield cur
             else:
-                with self._target.transaction(), self._target.cursor() as cur:
+                with (
+                    self._connection_lock,
+                    self._target.transaction(),
+                    self._target.cursor() as cur,
+                ):
                     yield cur
         except self._errors as exc:
             logger.warning("store_call_failed", operation=operation, error_class=type(exc).__name__)
