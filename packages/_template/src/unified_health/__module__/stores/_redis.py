@@ -144,7 +144,13 @@ class RedisRecordStore:
             '{uh:{{module}}}:v1:records'
             >>> store.close()
         """
-        import redis
+        try:
+            import redis
+        except ImportError:
+            raise ImportError(
+                "RedisRecordStore.from_url needs the redis extra: "
+                "pip install '{{dist}}[redis]'"
+            ) from None
 
         given: object = url
         if not isinstance(given, str):

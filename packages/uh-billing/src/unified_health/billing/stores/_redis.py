@@ -149,7 +149,13 @@ class RedisReconciliationStore:
             '{uh:billing}:v1:reports'
             >>> store.close()
         """
-        import redis
+        try:
+            import redis
+        except ImportError:
+            raise ImportError(
+                "RedisReconciliationStore.from_url needs the redis extra: "
+                "pip install 'uh-billing[redis]'"
+            ) from None
 
         given: object = url
         if not isinstance(given, str):

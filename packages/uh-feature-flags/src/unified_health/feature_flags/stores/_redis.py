@@ -299,7 +299,13 @@ class RedisFeatureFlagStore:
             ...     store.keys.meta
             '{uh:ff}:v1:meta'
         """
-        import redis
+        try:
+            import redis
+        except ImportError:
+            raise ImportError(
+                "RedisFeatureFlagStore.from_url needs the redis extra: "
+                "pip install 'uh-feature-flags[redis]'"
+            ) from None
         from redis.backoff import NoBackoff
         from redis.retry import Retry
 

@@ -159,7 +159,12 @@ class _RedisBase:
             '{uh:knowledge_base}:v1'
             >>> store.close()
         """
-        import redis
+        try:
+            import redis
+        except ImportError:
+            raise ImportError(
+                "from_url needs the redis extra: pip install 'uh-knowledge-base[redis]'"
+            ) from None
 
         given: object = url
         if not isinstance(given, str):

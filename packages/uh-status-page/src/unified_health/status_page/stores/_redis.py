@@ -189,7 +189,13 @@ class RedisStatusPageStore:
             '{uh:status_page}:v1:page'
             >>> store.close()
         """
-        import redis
+        try:
+            import redis
+        except ImportError:
+            raise ImportError(
+                "RedisStatusPageStore.from_url needs the redis extra: "
+                "pip install 'uh-status-page[redis]'"
+            ) from None
 
         given: object = url
         if not isinstance(given, str):

@@ -160,7 +160,12 @@ class RedisTicketStore:
             '{uh:support}:v1:tickets'
             >>> store.close()
         """
-        import redis
+        try:
+            import redis
+        except ImportError:
+            raise ImportError(
+                "RedisTicketStore.from_url needs the redis extra: pip install 'uh-support[redis]'"
+            ) from None
 
         given: object = url
         if not isinstance(given, str):
