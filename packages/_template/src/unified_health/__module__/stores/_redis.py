@@ -147,10 +147,8 @@ class RedisRecordStore:
         try:
             import redis
         except ImportError:
-            raise ImportError(
-                "RedisRecordStore.from_url needs the redis extra: "
-                "pip install '{{dist}}[redis]'"
-            ) from None
+            extra = "pip install '{{dist}}[redis]'"
+            raise ImportError(f"RedisRecordStore.from_url needs the redis extra: {extra}") from None
 
         given: object = url
         if not isinstance(given, str):
